@@ -1,0 +1,40 @@
+/* wire.h: encoding and decoding of raas.proto envelopes, with bounds and version checks.
+ *
+ * Every process decodes untrusted bytes only through wire_decode(): it refuses input over a
+ * size bound before protobuf-c sees it, refuses other protocol major versions and envelopes
+ * without a body, and says why in words an operator can act on. */
+#ifndef COMMON_WIRE_H
+#define COMMON_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "raas.pb-c.h"
+
+/* Default bound on one encoded envelope: an allocation set for 10,000 tenants fits. */
+#define WIRE_MAX_BYTES (4u << 20)
+
+/* Sets *e to an empty envelope of this protocol version with the given request id. */
+void wire_envelope_init(Raas__Envelope *e, uint64_t request_id);
+
+/* Decodes buf[0..len). On success *out owns the message (free with wire_free()). On
+ * failure returns -RAAS_ETOOBIG, -RAAS_EPROTO or -RAAS_EVERSION (or -ENOMEM) and writes a
+ * reason into why (why_len bytes, may be 0). */
+int wire_decode(const void *buf, size_t len, size_t max_bytes, Raas__Envelope **out, char *why,
+		size_t why_len);
+void wire_free(Raas__Envelope *e);
+
+/* Encodes e into a malloc'd buffer (*out, *len; the caller frees). Returns 0, -ENOMEM or
+ * -RAAS_ETOOBIG when the encoding is over WIRE_MAX_BYTES. */
+int wire_encode(const Raas__Envelope *e, uint8_t **out, size_t *len);
+
+/* "cores", "memory", "bandwidth", "llc", "egress"; "?" for others. */
+const char *wire_resource_name(Raas__Resource r);
+/* The unit of a resource for display: "cores", "MiB", "Mbit/s", "ways", "bytes". */
+const char *wire_resource_unit(Raas__Resource r);
+/* Parses a resource name. Returns 0 or -RAAS_EPARSE. */
+int wire_resource_parse(const char *name, Raas__Resource *out);
+/* The name of the envelope's body ("bid", "price", ...), "none" when unset. */
+const char *wire_body_name(const Raas__Envelope *e);
+
+#endif

@@ -1,0 +1,126 @@
+/* wire.c: bounded, versioned decoding and encoding of raas.proto envelopes. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/wire.h"
+
+void wire_envelope_init(Raas__Envelope *e, uint64_t request_id)
+{
+	raas__envelope__init(e);
+	e->version = RAAS__PROTOCOL_VERSION__PROTOCOL_MAJOR;
+	e->request_id = request_id;
+}
+
+int wire_decode(const void *buf, size_t len, size_t max_bytes, Raas__Envelope **out, char *why,
+		size_t why_len)
+{
+	if (why_len)
+		why[0] = '\0';
+	if (len > max_bytes) {
+		if (why_len)
+			snprintf(why, why_len, "message of %zu bytes is over the %zu-byte bound", len,
+				 max_bytes);
+		return -RAAS_ETOOBIG;
+	}
+	if (len == 0) {
+		if (why_len)
+			snprintf(why, why_len, "empty message");
+		return -RAAS_EPROTO;
+	}
+	Raas__Envelope *e = raas__envelope__unpack(NULL, len, buf);
+	if (!e) {
+		if (why_len)
+			snprintf(why, why_len,
+				 "%zu bytes do not decode as a raas.Envelope (truncated or not protobuf)",
+				 len);
+		return -RAAS_EPROTO;
+	}
+	if (e->version != RAAS__PROTOCOL_VERSION__PROTOCOL_MAJOR) {
+		if (why_len)
+			snprintf(why, why_len, "protocol version %u is not supported (this peer speaks %d)",
+				 e->version, RAAS__PROTOCOL_VERSION__PROTOCOL_MAJOR);
+		raas__envelope__free_unpacked(e, NULL);
+		return -RAAS_EVERSION;
+	}
+	if (e->body_case == RAAS__ENVELOPE__BODY__NOT_SET) {
+		if (why_len)
+			snprintf(why, why_len, "envelope has no body (unknown message type?)");
+		raas__envelope__free_unpacked(e, NULL);
+		return -RAAS_EPROTO;
+	}
+	*out = e;
+	return 0;
+}
+
+void wire_free(Raas__Envelope *e)
+{
+	if (e)
+		raas__envelope__free_unpacked(e, NULL);
+}
+
+int wire_encode(const Raas__Envelope *e, uint8_t **out, size_t *len)
+{
+	size_t n = raas__envelope__get_packed_size(e);
+
+	if (n > WIRE_MAX_BYTES)
+		return -RAAS_ETOOBIG;
+	uint8_t *buf = malloc(n ? n : 1);
+	if (!buf)
+		return -ENOMEM;
+	raas__envelope__pack(e, buf);
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static const struct {
+	Raas__Resource r;
+	const char *name;
+	const char *unit;
+} resources[] = {
+	{RAAS__RESOURCE__RESOURCE_CORES, "cores", "cores"},
+	{RAAS__RESOURCE__RESOURCE_MEMORY, "memory", "MiB"},
+	{RAAS__RESOURCE__RESOURCE_BANDWIDTH, "bandwidth", "Mbit/s"},
+	{RAAS__RESOURCE__RESOURCE_LLC, "llc", "ways"},
+	{RAAS__RESOURCE__RESOURCE_EGRESS, "egress", "bytes"},
+};
+
+const char *wire_resource_name(Raas__Resource r)
+{
+	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
+		if (resources[i].r == r)
+			return resources[i].name;
+	return "?";
+}
+
+const char *wire_resource_unit(Raas__Resource r)
+{
+	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
+		if (resources[i].r == r)
+			return resources[i].unit;
+	return "?";
+}
+
+int wire_resource_parse(const char *name, Raas__Resource *out)
+{
+	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
+		if (strcmp(resources[i].name, name) == 0) {
+			*out = resources[i].r;
+			return 0;
+		}
+	return -RAAS_EPARSE;
+}
+
+const char *wire_body_name(const Raas__Envelope *e)
+{
+	const ProtobufCFieldDescriptor *f;
+
+	if (e->body_case == RAAS__ENVELOPE__BODY__NOT_SET)
+		return "none";
+	f = protobuf_c_message_descriptor_get_field(&raas__envelope__descriptor,
+						    (unsigned)e->body_case);
+	return f ? f->name : "?";
+}

@@ -1,0 +1,109 @@
+/* test_wire.c: envelope round trips and every decode error path with its text. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "common/error.h"
+#include "common/wire.h"
+#include "test.h"
+
+static void test_round_trip(void)
+{
+	Raas__Envelope e;
+	Raas__Bid bid = RAAS__BID__INIT;
+	Raas__ValueSegment seg[2] = {RAAS__VALUE_SEGMENT__INIT, RAAS__VALUE_SEGMENT__INIT};
+	Raas__ValueSegment *segs[2] = {&seg[0], &seg[1]};
+	uint8_t *buf;
+	size_t len;
+
+	wire_envelope_init(&e, 77);
+	bid.bid_id = "b1";
+	bid.resource = RAAS__RESOURCE__RESOURCE_BANDWIDTH;
+	bid.host = "h1";
+	bid.max_quantity = 200;
+	bid.unit_price = 12345;
+	seg[0].quantity = 100;
+	seg[0].unit_value = 20000;
+	seg[1].quantity = 100;
+	seg[1].unit_value = 10000;
+	bid.n_curve = 2;
+	bid.curve = segs;
+	e.body_case = RAAS__ENVELOPE__BODY_BID;
+	e.bid = &bid;
+	ASSERT_OK(wire_encode(&e, &buf, &len));
+
+	Raas__Envelope *d;
+	char why[256];
+	ASSERT_OK(wire_decode(buf, len, WIRE_MAX_BYTES, &d, why, sizeof(why)));
+	ASSERT_EQ(d->request_id, 77);
+	ASSERT_EQ(d->body_case, RAAS__ENVELOPE__BODY_BID);
+	ASSERT_STR_EQ(d->bid->bid_id, "b1");
+	ASSERT_STR_EQ(d->bid->host, "h1");
+	ASSERT_EQ(d->bid->max_quantity, 200);
+	ASSERT_EQ(d->bid->n_curve, 2);
+	ASSERT_EQ(d->bid->curve[1]->unit_value, 10000);
+	ASSERT_STR_EQ(wire_body_name(d), "bid");
+	wire_free(d);
+
+	/* Truncated by one byte: refused with a reason. */
+	ASSERT_EQ(wire_decode(buf, len - 1, WIRE_MAX_BYTES, &d, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_STR_CONTAINS(why, "do not decode as a raas.Envelope");
+	/* Over the bound. */
+	ASSERT_EQ(wire_decode(buf, len, 8, &d, why, sizeof(why)), -RAAS_ETOOBIG);
+	char want[128];
+	snprintf(want, sizeof(want), "message of %zu bytes is over the 8-byte bound", len);
+	ASSERT_STR_EQ(why, want);
+	free(buf);
+}
+
+static void test_errors(void)
+{
+	Raas__Envelope e, *d;
+	Raas__Heartbeat hb = RAAS__HEARTBEAT__INIT;
+	uint8_t *buf;
+	size_t len;
+	char why[256];
+
+	/* Unknown protocol version. */
+	wire_envelope_init(&e, 1);
+	e.version = 9;
+	e.body_case = RAAS__ENVELOPE__BODY_HEARTBEAT;
+	e.heartbeat = &hb;
+	ASSERT_OK(wire_encode(&e, &buf, &len));
+	ASSERT_EQ(wire_decode(buf, len, WIRE_MAX_BYTES, &d, why, sizeof(why)), -RAAS_EVERSION);
+	ASSERT_STR_EQ(why, "protocol version 9 is not supported (this peer speaks 1)");
+	free(buf);
+
+	/* No body. */
+	wire_envelope_init(&e, 1);
+	ASSERT_OK(wire_encode(&e, &buf, &len));
+	ASSERT_EQ(wire_decode(buf, len, WIRE_MAX_BYTES, &d, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_STR_EQ(why, "envelope has no body (unknown message type?)");
+	free(buf);
+
+	/* Garbage and empty input. */
+	static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x02};
+	ASSERT_EQ(wire_decode(garbage, sizeof(garbage), WIRE_MAX_BYTES, &d, why, sizeof(why)),
+		  -RAAS_EPROTO);
+	ASSERT_EQ(wire_decode(garbage, 0, WIRE_MAX_BYTES, &d, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_STR_EQ(why, "empty message");
+}
+
+static void test_names(void)
+{
+	Raas__Resource r;
+
+	ASSERT_OK(wire_resource_parse("memory", &r));
+	ASSERT_EQ(r, RAAS__RESOURCE__RESOURCE_MEMORY);
+	ASSERT_STR_EQ(wire_resource_unit(r), "MiB");
+	ASSERT_STR_EQ(wire_resource_name(RAAS__RESOURCE__RESOURCE_LLC), "llc");
+	ASSERT_EQ(wire_resource_parse("disk", &r), -RAAS_EPARSE);
+}
+
+int main(void)
+{
+	test_round_trip();
+	test_errors();
+	test_names();
+	printf("test_wire: ok\n");
+	return 0;
+}
