@@ -18,6 +18,12 @@ if(RAAS_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# Fuzz builds instrument every library for coverage; only fuzz targets link libFuzzer's main.
+if(RAAS_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 # raas_pkg(NAME module...) imports pkg-config modules as the target PkgConfig::NAME.
 macro(raas_pkg name)
   pkg_check_modules(${name} REQUIRED IMPORTED_TARGET ${ARGN})
@@ -74,8 +80,7 @@ function(raas_add_fuzz)
   set_tests_properties(${F_NAME}-replay PROPERTIES LABELS fuzz TIMEOUT 300)
   if(RAAS_FUZZ)
     add_executable(${F_NAME} ${F_SOURCES})
-    target_compile_options(${F_NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
-    target_link_options(${F_NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${F_NAME} PRIVATE -fsanitize=fuzzer)
     target_link_libraries(${F_NAME} PRIVATE ${F_LIBS})
   endif()
 endfunction()
