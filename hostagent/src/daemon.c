@@ -104,12 +104,11 @@ static int send_bytes(struct link *l, uint8_t *buf, size_t len, const char *what
 
 static int open_socket(struct link *l, char *why, size_t why_len)
 {
-	int zero = 0, one = 1;
+	int zero = 0;
 
 	l->sock = zmq_socket(l->zctx, ZMQ_DEALER);
 	if (!l->sock ||
 	    zmq_setsockopt(l->sock, ZMQ_LINGER, &zero, sizeof(zero)) ||
-	    zmq_setsockopt(l->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, l->server_key, 41) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, l->public_key, 41) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, l->secret_key, 41) ||
