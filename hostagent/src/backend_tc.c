@@ -11,8 +11,9 @@
  * with RTM_NEWTCLASS (no NLM_F_EXCL), never deleted and re-created, so a tenant's traffic and
  * its counters carry on through a rate change and through an agent restart. Units: the
  * allocation is Mbit/s; HTB takes bytes/s (rate64). A tenant holding 0 gets the floor rate
- * ([tc] floor_kbit, below 0.5 Mbit/s so that it reads back as 0). Meters are the classes'
- * byte counters, read with one class dump per interface. */
+ * ([tc] floor_kbit, below 0.5 Mbit/s so that it reads back as 0). Each class's queue is a
+ * bfifo of [tc] queue_ms at its rate, so a tenant's own backlog stays bounded in time.
+ * Meters are the classes' byte counters, read with one class dump per interface. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -23,6 +24,7 @@
 #include <netlink/route/classifier.h>
 #include <netlink/route/cls/u32.h>
 #include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/fifo.h>
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/tc.h>
 #include <stdio.h>
@@ -39,7 +41,11 @@ static const struct cfg_key tc_keys[] = {
 	{"tc", "filter_prio", CFG_INT, "10", "priority of the agent's u32 filters"},
 	{"tc", "burst_ms", CFG_INT, "10", "bucket depth in milliseconds at the class's rate "
 					 "(at least 64 KiB + one MTU)"},
+	{"tc", "queue_ms", CFG_INT, "100", "each class's queue (a bfifo) holds this many "
+					   "milliseconds at its rate (at least 128 KiB)"},
 };
+
+#define TC_LEAF_MAJOR 0x1000 /* a class's leaf bfifo is (0x1000 + class minor): */
 
 #define TC_FILTER_HT 0x800
 #define TC_CACHE_TTL_NS 100000000 /* class/filter dumps reused for 100 ms by read() */
@@ -60,6 +66,7 @@ struct enf_instance {
 	uint64_t floor_bps;   /* bytes/s */
 	uint16_t prio;
 	int64_t burst_ms;
+	int64_t queue_ms;
 	const struct enf_target *targets;
 	size_t ntargets;
 	struct tc_iface *ifaces;
@@ -119,7 +126,7 @@ static int tc_create(const struct cfg *cfg, const struct enf_target *targets, si
 {
 	struct enf_instance *tc = calloc(1, sizeof(*tc));
 	struct cfg_error ce;
-	int64_t major = 1, floor = 100, prio = 10, burst = 10;
+	int64_t major = 1, floor = 100, prio = 10, burst = 10, queue = 100;
 	int ret;
 
 	if (!tc)
@@ -127,17 +134,19 @@ static int tc_create(const struct cfg *cfg, const struct enf_target *targets, si
 	if (cfg && (cfg_get_int(cfg, "tc", "handle", &major, &ce) ||
 		    cfg_get_int(cfg, "tc", "floor_kbit", &floor, &ce) ||
 		    cfg_get_int(cfg, "tc", "filter_prio", &prio, &ce) ||
-		    cfg_get_int(cfg, "tc", "burst_ms", &burst, &ce))) {
+		    cfg_get_int(cfg, "tc", "burst_ms", &burst, &ce) ||
+		    cfg_get_int(cfg, "tc", "queue_ms", &queue, &ce))) {
 		free(tc);
 		return enf_fail(err, -RAAS_ECONFIG, "tc: %s", ce.message);
 	}
 	if (major < 1 || major > 0xfffe || floor < 8 || floor > 499 || prio < 1 ||
-	    prio > 0xffff || burst < 1 || burst > 1000) {
+	    prio > 0xffff || burst < 1 || burst > 1000 || queue < 1 || queue > 10000) {
 		free(tc);
 		return enf_fail(err, -RAAS_ECONFIG,
 				"tc: handle must be 1..0xfffe, floor_kbit 8..499, filter_prio "
-				"1..65535, burst_ms 1..1000");
+				"1..65535, burst_ms 1..1000, queue_ms 1..10000");
 	}
+	tc->queue_ms = queue;
 	tc->major = (uint32_t)major;
 	tc->floor_bps = (uint64_t)floor * 1000 / 8;
 	tc->prio = (uint16_t)prio;
@@ -299,6 +308,35 @@ static int set_class(struct enf_instance *tc, struct tc_iface *ifc, const struct
 	return 0;
 }
 
+/* Bounds the class's queue: a bfifo of queue_ms at its rate, created or changed in place
+ * (a fifo's limit changes without dropping what is queued). Without it the leaf would be a
+ * pfifo of txqueuelen packets: seconds of queueing at low rates with jumbo frames. */
+static int set_leaf(struct enf_instance *tc, struct tc_iface *ifc, const struct enf_target *t,
+		    uint64_t bps, struct enf_error *err)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	uint64_t limit = bps * (uint64_t)tc->queue_ms / 1000;
+	int ret;
+
+	if (!q)
+		return enf_fail(err, -ENOMEM, "out of memory");
+	if (limit < 131072)
+		limit = 131072;
+	if (limit > INT32_MAX)
+		limit = INT32_MAX;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifc->ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_HANDLE(tc->major, t->tc_class));
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(TC_LEAF_MAJOR + t->tc_class, 0));
+	rtnl_tc_set_kind(TC_CAST(q), "bfifo");
+	rtnl_qdisc_fifo_set_limit(q, (int)limit);
+	ret = rtnl_qdisc_add(tc->sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_qdisc_put(q);
+	if (ret < 0)
+		return enf_fail(err, nl_errno(ret), "tc: queue of class %x:%x on %s for %s: %s",
+				tc->major, t->tc_class, ifc->name, t->tenant, nl_geterror(ret));
+	return 0;
+}
+
 static struct rtnl_cls *filter_alloc(struct enf_instance *tc, struct tc_iface *ifc,
 				     const struct enf_target *t)
 {
@@ -347,6 +385,8 @@ static int tc_apply(struct enf_instance *tc, enum enf_resource res, const struct
 		ret = ensure_qdisc(tc, ifc, err);
 	if (!ret)
 		ret = set_class(tc, ifc, t, rate_of(tc, s), err);
+	if (!ret)
+		ret = set_leaf(tc, ifc, t, rate_of(tc, s), err);
 	if (!ret && t->src_prefix && !tc->filter_ok[t->index]) {
 		ret = set_filter(tc, ifc, t, err);
 		if (!ret)

@@ -60,6 +60,11 @@ static void teardown(void)
 	current = NULL;
 }
 
+void hn_child(void)
+{
+	current = NULL;
+}
+
 static void on_signal(int sig)
 {
 	teardown();
@@ -260,8 +265,9 @@ void hn_iperf(struct hostnet *h, const int *tenants, int n, int secs, int omit, 
 	for (int k = 0; k < n; k++) {
 		int i = tenants[k];
 		snprintf(cmd, sizeof(cmd),
-			 "ip netns exec %s iperf3 -J -c 10.201.100.2 -p %d -t %d -O %d 2>&1",
-			 h->ns_tenant[i], 5201 + i, secs, omit);
+			 "ip netns exec %s iperf3 -J -c 10.201.100.2 -p %d -t %d -O %d %s 2>&1",
+			 h->ns_tenant[i], 5201 + i, secs, omit,
+			 intervals ? "--get-server-output" : "");
 		p[k] = popen(cmd, "r");
 		if (!p[k])
 			TEST_FAIL("popen iperf3");
@@ -281,17 +287,31 @@ void hn_iperf(struct hostnet *h, const int *tenants, int n, int secs, int omit, 
 		}
 		mbit[k] = number_after(end, "\"bits_per_second\":") / 1e6;
 		if (intervals) {
-			/* Per-second sums: each interval's "sum" object, before "end". */
-			const char *stop = strstr(out, "\"end\":");
+			/* The receiver's per-second rates (iperf3 --get-server-output, text):
+			 * lines "[  5]   3.00-4.00   sec  5.9 MBytes  49.6 Mbits/sec", without the
+			 * omitted first seconds, a short last interval and the summary. */
+			const char *q = strstr(out, "\"server_output_text\"");
 			int m = 0;
-			for (const char *q = strstr(out, "\"sum\":"); q && q < stop && m < 64;
-			     q = strstr(q + 6, "\"sum\":")) {
-				double v = number_after(q, "\"bits_per_second\":");
-				const char *om = strstr(q, "\"omitted\":");
-				bool omitted = om && strncmp(om + 10, "true", 4) == 0 &&
-					       om < strstr(q, "}");
-				if (!omitted)
-					intervals[k][m++] = v / 1e6;
+			while (q && (q = strstr(q, "\\n[")) && m < 64) {
+				q += 2;
+				double a, b, rate;
+				char unit[8];
+				if (sscanf(q, "[ %*d] %lf-%lf sec %*f %*s %lf %7[A-Za-z]", &a, &b, &rate,
+					   unit) != 4)
+					continue;
+				const char *eol = strstr(q, "\\n");
+				const char *rcv = strstr(q, "receiver");
+				if (rcv && (!eol || rcv < eol))
+					continue;
+				if (a < omit - 0.01 || b - a < 0.5)
+					continue;
+				if (unit[0] == 'K')
+					rate /= 1e3;
+				else if (unit[0] == 'G')
+					rate *= 1e3;
+				else if (unit[0] != 'M')
+					rate /= 1e6;
+				intervals[k][m++] = rate;
 			}
 			nint[k] = m;
 		}

@@ -47,6 +47,8 @@ uint64_t hn_tx_bytes(struct hostnet *h, int tenant_index);
  * intervals[i][0..*nint) when intervals is not NULL. */
 void hn_iperf(struct hostnet *h, const int *tenants, int n, int secs, int omit, double *mbit,
 	      double (*intervals)[64], int *nint);
+/* In a forked child: leave the namespaces to the parent (no teardown at the child's exit). */
+void hn_child(void);
 /* Prints the agent's log (on failure). */
 void hn_dump_log(struct hostnet *h);
 /* Monotonic milliseconds. */

@@ -18,6 +18,8 @@ struct mp {
 	size_t agent_id_len;
 	int registrations;
 	Raas__Envelope *reg, *ack, *meters;
+	uint8_t *last_set; /* the current allocation set, re-sent to a host that registers */
+	size_t last_set_len;
 };
 
 static void write_key(const char *dir, const char *name, const char *key)
@@ -90,6 +92,7 @@ void mp_destroy(struct mp *m)
 	wire_free(m->reg);
 	wire_free(m->ack);
 	wire_free(m->meters);
+	free(m->last_set);
 	free(m);
 }
 
@@ -98,14 +101,21 @@ int mp_port(const struct mp *m)
 	return m->port;
 }
 
+static void send_bytes(struct mp *m, const uint8_t *buf, size_t len)
+{
+	if (!m->agent_id_len || !m->sock)
+		return;
+	zmq_send(m->sock, m->agent_id, m->agent_id_len, ZMQ_SNDMORE);
+	zmq_send(m->sock, buf, len, 0);
+}
+
 static void send_envelope(struct mp *m, Raas__Envelope *e)
 {
 	uint8_t *buf;
 	size_t len;
-	if (!m->agent_id_len || wire_encode(e, &buf, &len))
+	if (wire_encode(e, &buf, &len))
 		return;
-	zmq_send(m->sock, m->agent_id, m->agent_id_len, ZMQ_SNDMORE);
-	zmq_send(m->sock, buf, len, 0);
+	send_bytes(m, buf, len);
 	free(buf);
 }
 
@@ -144,6 +154,9 @@ enum mp_event mp_poll(struct mp *m, int timeout_ms)
 		m->agent_id_len = (size_t)idlen;
 		m->registrations++;
 		reply_ok(m, e->request_id);
+		/* Like the market: a host that (re-)registers gets the current allocation. */
+		if (m->last_set)
+			send_bytes(m, m->last_set, m->last_set_len);
 		wire_free(m->reg);
 		m->reg = e;
 		return MP_REGISTER;
@@ -203,7 +216,10 @@ void mp_send_set(struct mp *m, uint64_t round, const char *host, const struct mp
 	wire_envelope_init(&e, 0);
 	e.body_case = RAAS__ENVELOPE__BODY_ALLOCATION_SET;
 	e.allocation_set = &set;
-	send_envelope(m, &e);
+	free(m->last_set);
+	m->last_set = NULL;
+	if (wire_encode(&e, &m->last_set, &m->last_set_len) == 0)
+		send_bytes(m, m->last_set, m->last_set_len);
 	free(a);
 	free(ap);
 }

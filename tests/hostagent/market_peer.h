@@ -3,7 +3,8 @@
  *
  * A real ZeroMQ ROUTER with CURVE (server keys generated per test, key files written for the
  * agent), speaking raas.proto: it answers HostRegister and Heartbeat with a Reply, records
- * AllocationAcks and MeterReports, and sends AllocationSets when the test says. It can be
+ * AllocationAcks and MeterReports, and sends AllocationSets when the test says (the latest
+ * one again to an agent that registers, as the market does). It can be
  * closed and bound again on the same port to play a market that dies and comes back. */
 #ifndef HOSTAGENT_TESTS_MARKET_PEER_H
 #define HOSTAGENT_TESTS_MARKET_PEER_H
