@@ -516,23 +516,15 @@ static int apply_set(struct ha_agent *a, const Raas__AllocationSet *set, uint64_
 	return ack_msg(a, set->round, request_id, reply, reply_len);
 }
 
-int ha_agent_receive(struct ha_agent *a, const void *buf, size_t len, uint64_t request_id,
-		     enum ha_msg_kind *kind, int *reply_error, uint8_t **reply, size_t *reply_len)
+int ha_agent_handle(struct ha_agent *a, const Raas__Envelope *e, uint64_t request_id,
+		    enum ha_msg_kind *kind, int *reply_error, uint8_t **reply, size_t *reply_len)
 {
-	Raas__Envelope *e;
-	char why[256];
 	int ret = 0;
 
-	*kind = HA_MSG_INVALID;
 	*reply = NULL;
 	*reply_len = 0;
 	if (reply_error)
 		*reply_error = 0;
-	ret = wire_decode(buf, len, WIRE_MAX_BYTES, &e, why, sizeof(why));
-	if (ret) {
-		log_warn("ignoring a message from the market: %s", why);
-		return ret == -ENOMEM ? ret : 0;
-	}
 	switch (e->body_case) {
 	case RAAS__ENVELOPE__BODY_ALLOCATION_SET:
 		*kind = HA_MSG_ALLOCATION_SET;
@@ -552,6 +544,26 @@ int ha_agent_receive(struct ha_agent *a, const void *buf, size_t len, uint64_t r
 		log_debug("ignoring a %s message from the market", wire_body_name(e));
 		break;
 	}
+	return ret;
+}
+
+int ha_agent_receive(struct ha_agent *a, const void *buf, size_t len, uint64_t request_id,
+		     enum ha_msg_kind *kind, int *reply_error, uint8_t **reply, size_t *reply_len)
+{
+	Raas__Envelope *e;
+	char why[256];
+
+	*kind = HA_MSG_INVALID;
+	*reply = NULL;
+	*reply_len = 0;
+	if (reply_error)
+		*reply_error = 0;
+	int ret = wire_decode(buf, len, WIRE_MAX_BYTES, &e, why, sizeof(why));
+	if (ret) {
+		log_warn("ignoring a message from the market: %s", why);
+		return ret == -ENOMEM ? ret : 0;
+	}
+	ret = ha_agent_handle(a, e, request_id, kind, reply_error, reply, reply_len);
 	wire_free(e);
 	return ret;
 }

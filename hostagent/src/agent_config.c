@@ -14,9 +14,9 @@
 static const struct cfg_key agent_keys[] = {
 	{"agent", "host", CFG_STRING, NULL, "this host's name in the market"},
 	{"agent", "market", CFG_STRING, "tcp://127.0.0.1:7103", "market host API endpoint"},
-	{"agent", "market_public_key", CFG_STRING, NULL, "file with the market's CURVE public key"},
-	{"agent", "public_key", CFG_STRING, NULL, "file with this agent's CURVE public key"},
-	{"agent", "secret_key", CFG_STRING, NULL, "file with this agent's CURVE secret key"},
+	{"agent", "market_public_key", CFG_STRING, NULL,
+	 "the market's CURVE public key file (NAME.pub from raas keygen)"},
+	{"agent", "key", CFG_STRING, NULL, "this host's CURVE key pair file (NAME.key)"},
 	{"agent", "heartbeat", CFG_DURATION, "1s", "heartbeat period"},
 	{"agent", "market_timeout", CFG_DURATION, "5s",
 	 "silence after which the market counts as unreachable"},
@@ -215,8 +215,7 @@ static int finish(struct ha_config *c, struct cfg_error *err)
 	    cfg_get_duration(c->cfg, "agent", "meter_interval", &c->meter_interval_ns, err))
 		return -RAAS_ECONFIG;
 	c->market_public_key = cfg_get(c->cfg, "agent", "market_public_key");
-	c->public_key = cfg_get(c->cfg, "agent", "public_key");
-	c->secret_key = cfg_get(c->cfg, "agent", "secret_key");
+	c->key = cfg_get(c->cfg, "agent", "key");
 	if (!c->host[0] || strlen(c->host) > 63)
 		return cfg_error_at(c->cfg, "agent", "host", err, "host must be 1..63 characters");
 	if (c->heartbeat_ns <= 0 || c->meter_interval_ns <= 0 || c->reconnect_min_ns <= 0)

@@ -1,26 +1,28 @@
-/* daemon.c: the market link of raas-hostagentd: ZeroMQ DEALER + CURVE, registration,
- * heartbeats, fail-static reconnection with backoff (daemon.h).
+/* daemon.c: the market link of raas-hostagentd: a DEALER over common/transport.h (CURVE),
+ * registration, heartbeats, fail-static reconnection with backoff (daemon.h).
  *
  * States: WAITING (no socket; retry at retry_at) -> REGISTERING (socket open, HostRegister
- * sent, waiting for any answer until the deadline) -> UP (heartbeats and meters flow). Any
- * message from the market moves REGISTERING to UP; silence longer than market_timeout, or no
- * answer to the registration, moves to WAITING with the backoff doubled (reset on UP).
- * Enforcement is never touched by these transitions: only AllocationSets change it. */
-#include <ctype.h>
+ * sent and re-sent every REGISTER_RESEND_NS, since the DEALER queues nothing before its
+ * connection is up; waiting for any answer until the deadline) -> UP (heartbeats and meters
+ * flow). Any message from the market moves REGISTERING to UP; silence longer than
+ * market_timeout, no answer to the registration, or the market refusing our key (seen by a
+ * socket monitor) moves to WAITING with the backoff doubled (reset on UP). Enforcement is
+ * never touched by these transitions: only AllocationSets change it. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zmq.h>
 
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/transport.h"
 #include "common/wire.h"
 #include "hostagent/daemon.h"
+
+#define REGISTER_RESEND_NS (500 * NS_PER_MS)
 
 enum link_state { LINK_WAITING, LINK_REGISTERING, LINK_UP };
 
@@ -29,115 +31,58 @@ struct link {
 	struct ha_agent *agent;
 	void *zctx;
 	void *sock;
+	void *monitor;
 	enum link_state state;
-	char server_key[41], public_key[41], secret_key[41];
+	struct tp_keypair key;
+	char server_key[TP_KEY_Z85_LEN + 1];
 	uint64_t next_id;
 	int64_t backoff_ns;
-	int64_t retry_at, deadline, last_rx, next_heartbeat, next_meter;
+	int64_t retry_at, deadline, resend_at, last_rx, next_heartbeat, next_meter;
 };
-
-static bool z85_char(int c)
-{
-	return c && (isalnum(c) || strchr(".-:+=^!/*?&<>()[]{}@%$#", c));
-}
-
-int ha_load_key(const char *path, char out[41], char *why, size_t why_len)
-{
-	char buf[4096];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		snprintf(why, why_len, "%s: %s", path, strerror(e));
-		return -e;
-	}
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0) {
-		snprintf(why, why_len, "%s: %s", path, strerror(errno));
-		return -EIO;
-	}
-	buf[n] = '\0';
-	/* The first run of exactly 40 Z85 characters, outside comments. */
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		if (line[0] == '#')
-			continue;
-		for (char *p = line; *p; p++) {
-			if (!z85_char((unsigned char)*p) || (p > line && z85_char((unsigned char)p[-1])))
-				continue;
-			size_t len = 0;
-			while (z85_char((unsigned char)p[len]))
-				len++;
-			if (len == 40) {
-				uint8_t bin[32];
-				char key[41];
-				memcpy(key, p, 40);
-				key[40] = '\0';
-				if (!zmq_z85_decode(bin, key))
-					continue;
-				memcpy(out, key, 41);
-				return 0;
-			}
-		}
-	}
-	snprintf(why, why_len, "%s: no 40-character Z85 CURVE key found", path);
-	return -RAAS_EPARSE;
-}
 
 static void close_socket(struct link *l)
 {
-	if (l->sock) {
-		zmq_close(l->sock);
-		l->sock = NULL;
-	}
+	tp_close(l->monitor);
+	tp_close(l->sock);
+	l->monitor = l->sock = NULL;
 }
 
-static int send_bytes(struct link *l, uint8_t *buf, size_t len, const char *what)
+/* Sends encoded bytes; takes buf. A send that cannot go now (no connection) is dropped:
+ * registrations are re-sent, heartbeats and meters are periodic. */
+static void send_bytes(struct link *l, uint8_t *buf, size_t len, const char *what)
 {
-	int ret = 0;
-	if (zmq_send(l->sock, buf, len, ZMQ_DONTWAIT) < 0) {
-		ret = -errno;
-		log_debug("could not send %s to the market: %s", what, zmq_strerror(errno));
-	}
+	int ret = l->sock ? tp_send_raw(l->sock, NULL, buf, len, ZMQ_DONTWAIT) : -ENOTCONN;
+	if (ret)
+		log_debug("could not send %s to the market: %s", what, raas_strerror(ret));
 	free(buf);
-	return ret;
 }
 
-static int open_socket(struct link *l, char *why, size_t why_len)
+static void send_register(struct link *l, int64_t now)
 {
-	int zero = 0;
-
-	l->sock = zmq_socket(l->zctx, ZMQ_DEALER);
-	if (!l->sock ||
-	    zmq_setsockopt(l->sock, ZMQ_LINGER, &zero, sizeof(zero)) ||
-	    zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, l->server_key, 41) ||
-	    zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, l->public_key, 41) ||
-	    zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, l->secret_key, 41) ||
-	    zmq_connect(l->sock, l->conf->market)) {
-		int e = errno;
-		snprintf(why, why_len, "socket to %s: %s", l->conf->market, zmq_strerror(e));
-		close_socket(l);
-		return -e;
-	}
-	return 0;
+	uint8_t *buf;
+	size_t len;
+	if (ha_agent_register_msg(l->agent, ++l->next_id, &buf, &len) == 0)
+		send_bytes(l, buf, len, "registration");
+	l->resend_at = now + REGISTER_RESEND_NS;
 }
 
 static void start_registering(struct link *l, int64_t now)
 {
-	char why[256];
-	uint8_t *buf;
-	size_t len;
-
-	if (open_socket(l, why, sizeof(why))) {
-		log_error("%s", why);
+	int ret = tp_connect(l->zctx, ZMQ_DEALER, l->conf->market, &l->key, l->server_key,
+			     &l->sock);
+	if (ret) {
+		log_error("cannot open a socket to the market at %s: %s", l->conf->market,
+			  raas_strerror(ret));
 		l->state = LINK_WAITING;
 		l->retry_at = now + l->backoff_ns;
 		return;
 	}
-	if (ha_agent_register_msg(l->agent, ++l->next_id, &buf, &len) == 0)
-		send_bytes(l, buf, len, "registration");
+	if (tp_monitor_start(l->zctx, l->sock, &l->monitor))
+		l->monitor = NULL;
 	l->state = LINK_REGISTERING;
 	l->deadline = now + l->conf->market_timeout_ns;
 	log_info("registering with the market at %s", l->conf->market);
+	send_register(l, now);
 }
 
 static void go_waiting(struct link *l, int64_t now, const char *why)
@@ -161,21 +106,18 @@ static void send_meters(struct link *l, int64_t now)
 	l->next_meter = now + l->conf->meter_interval_ns;
 }
 
-static void on_message(struct link *l, const void *data, size_t size, int64_t now)
+static void on_message(struct link *l, const Raas__Envelope *env, int64_t now)
 {
 	enum ha_msg_kind kind;
 	int reply_error = 0;
 	uint8_t *reply;
 	size_t reply_len;
 
-	if (ha_agent_receive(l->agent, data, size, ++l->next_id, &kind, &reply_error, &reply,
-			     &reply_len))
-		return;
-	if (kind == HA_MSG_INVALID)
+	if (ha_agent_handle(l->agent, env, ++l->next_id, &kind, &reply_error, &reply, &reply_len))
 		return;
 	l->last_rx = now;
 	if (kind == HA_MSG_REPLY && reply_error == RAAS__ERROR_CODE__ERROR_DENIED) {
-		go_waiting(l, now, "the market refused this host's key or registration");
+		go_waiting(l, now, "the market refused this host's registration");
 		return;
 	}
 	if (l->state == LINK_REGISTERING) {
@@ -190,45 +132,93 @@ static void on_message(struct link *l, const void *data, size_t size, int64_t no
 	}
 }
 
-/* Receives every message waiting; the payload is the last frame (a ROUTER peer may put an
- * empty delimiter first). */
+/* Receives every message waiting. Undecodable ones are logged and dropped. */
 static void drain(struct link *l, int64_t now)
 {
-	for (;;) {
-		zmq_msg_t msg;
-		zmq_msg_init(&msg);
-		if (zmq_msg_recv(&msg, l->sock, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&msg);
+	while (l->sock) {
+		struct tp_msg msg;
+		char why[256];
+		int ret = tp_recv(l->sock, ZMQ_DONTWAIT, WIRE_MAX_BYTES, &msg, why, sizeof(why));
+		if (ret == -EAGAIN || ret == -EINTR)
 			return;
+		if (ret) {
+			log_warn("ignoring a message from the market: %s", why);
+			continue;
 		}
-		while (zmq_msg_more(&msg)) {
-			zmq_msg_close(&msg);
-			zmq_msg_init(&msg);
-			if (zmq_msg_recv(&msg, l->sock, 0) < 0)
-				break;
-		}
-		if (zmq_msg_size(&msg) > 0)
-			on_message(l, zmq_msg_data(&msg), zmq_msg_size(&msg), now);
-		zmq_msg_close(&msg);
-		if (!l->sock)
-			return; /* refused: the socket is gone */
+		on_message(l, msg.env, now);
+		tp_msg_clear(&msg);
 	}
 }
 
 static int64_t earliest(const struct link *l)
 {
+	int64_t t = 0;
 	switch (l->state) {
 	case LINK_WAITING:
 		return l->retry_at;
 	case LINK_REGISTERING:
-		return l->deadline;
+		t = l->resend_at < l->deadline ? l->resend_at : l->deadline;
+		break;
 	case LINK_UP: {
-		int64_t t = l->next_heartbeat < l->next_meter ? l->next_heartbeat : l->next_meter;
+		t = l->next_heartbeat < l->next_meter ? l->next_heartbeat : l->next_meter;
 		int64_t dead = l->last_rx + l->conf->market_timeout_ns;
-		return t < dead ? t : dead;
+		t = t < dead ? t : dead;
+		break;
 	}
 	}
-	return 0;
+	/* Look at the handshake monitor now and then. */
+	if (l->monitor && t - clk_mono(&clk_real) > 100 * NS_PER_MS)
+		t = clk_mono(&clk_real) + 100 * NS_PER_MS;
+	return t;
+}
+
+static void tick(struct link *l, int64_t now)
+{
+	switch (l->state) {
+	case LINK_WAITING:
+		if (now >= l->retry_at)
+			start_registering(l, now);
+		break;
+	case LINK_REGISTERING:
+		if (l->monitor && tp_auth_refused(l->monitor, NULL)) {
+			go_waiting(l, now, "the market refused this host's CURVE key; is it "
+					   "registered with `raas host add`?");
+		} else if (now >= l->deadline) {
+			go_waiting(l, now, "no answer to the registration");
+		} else if (now >= l->resend_at) {
+			send_register(l, now);
+		}
+		break;
+	case LINK_UP:
+		if (now - l->last_rx > l->conf->market_timeout_ns) {
+			go_waiting(l, now, "no message within market_timeout");
+			break;
+		}
+		if (now >= l->next_heartbeat) {
+			uint8_t *buf;
+			size_t len;
+			if (ha_agent_heartbeat_msg(l->agent, ++l->next_id, &buf, &len) == 0)
+				send_bytes(l, buf, len, "heartbeat");
+			l->next_heartbeat = now + l->conf->heartbeat_ns;
+		}
+		if (now >= l->next_meter)
+			send_meters(l, now);
+		break;
+	}
+}
+
+static int load_keys(struct link *l, const struct ha_config *conf, char *why, size_t why_len)
+{
+	int ret;
+	if (!conf->market_public_key || !conf->key) {
+		snprintf(why, why_len, "[agent] market_public_key and key are required (CURVE key "
+				       "files made by `raas keygen`)");
+		return -RAAS_ECONFIG;
+	}
+	ret = tp_key_load_public(conf->market_public_key, l->server_key, why, why_len);
+	if (!ret)
+		ret = tp_key_load_pair(conf->key, &l->key, why, why_len);
+	return ret;
 }
 
 int ha_daemon_run(const struct ha_config *conf, volatile sig_atomic_t *stop, char *why,
@@ -239,22 +229,15 @@ int ha_daemon_run(const struct ha_config *conf, volatile sig_atomic_t *stop, cha
 
 	memset(&l, 0, sizeof(l));
 	l.conf = conf;
-	if (!conf->market_public_key || !conf->public_key || !conf->secret_key) {
-		snprintf(why, why_len, "[agent] market_public_key, public_key and secret_key are "
-				       "required (CURVE key files)");
-		return -RAAS_ECONFIG;
-	}
-	if ((ret = ha_load_key(conf->market_public_key, l.server_key, why, why_len)) ||
-	    (ret = ha_load_key(conf->public_key, l.public_key, why, why_len)) ||
-	    (ret = ha_load_key(conf->secret_key, l.secret_key, why, why_len)))
+	if ((ret = load_keys(&l, conf, why, why_len)))
 		return ret;
 	ret = ha_agent_create(conf, &clk_real, &l.agent, why, why_len);
 	if (ret)
 		return ret;
-	l.zctx = zmq_ctx_new();
+	l.zctx = tp_context_create(0, 1);
 	if (!l.zctx) {
 		ha_agent_destroy(l.agent);
-		snprintf(why, why_len, "zmq_ctx_new: %s", zmq_strerror(errno));
+		snprintf(why, why_len, "ZeroMQ context: %s", zmq_strerror(errno));
 		return -ENOMEM;
 	}
 	l.backoff_ns = conf->reconnect_min_ns;
@@ -276,35 +259,11 @@ int ha_daemon_run(const struct ha_config *conf, volatile sig_atomic_t *stop, cha
 		now = clk_mono(&clk_real);
 		if (n > 0 && l.sock)
 			drain(&l, now);
-		switch (l.state) {
-		case LINK_WAITING:
-			if (now >= l.retry_at)
-				start_registering(&l, now);
-			break;
-		case LINK_REGISTERING:
-			if (now >= l.deadline)
-				go_waiting(&l, now, "no answer to the registration");
-			break;
-		case LINK_UP:
-			if (now - l.last_rx > conf->market_timeout_ns) {
-				go_waiting(&l, now, "no message within market_timeout");
-				break;
-			}
-			if (now >= l.next_heartbeat) {
-				uint8_t *buf;
-				size_t len;
-				if (ha_agent_heartbeat_msg(l.agent, ++l.next_id, &buf, &len) == 0)
-					send_bytes(&l, buf, len, "heartbeat");
-				l.next_heartbeat = now + conf->heartbeat_ns;
-			}
-			if (now >= l.next_meter)
-				send_meters(&l, now);
-			break;
-		}
+		tick(&l, now);
 	}
 	log_info("stopping; enforcement stays in force");
 	close_socket(&l);
-	zmq_ctx_term(l.zctx);
+	tp_context_destroy(l.zctx);
 	ha_agent_destroy(l.agent);
 	return 0;
 }

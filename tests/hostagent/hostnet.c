@@ -134,11 +134,11 @@ const char *hn_write_config(struct hostnet *h, int market_port, const char *extr
 		TEST_FAIL("cannot write %s", path);
 	fprintf(f,
 		"[agent]\nhost = nshost\nmarket = tcp://127.0.0.1:%d\n"
-		"market_public_key = %s/market.pub\npublic_key = %s/agent.pub\n"
-		"secret_key = %s/agent.key\nheartbeat = 200ms\nmarket_timeout = 1500ms\n"
+		"market_public_key = %s/market.pub\nkey = %s/agent.key\n"
+		"heartbeat = 200ms\nmarket_timeout = 1500ms\n"
 		"reconnect_min = 100ms\nreconnect_max = 1s\nmeter_interval = 500ms\n"
 		"[capacity]\nbandwidth_mbit = 1000\n[backends]\nbandwidth = tc\n",
-		market_port, h->dir, h->dir, h->dir);
+		market_port, h->dir, h->dir);
 	for (int i = 0; i < h->ntenants; i++)
 		fprintf(f, "[tenant.t%d]\ninterface = up0\nclass = %#x\nsrc = 10.201.%d.2\n", i + 1,
 			0x10 * (i + 1), i + 1);

@@ -3,8 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
 #include <zmq.h>
 
+#include "common/transport.h"
 #include "common/wire.h"
 #include "market_peer.h"
 #include "test.h"
@@ -13,70 +15,66 @@ struct mp {
 	void *ctx;
 	void *sock;
 	int port;
-	char server_secret[41];
-	uint8_t agent_id[256];
-	size_t agent_id_len;
+	struct tp_keypair server, agent;
+	struct tp_zap *zap;
+	struct tp_route agent_route;
+	char agent_user[TP_ID_MAX];
 	int registrations;
 	Raas__Envelope *reg, *ack, *meters;
 	uint8_t *last_set; /* the current allocation set, re-sent to a host that registers */
 	size_t last_set_len;
 };
 
-static void write_key(const char *dir, const char *name, const char *key)
+/* ZAP: only the agent's key gets in, as "host:nshost". */
+static int lookup(void *arg, const char *domain, const char *public_key, char *identity,
+		  size_t id_len)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		TEST_FAIL("cannot write %s", path);
-	fprintf(f, "# CURVE key (test)\n%s\n", key);
-	fclose(f);
+	struct mp *m = arg;
+	if (strcmp(domain, "host") != 0 || strcmp(public_key, m->agent.public_key) != 0)
+		return -1;
+	snprintf(identity, id_len, "host:nshost");
+	return 0;
 }
 
 static void bind_socket(struct mp *m)
 {
-	int one = 1, zero = 0;
-	char ep[64];
-	size_t len = sizeof(ep);
-	m->sock = zmq_socket(m->ctx, ZMQ_ROUTER);
-	zmq_setsockopt(m->sock, ZMQ_CURVE_SERVER, &one, sizeof(one));
-	zmq_setsockopt(m->sock, ZMQ_CURVE_SECRETKEY, m->server_secret, 41);
-	zmq_setsockopt(m->sock, ZMQ_LINGER, &zero, sizeof(zero));
-	snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", m->port);
+	char ep[64], bound[128];
 	if (m->port == 0)
 		snprintf(ep, sizeof(ep), "tcp://127.0.0.1:*");
-	for (int tries = 0; zmq_bind(m->sock, ep) != 0; tries++) {
+	else
+		snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", m->port);
+	for (int tries = 0;
+	     tp_bind(m->ctx, ZMQ_ROUTER, ep, &m->server, "host", &m->sock, bound, sizeof(bound));
+	     tries++) {
 		if (tries > 50)
 			TEST_FAIL("market peer cannot bind %s: %s", ep, zmq_strerror(errno));
 		struct timespec ts = {0, 100000000};
 		nanosleep(&ts, NULL);
 	}
-	len = sizeof(ep);
-	zmq_getsockopt(m->sock, ZMQ_LAST_ENDPOINT, ep, &len);
-	m->port = atoi(strrchr(ep, ':') + 1);
+	m->port = atoi(strrchr(bound, ':') + 1);
 }
 
 struct mp *mp_create(int port, const char *keydir)
 {
 	struct mp *m = calloc(1, sizeof(*m));
-	char pub[41], apub[41], asec[41];
-	m->ctx = zmq_ctx_new();
+	m->ctx = tp_context_create(0, 1);
 	m->port = port;
-	if (zmq_curve_keypair(pub, m->server_secret) || zmq_curve_keypair(apub, asec))
+	if (tp_keypair_generate(&m->server) || tp_keypair_generate(&m->agent))
 		TEST_SKIP("libzmq without CURVE");
-	write_key(keydir, "market.pub", pub);
-	write_key(keydir, "agent.pub", apub);
-	write_key(keydir, "agent.key", asec);
+	if (tp_key_save(keydir, "market", &m->server, true) ||
+	    tp_key_save(keydir, "agent", &m->agent, true))
+		TEST_FAIL("cannot write key files into %s", keydir);
+	if (tp_zap_create(m->ctx, lookup, m, &m->zap))
+		TEST_FAIL("cannot start the ZAP handler");
 	bind_socket(m);
 	return m;
 }
 
 void mp_stop(struct mp *m)
 {
-	if (m->sock)
-		zmq_close(m->sock);
+	tp_close(m->sock);
 	m->sock = NULL;
-	m->agent_id_len = 0;
+	m->agent_route.len = 0;
 }
 
 void mp_restart(struct mp *m)
@@ -88,7 +86,8 @@ void mp_restart(struct mp *m)
 void mp_destroy(struct mp *m)
 {
 	mp_stop(m);
-	zmq_ctx_term(m->ctx);
+	tp_zap_destroy(m->zap);
+	tp_context_destroy(m->ctx);
 	wire_free(m->reg);
 	wire_free(m->ack);
 	wire_free(m->meters);
@@ -103,10 +102,9 @@ int mp_port(const struct mp *m)
 
 static void send_bytes(struct mp *m, const uint8_t *buf, size_t len)
 {
-	if (!m->agent_id_len || !m->sock)
+	if (!m->agent_route.len || !m->sock)
 		return;
-	zmq_send(m->sock, m->agent_id, m->agent_id_len, ZMQ_SNDMORE);
-	zmq_send(m->sock, buf, len, 0);
+	tp_send_raw(m->sock, &m->agent_route, buf, len, ZMQ_DONTWAIT);
 }
 
 static void send_envelope(struct mp *m, Raas__Envelope *e)
@@ -131,27 +129,30 @@ static void reply_ok(struct mp *m, uint64_t request_id)
 
 enum mp_event mp_poll(struct mp *m, int timeout_ms)
 {
-	zmq_pollitem_t item = {.socket = m->sock, .events = ZMQ_POLLIN};
-	if (!m->sock || zmq_poll(&item, 1, timeout_ms) <= 0)
+	zmq_pollitem_t items[2] = {{.socket = tp_zap_socket(m->zap), .events = ZMQ_POLLIN},
+				   {.socket = m->sock, .events = ZMQ_POLLIN}};
+	if (zmq_poll(items, m->sock ? 2 : 1, timeout_ms) <= 0)
 		return MP_NONE;
-	uint8_t id[256], buf[1 << 16];
-	int idlen = zmq_recv(m->sock, id, sizeof(id), 0);
-	int more = 0;
-	size_t ml = sizeof(more);
-	zmq_getsockopt(m->sock, ZMQ_RCVMORE, &more, &ml);
-	if (idlen <= 0 || !more)
-		return MP_OTHER;
-	int len = zmq_recv(m->sock, buf, sizeof(buf), 0);
-	if (len < 0)
-		return MP_OTHER;
-	Raas__Envelope *e;
+	if (items[0].revents)
+		tp_zap_handle(m->zap);
+	if (!m->sock || !items[1].revents)
+		return MP_NONE;
+	struct tp_msg msg;
 	char why[256];
-	if (wire_decode(buf, (size_t)len, sizeof(buf), &e, why, sizeof(why)))
-		TEST_FAIL("the agent sent an undecodable message: %s", why);
+	int ret = tp_recv(m->sock, ZMQ_DONTWAIT, 1 << 20, &msg, why, sizeof(why));
+	if (ret == -EAGAIN)
+		return MP_NONE;
+	if (ret)
+		TEST_FAIL("the agent sent a bad message: %s", why);
+	if (strcmp(msg.user_id, "host:nshost") != 0)
+		TEST_FAIL("a message from \"%s\", not the agent's key", msg.user_id);
+	Raas__Envelope *e = msg.env;
+	msg.env = NULL;
+	struct tp_route from = msg.route;
+	tp_msg_clear(&msg);
 	switch (e->body_case) {
 	case RAAS__ENVELOPE__BODY_HOST_REGISTER:
-		memcpy(m->agent_id, id, (size_t)idlen);
-		m->agent_id_len = (size_t)idlen;
+		m->agent_route = from;
 		m->registrations++;
 		reply_ok(m, e->request_id);
 		/* Like the market: a host that (re-)registers gets the current allocation. */
@@ -161,6 +162,7 @@ enum mp_event mp_poll(struct mp *m, int timeout_ms)
 		m->reg = e;
 		return MP_REGISTER;
 	case RAAS__ENVELOPE__BODY_HEARTBEAT:
+		m->agent_route = from;
 		reply_ok(m, e->request_id);
 		wire_free(e);
 		return MP_HEARTBEAT;

@@ -1,8 +1,9 @@
 /* market_peer.h: a scripted stand-in for the market's host API, for the host agent's
  * integration tests until they run against raas-marketd.
  *
- * A real ZeroMQ ROUTER with CURVE (server keys generated per test, key files written for the
- * agent), speaking raas.proto: it answers HostRegister and Heartbeat with a Reply, records
+ * A real ZeroMQ ROUTER with CURVE through common/transport.h (key pairs generated per test,
+ * key files written for the agent, a ZAP handler that admits only the agent's key as
+ * "host:nshost"), speaking raas.proto: it answers HostRegister and Heartbeat with a Reply, records
  * AllocationAcks and MeterReports, and sends AllocationSets when the test says (the latest
  * one again to an agent that registers, as the market does). It can be
  * closed and bound again on the same port to play a market that dies and comes back. */
@@ -33,7 +34,7 @@ enum mp_event {
 };
 
 /* Binds tcp://127.0.0.1:port (0: a free port) with fresh CURVE keys, and writes
- * market.pub, agent.pub and agent.key into keydir. */
+ * market.pub/.key and agent.pub/.key into keydir. */
 struct mp *mp_create(int port, const char *keydir);
 void mp_destroy(struct mp *m);
 /* Closes the socket (the market "dies"); mp_restart binds the same port again. */

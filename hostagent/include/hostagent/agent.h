@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/clock.h"
+#include "common/wire.h"
 #include "hostagent/agent_config.h"
 #include "hostagent/enf.h"
 
@@ -44,6 +45,10 @@ enum ha_msg_kind {
  * input: it is logged and *kind says HA_MSG_INVALID. Returns 0 or -ENOMEM. */
 int ha_agent_receive(struct ha_agent *a, const void *buf, size_t len, uint64_t request_id,
 		     enum ha_msg_kind *kind, int *reply_error, uint8_t **reply, size_t *reply_len);
+
+/* The same for an envelope already decoded (by tp_recv()); e is borrowed. */
+int ha_agent_handle(struct ha_agent *a, const Raas__Envelope *e, uint64_t request_id,
+		    enum ha_msg_kind *kind, int *reply_error, uint8_t **reply, size_t *reply_len);
 
 /* Envelopes the agent sends; each malloc'd into *buf (the caller frees). 0 or -ENOMEM. */
 int ha_agent_register_msg(struct ha_agent *a, uint64_t request_id, uint8_t **buf, size_t *len);

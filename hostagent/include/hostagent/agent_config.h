@@ -22,9 +22,8 @@ struct ha_config {
 	struct cfg *cfg;            /* owns every string below */
 	const char *host;
 	const char *market;         /* ZeroMQ endpoint of the market's host API */
-	const char *market_public_key; /* file paths (Z85 keys) */
-	const char *public_key;
-	const char *secret_key;
+	const char *market_public_key; /* key files (common/transport.h): the market's .pub */
+	const char *key;               /* this host's .key (public and secret) */
 	int64_t heartbeat_ns;
 	int64_t market_timeout_ns;  /* silence after which the market counts as unreachable */
 	int64_t reconnect_min_ns;   /* backoff bounds */

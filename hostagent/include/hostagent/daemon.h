@@ -1,7 +1,8 @@
 /* daemon.h: raas-hostagentd's connection to the market: register, heartbeat, apply, meter.
  *
- * One ZeroMQ DEALER socket with CURVE to the market's host API (a ROUTER). The agent sends
- * HostRegister (capacity and what it already enforces) and waits for the market's Reply;
+ * One ZeroMQ DEALER socket with CURVE to the market's host API (a ROUTER), through
+ * common/transport.h. The agent sends HostRegister (capacity and what it already enforces),
+ * again every half second until the market answers with a Reply (or any message);
  * then it heartbeats every [agent] heartbeat, applies each AllocationSet through the core
  * (agent.h), answers with an AllocationAck and a MeterReport, and sends a MeterReport every
  * [agent] meter_interval besides. Any message from the market proves it alive; after
@@ -16,14 +17,10 @@
 #include "hostagent/agent.h"
 #include "hostagent/agent_config.h"
 
-/* Reads a CURVE key file: the first 40-character Z85 token (a bare key, or a zcert-style
- * `public-key = "..."` line). out gets 41 bytes (NUL-terminated). Returns 0, -errno, or
- * -RAAS_EPARSE with why filled. */
-int ha_load_key(const char *path, char out[41], char *why, size_t why_len);
-
 /* Runs the agent until *stop becomes non-zero (a signal handler sets it). conf is borrowed.
  * Returns 0 on a requested stop, or a negative errno when the agent cannot start (why
- * says what: a backend, a key file, the socket). Enforcement is left in force on exit. */
+ * says what: a backend, a key file, the socket). Enforcement is left in force on exit. A
+ * market that refuses this host's key is logged as such and retried with backoff. */
 int ha_daemon_run(const struct ha_config *conf, volatile sig_atomic_t *stop, char *why,
 		  size_t why_len);
 
