@@ -22,6 +22,7 @@
 
 #include "common/error.h"
 #include "hostagent/enf.h"
+#include "textfile.h"
 
 static const struct cfg_key cgroup_keys[] = {
 	{"cgroup", "root", CFG_STRING, "/sys/fs/cgroup", "where the cgroup hierarchies are mounted"},
@@ -47,35 +48,6 @@ struct enf_instance {
 
 enum { CG_CPUSET, CG_MEMORY, CG_CPUACCT };
 static const char *const v1_name[] = {"cpuset", "memory", "cpuacct"};
-
-static int read_text(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	return (int)n;
-}
-
-/* O_CREAT lets a test tree stand in for cgroupfs; on cgroupfs every file exists. */
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(text);
-	ssize_t n = write(fd, text, len);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	return (size_t)n == len ? 0 : -EIO;
-}
 
 static bool exists(const char *path)
 {
@@ -156,7 +128,7 @@ static int cg_probe(struct enf_instance *cg, enum enf_resource res, struct enf_e
 
 	if (cg->version == CG_V2) {
 		snprintf(path, sizeof(path), "%s/cgroup.controllers", cg->root);
-		if (read_text(path, buf, sizeof(buf)) < 0)
+		if (ha_read_text(path, buf, sizeof(buf)) < 0)
 			return enf_fail(err, -ENOTSUP, "cgroup: %s unreadable", path);
 		for (char *save, *tok = strtok_r(buf, " \n", &save); tok;
 		     tok = strtok_r(NULL, " \n", &save))
@@ -185,10 +157,10 @@ static int inherit_cpuset(const char *dir)
 	for (int f = 0; f < 2; f++) {
 		snprintf(from, sizeof(from), "%s/%s", parent, files[f]);
 		snprintf(to, sizeof(to), "%s/%s", dir, files[f]);
-		int ret = read_text(from, buf, sizeof(buf));
+		int ret = ha_read_text(from, buf, sizeof(buf));
 		if (ret < 0)
 			return ret;
-		if (buf[0] && buf[0] != '\n' && (ret = write_text(to, buf)) < 0)
+		if (buf[0] && buf[0] != '\n' && (ret = ha_write_text(to, buf)) < 0)
 			return ret;
 	}
 	return 0;
@@ -221,9 +193,9 @@ static int make_path(const char *root, const char *dir, bool v1_cpuset, bool v2)
 			/* Each separately: one already on or absent is not fatal here; the
 			 * write of the limit itself reports what is missing. */
 			snprintf(ctl, sizeof(ctl), "%s/cgroup.subtree_control", path);
-			write_text(ctl, "+cpuset");
-			write_text(ctl, "+memory");
-			write_text(ctl, "+cpu");
+			ha_write_text(ctl, "+cpuset");
+			ha_write_text(ctl, "+memory");
+			ha_write_text(ctl, "+cpu");
 		}
 		*p = save;
 		if (!save)
@@ -274,7 +246,7 @@ static int cg_apply(struct enf_instance *cg, enum enf_resource res, const struct
 		snprintf(path, sizeof(path), "%s/%s", dir,
 			 cg->version == CG_V2 ? "memory.max" : "memory.limit_in_bytes");
 	}
-	ret = write_text(path, text);
+	ret = ha_write_text(path, text);
 	if (ret)
 		return enf_fail(err, ret, "cgroup: writing %s to %s for %s: %s", text, path,
 				t->tenant, strerror(-ret));
@@ -293,7 +265,7 @@ static int cg_read(struct enf_instance *cg, enum enf_resource res, const struct 
 	else
 		snprintf(path, sizeof(path), "%s/%s", dir,
 			 cg->version == CG_V2 ? "memory.max" : "memory.limit_in_bytes");
-	int ret = read_text(path, text, sizeof(text));
+	int ret = ha_read_text(path, text, sizeof(text));
 	if (ret == -ENOENT)
 		return -ENOENT;
 	if (ret < 0)
@@ -329,7 +301,7 @@ static int cg_revert(struct enf_instance *cg, enum enf_resource res, const struc
 		*strrchr(parent, '/') = '\0';
 		snprintf(path, sizeof(path), "%s/%s", parent,
 			 cg->version == CG_V2 ? "cpuset.cpus.effective" : "cpuset.cpus");
-		int ret = read_text(path, text, sizeof(text));
+		int ret = ha_read_text(path, text, sizeof(text));
 		if (ret < 0)
 			return enf_fail(err, ret, "cgroup: reading %s: %s", path, strerror(-ret));
 		snprintf(path, sizeof(path), "%s/cpuset.cpus", dir);
@@ -338,7 +310,7 @@ static int cg_revert(struct enf_instance *cg, enum enf_resource res, const struc
 		snprintf(path, sizeof(path), "%s/%s", dir,
 			 cg->version == CG_V2 ? "memory.max" : "memory.limit_in_bytes");
 	}
-	int ret = write_text(path, text);
+	int ret = ha_write_text(path, text);
 	if (ret)
 		return enf_fail(err, ret, "cgroup: writing %s: %s", path, strerror(-ret));
 	return 0;
@@ -356,7 +328,7 @@ static int cg_meter(struct enf_instance *cg, enum enf_resource res,
 		tenant_dir(cg, CG_CPUACCT, &targets[i], dir, sizeof(dir));
 		if (cg->version == CG_V2) {
 			snprintf(path, sizeof(path), "%s/cpu.stat", dir);
-			if (read_text(path, text, sizeof(text)) < 0)
+			if (ha_read_text(path, text, sizeof(text)) < 0)
 				continue;
 			char *p = strstr(text, "usage_usec ");
 			if (!p)
@@ -364,7 +336,7 @@ static int cg_meter(struct enf_instance *cg, enum enf_resource res,
 			out[i].cpu_ns = strtoull(p + 11, NULL, 10) * 1000;
 		} else {
 			snprintf(path, sizeof(path), "%s/cpuacct.usage", dir);
-			if (read_text(path, text, sizeof(text)) < 0)
+			if (ha_read_text(path, text, sizeof(text)) < 0)
 				continue;
 			out[i].cpu_ns = strtoull(text, NULL, 10);
 		}

@@ -20,6 +20,7 @@
 
 #include "common/error.h"
 #include "hostagent/enf.h"
+#include "textfile.h"
 
 static const struct cfg_key resctrl_keys[] = {
 	{"resctrl", "root", CFG_STRING, "/sys/fs/resctrl", "resctrl mount point"},
@@ -38,35 +39,6 @@ struct enf_instance {
 	size_t nids;
 	bool ids_from_config;
 };
-
-static int read_text(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	return (int)n;
-}
-
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	size_t len = strlen(text);
-	ssize_t n = write(fd, text, len);
-	int e = errno;
-	if (close(fd) < 0 && n >= 0)
-		return -errno;
-	if (n < 0)
-		return -e;
-	return (size_t)n == len ? 0 : -EIO;
-}
 
 /* The L3 line of a schemata text: its domain ids and masks. Returns the count or -1. */
 static int parse_l3(const char *text, int *ids, uint64_t *masks, size_t max)
@@ -164,11 +136,11 @@ static int resctrl_probe(struct enf_instance *r, enum enf_resource res, struct e
 	uint64_t masks[RESCTRL_MAX_IDS];
 
 	snprintf(path, sizeof(path), "%s/info/L3/cbm_mask", r->root);
-	if (read_text(path, buf, sizeof(buf)) < 0)
+	if (ha_read_text(path, buf, sizeof(buf)) < 0)
 		return enf_fail(err, -ENOTSUP, "resctrl: no L3 allocation at %s (%s unreadable: "
 				   "resctrl not mounted, or no CAT on this CPU)", r->root, path);
 	snprintf(path, sizeof(path), "%s/schemata", r->root);
-	if (read_text(path, buf, sizeof(buf)) < 0)
+	if (ha_read_text(path, buf, sizeof(buf)) < 0)
 		return enf_fail(err, -ENOTSUP, "resctrl: %s unreadable", path);
 	int n = parse_l3(buf, ids, masks, RESCTRL_MAX_IDS);
 	if (n <= 0)
@@ -184,7 +156,7 @@ static int info_u64(const struct enf_instance *r, const char *file, int base, ui
 {
 	char path[600], buf[64];
 	snprintf(path, sizeof(path), "%s/info/L3/%s", r->root, file);
-	if (read_text(path, buf, sizeof(buf)) < 0)
+	if (ha_read_text(path, buf, sizeof(buf)) < 0)
 		return -1;
 	*out = strtoull(buf, NULL, base);
 	return 0;
@@ -194,7 +166,7 @@ static void last_status(const struct enf_instance *r, char *buf, size_t len)
 {
 	char path[600];
 	snprintf(path, sizeof(path), "%s/info/last_cmd_status", r->root);
-	if (read_text(path, buf, len) < 0)
+	if (ha_read_text(path, buf, len) < 0)
 		snprintf(buf, len, "no last_cmd_status");
 	buf[strcspn(buf, "\n")] = '\0';
 }
@@ -213,7 +185,7 @@ static void move_tasks(struct enf_instance *r, const struct enf_target *t, const
 		return;
 	}
 	while (fgets(buf, 32, in))
-		write_text(tasks, buf); /* best effort: a process may have exited */
+		ha_write_text(tasks, buf); /* best effort: a process may have exited */
 	free(buf);
 	fclose(in);
 }
@@ -244,7 +216,7 @@ static int resctrl_apply(struct enf_instance *r, enum enf_resource res, const st
 					 i ? ";" : "", r->ids[i], s->cbm);
 	snprintf(line + used, sizeof(line) - used, "\n");
 	snprintf(path, sizeof(path), "%s/schemata", dir);
-	int ret = write_text(path, line);
+	int ret = ha_write_text(path, line);
 	if (ret) {
 		char status[256];
 		last_status(r, status, sizeof(status));
@@ -263,7 +235,7 @@ static int resctrl_read(struct enf_instance *r, enum enf_resource res, const str
 	uint64_t masks[RESCTRL_MAX_IDS];
 
 	snprintf(path, sizeof(path), "%s/%s/schemata", r->root, t->resctrl_group);
-	int ret = read_text(path, buf, sizeof(buf));
+	int ret = ha_read_text(path, buf, sizeof(buf));
 	if (ret == -ENOENT)
 		return -ENOENT;
 	if (ret < 0)

@@ -148,7 +148,7 @@ const char *hn_write_config(struct hostnet *h, int market_port, const char *extr
 	return path;
 }
 
-void hn_start_agent(struct hostnet *h, const char *config)
+void hn_start_agent(struct hostnet *h, const char *config, const char *set)
 {
 	char bin[512], log[256];
 	snprintf(bin, sizeof(bin), "%s/raas-hostagentd", RAAS_BIN_DIR);
@@ -160,7 +160,10 @@ void hn_start_agent(struct hostnet *h, const char *config)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execl(bin, bin, "-c", config, "--log-level", "debug", (char *)NULL);
+		if (set)
+			execl(bin, bin, "-c", config, "--log-level", "debug", "--set", set, (char *)NULL);
+		else
+			execl(bin, bin, "-c", config, "--log-level", "debug", (char *)NULL);
 		_exit(127);
 	}
 	if (h->agent < 0)

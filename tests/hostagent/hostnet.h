@@ -30,8 +30,9 @@ int hn_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes the agent config: [agent]/[capacity]/[backends] for tc, one tenant per namespace
  * (class 0x10 * (i + 1), src 10.201.<i+1>.2), plus extra text. Returns its path. */
 const char *hn_write_config(struct hostnet *h, int market_port, const char *extra);
-/* Starts raas-hostagentd in the host namespace; its log goes to <dir>/agent.log. */
-void hn_start_agent(struct hostnet *h, const char *config);
+/* Starts raas-hostagentd in the host namespace (with one --set override when set is not
+ * NULL); its log goes to <dir>/agent.log. */
+void hn_start_agent(struct hostnet *h, const char *config, const char *set);
 /* Sends sig and reaps the agent. */
 void hn_stop_agent(struct hostnet *h, int sig);
 /* Starts an iperf3 server in the sink for each tenant (port 5201 + i), waits until they

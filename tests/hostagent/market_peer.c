@@ -196,34 +196,13 @@ bool mp_wait(struct mp *m, enum mp_event kind, int timeout_ms)
 	return false;
 }
 
-void mp_send_set(struct mp *m, uint64_t round, const char *host, const struct mp_alloc *al,
+void mp_send_set(struct mp *m, uint64_t round, const char *host, const struct alloc *al,
 		 size_t n)
 {
-	Raas__Envelope e;
-	Raas__AllocationSet set = RAAS__ALLOCATION_SET__INIT;
-	Raas__Allocation *a = calloc(n ? n : 1, sizeof(*a));
-	Raas__Allocation **ap = calloc(n ? n : 1, sizeof(*ap));
-	for (size_t i = 0; i < n; i++) {
-		raas__allocation__init(&a[i]);
-		a[i].tenant = (char *)al[i].tenant;
-		a[i].resource = (Raas__Resource)al[i].resource;
-		a[i].host = (char *)host;
-		a[i].quantity = al[i].quantity;
-		ap[i] = &a[i];
-	}
-	set.round = round;
-	set.host = (char *)host;
-	set.n_allocations = n;
-	set.allocations = ap;
-	wire_envelope_init(&e, 0);
-	e.body_case = RAAS__ENVELOPE__BODY_ALLOCATION_SET;
-	e.allocation_set = &set;
 	free(m->last_set);
 	m->last_set = NULL;
-	if (wire_encode(&e, &m->last_set, &m->last_set_len) == 0)
-		send_bytes(m, m->last_set, m->last_set_len);
-	free(a);
-	free(ap);
+	set_bytes(round, host, al, n, &m->last_set, &m->last_set_len);
+	send_bytes(m, m->last_set, m->last_set_len);
 }
 
 const Raas__HostRegister *mp_last_register(const struct mp *m)

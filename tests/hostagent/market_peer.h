@@ -14,15 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent_util.h" /* struct alloc, set_bytes() */
 #include "raas.pb-c.h"
 
 struct mp;
-
-struct mp_alloc {
-	const char *tenant;
-	int resource;
-	int64_t quantity;
-};
 
 enum mp_event {
 	MP_NONE,
@@ -47,7 +42,7 @@ enum mp_event mp_poll(struct mp *m, int timeout_ms);
 /* Polls until an event of this kind arrives; false on timeout. */
 bool mp_wait(struct mp *m, enum mp_event kind, int timeout_ms);
 /* Sends an AllocationSet for host to the last registered agent. */
-void mp_send_set(struct mp *m, uint64_t round, const char *host, const struct mp_alloc *al,
+void mp_send_set(struct mp *m, uint64_t round, const char *host, const struct alloc *al,
 		 size_t n);
 
 /* What was received last (owned by the peer; valid until the next one of its kind). */

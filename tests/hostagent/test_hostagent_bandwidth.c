@@ -5,7 +5,7 @@
  * tests) allocates 50 and 200 Mbit/s; iperf3 from both tenants at once must measure within
  * 10% of each allocation; a new allocation (swapped) must be in the kernel within two rounds
  * and measure within 10% again; the agent's meters must agree with the tenants' interface
- * counters within 2%. */
+ * counters within 2%. An agent with a key the market does not know gets no service. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/transport.h"
 #include "hostnet.h"
 #include "market_peer.h"
 #include "test.h"
@@ -32,7 +33,7 @@ static void fail_with_log(const char *what)
  * milliseconds it took. */
 static int64_t allocate(struct mp *m, uint64_t r, int64_t q1, int64_t q2)
 {
-	struct mp_alloc al[] = {{"t1", BW, q1}, {"t2", BW, q2}};
+	struct alloc al[] = {{"t1", BW, q1}, {"t2", BW, q2}};
 	int64_t t0 = hn_now_ms();
 	mp_send_set(m, r, "nshost", al, 2);
 	bool acked = false;
@@ -88,7 +89,21 @@ int main(void)
 	hn_setup(&net, 2);
 	struct mp *m = mp_create(0, net.dir);
 	const char *conf = hn_write_config(&net, mp_port(m), NULL);
-	hn_start_agent(&net, conf);
+
+	/* An agent whose key the market does not know gets no service, and says why. */
+	struct tp_keypair stranger;
+	char set[256];
+	ASSERT_OK(tp_keypair_generate(&stranger));
+	ASSERT_OK(tp_key_save(net.dir, "stranger", &stranger, true));
+	snprintf(set, sizeof(set), "agent.key=%s/stranger.key", net.dir);
+	hn_start_agent(&net, conf, set);
+	ASSERT_TRUE(!mp_wait(m, MP_REGISTER, 3000));
+	hn_stop_agent(&net, SIGTERM);
+	if (hn_sh("grep -q \"refused this host's CURVE key\" %s/agent.log", net.dir) != 0)
+		fail_with_log("the refused agent did not say why");
+	ASSERT_EQ(mp_registrations(m), 0);
+
+	hn_start_agent(&net, conf, NULL);
 	if (!mp_wait(m, MP_REGISTER, 10000))
 		fail_with_log("the agent did not register");
 	const Raas__HostRegister *reg = mp_last_register(m);

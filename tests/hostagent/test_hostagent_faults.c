@@ -36,7 +36,7 @@ static void fail_with_log(const char *what)
 static const Raas__AllocationAck *send_round(struct mp *m, uint64_t r, int64_t q1, int64_t q2,
 					     int64_t q3)
 {
-	struct mp_alloc al[] = {{"t1", BW, q1}, {"t2", BW, q2}, {"t3", BW, q3}};
+	struct alloc al[] = {{"t1", BW, q1}, {"t2", BW, q2}, {"t3", BW, q3}};
 	mp_send_set(m, r, "nshost", al, 3);
 	int64_t end = hn_now_ms() + 5000;
 	while (hn_now_ms() < end)
@@ -131,7 +131,7 @@ static void agent_restart(struct mp *m, const char *conf)
 	hn_stop_agent(&net, SIGKILL);
 	int64_t killed = hn_now_ms();
 	usleep(500000);
-	hn_start_agent(&net, conf);
+	hn_start_agent(&net, conf, NULL);
 	if (!mp_wait(m, MP_REGISTER, 10000))
 		fail_with_log("the restarted agent did not register");
 	printf("  restarted agent registered %lld ms after the kill\n",
@@ -190,7 +190,7 @@ int main(void)
 	struct mp *m = mp_create(0, net.dir);
 	const char *conf = hn_write_config(
 		&net, mp_port(m), "[tenant.t3]\ninterface = up1\nclass = 0x30\nsrc = 10.201.9.2\n");
-	hn_start_agent(&net, conf);
+	hn_start_agent(&net, conf, NULL);
 	if (!mp_wait(m, MP_REGISTER, 10000))
 		fail_with_log("the agent did not register");
 	hn_start_servers(&net);
