@@ -633,11 +633,15 @@ int ha_agent_heartbeat_msg(struct ha_agent *a, uint64_t request_id, uint8_t **bu
 	return wire_encode(&e, buf, len);
 }
 
+/* The first reading is taken as it is: a kernel counter (a tc class's bytes) outlives the
+ * agent, so a restarted agent carries on where the last one stopped and the market, which
+ * bills differences of cumulative readings, sees no step. */
 static uint64_t advance(struct ha_counter *c, uint64_t raw)
 {
 	if (!c->started) {
 		c->started = true;
 		c->last_raw = raw;
+		c->total = raw;
 		return c->total;
 	}
 	if (raw >= c->last_raw)

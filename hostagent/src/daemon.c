@@ -22,7 +22,7 @@
 #include "common/wire.h"
 #include "hostagent/daemon.h"
 
-#define REGISTER_RESEND_NS (500 * NS_PER_MS)
+#define REGISTER_RESEND_NS (200 * NS_PER_MS)
 
 enum link_state { LINK_WAITING, LINK_REGISTERING, LINK_UP };
 

@@ -6,7 +6,8 @@
  *    is back, reporting what it enforces.
  * 2. The agent is killed (SIGKILL) and restarted while tenants send: no one-second interval
  *    of either tenant's traffic leaves 10% of its allocation, and the classes are never
- *    re-created (their byte counters keep growing).
+ *    re-created (their byte counters keep growing), and the meters the new agent reports
+ *    carry on from the old agent's.
  * 3. A backend call fails mid-apply (a tenant's interface has vanished): the previous
  *    allocation stays in force for everyone and the ack tells the market which tenant,
  *    resource and errno. */
@@ -127,7 +128,11 @@ static void agent_restart(struct mp *m, const char *conf)
 			fclose(f);
 		_exit(0);
 	}
-	usleep(3000000);
+	/* Let the old agent report meters for a while (the market answers its heartbeats). */
+	for (int64_t t0 = hn_now_ms(); hn_now_ms() - t0 < 3000;)
+		mp_poll(m, 50);
+	int64_t meter_before = mp_tx_bytes(m, "t2");
+	ASSERT_GT(meter_before, 0);
 	hn_stop_agent(&net, SIGKILL);
 	int64_t killed = hn_now_ms();
 	usleep(500000);
@@ -138,6 +143,11 @@ static void agent_restart(struct mp *m, const char *conf)
 	       (long long)(hn_now_ms() - killed));
 	const Raas__AllocationAck *ack = send_round(m, 3, 50, 200, 10);
 	ASSERT_TRUE(ack->complete);
+	/* Meters carry on from the kernel's counters: no step back for the market to bill. */
+	ASSERT_TRUE(mp_wait(m, MP_METERS, 3000));
+	printf("  t2 meter %lld bytes before the kill, %lld after the restart\n",
+	       (long long)meter_before, (long long)mp_tx_bytes(m, "t2"));
+	ASSERT_GT(mp_tx_bytes(m, "t2"), meter_before);
 	int st;
 	waitpid(child, &st, 0);
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);

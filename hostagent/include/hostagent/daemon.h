@@ -2,7 +2,7 @@
  *
  * One ZeroMQ DEALER socket with CURVE to the market's host API (a ROUTER), through
  * common/transport.h. The agent sends HostRegister (capacity and what it already enforces),
- * again every half second until the market answers with a Reply (or any message);
+ * again every 200 ms until the market answers with a Reply (or any message);
  * then it heartbeats every [agent] heartbeat, applies each AllocationSet through the core
  * (agent.h), answers with an AllocationAck and a MeterReport, and sends a MeterReport every
  * [agent] meter_interval besides. Any message from the market proves it alive; after
