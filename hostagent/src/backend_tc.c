@@ -47,7 +47,7 @@ static const struct cfg_key tc_keys[] = {
 
 #define TC_LEAF_MAJOR 0x1000 /* a class's leaf bfifo is (0x1000 + class minor): */
 
-#define TC_FILTER_HT 0x800
+#define TC_FILTER_HT 0x800u
 #define TC_CACHE_TTL_NS 100000000 /* class/filter dumps reused for 100 ms by read() */
 
 struct tc_iface {
