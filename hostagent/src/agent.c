@@ -93,7 +93,13 @@ struct ha_agent {
 	struct enf_meter *meters;
 	struct ha_failure *failures;
 	size_t nfailures, capfailures;
+	/* The market's last refusal, logged once a minute while it repeats. */
+	char last_refusal[256];
+	int64_t last_refusal_logged;
+	uint64_t refusals_since;
 };
+
+#define HA_REPEAT_LOG_NS (60 * NS_PER_S)
 
 static struct ha_slot *slot(const struct ha_agent *a, size_t t, enum enf_resource r)
 {
@@ -533,10 +539,20 @@ int ha_agent_handle(struct ha_agent *a, const Raas__Envelope *e, uint64_t reques
 	case RAAS__ENVELOPE__BODY_REPLY:
 		*kind = HA_MSG_REPLY;
 		if (e->reply->error && e->reply->error->code != RAAS__ERROR_CODE__ERROR_NONE) {
+			const char *msg = e->reply->error->message ? e->reply->error->message : "";
+			int64_t now = clk_mono(a->clock);
 			if (reply_error)
 				*reply_error = (int)e->reply->error->code;
-			log_warn("market refused request %" PRIu64 ": %s", e->request_id,
-				 e->reply->error->message ? e->reply->error->message : "");
+			if (strcmp(msg, a->last_refusal) != 0 ||
+			    now - a->last_refusal_logged >= HA_REPEAT_LOG_NS) {
+				log_warn("market refused request %" PRIu64 ": %s%s", e->request_id, msg,
+					 a->refusals_since ? " (repeated since the last report)" : "");
+				snprintf(a->last_refusal, sizeof(a->last_refusal), "%s", msg);
+				a->last_refusal_logged = now;
+				a->refusals_since = 0;
+			} else {
+				a->refusals_since++;
+			}
 		}
 		break;
 	default:
