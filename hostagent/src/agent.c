@@ -600,6 +600,8 @@ int ha_agent_register_msg(struct ha_agent *a, uint64_t request_id, uint8_t **buf
 	if (!al || !alp)
 		goto out;
 	for (int r = ENF_RES_MIN; r <= ENF_RES_MAX; r++) {
+		if (!a->by_res[r] && a->conf->capacity[r] == 0)
+			continue; /* not sold here at all: nothing to say */
 		raas__capacity__init(&caps[ncap]);
 		caps[ncap].resource = (Raas__Resource)r;
 		caps[ncap].quantity = a->conf->capacity[r];
