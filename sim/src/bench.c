@@ -144,6 +144,13 @@ int sim_bench(const struct sim_bench_opts *o, FILE *out, char *why, size_t why_l
 			rc = -EIO;
 		}
 	}
+	/* A child that crashed leaves its files behind: remove them here. */
+	static const char *const files[] = {"bench.ini", "profile.csv", "run.sqlite"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
 	rmdir(dir);
 	return rc;
 }

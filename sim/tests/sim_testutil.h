@@ -11,12 +11,29 @@
 #include "sim/run.h"
 #include "test.h"
 
-/* A scratch folder /tmp/sim-<name>-<pid>, created empty. */
+static char st_scratch_dir[256];
+
+/* Removes the scratch folder at exit, also when an assertion fails. */
+static inline void st_cleanup(void)
+{
+	char cmd[600];
+
+	if (!st_scratch_dir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", st_scratch_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", st_scratch_dir);
+	st_scratch_dir[0] = '\0';
+}
+
+/* A scratch folder /tmp/sim-<name>-<pid>, created empty, removed at exit. */
 static inline void st_scratch(char *dir, size_t len, const char *name)
 {
 	char cmd[600];
 
 	snprintf(dir, len, "/tmp/sim-%s-%d", name, (int)getpid());
+	snprintf(st_scratch_dir, sizeof(st_scratch_dir), "%s", dir);
+	atexit(st_cleanup);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", dir, dir);
 	ASSERT_OK(system(cmd));
 }

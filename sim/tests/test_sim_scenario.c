@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 #include "sim/scenario.h"
-#include "test.h"
+#include "sim_testutil.h"
 
 static char dir[256];
 
@@ -348,17 +348,13 @@ static void test_variants(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/sim-test-scenario-%d", (int)getpid());
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
-	ASSERT_OK(system(cmd));
+	st_scratch(dir, sizeof(dir), "scenario");
 	test_good();
 	test_sections_and_types();
 	test_resources();
 	test_classes();
 	test_variants();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	ASSERT_OK(system(cmd));
+	st_remove(dir);
 	printf("test_sim_scenario: ok\n");
 	return 0;
 }
