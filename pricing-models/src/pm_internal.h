@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/names.h"
 #include "pricing/pm.h"
 
 /* ---- Errors ---- */
@@ -177,7 +178,7 @@ int pm__posted_clear(struct pm_posted_ws *ws, const struct pm_bid *bids, size_t 
 		     int64_t supply, money_t price, struct pm_result *res, struct pm_error *err);
 void pm__posted_ws_free(struct pm_posted_ws *ws);
 
-/* Closest candidate to word by edit distance, or NULL when none is a likely typo. */
-const char *pm__closest(const char *word, const char *const *cands, size_t n);
+/* Closest candidate to word (common/names.h), or NULL when none is a likely typo. */
+#define pm__closest name_closest
 
 #endif
