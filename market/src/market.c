@@ -306,14 +306,20 @@ int market__pool_add(struct market *m, const struct ledger_pool *row, struct mkt
 	return 0;
 }
 
+uint64_t market_round_seed(uint64_t seed, int64_t pool_id, uint64_t round)
+{
+	uint64_t s = seed * UINT64_C(0x9E3779B97F4A7C15) ^
+		     (uint64_t)pool_id * UINT64_C(0xBF58476D1CE4E5B9) ^ round;
+
+	s ^= s >> 31;
+	return s ? s : 1;
+}
+
 void market__pm_pool(struct market *m, struct mkt_pool *p, uint64_t round, struct pm_pool *out)
 {
 	/* A generator per pool reseeded every round from (seed, pool, round): a round's
 	 * clearing is reproducible whatever happened before it, restarts included. */
-	uint64_t s = m->cfg->seed * UINT64_C(0x9E3779B97F4A7C15) ^
-		     (uint64_t)p->row.id * UINT64_C(0xBF58476D1CE4E5B9) ^ round;
-	s ^= s >> 31;
-	gsl_rng_set(p->rng, (unsigned long)(s ? s : 1));
+	gsl_rng_set(p->rng, (unsigned long)market_round_seed(m->cfg->seed, p->row.id, round));
 	memset(out, 0, sizeof(*out));
 	out->supply = p->row.supply;
 	out->round = round;

@@ -92,6 +92,9 @@ static void setup(struct ledger *l, struct base *b)
 	ASSERT_OK(ledger_commit(l));
 }
 
+/* A round of 3.6 s: a charge is the hourly payment / 1000. */
+#define ROUND_NS INT64_C(3600000000)
+
 /* Writes round n: alice gets 60 and bob 40 at 1500/unit-hour. */
 static int write_round(struct ledger *l, const struct base *b, uint64_t n)
 {
@@ -101,16 +104,16 @@ static int write_round(struct ledger *l, const struct base *b, uint64_t n)
 		{b->pool, b->tb, b->bid_b, 40, 1500, 60000, ""},
 	};
 	struct ledger_charge_row charges[2] = {
-		{b->ta, b->pool, LEDGER_CHARGE_HOLD, 60, 25},
-		{b->tb, b->pool, LEDGER_CHARGE_HOLD, 40, 17},
+		{b->ta, b->pool, LEDGER_CHARGE_HOLD, 60, 90},
+		{b->tb, b->pool, LEDGER_CHARGE_HOLD, 40, 60},
 	};
 	struct ledger_meter_row meter = {"h1", b->ta, 1000 * n};
 	struct ledger_round r = {
 		.round = n,
 		.start_wall_ns = (int64_t)n * 1000,
 		.end_wall_ns = (int64_t)n * 1000 + 1000,
-		.round_ns = 1000,
-		.revenue = 42,
+		.round_ns = ROUND_NS,
+		.revenue = 150,
 		.bids = 2,
 		.prices = &price,
 		.nprices = 1,
@@ -193,7 +196,7 @@ static void test_rows(void)
 	ASSERT_EQ(last, 2);
 	ASSERT_EQ(end, 3000);
 	ASSERT_OK(ledger_tenant_by_name(l, "alice", &t));
-	ASSERT_EQ(t.charged, 50);
+	ASSERT_EQ(t.charged, 180);
 
 	struct ledger_round bad = {.round = 3, .revenue = 1, .round_ns = 1};
 	ASSERT_EQ(ledger_round_write(l, &bad), -EINVAL);
@@ -215,9 +218,17 @@ static void test_checks_fail(void)
 		const char *expect;
 	} breaks[] = {
 		{"UPDATE rounds SET revenue = revenue + 1 WHERE round = 2",
-		 "round 2: revenue 43 != sum of its charges 42"},
+		 "round 2: revenue 151 != sum of its charges 150"},
 		{"UPDATE tenants SET charged = 7 WHERE name = 'bob'",
-		 "running total 7 != sum of its charges 51"},
+		 "running total 7 != sum of its charges 180"},
+		{"UPDATE charges SET amount = amount + 1 WHERE round = 2 AND tenant = 1; "
+		 "UPDATE rounds SET revenue = revenue + 1 WHERE round = 2; "
+		 "UPDATE tenants SET charged = charged + 1 WHERE id = 1",
+		 "round 2: tenant 1 holds in pool 1 at a rate that comes to 90 nanodollars, but was "
+		 "charged 91"},
+		{"DELETE FROM allocations WHERE round = 3 AND tenant = 2; "
+		 "UPDATE prices SET allocated = 60 WHERE round = 3",
+		 "round 3: tenant 2 has a hold charge in pool 1 (60 nanodollars) without holding"},
 		{"DELETE FROM rounds WHERE round = 2", "not contiguous"},
 		{"UPDATE rounds SET start_wall_ns = 100, end_wall_ns = 200 WHERE round = 3",
 		 "round 3 ended at 200, before round 2 (3000)"},
@@ -228,6 +239,11 @@ static void test_checks_fail(void)
 		{"UPDATE bids SET first_round = 3 WHERE bid_id = 'a1'",
 		 "which was in force for rounds 3"},
 		{"INSERT INTO charges VALUES (9, 1, 1, 1, 1, 5)", "unrecorded round 9"},
+		{"INSERT INTO bids (tenant, bid_id, kind, resource, host, min_quantity, "
+		 "max_quantity, unit_price, first_round, last_round, request_id) "
+		 "SELECT tenant, bid_id, kind, resource, host, min_quantity, max_quantity, "
+		 "unit_price, first_round, 0, request_id FROM bids WHERE bid_id = 'b1'",
+		 "request 11 made 2 versions of one bid (applied twice)"},
 	};
 
 	for (size_t i = 0; i < sizeof(breaks) / sizeof(breaks[0]); i++) {
@@ -307,7 +323,7 @@ static void test_fault_sweep_round(void)
 			failures++;
 		} else {
 			ASSERT_EQ(last, 2);
-			ASSERT_EQ(after.charged, before.charged + 25);
+			ASSERT_EQ(after.charged, before.charged + 90);
 		}
 		expect_ok(l);
 		/* The round can be written once the fault is gone. */
@@ -339,6 +355,7 @@ static void test_fault_sweep_batch(void)
 			err = ledger_bid_end(l, bid.id, 0);
 		bid.first_round = 1;
 		bid.max_quantity = 77;
+		bid.request_id = 500;
 		if (!err)
 			err = ledger_bid_insert(l, &bid);
 		if (!err)

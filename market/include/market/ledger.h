@@ -28,7 +28,11 @@
  *   4. Supply: no pool is allocated beyond its supply in any round, each price row's
  *      allocated total matches its allocations, and every allocation belongs to a bid version
  *      that was in force in that round (ledger_check_supply).
- *   5. Bids: at most one standing version per (tenant, bid id) (ledger_check_bids).
+ *   5. Bids: at most one standing version per (tenant, bid id), and at most one version of
+ *      a bid id per request: a retried request is never applied twice (ledger_check_bids).
+ *   6. Charges: every holding is charged once, exactly its payment rate x the round length
+ *      (money_charge, per allocation), and nothing is charged for a holding that was not
+ *      allocated (ledger_check_charges): nothing is charged twice.
  *   ledger_check() runs them all plus SQLite's own quick_check.
  *
  * States: a ledger is idle or inside a batch (ledger_begin .. ledger_commit/rollback);
@@ -326,6 +330,7 @@ int ledger_check_revenue(struct ledger *l, char *why, size_t why_len);
 int ledger_check_rounds(struct ledger *l, char *why, size_t why_len);
 int ledger_check_supply(struct ledger *l, char *why, size_t why_len);
 int ledger_check_bids(struct ledger *l, char *why, size_t why_len);
+int ledger_check_charges(struct ledger *l, char *why, size_t why_len);
 /* The request is recorded with exactly this answer. */
 int ledger_check_request(struct ledger *l, int64_t tenant, uint64_t request_id,
 			 const void *reply, size_t len, char *why, size_t why_len);

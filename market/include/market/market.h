@@ -22,8 +22,8 @@
  *
  *   Invariants (market_check):
  *   1. Every standing bid in memory is the ledger's standing version, and vice versa.
- *   2. Each pool's holdings sum to at most its supply; a tenant's holdings are exactly the
- *      last round's allocations to it.
+ *   2. Holdings are the last round's allocations: per pool they sum to its allocated total
+ *      (which the ledger keeps within supply), and none is empty.
  *   3. Each tenant's charged total in memory equals the ledger's.
  *   4. The open round is the ledger's last round + 1.
  *
@@ -139,6 +139,12 @@ void market_route_gone(struct market *m, int64_t tenant, const struct tp_route *
 uint64_t market_open_round(const struct market *m);
 void market_set_next_close(struct market *m, int64_t wall_ns);
 void market_get_stats(const struct market *m, struct market_stats *out);
+
+/* The seed a pool's generator gets for a round: a function of the config's seed, the pool
+ * and the round only, so that a round clears the same after a restart, and so that a test
+ * or raas-sim can reproduce it: pm_pool.rng seeded with this, supply, round, now_ns =
+ * (round - 1) x round_ns, round_ns. */
+uint64_t market_round_seed(uint64_t seed, int64_t pool_id, uint64_t round);
 
 /* Checks the invariants above against the ledger; 0 or -EPROTO with why. */
 int market_check(struct market *m, char *why, size_t why_len);
