@@ -86,6 +86,15 @@ struct cli_table;
 /* A table with the given columns (names and types borrowed: string literals). */
 struct cli_table *cli_table_create(const char *const *names, const enum cli_col *types,
 				   size_t ncols);
+/* A table over static arrays of names and types, which must have as many entries (checked
+ * at compile time). */
+#define CLI_TABLE_NEW(names, types)                                                          \
+	cli_table_create(names, types,                                                       \
+			 sizeof(names) / sizeof(names[0]) +                                  \
+				 0 * sizeof(char[sizeof(names) / sizeof(names[0]) ==         \
+							 sizeof(types) / sizeof(types[0])    \
+						 ? 1                                         \
+						 : -1]))
 /* Appends a row; values are given per column as: COL_STR const char *, COL_INT int64_t,
  * COL_MONEY and COL_LIMIT money_t, COL_TIME int64_t wall ns (0: none), COL_BOOL int. */
 int cli_table_row(struct cli_table *t, ...);

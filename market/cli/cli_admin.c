@@ -51,7 +51,7 @@ int cli_keygen(struct cli *c)
 		return cli_fail(CLI_EX_CANTCREAT, "keygen: %s: %s", c->dir, raas_strerror(err));
 	static const char *const names[] = {"name", "public_key", "key_file", "public_file"};
 	static const enum cli_col types[] = {COL_STR, COL_STR, COL_STR, COL_STR};
-	struct cli_table *t = cli_table_create(names, types, 4);
+	struct cli_table *t = CLI_TABLE_NEW(names, types);
 	char pub[1200];
 	snprintf(path, sizeof(path), "%s/%s.key", c->dir, c->pos[0]);
 	snprintf(pub, sizeof(pub), "%s/%s.pub", c->dir, c->pos[0]);
@@ -126,14 +126,14 @@ static int registry_add(struct cli *c, bool tenant)
 		static const enum cli_col types[] = {COL_STR, COL_STR, COL_LIMIT, COL_MONEY,
 						     COL_TIME};
 		struct ledger_tenant row;
-		t = cli_table_create(names, types, 5);
+		t = CLI_TABLE_NEW(names, types);
 		if (ledger_tenant_by_name(l, name, &row) == 0)
 			tenant_row(t, &row);
 	} else {
 		static const char *const names[] = {"name", "public_key", "created"};
 		static const enum cli_col types[] = {COL_STR, COL_STR, COL_TIME};
 		struct ledger_host row;
-		t = cli_table_create(names, types, 3);
+		t = CLI_TABLE_NEW(names, types);
 		if (ledger_host_by_name(l, name, &row) == 0)
 			host_row(t, &row);
 	}
@@ -158,12 +158,12 @@ static int registry_list(struct cli *c, bool tenant)
 						    "created"};
 		static const enum cli_col types[] = {COL_STR, COL_STR, COL_LIMIT, COL_MONEY,
 						     COL_TIME};
-		t = cli_table_create(names, types, 5);
+		t = CLI_TABLE_NEW(names, types);
 		err = ledger_tenants_each(l, tenant_row, t);
 	} else {
 		static const char *const names[] = {"name", "public_key", "created"};
 		static const enum cli_col types[] = {COL_STR, COL_STR, COL_TIME};
-		t = cli_table_create(names, types, 3);
+		t = CLI_TABLE_NEW(names, types);
 		err = ledger_hosts_each(l, host_row, t);
 	}
 	ledger_close(l);
@@ -241,7 +241,7 @@ int cli_invoice(struct cli *c)
 		return cli_fail(CLI_EX_USAGE, "invoice: give one TENANT (raas invoice TENANT)");
 	if ((rc = check_range(c, "invoice")) != 0 || (rc = open_ledger(c, false, &l)) != 0)
 		return rc;
-	struct charges_out o = {cli_table_create(names, types, 7), 0};
+	struct charges_out o = {CLI_TABLE_NEW(names, types), 0};
 	struct cli_table *t = o.t;
 	err = ledger_invoice_each(l, c->pos[0], (uint64_t)c->from, (uint64_t)c->to, charge_row,
 				  &o);
@@ -286,7 +286,7 @@ int cli_revenue(struct cli *c)
 		return cli_fail(CLI_EX_USAGE, "revenue takes no arguments");
 	if ((rc = check_range(c, "revenue")) != 0 || (rc = open_ledger(c, false, &l)) != 0)
 		return rc;
-	struct charges_out o = {cli_table_create(names, types, 6), 0};
+	struct charges_out o = {CLI_TABLE_NEW(names, types), 0};
 	err = ledger_revenue_total(l, (uint64_t)c->from, (uint64_t)c->to, &rounds, &revenue);
 	if (!err)
 		err = ledger_revenue_each(l, (uint64_t)c->from, (uint64_t)c->to, revenue_row, &o);
@@ -325,7 +325,7 @@ int cli_ledger_allocations(struct cli *c)
 		return cli_fail(CLI_EX_USAGE, "allocations: --round must not be negative");
 	if ((rc = open_ledger(c, false, &l)) != 0)
 		return rc;
-	struct cli_table *t = cli_table_create(names, types, 8);
+	struct cli_table *t = CLI_TABLE_NEW(names, types);
 	err = ledger_allocations_each(l, (uint64_t)c->round, alloc_row, t);
 	ledger_close(l);
 	if (err) {
@@ -355,7 +355,7 @@ int cli_ledger_rounds(struct cli *c)
 		return cli_fail(CLI_EX_USAGE, "rounds takes no arguments");
 	if ((rc = open_ledger(c, false, &l)) != 0)
 		return rc;
-	struct cli_table *t = cli_table_create(names, types, 5);
+	struct cli_table *t = CLI_TABLE_NEW(names, types);
 	err = ledger_rounds_each(l, 0, (size_t)(c->limit > 0 ? c->limit : 20), round_row, t);
 	ledger_close(l);
 	if (err) {

@@ -189,7 +189,7 @@ static int print_ack(struct cli *c, const Raas__Envelope *reply, const char *wha
 {
 	static const char *const names[] = {"request", "bid_id", "effective_round"};
 	static const enum cli_col types[] = {COL_STR, COL_STR, COL_INT};
-	struct cli_table *t = cli_table_create(names, types, 3);
+	struct cli_table *t = CLI_TABLE_NEW(names, types);
 	const Raas__BidAck *ack = reply->reply->bid;
 
 	cli_table_row(t, what, ack && ack->bid_id ? ack->bid_id : "",
@@ -271,7 +271,7 @@ int cli_acquire(struct cli *c)
 					    "quantity",   "unit_price",
 					    "payment_per_hour"};
 	static const enum cli_col types[] = {COL_STR, COL_STR, COL_INT, COL_MONEY, COL_MONEY};
-	struct cli_table *t = cli_table_create(names, types, 5);
+	struct cli_table *t = CLI_TABLE_NEW(names, types);
 	const Raas__Allocation *got = reply->reply->acquired;
 	if (got)
 		cli_table_row(t, wire_resource_name(got->resource), got->host, got->quantity,
@@ -385,7 +385,7 @@ int cli_bids(struct cli *c)
 
 	if (rc)
 		return rc;
-	struct cli_table *t = cli_table_create(names, types, 8);
+	struct cli_table *t = CLI_TABLE_NEW(names, types);
 	const Raas__QueryResult *q = reply->reply->query;
 	for (size_t i = 0; q && i < q->n_bids; i++) {
 		const Raas__Bid *b = q->bids[i];
@@ -444,7 +444,7 @@ static int watch_prices(struct cli *c)
 	tp_monitor_start(k.ctx, k.sock, &mon);
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
-	struct cli_table *t = cli_table_create(price_names, price_types, 7);
+	struct cli_table *t = CLI_TABLE_NEW(price_names, price_types);
 	int64_t waited = 0;
 	bool connected = false;
 	while (!watch_stop && (c->count <= 0 || seen < c->count)) {
@@ -496,7 +496,7 @@ int cli_prices(struct cli *c)
 		return watch_prices(c);
 	if ((rc = query(c, RAAS__QUERY__WHAT__WHAT_PRICES, &reply)) != 0)
 		return rc;
-	struct cli_table *t = cli_table_create(price_names, price_types, 7);
+	struct cli_table *t = CLI_TABLE_NEW(price_names, price_types);
 	const Raas__QueryResult *q = reply->reply->query;
 	for (size_t i = 0; q && i < q->n_prices; i++)
 		price_row(t, q->prices[i]);
@@ -518,7 +518,7 @@ int cli_allocations(struct cli *c)
 		return cli_ledger_allocations(c);
 	if ((rc = query(c, RAAS__QUERY__WHAT__WHAT_HOLDINGS, &reply)) != 0)
 		return rc;
-	struct cli_table *t = cli_table_create(names, types, 6);
+	struct cli_table *t = CLI_TABLE_NEW(names, types);
 	const Raas__QueryResult *q = reply->reply->query;
 	for (size_t i = 0; q && i < q->n_holdings; i++) {
 		const Raas__Allocation *a = q->holdings[i];
@@ -541,7 +541,7 @@ int cli_rounds(struct cli *c)
 		return cli_ledger_rounds(c);
 	if ((rc = query(c, RAAS__QUERY__WHAT__WHAT_ROUNDS, &reply)) != 0)
 		return rc;
-	struct cli_table *t = cli_table_create(names, types, 4);
+	struct cli_table *t = CLI_TABLE_NEW(names, types);
 	const Raas__QueryResult *q = reply->reply->query;
 	for (size_t i = 0; q && i < q->n_rounds; i++) {
 		const Raas__RoundSummary *r = q->rounds[i];
