@@ -36,6 +36,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_REQUEST_PUT] = "INSERT INTO requests (tenant, request_id, round, kind, reply, "
 			   "wall_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_REQUEST_PRUNE] = "DELETE FROM requests WHERE wall_ns < ?1",
+	[ST_REQUEST_MAX] = "SELECT MAX(request_id) FROM requests WHERE tenant = ?1 AND "
+			   "request_id >= 0",
 	[ST_BID_INSERT] = "INSERT INTO bids (tenant, bid_id, kind, resource, host, min_quantity, "
 			  "max_quantity, unit_price, curve, ranges, first_round, last_round, "
 			  "request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, "
@@ -52,9 +54,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 			    "revenue_per_hour, welfare_per_hour, bids, clear_ns) "
 			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_ALLOC_INSERT] = "INSERT INTO allocations (round, pool, bid, tenant, quantity, "
-			    "unit_price, payment_per_hour) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_CHARGE_INSERT] = "INSERT INTO charges (round, tenant, pool, kind, quantity, amount) "
-			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			    "unit_price, payment_per_hour, charge) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+			    "?7, ?8)",
+	[ST_EGRESS_INSERT] = "INSERT INTO egress (round, tenant, pool, bytes, amount) "
+			     "VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_METER_PUT] = "INSERT INTO meters (host, tenant, tx_bytes, round) "
 			 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (host, tenant) DO UPDATE SET "
 			 "tx_bytes = excluded.tx_bytes, round = excluded.round",
@@ -193,6 +196,11 @@ int ledger_open(const char *path, const struct ledger_options *opt, struct ledge
 		}
 		err = ledger__exec(l, opt->sync_full ? "PRAGMA synchronous = FULL"
 						     : "PRAGMA synchronous = NORMAL");
+		/* The market touches every tenant and bid each round: keep them cached. */
+		if (!err)
+			err = ledger__exec(l, "PRAGMA cache_size = -65536");
+		if (!err && opt->manual_checkpoint)
+			err = ledger__exec(l, "PRAGMA wal_autocheckpoint = 0");
 		if (err) {
 			snprintf(why, why_len, "%s: %s", path, sqlite3_errmsg(l->db));
 			goto fail;
@@ -246,6 +254,13 @@ int ledger_schema_version(struct ledger *l)
 
 	ledger__query_int(l, "PRAGMA user_version", &v);
 	return (int)v;
+}
+
+int ledger_checkpoint(struct ledger *l)
+{
+	int rc = sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : -EIO;
 }
 
 void ledger_fault_set(struct ledger *l, int64_t nth_write)
@@ -621,6 +636,21 @@ int ledger_request_put(struct ledger *l, int64_t tenant, uint64_t request_id, ui
 	return ledger__write(l, s);
 }
 
+int ledger_request_max(struct ledger *l, int64_t tenant, uint64_t *out)
+{
+	sqlite3_stmt *s = ledger__stmt(l, ST_REQUEST_MAX);
+	int rc;
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, tenant);
+	rc = sqlite3_step(s);
+	*out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_ROW ? 0 : -EIO;
+}
+
 /* ---- Bids ---- */
 
 /* Pairs of int64 in little-endian order: the on-disk form of curves and ranges. */
@@ -818,6 +848,52 @@ int ledger_last_round(struct ledger *l, uint64_t *round, int64_t *end_wall_ns)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+static int cmp_tenant(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Adds the round's charges to each tenant's running total (one UPDATE per tenant). */
+static int add_totals(struct ledger *l, const struct ledger_round *r)
+{
+	sqlite3_stmt *s = ledger__stmt(l, ST_TENANT_CHARGE);
+	size_t n = r->nallocs + r->negress;
+	struct total {
+		int64_t tenant;
+		money_t amount;
+	} *t;
+	int err = 0;
+
+	if (!s)
+		return -EIO;
+	if (!n)
+		return 0;
+	t = malloc(n * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nallocs; i++)
+		t[i] = (struct total){r->allocs[i].tenant, r->allocs[i].charge};
+	for (size_t i = 0; i < r->negress; i++)
+		t[r->nallocs + i] = (struct total){r->egress[i].tenant, r->egress[i].amount};
+	qsort(t, n, sizeof(*t), cmp_tenant);
+	for (size_t i = 0; i < n && !err;) {
+		money_t sum = 0;
+		size_t j = i;
+		for (; j < n && t[j].tenant == t[i].tenant; j++)
+			if (money_add(sum, t[j].amount, &sum) != 0)
+				err = -RAAS_EOVERFLOW;
+		if (!err && sum != 0) {
+			sqlite3_bind_int64(s, 1, t[i].tenant);
+			sqlite3_bind_int64(s, 2, sum);
+			err = ledger__write(l, s);
+		}
+		i = j;
+	}
+	free(t);
+	return err;
+}
+
 static int write_round_rows(struct ledger *l, const struct ledger_round *r)
 {
 	sqlite3_stmt *s;
@@ -862,29 +938,27 @@ static int write_round_rows(struct ledger *l, const struct ledger_round *r)
 		sqlite3_bind_int64(s, 5, a->quantity);
 		sqlite3_bind_int64(s, 6, a->unit_price);
 		sqlite3_bind_int64(s, 7, a->payment_per_hour);
+		sqlite3_bind_int64(s, 8, a->charge);
 		if ((err = ledger__write(l, s)) != 0)
 			return err;
 	}
 
-	sqlite3_stmt *charge = ledger__stmt(l, ST_CHARGE_INSERT);
-	sqlite3_stmt *tenant = ledger__stmt(l, ST_TENANT_CHARGE);
-	if (!charge || !tenant)
+	if (!(s = ledger__stmt(l, ST_EGRESS_INSERT)))
 		return -EIO;
-	for (size_t i = 0; i < r->ncharges; i++) {
-		const struct ledger_charge_row *c = &r->charges[i];
-		sqlite3_bind_int64(charge, 1, (int64_t)r->round);
-		sqlite3_bind_int64(charge, 2, c->tenant);
-		sqlite3_bind_int64(charge, 3, c->pool);
-		sqlite3_bind_int(charge, 4, c->kind);
-		sqlite3_bind_int64(charge, 5, c->quantity);
-		sqlite3_bind_int64(charge, 6, c->amount);
-		if ((err = ledger__write(l, charge)) != 0)
-			return err;
-		sqlite3_bind_int64(tenant, 1, c->tenant);
-		sqlite3_bind_int64(tenant, 2, c->amount);
-		if ((err = ledger__write(l, tenant)) != 0)
+	for (size_t i = 0; i < r->negress; i++) {
+		const struct ledger_egress_row *e = &r->egress[i];
+		sqlite3_bind_int64(s, 1, (int64_t)r->round);
+		sqlite3_bind_int64(s, 2, e->tenant);
+		sqlite3_bind_int64(s, 3, e->pool);
+		sqlite3_bind_int64(s, 4, e->bytes);
+		sqlite3_bind_int64(s, 5, e->amount);
+		if ((err = ledger__write(l, s)) != 0)
 			return err;
 	}
+
+	/* Running totals: one update per tenant charged this round. */
+	if ((err = add_totals(l, r)) != 0)
+		return err;
 
 	if (!(s = ledger__stmt(l, ST_METER_PUT)))
 		return -EIO;
@@ -916,8 +990,11 @@ int ledger_round_write(struct ledger *l, const struct ledger_round *r)
 
 	if (l->in_batch)
 		return -EBUSY;
-	for (size_t i = 0; i < r->ncharges; i++)
-		if (money_add(sum, r->charges[i].amount, &sum) != 0)
+	for (size_t i = 0; i < r->nallocs; i++)
+		if (money_add(sum, r->allocs[i].charge, &sum) != 0)
+			return -RAAS_EOVERFLOW;
+	for (size_t i = 0; i < r->negress; i++)
+		if (money_add(sum, r->egress[i].amount, &sum) != 0)
 			return -RAAS_EOVERFLOW;
 	if (sum != r->revenue) {
 		log_error("ledger: round %llu revenue %lld is not the sum of its charges %lld",
@@ -976,6 +1053,7 @@ static int alloc_row(sqlite3_stmt *s, void *a)
 		.quantity = sqlite3_column_int64(s, 3),
 		.unit_price = sqlite3_column_int64(s, 4),
 		.payment_per_hour = sqlite3_column_int64(s, 5),
+		.charge = sqlite3_column_int64(s, 7),
 	};
 	ledger__column_text(s, 6, r.bid_id, sizeof(r.bid_id));
 	return ((ledger_alloc_fn)c->fn)(c->arg, c->round, &r);
@@ -987,7 +1065,7 @@ int ledger_round_allocs_each(struct ledger *l, uint64_t round, ledger_alloc_fn f
 
 	return each_row(l,
 			"SELECT a.pool, a.bid, a.tenant, a.quantity, a.unit_price, "
-			"a.payment_per_hour, b.bid_id FROM allocations a LEFT JOIN bids b "
+			"a.payment_per_hour, b.bid_id, a.charge FROM allocations a LEFT JOIN bids b "
 			"ON b.id = a.bid WHERE a.round = ?1 ORDER BY a.pool, a.bid",
 			(int64_t)round, true, alloc_row, &c);
 }

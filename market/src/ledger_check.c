@@ -203,62 +203,32 @@ int ledger_check_charges(struct ledger *l, char *why, size_t why_len)
 {
 	sqlite3_stmt *s;
 	int rc, err = 0;
-	int64_t round = -1, tenant = -1, pool = -1;
-	money_t sum = 0, recorded = 0;
-	bool has_row = false;
 
-	/* A hold charge with no allocation behind it. */
-	err = check(l,
-		    "SELECT c.round, c.tenant, c.pool, c.amount FROM charges c WHERE c.kind = 1 "
-		    "AND NOT EXISTS (SELECT 1 FROM allocations a WHERE a.round = c.round AND "
-		    "a.tenant = c.tenant AND a.pool = c.pool) LIMIT 1",
-		    "round %lld: tenant %lld has a hold charge in pool %lld (%lld nanodollars) "
-		    "without holding there",
-		    why, why_len);
-	if (err)
-		return err;
-	/* Every holding charged exactly once: payment rate x round length, per allocation. */
+	/* Every allocation is charged exactly its payment rate x the round length. (Charged
+	 * once: an allocation is one row, keyed by round, pool and bid; egress one row per
+	 * round, tenant and host.) */
 	if (sqlite3_prepare_v2(l->db,
-			       "SELECT a.round, a.tenant, a.pool, a.payment_per_hour, r.round_ns, "
-			       "c.amount FROM allocations a JOIN rounds r ON r.round = a.round "
-			       "LEFT JOIN charges c ON c.round = a.round AND c.tenant = a.tenant AND "
-			       "c.pool = a.pool AND c.kind = 1 ORDER BY a.round, a.tenant, a.pool",
+			       "SELECT a.round, a.tenant, a.bid, a.payment_per_hour, r.round_ns, "
+			       "a.charge FROM allocations a JOIN rounds r ON r.round = a.round",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
-	for (;;) {
-		rc = sqlite3_step(s);
-		bool row = rc == SQLITE_ROW;
-		int64_t r = row ? sqlite3_column_int64(s, 0) : -2;
-		int64_t t = row ? sqlite3_column_int64(s, 1) : -2;
-		int64_t p = row ? sqlite3_column_int64(s, 2) : -2;
-		if (has_row && (r != round || t != tenant || p != pool) && sum != recorded) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		money_t want;
+		int64_t charged = sqlite3_column_int64(s, 5);
+		if (money_charge(sqlite3_column_int64(s, 3), 1, sqlite3_column_int64(s, 4), &want) !=
+			    0 ||
+		    want != charged) {
 			snprintf(why, why_len,
-				 "round %lld: tenant %lld holds in pool %lld at a rate that comes to "
-				 "%lld nanodollars, but was charged %lld",
-				 (long long)round, (long long)tenant, (long long)pool, (long long)sum,
-				 (long long)recorded);
+				 "round %lld: tenant %lld's allocation to bid %lld at %lld per hour "
+				 "comes to %lld nanodollars, but was charged %lld",
+				 (long long)sqlite3_column_int64(s, 0),
+				 (long long)sqlite3_column_int64(s, 1),
+				 (long long)sqlite3_column_int64(s, 2),
+				 (long long)sqlite3_column_int64(s, 3), (long long)want,
+				 (long long)charged);
 			err = -EPROTO;
 			break;
 		}
-		if (!row)
-			break;
-		if (r != round || t != tenant || p != pool) {
-			round = r;
-			tenant = t;
-			pool = p;
-			sum = 0;
-			recorded = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1
-									     : sqlite3_column_int64(s, 5);
-		}
-		money_t charge;
-		if (money_charge(sqlite3_column_int64(s, 3), 1, sqlite3_column_int64(s, 4),
-				 &charge) != 0 ||
-		    money_add(sum, charge, &sum) != 0) {
-			snprintf(why, why_len, "round %lld: charge overflows", (long long)r);
-			err = -EPROTO;
-			break;
-		}
-		has_row = true;
 	}
 	sqlite3_finalize(s);
 	if (!err && rc != SQLITE_DONE)

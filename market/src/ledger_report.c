@@ -78,10 +78,11 @@ int ledger_invoice_each(struct ledger *l, const char *tenant, uint64_t from, uin
 	if (err)
 		return err;
 	if (sqlite3_prepare_v2(l->db,
-			       "SELECT c.round, t.name, p.host, p.resource, c.kind, c.quantity, "
-			       "c.amount FROM charges c JOIN tenants t ON t.id = c.tenant "
+			       "SELECT c.round, t.name, p.host, p.resource, c.kind, SUM(c.quantity), "
+			       "SUM(c.amount) FROM charges c JOIN tenants t ON t.id = c.tenant "
 			       "JOIN pools p ON p.id = c.pool WHERE c.round BETWEEN ?1 AND ?2 "
-			       "AND c.tenant = ?3 ORDER BY c.round, p.host, p.resource, c.kind",
+			       "AND c.tenant = ?3 GROUP BY c.round, p.host, p.resource, c.kind "
+			       "ORDER BY c.round, p.host, p.resource, c.kind",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	bind_range(s, from, to);

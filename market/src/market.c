@@ -301,6 +301,7 @@ int market__pool_add(struct market *m, const struct ledger_pool *row, struct mkt
 		return -ENOMEM;
 	}
 	m->pools[m->npools++] = p;
+	m->pools_gen++;
 	if (out)
 		*out = p;
 	return 0;
@@ -476,6 +477,7 @@ static void clear_state(struct market *m)
 	hmap_fini(&m->pools_by_key);
 	m->npools = 0;
 	m->nmeters = 0;
+	m->pools_gen++;
 }
 
 static int load_tenant(void *arg, const struct ledger_tenant *row)

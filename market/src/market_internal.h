@@ -11,15 +11,17 @@
 struct mkt_pool;
 struct mkt_tenant;
 
-/* A standing bid: the ledger's standing version plus where it clears. */
+/* A standing bid: the ledger's standing version plus where it clears. The fields a round
+ * reads for every bid come first, ahead of the (large) row. */
 struct mkt_bid {
-	struct ledger_bid row;
+	struct mkt_pool *pool;   /* round scratch: the pool it clears in this round, or NULL */
 	struct mkt_tenant *tenant;
 	int64_t held;            /* allocated to this bid id in the last round */
 	struct mkt_pool *held_pool; /* where that was (any-host bids stay there) */
 	money_t worst_round;     /* the most one round can cost: declared value x round */
-	/* Per round scratch. */
-	struct mkt_pool *pool;   /* the pool it clears in this round, or NULL */
+	struct mkt_pool *host_pool; /* host-specific bids: their pool, valid while pools_gen is */
+	uint64_t pools_gen;
+	struct ledger_bid row;
 };
 
 /* What a tenant holds after the last round, per bid. */
@@ -41,6 +43,8 @@ struct mkt_tenant {
 	struct tp_route routes[MARKET_TENANT_ROUTES_MAX];
 	size_t nroutes;
 	money_t last_charge;     /* charged in the last round */
+	uint64_t max_rid;        /* highest request id (<= INT64_MAX) in the ledger */
+	bool max_rid_known;
 	bool notify;             /* had something to say last round (send one more notice) */
 };
 
@@ -93,6 +97,7 @@ struct market {
 	struct hmap pools_by_key;    /* "host/resource" */
 	struct mkt_pool **pools;     /* in id order */
 	size_t npools, cappools;
+	uint64_t pools_gen;          /* bumped whenever a pool is added (bid_pool caches) */
 	struct mkt_meter *meters;
 	size_t nmeters, capmeters;
 	bool in_batch;

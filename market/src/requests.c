@@ -218,11 +218,11 @@ static int end_version(struct market *m, struct mkt_bid *b)
 	return ledger_bid_end(m->ledger, b->row.id, (int64_t)m->open_round - 1);
 }
 
-/* Replaces old (may be NULL) by a new version row, in the ledger and in memory. */
+/* Replaces old (may be NULL) by a new version row, in the ledger and in memory. A
+ * replaced bid keeps its place (and what it held): only its row changes. */
 static int put_version(struct market *m, struct mkt_tenant *t, struct mkt_bid *old,
 		       struct ledger_bid *row, uint64_t request_id)
 {
-	struct mkt_bid *b;
 	int err;
 
 	row->tenant = t->row.id;
@@ -232,13 +232,12 @@ static int put_version(struct market *m, struct mkt_tenant *t, struct mkt_bid *o
 		return err;
 	if ((err = ledger_bid_insert(m->ledger, row)) != 0)
 		return err;
-	if ((err = market__bid_attach(m, t, row, &b)) != 0)
-		return err;
-	if (old) {
-		b->held = old->held;
-		b->held_pool = old->held_pool;
-		market__bid_detach(t, old);
-	}
+	if (!old)
+		return market__bid_attach(m, t, row, NULL);
+	old->row = *row;
+	old->worst_round = market__worst_round(m, row);
+	old->host_pool = NULL; /* its host or resource may have changed */
+	old->pools_gen = 0;
 	return 0;
 }
 
@@ -515,8 +514,14 @@ static void changing_request(struct market *m, struct mkt_tenant *t,
 		free(a);
 		return;
 	}
-	/* A retry: the first answer, nothing applied. */
-	if (ledger_request_get(m->ledger, t->row.id, env->request_id, &buf, &len) == 0) {
+	/* A retry: the first answer, nothing applied. An id above every id the tenant used
+	 * (clients that count up) is new without a lookup. */
+	if (!t->max_rid_known &&
+	    ledger_request_max(m->ledger, t->row.id, &t->max_rid) == 0)
+		t->max_rid_known = true;
+	bool fresh = t->max_rid_known && env->request_id <= INT64_MAX &&
+		     env->request_id > t->max_rid;
+	if (!fresh && ledger_request_get(m->ledger, t->row.id, env->request_id, &buf, &len) == 0) {
 		m->stats.retries++;
 		if (market__push(out, MARKET_TO_TENANT, route, NULL, buf, len, env->request_id,
 				 true, t->row.id) != 0)
@@ -561,6 +566,9 @@ static void changing_request(struct market *m, struct mkt_tenant *t,
 		free(a);
 		return;
 	}
+	if (a->code != RAAS__ERROR_CODE__ERROR_UNAVAILABLE && env->request_id <= INT64_MAX &&
+	    env->request_id > t->max_rid)
+		t->max_rid = env->request_id;
 	if (market__push(out, MARKET_TO_TENANT, route, NULL, buf, len, env->request_id, true,
 			 t->row.id) != 0)
 		free(buf);

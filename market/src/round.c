@@ -9,8 +9,9 @@
  * Billing (docs/units.md): a holding is charged its mechanism payment rate (nanodollars per
  * hour) for the round length, money_charge(payment, 1, round_ns); metered egress is charged
  * the host's egress price (nanodollars per Gbit) for the bytes metered since the last billed
- * reading, bytes x price / 1.25e8. A tenant's charges in a round are one row per pool and
- * kind; the round's revenue is their sum, which the ledger checks before it writes. */
+ * reading, bytes x price / 1.25e8. Each allocation row carries its hold charge; egress is one
+ * row per tenant and host; the round's revenue is their sum, which the ledger checks before
+ * it writes. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,8 @@ struct rows {
 	struct ledger_alloc_row *allocs;
 	struct mkt_bid **alloc_bids; /* parallel to allocs */
 	size_t nallocs, capallocs;
-	struct ledger_charge_row *charges;
-	size_t ncharges, capcharges;
+	struct ledger_egress_row *egress;
+	size_t negress, capegress;
 	struct ledger_meter_row *meters;
 	struct mkt_meter **meter_src; /* parallel to meters */
 	size_t nmeters, capmeters;
@@ -43,23 +44,29 @@ static void rows_free(struct rows *r)
 	free(r->prices);
 	free(r->allocs);
 	free(r->alloc_bids);
-	free(r->charges);
+	free(r->egress);
 	free(r->meters);
 	free(r->meter_src);
 }
 
-/* Makes room for one more element of an array (v, n, cap) of elem bytes. */
-static int reserve(void **v, size_t n, size_t *cap, size_t elem)
+/* Makes room for one more element of an array (v, n, cap) of elem bytes; an empty array
+ * gets room for first. */
+static int reserve_n(void **v, size_t n, size_t *cap, size_t elem, size_t first)
 {
 	if (n < *cap)
 		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
+	size_t c = *cap ? *cap * 2 : first;
 	void *p = realloc(*v, c * elem);
 	if (!p)
 		return -ENOMEM;
 	*v = p;
 	*cap = c;
 	return 0;
+}
+
+static int reserve(void **v, size_t n, size_t *cap, size_t elem)
+{
+	return reserve_n(v, n, cap, elem, 64);
 }
 
 /* Makes room for one more allocation row and its bid (two parallel arrays). */
@@ -124,8 +131,25 @@ static void cheapest_pools(struct market *m, struct mkt_pool *cheapest[MCFG_RESO
 	}
 }
 
+/* The pool of a host-specific bid, cached in the bid until a pool is added. */
+static struct mkt_pool *bid_pool(struct market *m, struct mkt_bid *b)
+{
+	if (b->pools_gen != m->pools_gen) {
+		b->host_pool = market__pool(m, b->row.host, b->row.resource);
+		b->pools_gen = m->pools_gen;
+	}
+	return b->host_pool;
+}
+
+static int cmp_bid_version(const void *a, const void *b)
+{
+	int64_t x = (*(struct mkt_bid *const *)a)->row.id, y = (*(struct mkt_bid *const *)b)->row.id;
+	return x < y ? -1 : x > y;
+}
+
 /* Puts every standing bid in force into the pool it clears in. A tenant with a budget takes
- * part with the bids (oldest first) whose worst round still fits what is left of it. */
+ * part with the bids (oldest version first) whose worst round still fits what is left of
+ * it. */
 static int gather(struct market *m, struct rows *rows)
 {
 	struct mkt_pool *cheapest[MCFG_RESOURCES];
@@ -138,10 +162,18 @@ static int gather(struct market *m, struct rows *rows)
 			continue;
 		struct mkt_tenant *t = m->tenants_by_id.slots[k].value;
 		money_t left = MONEY_MAX;
-		if (t->row.budget >= 0 && money_sub(t->row.budget, t->row.charged, &left) != 0)
-			left = 0;
+		struct mkt_bid *order[MARKET_TENANT_BIDS_MAX], **bids = t->bids;
+		if (t->row.budget >= 0) {
+			if (money_sub(t->row.budget, t->row.charged, &left) != 0)
+				left = 0;
+			if (t->nbids > 1 && t->nbids <= MARKET_TENANT_BIDS_MAX) {
+				memcpy(order, t->bids, t->nbids * sizeof(*order));
+				qsort(order, t->nbids, sizeof(*order), cmp_bid_version);
+				bids = order;
+			}
+		}
 		for (size_t j = 0; j < t->nbids; j++) {
-			struct mkt_bid *b = t->bids[j];
+			struct mkt_bid *b = bids[j];
 			struct mkt_pool *p;
 			b->pool = NULL;
 			if (b->worst_round > left) {
@@ -153,7 +185,7 @@ static int gather(struct market *m, struct rows *rows)
 			if (t->row.budget >= 0)
 				left -= b->worst_round;
 			if (b->row.host[0])
-				p = market__pool(m, b->row.host, b->row.resource);
+				p = bid_pool(m, b);
 			else if (b->held_pool && b->held > 0)
 				p = b->held_pool;
 			else
@@ -171,30 +203,6 @@ static int gather(struct market *m, struct rows *rows)
 	return 0;
 }
 
-/* Adds amount to the charge row of (tenant, pool, kind), creating it. idx maps tenant ids to
- * rows of the current pool (hold charges) and is reset per pool. */
-static int add_charge(struct rows *rows, struct hmap *idx, int64_t tenant, int64_t pool,
-		      int kind, int64_t quantity, money_t amount)
-{
-	void *found = idx ? hmap_get_i64(idx, tenant) : NULL;
-
-	if (found) {
-		struct ledger_charge_row *c = &rows->charges[(size_t)(uintptr_t)found - 1];
-		if (money_add(c->amount, amount, &c->amount))
-			return -RAAS_EOVERFLOW;
-		c->quantity += quantity;
-		return 0;
-	}
-	if (reserve((void **)&rows->charges, rows->ncharges, &rows->capcharges,
-		    sizeof(*rows->charges)))
-		return -ENOMEM;
-	rows->charges[rows->ncharges++] =
-		(struct ledger_charge_row){tenant, pool, kind, quantity, amount};
-	if (idx && hmap_put_i64(idx, tenant, (void *)(uintptr_t)rows->ncharges))
-		return -ENOMEM;
-	return 0;
-}
-
 /* Clears one pool: pm_clear on its bids, then price, allocation and charge rows. */
 static int clear_pool(struct market *m, struct mkt_pool *p, struct rows *rows, int64_t *clear_ns)
 {
@@ -206,7 +214,6 @@ static int clear_pool(struct market *m, struct mkt_pool *p, struct rows *rows, i
 	struct pm_result result;
 	struct pm_error pe = {{0}};
 	struct pm_pool pool;
-	struct hmap idx;
 	int err = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -260,32 +267,29 @@ static int clear_pool(struct market *m, struct mkt_pool *p, struct rows *rows, i
 		.clear_ns = result.clear_ns,
 	};
 
-	hmap_init(&idx);
 	for (size_t i = 0; i < n && !err; i++) {
 		struct mkt_bid *b = p->round_bids[i];
 		money_t charge;
 		if (outcomes[i].quantity <= 0)
 			continue;
-		if (grow_allocs(rows)) {
+		if (grow_allocs(rows) ||
+		    money_charge(outcomes[i].payment, 1, m->cfg->round_ns, &charge) != 0) {
 			err = -ENOMEM;
 			break;
 		}
 		rows->alloc_bids[rows->nallocs] = b;
-		rows->allocs[rows->nallocs++] = (struct ledger_alloc_row){
+		struct ledger_alloc_row *a = &rows->allocs[rows->nallocs++];
+		*a = (struct ledger_alloc_row){
 			.pool = p->row.id,
 			.tenant = b->tenant->row.id,
 			.bid = b->row.id,
 			.quantity = outcomes[i].quantity,
 			.unit_price = result.price,
 			.payment_per_hour = outcomes[i].payment,
+			.charge = charge,
 		};
-		snprintf(rows->allocs[rows->nallocs - 1].bid_id, LEDGER_BID_ID_MAX, "%s",
-			 b->row.bid_id);
-		if ((err = money_charge(outcomes[i].payment, 1, m->cfg->round_ns, &charge)) == 0)
-			err = add_charge(rows, &idx, b->tenant->row.id, p->row.id,
-					 LEDGER_CHARGE_HOLD, outcomes[i].quantity, charge);
+		snprintf(a->bid_id, sizeof(a->bid_id), "%s", b->row.bid_id);
 	}
-	hmap_fini(&idx);
 out:
 	free(bids);
 	free(outcomes);
@@ -310,9 +314,12 @@ static int bill_egress(struct market *m, struct rows *rows)
 					       BYTES_PER_GBIT, MONEY_ROUND_NEAREST, &amount);
 			if (err)
 				return err;
-			if ((err = add_charge(rows, NULL, mt->tenant, p->row.id,
-					      LEDGER_CHARGE_EGRESS, (int64_t)delta, amount)))
-				return err;
+			if (reserve((void **)&rows->egress, rows->negress, &rows->capegress,
+				    sizeof(*rows->egress)))
+				return -ENOMEM;
+			rows->egress[rows->negress++] = (struct ledger_egress_row){
+				mt->tenant, p->row.id, (int64_t)(delta > INT64_MAX ? INT64_MAX : delta),
+				amount};
 		}
 		if (grow_meters(rows))
 			return -ENOMEM;
@@ -352,8 +359,8 @@ static int apply(struct market *m, const struct rows *rows, int64_t closed_wall)
 	for (size_t i = 0; i < rows->nallocs; i++) {
 		struct mkt_bid *b = rows->alloc_bids[i];
 		struct mkt_tenant *t = b->tenant;
-		if (reserve((void **)&t->holdings, t->nholdings, &t->capholdings,
-			    sizeof(*t->holdings)))
+		if (reserve_n((void **)&t->holdings, t->nholdings, &t->capholdings,
+			      sizeof(*t->holdings), 2))
 			return -ENOMEM;
 		struct mkt_holding *h = &t->holdings[t->nholdings++];
 		memset(h, 0, sizeof(*h));
@@ -366,12 +373,17 @@ static int apply(struct market *m, const struct rows *rows, int64_t closed_wall)
 		b->held = h->quantity;
 		b->held_pool = b->pool;
 	}
-	for (size_t i = 0; i < rows->ncharges; i++) {
-		struct mkt_tenant *t = hmap_get_i64(&m->tenants_by_id, rows->charges[i].tenant);
+	for (size_t i = 0; i < rows->nallocs; i++) {
+		struct mkt_tenant *t = rows->alloc_bids[i]->tenant;
+		t->row.charged += rows->allocs[i].charge;
+		t->last_charge += rows->allocs[i].charge;
+	}
+	for (size_t i = 0; i < rows->negress; i++) {
+		struct mkt_tenant *t = hmap_get_i64(&m->tenants_by_id, rows->egress[i].tenant);
 		if (!t)
 			continue;
-		t->row.charged += rows->charges[i].amount;
-		t->last_charge += rows->charges[i].amount;
+		t->row.charged += rows->egress[i].amount;
+		t->last_charge += rows->egress[i].amount;
 	}
 	for (size_t i = 0; i < rows->nmeters; i++) {
 		rows->meter_src[i]->billed = rows->meters[i].tx_bytes;
@@ -534,8 +546,10 @@ int market_round_close(struct market *m, struct market_outbox *out)
 	t1 = clk_mono(&clk_real);
 
 	money_t revenue = 0;
-	for (size_t i = 0; i < rows.ncharges && !err; i++)
-		err = money_add(revenue, rows.charges[i].amount, &revenue);
+	for (size_t i = 0; i < rows.nallocs && !err; i++)
+		err = money_add(revenue, rows.allocs[i].charge, &revenue);
+	for (size_t i = 0; i < rows.negress && !err; i++)
+		err = money_add(revenue, rows.egress[i].amount, &revenue);
 	if (!err) {
 		struct ledger_round r = {
 			.round = m->open_round,
@@ -548,8 +562,8 @@ int market_round_close(struct market *m, struct market_outbox *out)
 			.nprices = rows.nprices,
 			.allocs = rows.allocs,
 			.nallocs = rows.nallocs,
-			.charges = rows.charges,
-			.ncharges = rows.ncharges,
+			.egress = rows.egress,
+			.negress = rows.negress,
 			.meters = rows.meters,
 			.nmeters = rows.nmeters,
 			.prune_requests_before_wall_ns =

@@ -66,11 +66,11 @@ static void write_config(struct harness *h)
 	ASSERT_TRUE(f != NULL);
 	fprintf(f,
 		"[market]\ntenant_endpoint = %s\nprice_endpoint = %s\nhost_endpoint = %s\n"
-		"round_ms = %d\nledger = %s\nkey_dir = %s/keys\nsync = normal\n%s\n",
+		"round_ms = %d\nledger = %s\nkey_dir = %s/keys\nsync = %s\n%s\n",
 		h->tenant_ep[0] ? h->tenant_ep : "tcp://127.0.0.1:*",
 		h->price_ep[0] ? h->price_ep : "tcp://127.0.0.1:*",
 		h->host_ep[0] ? h->host_ep : "tcp://127.0.0.1:*", h->round_ms, h->ledger, h->dir,
-		h->extra);
+		h->sync, h->extra);
 	fclose(f);
 }
 
@@ -96,6 +96,7 @@ void h_init(struct harness *h, const char *name, int round_ms, const char *extra
 	snprintf(h->log, sizeof(h->log), "%s/marketd.log", h->dir);
 	snprintf(h->extra, sizeof(h->extra), "%s", extra_config ? extra_config : "");
 	h->round_ms = round_ms;
+	snprintf(h->sync, sizeof(h->sync), "normal");
 	snprintf(keys, sizeof(keys), "%s/keys", h->dir);
 	ASSERT_OK(tp_keypair_generate(&h->market_key));
 	ASSERT_OK(tp_key_save(keys, "market", &h->market_key, false));

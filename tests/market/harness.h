@@ -31,6 +31,7 @@ struct harness {
 	char log[320];
 	char extra[4096];            /* config text appended after [market] */
 	int round_ms;
+	char sync[16];               /* the ledger's durability: "normal" unless set */
 	pid_t pid;
 	void *ctx;
 	struct tp_keypair market_key;

@@ -15,7 +15,8 @@
  *                    reconstructed without rewriting them each round;
  *   requests         the answer to every acknowledged tenant request, by (tenant, request id),
  *                    so that a retried request gets its first answer, across restarts;
- *   rounds, prices, allocations, charges   one transaction per round;
+ *   rounds, prices, allocations (each with its hold charge), egress   one transaction per
+ *                    round; the view "charges" lists every charge (holds and egress);
  *   meters, host_acks                      what host agents reported.
  *
  * Design notes: invariants (each has a check function the tests call)
@@ -30,9 +31,9 @@
  *      that was in force in that round (ledger_check_supply).
  *   5. Bids: at most one standing version per (tenant, bid id), and at most one version of
  *      a bid id per request: a retried request is never applied twice (ledger_check_bids).
- *   6. Charges: every holding is charged once, exactly its payment rate x the round length
- *      (money_charge, per allocation), and nothing is charged for a holding that was not
- *      allocated (ledger_check_charges): nothing is charged twice.
+ *   6. Charges: every allocation is charged once, exactly its payment rate x the round
+ *      length (money_charge), and egress once per (round, tenant, host)
+ *      (ledger_check_charges): nothing is charged twice.
  *   ledger_check() runs them all plus SQLite's own quick_check.
  *
  * States: a ledger is idle or inside a batch (ledger_begin .. ledger_commit/rollback);
@@ -99,24 +100,24 @@ struct ledger_range {
 	int64_t max;
 };
 
-/* One version of a standing order. */
+/* One version of a standing order. Numbers first: a round reads them for every bid. */
 struct ledger_bid {
 	int64_t id;             /* version id; the bidder key given to the pricing model */
 	int64_t tenant;
-	char bid_id[LEDGER_BID_ID_MAX];
 	int kind;               /* enum ledger_bid_kind */
 	int resource;
-	char host[LEDGER_NAME_MAX]; /* "" for any host */
 	int64_t min_quantity;
 	int64_t max_quantity;
 	money_t unit_price;     /* nanodollars per unit-hour */
-	size_t ncurve;
-	struct ledger_segment curve[LEDGER_CURVE_MAX];
-	size_t nranges;
-	struct ledger_range ranges[LEDGER_RANGES_MAX];
 	uint64_t first_round;   /* first round the version is in force */
 	int64_t last_round;     /* last round in force; -1 while it stands */
 	uint64_t request_id;    /* the request that created it */
+	size_t ncurve;
+	size_t nranges;
+	char bid_id[LEDGER_BID_ID_MAX];
+	char host[LEDGER_NAME_MAX]; /* "" for any host */
+	struct ledger_segment curve[LEDGER_CURVE_MAX];
+	struct ledger_range ranges[LEDGER_RANGES_MAX];
 };
 
 struct ledger_price_row {
@@ -130,6 +131,8 @@ struct ledger_price_row {
 	int64_t clear_ns;
 };
 
+/* An allocation of a round, and what it is charged for the round: the hold charge,
+ * money_charge(payment_per_hour, 1, round_ns). */
 struct ledger_alloc_row {
 	int64_t pool;
 	int64_t tenant;
@@ -137,14 +140,15 @@ struct ledger_alloc_row {
 	int64_t quantity;
 	money_t unit_price;
 	money_t payment_per_hour;
+	money_t charge;         /* nanodollars for the round */
 	char bid_id[LEDGER_BID_ID_MAX]; /* the version's bid id (filled when read back) */
 };
 
-struct ledger_charge_row {
+/* A metered egress charge of a round. */
+struct ledger_egress_row {
 	int64_t tenant;
-	int64_t pool;
-	int kind;               /* enum ledger_charge_kind */
-	int64_t quantity;       /* units held, or bytes metered */
+	int64_t pool;           /* the host's egress pool */
+	int64_t bytes;
 	money_t amount;         /* nanodollars */
 };
 
@@ -160,14 +164,14 @@ struct ledger_round {
 	int64_t start_wall_ns;
 	int64_t end_wall_ns;
 	int64_t round_ns;
-	money_t revenue;        /* must equal the sum of charges (checked before writing) */
+	money_t revenue;        /* must equal the sum of the charges (checked before writing) */
 	int64_t bids;           /* bids cleared */
 	const struct ledger_price_row *prices;
 	size_t nprices;
 	const struct ledger_alloc_row *allocs;
 	size_t nallocs;
-	const struct ledger_charge_row *charges;
-	size_t ncharges;
+	const struct ledger_egress_row *egress;
+	size_t negress;
 	const struct ledger_meter_row *meters;
 	size_t nmeters;
 	int64_t prune_requests_before_wall_ns; /* drop request records older than this; 0 keeps */
@@ -178,6 +182,9 @@ struct ledger_options {
 	bool sync_full;         /* synchronous=FULL (survives power loss) instead of NORMAL
 				   (survives a process crash, which is what kill -9 tests) */
 	int busy_timeout_ms;    /* 0: 5000 */
+	bool manual_checkpoint; /* no automatic WAL checkpoints inside commits: the owner calls
+				   ledger_checkpoint() when it has time (the market: after
+				   announcing a round) */
 };
 
 struct ledger;
@@ -191,6 +198,10 @@ void ledger_close(struct ledger *l);
 /* The last SQLite error message of l, for logs. Borrowed. */
 const char *ledger_errmsg(struct ledger *l);
 int ledger_schema_version(struct ledger *l);
+
+/* Copies committed WAL frames into the database file without waiting for readers
+ * (SQLite's PASSIVE checkpoint). Returns 0 or -EIO. */
+int ledger_checkpoint(struct ledger *l);
 
 /* Fault injection: the n-th write statement from now fails with -EIO (0: off). */
 void ledger_fault_set(struct ledger *l, int64_t nth_write);
@@ -241,6 +252,9 @@ int ledger_request_get(struct ledger *l, int64_t tenant, uint64_t request_id, ui
 		       size_t *len);
 int ledger_request_put(struct ledger *l, int64_t tenant, uint64_t request_id, uint64_t round,
 		       int kind, const void *reply, size_t len, int64_t now_wall_ns);
+/* The highest request id up to INT64_MAX recorded for tenant (0 when none). A client whose
+ * ids only grow (nom-priced) is then known new without a lookup. */
+int ledger_request_max(struct ledger *l, int64_t tenant, uint64_t *out);
 
 /* ---- Bids ---- */
 
@@ -257,8 +271,9 @@ int ledger_bid_standing(struct ledger *l, int64_t tenant, const char *bid_id,
 /* ---- Rounds ---- */
 
 /* Writes a round in one transaction (refuses when in a batch: -EBUSY). Checks first that
- * revenue equals the sum of charges and the round is the next one (-EINVAL otherwise). On any
- * failure nothing of the round is written. */
+ * revenue equals the sum of the allocations' charges and the egress charges, and that the
+ * round is the next one (-EINVAL otherwise). Adds each tenant's charges to its running
+ * total. On any failure nothing of the round is written. */
 int ledger_round_write(struct ledger *l, const struct ledger_round *r);
 /* The last recorded round (0 when none) and its end time. */
 int ledger_last_round(struct ledger *l, uint64_t *round, int64_t *end_wall_ns);
