@@ -9,6 +9,8 @@
 #include "market/market_config.h"
 #include "pricing/pm.h"
 
+#include <gsl/gsl_rng.h>
+
 const struct cfg_key mcfg_schema[] = {
 	{"market", "tenant_endpoint", CFG_STRING, "tcp://127.0.0.1:7101",
 	 "tenant API (ROUTER): bids, acquire, release, cancel, queries; \"*\" port: any free"},
@@ -69,9 +71,11 @@ const struct mcfg_model *mcfg_model_for(const struct market_config *cfg, int res
 	return &cfg->default_model;
 }
 
-/* Creates the model once to check its name and parameters; errors at section.key. */
-static int check_model(const struct cfg *c, const char *section, const char *model_key,
-		       const char *params_key, const struct mcfg_model *m, struct cfg_error *err)
+/* Creates the model once to check its name and parameters; errors at section.key. With
+ * posted, the model must post a price before any bid (egress is priced, never auctioned). */
+static int check_model_posted(const struct cfg *c, const char *section, const char *model_key,
+			      const char *params_key, const struct mcfg_model *m, bool posted,
+			      struct cfg_error *err)
 {
 	struct pm_param params[32];
 	struct pm_error pe = {{0}};
@@ -87,12 +91,29 @@ static int check_model(const struct cfg *c, const char *section, const char *mod
 	int rc = pm_create(m->model, params, (size_t)n, &inst, &pe);
 	free(storage);
 	if (rc == 0) {
+		money_t price;
+		gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+		struct pm_pool pool = {.supply = 0, .round = 1, .round_ns = 1000000000, .rng = rng};
+		int posted_rc = posted && rng ? pm_posted_price(inst, &pool, &price) : 0;
+		if (rng)
+			gsl_rng_free(rng);
 		pm_destroy(inst);
+		if (posted_rc == -ENOTSUP)
+			return cfg_error_at(c, section, model_key, err,
+					    "%s is an auction; egress needs a posted-price model "
+					    "(fixed, spot-ar1, utilization, trace)",
+					    m->model);
 		return 0;
 	}
 	/* An unknown model is the model key's fault; anything else the parameters'. */
 	return cfg_error_at(c, section, rc == -RAAS_ENOMODEL ? model_key : params_key, err,
 			    "%s", pe.message[0] ? pe.message : raas_strerror(rc));
+}
+
+static int check_model(const struct cfg *c, const char *section, const char *model_key,
+		       const char *params_key, const struct mcfg_model *m, struct cfg_error *err)
+{
+	return check_model_posted(c, section, model_key, params_key, m, false, err);
 }
 
 static int copy_str(const struct cfg *c, const char *section, const char *key, char *dst,
@@ -196,14 +217,15 @@ static int load_resources(const struct cfg *c, struct market_config *o, struct c
 
 		if (wire_resource_parse(res_name, &r) != 0)
 			return cfg_error_at(c, names[i], "model", err,
-					    "[%s]: no resource \"%s\" (cores, memory, bandwidth, "
-					    "llc, egress)",
-					    names[i], res_name);
+					    "no resource \"%s\" (cores, memory, bandwidth, llc, "
+					    "egress)",
+					    res_name);
 		struct mcfg_model *m = &o->resources[r];
 		m->set = true;
 		if ((rc = copy_str(c, names[i], "model", m->model, sizeof(m->model), err)) ||
 		    (rc = copy_str(c, names[i], "params", m->params, sizeof(m->params), err)) ||
-		    (rc = check_model(c, names[i], "model", "params", m, err)))
+		    (rc = check_model_posted(c, names[i], "model", "params", m,
+					     r == RAAS__RESOURCE__RESOURCE_EGRESS, err)))
 			return rc;
 	}
 	return 0;
