@@ -241,6 +241,18 @@ static int put_version(struct market *m, struct mkt_tenant *t, struct mkt_bid *o
 	return 0;
 }
 
+/* Answers with a BidAck for bid_id (copied), effective in the open round. */
+static Raas__ErrorCode ack_bid(struct market *m, struct answer *a, const char *bid_id)
+{
+	snprintf(a->bid_id, sizeof(a->bid_id), "%s", bid_id);
+	raas__bid_ack__init(&a->bid_ack);
+	a->bid_ack.bid_id = a->bid_id;
+	a->bid_ack.effective_round = m->open_round;
+	a->reply.result_case = RAAS__REPLY__RESULT_BID;
+	a->reply.bid = &a->bid_ack;
+	return RAAS__ERROR_CODE__ERROR_NONE;
+}
+
 /* ---- Tenant requests ---- */
 
 static Raas__ErrorCode do_bid(struct market *m, struct mkt_tenant *t, const Raas__Envelope *env,
@@ -263,13 +275,7 @@ static Raas__ErrorCode do_bid(struct market *m, struct mkt_tenant *t, const Raas
 	if ((err = put_version(m, t, old, &row, env->request_id)) != 0)
 		return fail(a, RAAS__ERROR_CODE__ERROR_UNAVAILABLE, "ledger: %s",
 			    raas_strerror(err));
-	snprintf(a->bid_id, sizeof(a->bid_id), "%s", row.bid_id);
-	raas__bid_ack__init(&a->bid_ack);
-	a->bid_ack.bid_id = a->bid_id;
-	a->bid_ack.effective_round = m->open_round;
-	a->reply.result_case = RAAS__REPLY__RESULT_BID;
-	a->reply.bid = &a->bid_ack;
-	return RAAS__ERROR_CODE__ERROR_NONE;
+	return ack_bid(m, a, row.bid_id);
 }
 
 /* The pool an acquire goes to: the named one, or the cheapest with room. */
@@ -440,12 +446,7 @@ static Raas__ErrorCode do_release(struct market *m, struct mkt_tenant *t,
 		return fail(a, RAAS__ERROR_CODE__ERROR_NOT_FOUND,
 			    "%s holds no %s%s%s through a standing bid", t->row.name,
 			    wire_resource_name(q->resource), host[0] ? " on " : "", host);
-	raas__bid_ack__init(&a->bid_ack);
-	a->bid_ack.bid_id = "";
-	a->bid_ack.effective_round = m->open_round;
-	a->reply.result_case = RAAS__REPLY__RESULT_BID;
-	a->reply.bid = &a->bid_ack;
-	return RAAS__ERROR_CODE__ERROR_NONE;
+	return ack_bid(m, a, "");
 }
 
 static Raas__ErrorCode do_cancel(struct market *m, struct mkt_tenant *t,
@@ -461,14 +462,9 @@ static Raas__ErrorCode do_cancel(struct market *m, struct mkt_tenant *t,
 	if ((err = end_version(m, b)) != 0)
 		return fail(a, RAAS__ERROR_CODE__ERROR_UNAVAILABLE, "ledger: %s",
 			    raas_strerror(err));
-	snprintf(a->bid_id, sizeof(a->bid_id), "%s", id);
+	Raas__ErrorCode code = ack_bid(m, a, id);
 	market__bid_detach(t, b);
-	raas__bid_ack__init(&a->bid_ack);
-	a->bid_ack.bid_id = a->bid_id;
-	a->bid_ack.effective_round = m->open_round;
-	a->reply.result_case = RAAS__REPLY__RESULT_BID;
-	a->reply.bid = &a->bid_ack;
-	return RAAS__ERROR_CODE__ERROR_NONE;
+	return code;
 }
 
 /* Encodes the reply envelope for an answer. On success *buf is owned by the caller. */
