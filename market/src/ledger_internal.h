@@ -57,6 +57,19 @@ int ledger__migrate(struct ledger *l, char *why, size_t why_len);
 void ledger__bind_text(sqlite3_stmt *s, int i, const char *text);
 /* Copies column i into buf (len bytes, NUL-terminated; "" for NULL). */
 void ledger__column_text(sqlite3_stmt *s, int i, char *buf, size_t len);
+/* SQLite result code -> 0 or a negative errno. */
+int ledger__map_rc(int rc);
+/* Runs sql (bound to p1 as ?1 when bind_p1) and hands each row to each(row, arg); stops on
+ * non-zero, which it returns. */
+int ledger__each_row(struct ledger *l, const char *sql, int64_t p1, bool bind_p1,
+		     int (*each)(sqlite3_stmt *, void *), void *arg);
+/* The context the *_each iterators pass through ledger__each_row. */
+struct ledger__each {
+	void *fn;
+	void *arg;
+	uint64_t round;
+};
+
 /* Reads the single integer of a one-row query (errors: -EIO). */
 int ledger__query_int(struct ledger *l, const char *sql, int64_t *out);
 

@@ -1,10 +1,6 @@
-/* market.c: the core's state: creation, loading from the ledger, identities, pools, bids,
- * the outbox, and the invariant check (market.h has the design notes).
- *
- * The ledger is the truth and memory a cache of it: market__load() rebuilds every table in
- * memory from the ledger, which is both how the market starts (after a crash too) and how it
- * recovers from a batch whose commit failed. Only the connections (routes) survive a reload,
- * since they are not state of the market but of its peers. */
+/* market.c: the core's state: creation, identities, pools and their models, bids, the
+ * outbox, batches (market.h has the design notes). Loading from the ledger is in
+ * market_load.c, the invariants in market_check.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,7 +142,7 @@ struct mkt_meter *market__meter(struct market *m, const char *host, int64_t tena
 
 /* ---- Tenants and hosts ---- */
 
-static int tenant_add(struct market *m, const struct ledger_tenant *row, struct mkt_tenant **out)
+int market__tenant_add(struct market *m, const struct ledger_tenant *row, struct mkt_tenant **out)
 {
 	struct mkt_tenant *t = calloc(1, sizeof(*t));
 
@@ -167,7 +163,7 @@ static int tenant_add(struct market *m, const struct ledger_tenant *row, struct 
 	return 0;
 }
 
-static void tenant_free(struct mkt_tenant *t)
+void market__tenant_free(struct mkt_tenant *t)
 {
 	for (size_t i = 0; i < t->nbids; i++)
 		free(t->bids[i]);
@@ -176,7 +172,7 @@ static void tenant_free(struct mkt_tenant *t)
 	free(t);
 }
 
-static int host_add(struct market *m, const struct ledger_host *row, struct mkt_host **out)
+int market__host_add(struct market *m, const struct ledger_host *row, struct mkt_host **out)
 {
 	struct mkt_host *h = calloc(1, sizeof(*h));
 
@@ -207,7 +203,7 @@ int market_identify(void *market, const char *domain, const char *public_key, ch
 		/* A tenant the CLI added while we run. */
 		if (!t && !m->in_batch && ledger_tenant_by_key(m->ledger, public_key, &row) == 0 &&
 		    !market__tenant(m, row.name))
-			tenant_add(m, &row, &t);
+			market__tenant_add(m, &row, &t);
 		if (t) {
 			snprintf(identity, id_len, "tenant:%s", t->row.name);
 			return 0;
@@ -218,7 +214,7 @@ int market_identify(void *market, const char *domain, const char *public_key, ch
 		struct ledger_host row;
 		if (!h && !m->in_batch && ledger_host_by_key(m->ledger, public_key, &row) == 0 &&
 		    !market__host(m, row.name))
-			host_add(m, &row, &h);
+			market__host_add(m, &row, &h);
 		if (h) {
 			snprintf(identity, id_len, "host:%s", h->row.name);
 			return 0;
@@ -229,7 +225,7 @@ int market_identify(void *market, const char *domain, const char *public_key, ch
 
 /* ---- Pools ---- */
 
-static void pool_free(struct mkt_pool *p)
+void market__pool_free(struct mkt_pool *p)
 {
 	if (!p)
 		return;
@@ -282,14 +278,14 @@ int market__pool_add(struct market *m, const struct ledger_pool *row, struct mkt
 	}
 	p->rng = gsl_rng_alloc(gsl_rng_mt19937);
 	if (!p->rng) {
-		pool_free(p);
+		market__pool_free(p);
 		return -ENOMEM;
 	}
 	if (m->npools == m->cappools) {
 		size_t cap = m->cappools ? m->cappools * 2 : 16;
 		struct mkt_pool **v = realloc(m->pools, cap * sizeof(*v));
 		if (!v) {
-			pool_free(p);
+			market__pool_free(p);
 			return -ENOMEM;
 		}
 		m->pools = v;
@@ -297,7 +293,7 @@ int market__pool_add(struct market *m, const struct ledger_pool *row, struct mkt
 	}
 	pool_key(key, sizeof(key), row->host, row->resource);
 	if (hmap_put_str(&m->pools_by_key, key, p)) {
-		pool_free(p);
+		market__pool_free(p);
 		return -ENOMEM;
 	}
 	m->pools[m->npools++] = p;
@@ -457,257 +453,6 @@ int market__index_holdings(struct market *m)
 	return 0;
 }
 
-/* ---- Loading ---- */
-
-static void clear_state(struct market *m)
-{
-	for (size_t i = 0; i < m->tenants_by_id.cap; i++)
-		if (m->tenants_by_id.slots[i].hash > 1)
-			tenant_free(m->tenants_by_id.slots[i].value);
-	for (size_t i = 0; i < m->hosts_by_name.cap; i++)
-		if (m->hosts_by_name.slots[i].hash > 1)
-			free(m->hosts_by_name.slots[i].value);
-	for (size_t i = 0; i < m->npools; i++)
-		pool_free(m->pools[i]);
-	hmap_fini(&m->tenants_by_name);
-	hmap_fini(&m->tenants_by_id);
-	hmap_fini(&m->tenants_by_key);
-	hmap_fini(&m->hosts_by_name);
-	hmap_fini(&m->hosts_by_key);
-	hmap_fini(&m->pools_by_key);
-	m->npools = 0;
-	m->nmeters = 0;
-	m->pools_gen++;
-}
-
-static int load_tenant(void *arg, const struct ledger_tenant *row)
-{
-	return tenant_add(arg, row, NULL);
-}
-
-static int load_host(void *arg, const struct ledger_host *row)
-{
-	return host_add(arg, row, NULL);
-}
-
-static int load_pool(void *arg, const struct ledger_pool *row)
-{
-	return market__pool_add(arg, row, NULL);
-}
-
-static int load_bid(void *arg, const struct ledger_bid *row)
-{
-	struct market *m = arg;
-	struct mkt_tenant *t = hmap_get_i64(&m->tenants_by_id, row->tenant);
-
-	if (!t) {
-		log_error("market: standing bid %lld of unknown tenant %lld", (long long)row->id,
-			  (long long)row->tenant);
-		return -EPROTO;
-	}
-	return market__bid_attach(m, t, row, NULL);
-}
-
-static int load_price(void *arg, uint64_t round, const struct ledger_price_row *row)
-{
-	struct market *m = arg;
-
-	for (size_t i = 0; i < m->npools; i++)
-		if (m->pools[i]->row.id == row->pool) {
-			m->pools[i]->price = row->unit_price;
-			m->pools[i]->allocated = row->allocated;
-			m->pools[i]->priced = true;
-		}
-	(void)round;
-	return 0;
-}
-
-static struct mkt_pool *pool_by_id(struct market *m, int64_t id)
-{
-	for (size_t i = 0; i < m->npools; i++)
-		if (m->pools[i]->row.id == id)
-			return m->pools[i];
-	return NULL;
-}
-
-static int load_alloc(void *arg, uint64_t round, const struct ledger_alloc_row *row)
-{
-	struct market *m = arg;
-	struct mkt_tenant *t = hmap_get_i64(&m->tenants_by_id, row->tenant);
-	struct mkt_pool *p = pool_by_id(m, row->pool);
-
-	(void)round;
-	if (!t || !p)
-		return -EPROTO;
-	if (t->nholdings == t->capholdings) {
-		size_t cap = t->capholdings ? t->capholdings * 2 : 4;
-		struct mkt_holding *v = realloc(t->holdings, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		t->holdings = v;
-		t->capholdings = cap;
-	}
-	struct mkt_holding *h = &t->holdings[t->nholdings++];
-	memset(h, 0, sizeof(*h));
-	h->pool = p;
-	h->bid = row->bid;
-	snprintf(h->bid_id, sizeof(h->bid_id), "%s", row->bid_id);
-	h->quantity = row->quantity;
-	h->unit_price = row->unit_price;
-	h->payment_per_hour = row->payment_per_hour;
-	/* The standing bid of the same id keeps what it held (a newer version included). */
-	for (size_t i = 0; i < t->nbids; i++)
-		if (strcmp(t->bids[i]->row.bid_id, row->bid_id) == 0) {
-			t->bids[i]->held = row->quantity;
-			t->bids[i]->held_pool = p;
-		}
-	t->notify = true;
-	return 0;
-}
-
-static int load_meter(void *arg, const struct ledger_meter_row *row)
-{
-	struct mkt_meter *mt = market__meter(arg, row->host, row->tenant, true);
-
-	if (!mt)
-		return -ENOMEM;
-	mt->billed = row->tx_bytes;
-	return 0;
-}
-
-/* Routes of tenants and hosts, kept across a reload. */
-struct saved_routes {
-	char name[LEDGER_NAME_MAX];
-	bool host;
-	struct tp_route routes[MARKET_TENANT_ROUTES_MAX];
-	size_t n;
-	bool connected;
-};
-
-static struct saved_routes *save_routes(struct market *m, size_t *n)
-{
-	size_t cap = m->tenants_by_name.used + m->hosts_by_name.used, k = 0;
-	struct saved_routes *v = calloc(cap ? cap : 1, sizeof(*v));
-
-	if (!v)
-		return NULL;
-	for (size_t i = 0; i < m->tenants_by_name.cap; i++) {
-		struct mkt_tenant *t = m->tenants_by_name.slots[i].value;
-		if (m->tenants_by_name.slots[i].hash <= 1 || !t->nroutes)
-			continue;
-		snprintf(v[k].name, sizeof(v[k].name), "%s", t->row.name);
-		memcpy(v[k].routes, t->routes, sizeof(t->routes));
-		v[k++].n = t->nroutes;
-	}
-	for (size_t i = 0; i < m->hosts_by_name.cap; i++) {
-		struct mkt_host *h = m->hosts_by_name.slots[i].value;
-		if (m->hosts_by_name.slots[i].hash <= 1 || !h->connected)
-			continue;
-		snprintf(v[k].name, sizeof(v[k].name), "%s", h->row.name);
-		v[k].host = true;
-		v[k].routes[0] = h->route;
-		v[k].connected = true;
-		v[k++].n = 1;
-	}
-	*n = k;
-	return v;
-}
-
-static void restore_routes(struct market *m, const struct saved_routes *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (v[i].host) {
-			struct mkt_host *h = market__host(m, v[i].name);
-			if (h) {
-				h->route = v[i].routes[0];
-				h->connected = v[i].connected;
-			}
-			continue;
-		}
-		struct mkt_tenant *t = market__tenant(m, v[i].name);
-		if (t) {
-			memcpy(t->routes, v[i].routes, sizeof(t->routes));
-			t->nroutes = v[i].n;
-		}
-	}
-}
-
-int market__load(struct market *m, char *why, size_t why_len)
-{
-	size_t nsaved = 0;
-	struct saved_routes *saved = save_routes(m, &nsaved);
-	uint64_t last;
-	int64_t last_end;
-	int err;
-
-	clear_state(m);
-	if ((err = ledger_tenants_each(m->ledger, load_tenant, m)) ||
-	    (err = ledger_hosts_each(m->ledger, load_host, m)) ||
-	    (err = ledger_pools_each(m->ledger, load_pool, m)) ||
-	    (err = ledger_bids_standing_each(m->ledger, load_bid, m)) ||
-	    (err = ledger_last_round(m->ledger, &last, &last_end)) ||
-	    (err = ledger_round_prices_each(m->ledger, last, load_price, m)) ||
-	    (err = ledger_round_allocs_each(m->ledger, last, load_alloc, m)) ||
-	    (err = ledger_meters_each(m->ledger, load_meter, m))) {
-		snprintf(why, why_len, "loading the ledger: %s (%s)", raas_strerror(err),
-			 ledger_errmsg(m->ledger));
-		free(saved);
-		return err;
-	}
-	if ((err = market__index_holdings(m)) != 0) {
-		snprintf(why, why_len, "out of memory");
-		free(saved);
-		return err;
-	}
-	m->open_round = last + 1;
-	m->round_start_wall_ns = last ? last_end : clk_wall(m->clock);
-	if (saved)
-		restore_routes(m, saved, nsaved);
-	free(saved);
-	return 0;
-}
-
-/* Declares the config's pools, and moves registered pools to the configured model. */
-static int declare_pools(struct market *m, char *why, size_t why_len)
-{
-	const struct market_config *cfg = m->cfg;
-	int err;
-
-	for (size_t i = 0; i < cfg->npools; i++) {
-		const struct mcfg_pool *cp = &cfg->pools[i];
-		const struct mcfg_model *model =
-			cp->model.set ? &cp->model : mcfg_model_for(cfg, cp->resource);
-		struct ledger_pool row = {.resource = cp->resource, .supply = cp->supply,
-					  .from_config = true};
-		snprintf(row.host, sizeof(row.host), "%s", cp->host);
-		snprintf(row.model, sizeof(row.model), "%s", model->model);
-		snprintf(row.params, sizeof(row.params), "%s", model->params);
-		if ((err = ledger_pool_put(m->ledger, &row)) != 0) {
-			snprintf(why, why_len, "declaring pool.%s: %s", cp->name,
-				 ledger_errmsg(m->ledger));
-			return err;
-		}
-	}
-	return 0;
-}
-
-static int retarget_pool(void *arg, const struct ledger_pool *row)
-{
-	struct market *m = arg;
-	const struct mcfg_model *model = mcfg_model_for(m->cfg, row->resource);
-	struct ledger_pool p = *row;
-
-	if (row->from_config || (strcmp(row->model, model->model) == 0 &&
-				 strcmp(row->params, model->params) == 0))
-		return 0;
-	log_info("market: pool %s/%s now clears with %s (%s), was %s (%s)", row->host,
-		 wire_resource_name(row->resource), model->model, model->params, row->model,
-		 row->params);
-	snprintf(p.model, sizeof(p.model), "%s", model->model);
-	snprintf(p.params, sizeof(p.params), "%s", model->params);
-	return ledger_pool_put(m->ledger, &p);
-}
-
 int market_create(const struct market_config *cfg, struct ledger *ledger,
 		  const struct clk *clock, struct market **out, char *why, size_t why_len)
 {
@@ -719,9 +464,9 @@ int market_create(const struct market_config *cfg, struct ledger *ledger,
 	m->cfg = cfg;
 	m->ledger = ledger;
 	m->clock = clock;
-	if ((err = declare_pools(m, why, why_len)) != 0)
+	if ((err = market__declare_pools(m, why, why_len)) != 0)
 		goto fail;
-	if ((err = ledger_pools_each(ledger, retarget_pool, m)) != 0) {
+	if ((err = ledger_pools_each(ledger, market__retarget_pool, m)) != 0) {
 		snprintf(why, why_len, "updating pools to the configured models: %s",
 			 ledger_errmsg(ledger));
 		goto fail;
@@ -732,7 +477,7 @@ int market_create(const struct market_config *cfg, struct ledger *ledger,
 	*out = m;
 	return 0;
 fail:
-	clear_state(m);
+	market__clear_state(m);
 	free(m);
 	return err;
 }
@@ -741,7 +486,7 @@ void market_destroy(struct market *m)
 {
 	if (!m)
 		return;
-	clear_state(m);
+	market__clear_state(m);
 	free(m->pools);
 	free(m->meters);
 	free(m);
@@ -829,96 +574,4 @@ void market_set_next_close(struct market *m, int64_t wall_ns)
 void market_get_stats(const struct market *m, struct market_stats *out)
 {
 	*out = m->stats;
-}
-
-/* ---- Invariants ---- */
-
-struct check_ctx {
-	struct market *m;
-	size_t seen;
-	char *why;
-	size_t why_len;
-};
-
-static int check_bid(void *arg, const struct ledger_bid *row)
-{
-	struct check_ctx *c = arg;
-	struct mkt_tenant *t = hmap_get_i64(&c->m->tenants_by_id, row->tenant);
-
-	c->seen++;
-	if (t)
-		for (size_t i = 0; i < t->nbids; i++)
-			if (t->bids[i]->row.id == row->id)
-				return 0;
-	snprintf(c->why, c->why_len, "standing bid version %lld (%s) of tenant %lld is in the "
-		 "ledger but not in memory", (long long)row->id, row->bid_id, (long long)row->tenant);
-	return -EPROTO;
-}
-
-static int check_tenant(void *arg, const struct ledger_tenant *row)
-{
-	struct check_ctx *c = arg;
-	struct mkt_tenant *t = hmap_get_i64(&c->m->tenants_by_id, row->id);
-
-	if (t && t->row.charged != row->charged) {
-		snprintf(c->why, c->why_len, "tenant %s: charged %lld in memory, %lld in the ledger",
-			 row->name, (long long)t->row.charged, (long long)row->charged);
-		return -EPROTO;
-	}
-	return 0;
-}
-
-int market_check(struct market *m, char *why, size_t why_len)
-{
-	struct check_ctx c = {m, 0, why, why_len};
-	size_t in_memory = 0;
-	uint64_t last;
-	int err;
-
-	if ((err = ledger_last_round(m->ledger, &last, NULL)) != 0)
-		return err;
-	if (m->open_round != last + 1) {
-		snprintf(why, why_len, "open round %llu, but the ledger's last round is %llu",
-			 (unsigned long long)m->open_round, (unsigned long long)last);
-		return -EPROTO;
-	}
-	if ((err = ledger_bids_standing_each(m->ledger, check_bid, &c)) != 0)
-		return err;
-	for (size_t i = 0; i < m->tenants_by_id.cap; i++) {
-		if (m->tenants_by_id.slots[i].hash <= 1)
-			continue;
-		struct mkt_tenant *t = m->tenants_by_id.slots[i].value;
-		in_memory += t->nbids;
-		for (size_t j = 0; j < t->nholdings; j++)
-			if (t->holdings[j].quantity <= 0) {
-				snprintf(why, why_len, "tenant %s holds %lld units", t->row.name,
-					 (long long)t->holdings[j].quantity);
-				return -EPROTO;
-			}
-	}
-	if (in_memory != c.seen) {
-		snprintf(why, why_len, "%zu standing bids in memory, %zu in the ledger", in_memory,
-			 c.seen);
-		return -EPROTO;
-	}
-	/* Holdings are the last round's allocations: they sum to each pool's allocated. */
-	for (size_t i = 0; i < m->npools; i++) {
-		struct mkt_pool *p = m->pools[i];
-		int64_t sum = 0;
-		for (size_t k = 0; k < m->tenants_by_id.cap; k++) {
-			if (m->tenants_by_id.slots[k].hash <= 1)
-				continue;
-			struct mkt_tenant *t = m->tenants_by_id.slots[k].value;
-			for (size_t j = 0; j < t->nholdings; j++)
-				if (t->holdings[j].pool == p)
-					sum += t->holdings[j].quantity;
-		}
-		if (sum != p->allocated) {
-			snprintf(why, why_len, "pool %s/%s: holdings sum to %lld, allocated %lld",
-				 p->row.host, wire_resource_name(p->row.resource), (long long)sum,
-				 (long long)p->allocated);
-			return -EPROTO;
-		}
-	}
-	return ledger_tenants_each(m->ledger, check_tenant, &c);
 }

@@ -106,6 +106,11 @@ struct market {
 };
 
 /* ---- market.c ---- */
+int market__tenant_add(struct market *m, const struct ledger_tenant *row,
+		       struct mkt_tenant **out);
+void market__tenant_free(struct mkt_tenant *t);
+int market__host_add(struct market *m, const struct ledger_host *row, struct mkt_host **out);
+void market__pool_free(struct mkt_pool *p);
 struct mkt_tenant *market__tenant(struct market *m, const char *name);
 struct mkt_host *market__host(struct market *m, const char *name);
 struct mkt_pool *market__pool(struct market *m, const char *host, int resource);
@@ -138,8 +143,15 @@ money_t market__posted_price(struct market *m, struct mkt_pool *p);
 /* Fills pm_pool for round (reseeding the pool's generator from seed, pool and round). */
 void market__pm_pool(struct market *m, struct mkt_pool *p, uint64_t round,
 		     struct pm_pool *out);
+/* ---- market_load.c ---- */
 /* Loads everything from the ledger (used at creation and after a failed batch). */
 int market__load(struct market *m, char *why, size_t why_len);
+/* Frees every tenant, host, pool and meter. */
+void market__clear_state(struct market *m);
+/* Declares the config's pools in the ledger. */
+int market__declare_pools(struct market *m, char *why, size_t why_len);
+/* ledger_pools_each callback: moves a registered pool to its resource's configured model. */
+int market__retarget_pool(void *arg, const struct ledger_pool *row);
 /* Rebuilds every pool's list of holdings from the tenants' holdings. */
 int market__index_holdings(struct market *m);
 /* Fills an Allocation message from a holding (strings borrowed from t and the pool). */
