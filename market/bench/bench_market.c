@@ -34,6 +34,8 @@
 #include "test.h"
 
 #define MAX_WORKERS 16
+#define CONNECT_WINDOW 200 /* handshakes in flight per worker */
+#define RESEND_MS 2000
 #define MAX_SAMPLES 200000
 
 struct opts {
@@ -154,6 +156,20 @@ struct sockset {
 	void **socks;
 };
 
+/* Watches socket i of ss->socks. */
+static void sockset_add(struct sockset *ss, int i)
+{
+	int fd;
+	size_t len = sizeof(fd);
+
+	if (zmq_getsockopt(ss->socks[i], ZMQ_FD, &fd, &len) != 0)
+		worker_fail("no ZMQ_FD");
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+	if (epoll_ctl(ss->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+		worker_fail("epoll_ctl failed");
+}
+
+/* Watches the first n sockets of socks (more can be added with sockset_add). */
 static void sockset_init(struct sockset *ss, void **socks, int n)
 {
 	ss->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -161,15 +177,8 @@ static void sockset_init(struct sockset *ss, void **socks, int n)
 	ss->socks = socks;
 	if (ss->ep < 0)
 		worker_fail("epoll_create1 failed");
-	for (int i = 0; i < n; i++) {
-		int fd;
-		size_t len = sizeof(fd);
-		if (zmq_getsockopt(socks[i], ZMQ_FD, &fd, &len) != 0)
-			worker_fail("no ZMQ_FD");
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-		if (epoll_ctl(ss->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
-			worker_fail("epoll_ctl failed");
-	}
+	for (int i = 0; i < n; i++)
+		sockset_add(ss, i);
 }
 
 /* Waits up to timeout_ms; calls on_ready(arg, index) for each socket that fired. */
@@ -190,11 +199,16 @@ struct bidder {
 	void *sock;
 	bool outstanding;
 	uint64_t rid;
+	int64_t sent_ms;
+	uint8_t *buf;   /* the request in flight, resent unanswered after RESEND_MS */
+	size_t len;
+	bool answered;  /* an answer came (the hello, while connecting) */
 };
 
 struct rounds_state {
 	struct bidder *b;
 	int n;          /* bidders; socket n is the price subscriber */
+	int active;     /* bidders connected so far (connections are made in steps) */
 	void **socks;
 	int pending;
 	bool measured;
@@ -221,6 +235,9 @@ static void rounds_ready(void *arg, int i)
 			struct bidder *b = &st->b[i];
 			if (b->outstanding && m.env->request_id == b->rid) {
 				b->outstanding = false;
+				b->answered = true;
+				free(b->buf);
+				b->buf = NULL;
 				st->pending--;
 				if (m.env->reply->error)
 					st->res.errors++;
@@ -234,26 +251,42 @@ static void rounds_ready(void *arg, int i)
 	}
 }
 
-/* Sends e (request id set per bidder) from every bidder without a request outstanding. */
+/* Sends e (request id set per bidder) from every bidder without a request outstanding,
+ * and resends (same bytes, same id) what went unanswered for RESEND_MS: a message queued
+ * on a connection that broke during its handshake is lost, and the market answers a
+ * resent request from its ledger. */
 static int send_all(struct rounds_state *st, struct sockset *ss, Raas__Envelope *e,
-		    uint64_t *rid, uint64_t *seed)
+		    uint64_t *rid, uint64_t *seed, bool unanswered_only)
 {
 	int sent = 0;
+	int64_t now = h_now_ms();
 
-	for (int i = 0; i < st->n; i++) {
+	for (int i = 0; i < st->active; i++) {
 		struct bidder *b = &st->b[i];
-		if (b->outstanding)
+		if (unanswered_only && b->answered)
 			continue;
+		if (b->outstanding) {
+			if (now - b->sent_ms >= RESEND_MS &&
+			    zmq_send(b->sock, b->buf, b->len, ZMQ_DONTWAIT) >= 0)
+				b->sent_ms = now;
+			continue;
+		}
 		e->request_id = ++*rid;
 		if (e->body_case == RAAS__ENVELOPE__BODY_BID) {
 			*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
 			e->bid->unit_price = (int64_t)(1000000 + (*seed >> 40) % 100000000);
 		}
-		if (tp_send(b->sock, NULL, e, ZMQ_DONTWAIT) == 0) {
+		if (wire_encode(e, &b->buf, &b->len) != 0)
+			worker_fail("cannot encode a request");
+		if (zmq_send(b->sock, b->buf, b->len, ZMQ_DONTWAIT) >= 0) {
 			b->outstanding = true;
 			b->rid = *rid;
+			b->sent_ms = now;
 			st->pending++;
 			sent++;
+		} else {
+			free(b->buf);
+			b->buf = NULL;
 		}
 		rounds_ready(st, i); /* a send may have taken the socket's wake-up */
 	}
@@ -285,39 +318,48 @@ static void rounds_worker(struct harness *h, struct keyset *ks, int from, int to
 
 	st.b = calloc((size_t)n, sizeof(*st.b));
 	st.socks = calloc((size_t)n + 1, sizeof(*st.socks));
-	for (int i = 0; i < n; i++) {
-		if (tp_connect(ctx, ZMQ_DEALER, h->tenant_ep, &ks->keys[from + i],
-			       h->market_key.public_key, &st.b[i].sock) != 0)
-			worker_fail("cannot connect");
-		st.socks[i] = st.b[i].sock;
-	}
 	if (tp_connect(ctx, ZMQ_SUB, h->price_ep, &ks->keys[from], h->market_key.public_key,
 		       &st.socks[n]) != 0 ||
 	    tp_subscribe(st.socks[n], "price/bandwidth/h1") != 0)
 		worker_fail("cannot subscribe");
-	sockset_init(&ss, st.socks, n + 1);
+	sockset_init(&ss, st.socks, 0);
+	sockset_add(&ss, n);
 
-	/* Hello from everyone (the CURVE handshakes happen here), resent until answered. */
+	/* Connect with at most CONNECT_WINDOW handshakes in flight, each tenant saying hello
+	 * (its CURVE handshake happens then), so that the market is never asked for thousands
+	 * of handshakes at once (each must finish within libzmq's handshake interval). Sends
+	 * fail (EAGAIN) until a connection is up: send_all retries them. */
 	Raas__Envelope e;
 	Raas__Hello hello = RAAS__HELLO__INIT;
 	wire_envelope_init(&e, 0);
 	hello.client = "raas-bench-market";
 	e.body_case = RAAS__ENVELOPE__BODY_HELLO;
 	e.hello = &hello;
-	/* Sends fail (EAGAIN) until a connection is up: send_all retries those every 200 ms. */
-	int64_t deadline = h_now_ms() + 300000;
-	for (;;) {
+	int64_t deadline = h_now_ms() + 600000;
+	int answered = 0;
+	while (answered < n) {
 		if (h_now_ms() > deadline)
-			worker_fail("not every tenant was answered within 300 s");
-		send_all(&st, &ss, &e, &rid, &seed);
-		int64_t until = h_now_ms() + 200;
-		while ((st.pending > 0 || st.price_round < 0) && h_now_ms() < until)
-			sockset_wait(&ss, 50, rounds_ready, &st);
-		bool all_sent = true;
-		for (int i = 0; i < n && all_sent; i++)
-			all_sent = st.b[i].rid != 0;
-		if (all_sent && st.pending == 0 && st.price_round >= 0)
-			break;
+			worker_fail("not every tenant was answered within 600 s");
+		/* Keep CONNECT_WINDOW handshakes in flight. */
+		while (st.active < n && st.active - answered < CONNECT_WINDOW) {
+			int i = st.active;
+			if (tp_connect(ctx, ZMQ_DEALER, h->tenant_ep, &ks->keys[from + i],
+				       h->market_key.public_key, &st.b[i].sock) != 0)
+				worker_fail("cannot connect");
+			st.socks[i] = st.b[i].sock;
+			sockset_add(&ss, i);
+			st.active++;
+		}
+		send_all(&st, &ss, &e, &rid, &seed, true);
+		sockset_wait(&ss, 20, rounds_ready, &st);
+		answered = 0;
+		for (int i = 0; i < st.active; i++)
+			answered += st.b[i].answered;
+	}
+	while (st.price_round < 0) {
+		if (h_now_ms() > deadline)
+			worker_fail("no price update");
+		sockset_wait(&ss, 100, rounds_ready, &st);
 	}
 	write_all(ready_fd, "r", 1);
 	char go;
@@ -343,7 +385,7 @@ static void rounds_worker(struct harness *h, struct keyset *ks, int from, int to
 		if (st.measured && !st.res.first_send_ns)
 			st.res.first_send_ns = clk_wall(&clk_real);
 		int64_t t0 = clk_mono(&clk_real);
-		int sent = send_all(&st, &ss, &e, &rid, &seed);
+		int sent = send_all(&st, &ss, &e, &rid, &seed, false);
 		if (getenv("BENCH_DEBUG"))
 			fprintf(stderr, "worker %d round %d: sent %d in %.1f ms, %d pending\n", from,
 				r, sent, (double)(clk_mono(&clk_real) - t0) / 1e6, st.pending);

@@ -41,6 +41,7 @@ struct ledger {
 	bool readonly;
 	bool in_batch;
 	int64_t fault_countdown; /* > 0: the write that brings it to 0 fails */
+	int wal_frames;          /* frames in the WAL after the last commit (sqlite3_wal_hook) */
 	sqlite3_stmt *stmt[ST__COUNT];
 };
 

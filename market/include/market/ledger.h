@@ -199,8 +199,10 @@ void ledger_close(struct ledger *l);
 const char *ledger_errmsg(struct ledger *l);
 int ledger_schema_version(struct ledger *l);
 
-/* Copies committed WAL frames into the database file without waiting for readers
- * (SQLite's PASSIVE checkpoint). Returns 0 or -EIO. */
+/* With manual_checkpoint: once the WAL holds LEDGER_CHECKPOINT_FRAMES pages, copies them
+ * into the database file without waiting for readers (SQLite's PASSIVE checkpoint); else
+ * does nothing. Returns 0 or -EIO. */
+#define LEDGER_CHECKPOINT_FRAMES 4000
 int ledger_checkpoint(struct ledger *l);
 
 /* Fault injection: the n-th write statement from now fails with -EIO (0: off). */
