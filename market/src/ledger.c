@@ -113,12 +113,14 @@ int ledger__write(struct ledger *l, sqlite3_stmt *s)
 		sqlite3_reset(s);
 		sqlite3_clear_bindings(s);
 		log_warn("ledger: injected write fault");
+		l->batch_failed = l->in_batch;
 		return -EIO;
 	}
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE) {
+		l->batch_failed = l->in_batch;
 		if ((rc & 0xff) != SQLITE_CONSTRAINT)
 			log_error("ledger: write failed: %s", sqlite3_errmsg(l->db));
 		return ledger__map_rc(rc) ? ledger__map_rc(rc) : -EIO;
@@ -294,8 +296,10 @@ int ledger_begin(struct ledger *l)
 	if (l->in_batch)
 		return -EBUSY;
 	err = ledger__exec(l, "BEGIN IMMEDIATE");
-	if (!err)
+	if (!err) {
 		l->in_batch = true;
+		l->batch_failed = false;
+	}
 	return err;
 }
 
@@ -305,6 +309,9 @@ int ledger_commit(struct ledger *l)
 
 	if (!l->in_batch)
 		return -EINVAL;
+	/* Half of a request must never commit with the rest of the batch. */
+	if (l->batch_failed)
+		return -EIO;
 	if (l->fault_countdown > 0 && --l->fault_countdown == 0) {
 		log_warn("ledger: injected commit fault");
 		return -EIO;

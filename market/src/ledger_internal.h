@@ -40,6 +40,7 @@ struct ledger {
 	char path[1024];
 	bool readonly;
 	bool in_batch;
+	bool batch_failed;       /* a write of this batch failed: it must not commit */
 	int64_t fault_countdown; /* > 0: the write that brings it to 0 fails */
 	int wal_frames;          /* frames in the WAL after the last commit (sqlite3_wal_hook) */
 	sqlite3_stmt *stmt[ST__COUNT];

@@ -153,6 +153,39 @@ static void test_batches_and_rounds(void)
 	ASSERT_EQ(r->reply->query->n_bids, 0);
 	wire_free(r);
 
+	/* A write failing halfway through a batch of two: neither request is applied. */
+	{
+		Raas__Envelope e1, e2;
+		Raas__Bid b1 = RAAS__BID__INIT, b2 = RAAS__BID__INIT;
+		struct tp_route route = {.len = 1, .id = {'a'}};
+		wire_envelope_init(&e1, next_rid++);
+		wire_envelope_init(&e2, next_rid++);
+		b1.bid_id = "first";
+		b2.bid_id = "second";
+		b1.resource = b2.resource = RAAS__RESOURCE__RESOURCE_BANDWIDTH;
+		b1.host = b2.host = "h1";
+		b1.max_quantity = b2.max_quantity = 1;
+		b1.unit_price = b2.unit_price = 1000;
+		e1.body_case = e2.body_case = RAAS__ENVELOPE__BODY_BID;
+		e1.bid = &b1;
+		e2.bid = &b2;
+		market_outbox_clear(&out);
+		ASSERT_OK(market_batch_begin(mkt));
+		/* first: bid insert, request put; second: its bid insert fails. */
+		ledger_fault_set(ledger, 3);
+		market_tenant_request(mkt, "tenant:alice", &route, &e1, &out);
+		market_tenant_request(mkt, "tenant:alice", &route, &e2, &out);
+		ledger_fault_set(ledger, 0);
+		ASSERT_TRUE(market_batch_end(mkt, &out) < 0);
+		ASSERT_EQ(out.n, 2);
+		for (size_t i = 0; i < 2; i++) {
+			expect_code(decode(&out.v[i]), RAAS__ERROR_CODE__ERROR_UNAVAILABLE, "retry");
+		}
+		struct ledger_bid lb;
+		ASSERT_EQ(ledger_bid_standing(ledger, tenant_row("alice").id, "first", &lb), -ENOENT);
+		check();
+	}
+
 	/* Now it goes through; bob bids on any host. */
 	expect_ok(bid("tenant:alice", "a", "h1", 40, 30000000));
 	expect_ok(bid("tenant:bob", "b", "", 80, 20000000));

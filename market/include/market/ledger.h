@@ -37,8 +37,9 @@
  *   ledger_check() runs them all plus SQLite's own quick_check.
  *
  * States: a ledger is idle or inside a batch (ledger_begin .. ledger_commit/rollback);
- * ledger_round_write() runs its own transaction and is called only when idle. Any write that
- * fails leaves the transaction to be rolled back: nothing is ever half-written.
+ * ledger_round_write() runs its own transaction and is called only when idle. A batch in
+ * which any write failed refuses to commit (-EIO): the caller rolls it back whole, so nothing
+ * is ever half-written, not even one request of many.
  *
  * Fault injection: ledger_fault_set(l, n) makes the n-th write statement from now fail with
  * -EIO, which is how the tests check that a failed write leaves every invariant intact. */
