@@ -664,6 +664,7 @@ void market_bad_request(struct market *m, enum market_dest dest, const char *ide
 	char msg[512];
 	Raas__ErrorCode code = err == -RAAS_ETOOBIG    ? RAAS__ERROR_CODE__ERROR_TOO_BIG
 			       : err == -RAAS_EVERSION ? RAAS__ERROR_CODE__ERROR_VERSION
+			       : err == -EBUSY	       ? RAAS__ERROR_CODE__ERROR_UNAVAILABLE
 						       : RAAS__ERROR_CODE__ERROR_MALFORMED;
 
 	m->stats.requests++;

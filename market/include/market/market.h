@@ -121,7 +121,8 @@ void market_tenant_request(struct market *m, const char *identity, const struct 
 /* The same for the host API. */
 void market_host_request(struct market *m, const char *identity, const struct tp_route *route,
 			 const Raas__Envelope *env, struct market_outbox *out);
-/* Answers a message that did not decode (err from tp_recv, why its text) with an error. */
+/* Answers a message that did not decode (err from tp_recv, why its text) with an error;
+ * -EBUSY (the ledger could not start a batch) is answered ERROR_UNAVAILABLE (retry). */
 void market_bad_request(struct market *m, enum market_dest dest, const char *identity,
 			const struct tp_route *route, int err, const char *why,
 			struct market_outbox *out);
