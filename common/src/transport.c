@@ -81,6 +81,10 @@ int tp_bind(void *ctx, int type, const char *endpoint, const struct tp_keypair *
 	err = common_options(sock);
 	if (!err && type == ZMQ_ROUTER)
 		err = setopt_int(sock, ZMQ_ROUTER_MANDATORY, 1);
+	/* Thousands of clients may connect at once (a market restart): a deep accept queue
+	 * keeps their SYNs from being dropped into slow kernel retries. */
+	if (!err)
+		err = setopt_int(sock, ZMQ_BACKLOG, TP_BACKLOG);
 	if (!err && key) {
 		err = setopt_int(sock, ZMQ_CURVE_SERVER, 1);
 		if (!err)

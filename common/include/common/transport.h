@@ -47,6 +47,8 @@
 /* libzmq drops a connection whose message is over this (ZMQ_MAXMSGSIZE): far above any
  * application bound, so that an oversized-but-plausible message still gets an error reply. */
 #define TP_HARD_MAX_BYTES (64 << 20)
+/* Listen backlog of server sockets (the kernel caps it at net.core.somaxconn). */
+#define TP_BACKLOG 4096
 /* The ZAP endpoint libzmq asks (fixed by RFC 27). */
 #define TP_ZAP_ENDPOINT "inproc://zeromq.zap.01"
 

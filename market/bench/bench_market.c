@@ -1,0 +1,694 @@
+/* bench_market.c: raas-bench-market, the market's benchmark against the real raas-marketd.
+ *
+ * Prints JSON lines (DESIGN: benchmarks print exactly the fields their issue names):
+ *   {"bench":"rounds","tenants":N,"bids_per_s":..,"close_to_publish_p50_ms":..,
+ *    "close_to_publish_p99_ms":..}
+ *     N tenants (1,000 and 10,000 by default), each with its own CURVE key and connection,
+ *     bid every round at round_ms = 100: each tenant answers every price update of its pool
+ *     with a new bid (same bid id, a new price), as nom-priced does. bids_per_s counts bids
+ *     acknowledged (persisted) per second over the measured rounds; close-to-publish is the
+ *     market's own stamp in each price update, published_wall_ns - closed_wall_ns: clearing,
+ *     billing and the round's ledger transaction.
+ *   {"bench":"fanout","subscribers":N,"fanout_p50_ms":..,"fanout_p99_ms":..}
+ *     N CURVE subscribers of the price feed on loopback; latency from the market's
+ *     published_wall_ns to receipt, over every (subscriber, update).
+ * Human-readable progress goes to stderr. Clients run in worker processes (a process's fd
+ * limit holds about 10,000 connections), all on this machine: the figures include the
+ * clients' share of the CPU. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "common/clock.h"
+#include "harness.h"
+#include "test.h"
+
+#define MAX_WORKERS 16
+#define CONNECT_WINDOW 200 /* handshakes in flight per worker */
+#define RESEND_MS 2000
+#define MAX_SAMPLES 200000
+
+struct opts {
+	int tenants[4];
+	int ntenants;
+	int subscribers;
+	int rounds;
+	int round_ms;
+	int workers;
+	const char *sync;
+};
+
+struct keyset {
+	struct tp_keypair *keys;
+	int n;
+};
+
+/* Results a worker sends back through its pipe. */
+struct worker_result {
+	uint64_t acked;
+	uint64_t errors;
+	int64_t first_send_ns;
+	int64_t last_ack_ns;
+	uint32_t nsamples;
+};
+
+/* A worker gives up: says why on stderr and exits without the parent's atexit cleanup. */
+static void __attribute__((noreturn)) worker_fail(const char *why)
+{
+	fprintf(stderr, "raas-bench-market: worker %ld: %s\n", (long)getpid(), why);
+	_exit(2);
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			worker_fail("cannot write to the parent");
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static bool read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len) {
+		ssize_t n = read(fd, p, len);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return false;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double percentile_ms(int64_t *v, size_t n, double q)
+{
+	if (!n)
+		return NAN;
+	qsort(v, n, sizeof(*v), cmp_i64);
+	size_t i = (size_t)ceil(q * (double)n);
+	if (i == 0)
+		i = 1;
+	return (double)v[i - 1] / 1e6;
+}
+
+/* Registers n tenants named PREFIX-i with fresh keys, in one transaction. */
+static void register_tenants(struct harness *h, const char *prefix, struct keyset *ks, int n)
+{
+	struct ledger *l;
+	char why[512], name[64];
+
+	ks->keys = calloc((size_t)n, sizeof(*ks->keys));
+	ks->n = n;
+	ASSERT_OK(ledger_open(h->ledger, NULL, &l, why, sizeof(why)));
+	ASSERT_OK(ledger_begin(l));
+	for (int i = 0; i < n; i++) {
+		ASSERT_OK(tp_keypair_generate(&ks->keys[i]));
+		snprintf(name, sizeof(name), "%s-%d", prefix, i);
+		ASSERT_OK(ledger_tenant_add(l, name, ks->keys[i].public_key, -1, 1, NULL, why,
+					    sizeof(why)));
+	}
+	ASSERT_OK(ledger_commit(l));
+	ledger_close(l);
+}
+
+static void *worker_ctx(int sockets)
+{
+	void *ctx = tp_context_create(sockets + 64, 1);
+	if (!ctx)
+		worker_fail("cannot create a ZeroMQ context");
+	return ctx;
+}
+
+/* ---- Many sockets in one thread ----
+ * zmq_poll over thousands of sockets costs a system call per socket per call, so workers
+ * watch each socket's ZMQ_FD with epoll instead and look only at the sockets that fired. A
+ * ZMQ_FD only says "something changed": after it fires (and after every send, which may
+ * consume the change) the socket is drained until EAGAIN. */
+struct sockset {
+	int ep;
+	int n;
+	void **socks;
+};
+
+/* Watches socket i of ss->socks. */
+static void sockset_add(struct sockset *ss, int i)
+{
+	int fd;
+	size_t len = sizeof(fd);
+
+	if (zmq_getsockopt(ss->socks[i], ZMQ_FD, &fd, &len) != 0)
+		worker_fail("no ZMQ_FD");
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+	if (epoll_ctl(ss->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+		worker_fail("epoll_ctl failed");
+}
+
+/* Watches the first n sockets of socks (more can be added with sockset_add). */
+static void sockset_init(struct sockset *ss, void **socks, int n)
+{
+	ss->ep = epoll_create1(EPOLL_CLOEXEC);
+	ss->n = n;
+	ss->socks = socks;
+	if (ss->ep < 0)
+		worker_fail("epoll_create1 failed");
+	for (int i = 0; i < n; i++)
+		sockset_add(ss, i);
+}
+
+/* Waits up to timeout_ms; calls on_ready(arg, index) for each socket that fired. */
+static int sockset_wait(struct sockset *ss, int timeout_ms, void (*on_ready)(void *, int),
+			void *arg)
+{
+	struct epoll_event ev[1024];
+	int n = epoll_wait(ss->ep, ev, 1024, timeout_ms);
+
+	for (int i = 0; i < n; i++)
+		on_ready(arg, (int)ev[i].data.u32);
+	return n < 0 ? 0 : n;
+}
+
+/* ---- rounds ---- */
+
+struct bidder {
+	void *sock;
+	bool outstanding;
+	uint64_t rid;
+	int64_t sent_ms;
+	uint8_t *buf;   /* the request in flight, resent unanswered after RESEND_MS */
+	size_t len;
+	bool answered;  /* an answer came (the hello, while connecting) */
+};
+
+struct rounds_state {
+	struct bidder *b;
+	int n;          /* bidders; socket n is the price subscriber */
+	int active;     /* bidders connected so far (connections are made in steps) */
+	void **socks;
+	int pending;
+	bool measured;
+	int64_t price_round;   /* the latest price update's round, -1 when none new */
+	int64_t sample;        /* its close-to-publish */
+	struct worker_result res;
+};
+
+/* Drains socket i: replies settle their request; notices are dropped; prices noted. */
+static void rounds_ready(void *arg, int i)
+{
+	struct rounds_state *st = arg;
+	struct tp_msg m;
+	char why[64];
+
+	while (tp_recv(st->socks[i], ZMQ_DONTWAIT, WIRE_MAX_BYTES, &m, why, sizeof(why)) == 0) {
+		if (i == st->n) {
+			if (m.env->body_case == RAAS__ENVELOPE__BODY_PRICE) {
+				st->price_round = (int64_t)m.env->price->round;
+				st->sample = m.env->price->published_wall_ns -
+					     m.env->price->closed_wall_ns;
+			}
+		} else if (m.env->body_case == RAAS__ENVELOPE__BODY_REPLY) {
+			struct bidder *b = &st->b[i];
+			if (b->outstanding && m.env->request_id == b->rid) {
+				b->outstanding = false;
+				b->answered = true;
+				free(b->buf);
+				b->buf = NULL;
+				st->pending--;
+				if (m.env->reply->error)
+					st->res.errors++;
+				else if (st->measured) {
+					st->res.acked++;
+					st->res.last_ack_ns = clk_wall(&clk_real);
+				}
+			}
+		}
+		tp_msg_clear(&m);
+	}
+}
+
+/* Sends e (request id set per bidder) from every bidder without a request outstanding,
+ * and resends (same bytes, same id) what went unanswered for RESEND_MS: a message queued
+ * on a connection that broke during its handshake is lost, and the market answers a
+ * resent request from its ledger. */
+static int send_all(struct rounds_state *st, struct sockset *ss, Raas__Envelope *e,
+		    uint64_t *rid, uint64_t *seed, bool unanswered_only)
+{
+	int sent = 0;
+	int64_t now = h_now_ms();
+
+	for (int i = 0; i < st->active; i++) {
+		struct bidder *b = &st->b[i];
+		if (unanswered_only && b->answered)
+			continue;
+		if (b->outstanding) {
+			if (now - b->sent_ms >= RESEND_MS &&
+			    zmq_send(b->sock, b->buf, b->len, ZMQ_DONTWAIT) >= 0)
+				b->sent_ms = now;
+			continue;
+		}
+		e->request_id = ++*rid;
+		if (e->body_case == RAAS__ENVELOPE__BODY_BID) {
+			*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			e->bid->unit_price = (int64_t)(1000000 + (*seed >> 40) % 100000000);
+		}
+		if (wire_encode(e, &b->buf, &b->len) != 0)
+			worker_fail("cannot encode a request");
+		if (zmq_send(b->sock, b->buf, b->len, ZMQ_DONTWAIT) >= 0) {
+			b->outstanding = true;
+			b->rid = *rid;
+			b->sent_ms = now;
+			st->pending++;
+			sent++;
+		} else {
+			free(b->buf);
+			b->buf = NULL;
+		}
+		rounds_ready(st, i); /* a send may have taken the socket's wake-up */
+	}
+	(void)ss;
+	return sent;
+}
+
+/* Handles messages until a price update arrives (30 s at most). */
+static void wait_price(struct rounds_state *st, struct sockset *ss)
+{
+	int64_t deadline = h_now_ms() + 30000;
+
+	while (st->price_round < 0) {
+		if (h_now_ms() > deadline)
+			worker_fail("no price update for 30 s");
+		sockset_wait(ss, 1000, rounds_ready, st);
+	}
+}
+
+static void rounds_worker(struct harness *h, struct keyset *ks, int from, int to, int rounds,
+			  int warmup, int ready_fd, int go_fd, int out_fd, bool sampler)
+{
+	int n = to - from;
+	void *ctx = worker_ctx(n + 1);
+	struct rounds_state st = {.n = n, .price_round = -1};
+	struct sockset ss;
+	int64_t *samples = calloc((size_t)rounds + 1, sizeof(*samples));
+	uint64_t seed = (uint64_t)from * 7919 + 1, rid = 100;
+
+	st.b = calloc((size_t)n, sizeof(*st.b));
+	st.socks = calloc((size_t)n + 1, sizeof(*st.socks));
+	if (tp_connect(ctx, ZMQ_SUB, h->price_ep, &ks->keys[from], h->market_key.public_key,
+		       &st.socks[n]) != 0 ||
+	    tp_subscribe(st.socks[n], "price/bandwidth/h1") != 0)
+		worker_fail("cannot subscribe");
+	sockset_init(&ss, st.socks, 0);
+	sockset_add(&ss, n);
+
+	/* Connect with at most CONNECT_WINDOW handshakes in flight, each tenant saying hello
+	 * (its CURVE handshake happens then), so that the market is never asked for thousands
+	 * of handshakes at once (each must finish within libzmq's handshake interval). Sends
+	 * fail (EAGAIN) until a connection is up: send_all retries them. */
+	Raas__Envelope e;
+	Raas__Hello hello = RAAS__HELLO__INIT;
+	wire_envelope_init(&e, 0);
+	hello.client = "raas-bench-market";
+	e.body_case = RAAS__ENVELOPE__BODY_HELLO;
+	e.hello = &hello;
+	int64_t deadline = h_now_ms() + 600000;
+	int answered = 0;
+	while (answered < n) {
+		if (h_now_ms() > deadline)
+			worker_fail("not every tenant was answered within 600 s");
+		/* Keep CONNECT_WINDOW handshakes in flight. */
+		while (st.active < n && st.active - answered < CONNECT_WINDOW) {
+			int i = st.active;
+			if (tp_connect(ctx, ZMQ_DEALER, h->tenant_ep, &ks->keys[from + i],
+				       h->market_key.public_key, &st.b[i].sock) != 0)
+				worker_fail("cannot connect");
+			st.socks[i] = st.b[i].sock;
+			sockset_add(&ss, i);
+			st.active++;
+		}
+		send_all(&st, &ss, &e, &rid, &seed, true);
+		sockset_wait(&ss, 20, rounds_ready, &st);
+		answered = 0;
+		for (int i = 0; i < st.active; i++)
+			answered += st.b[i].answered;
+	}
+	while (st.price_round < 0) {
+		if (h_now_ms() > deadline)
+			worker_fail("no price update");
+		sockset_wait(&ss, 100, rounds_ready, &st);
+	}
+	write_all(ready_fd, "r", 1);
+	char go;
+	if (!read_all(go_fd, &go, 1))
+		worker_fail("no go from the parent");
+
+	Raas__Bid bid = RAAS__BID__INIT;
+	bid.bid_id = "bench";
+	bid.resource = RAAS__RESOURCE__RESOURCE_BANDWIDTH;
+	bid.host = "h1";
+	bid.max_quantity = 1;
+	wire_envelope_init(&e, 0);
+	e.body_case = RAAS__ENVELOPE__BODY_BID;
+	e.bid = &bid;
+	st.price_round = -1;
+	for (int r = 0; r < warmup + rounds; r++) {
+		/* Every tenant answers each price update with a new bid. */
+		wait_price(&st, &ss);
+		st.measured = r >= warmup;
+		if (sampler && st.measured && st.res.nsamples < (uint32_t)rounds)
+			samples[st.res.nsamples++] = st.sample;
+		st.price_round = -1;
+		if (st.measured && !st.res.first_send_ns)
+			st.res.first_send_ns = clk_wall(&clk_real);
+		int64_t t0 = clk_mono(&clk_real);
+		int sent = send_all(&st, &ss, &e, &rid, &seed, false);
+		if (getenv("BENCH_DEBUG"))
+			fprintf(stderr, "worker %d round %d: sent %d in %.1f ms, %d pending\n", from,
+				r, sent, (double)(clk_mono(&clk_real) - t0) / 1e6, st.pending);
+		/* Answers (and notices) until the next update. */
+		wait_price(&st, &ss);
+	}
+	/* The last round's answers. */
+	deadline = h_now_ms() + 5000;
+	while (st.pending > 0 && h_now_ms() < deadline)
+		sockset_wait(&ss, 50, rounds_ready, &st);
+	write_all(out_fd, &st.res, sizeof(st.res));
+	write_all(out_fd, samples, sizeof(*samples) * st.res.nsamples);
+	/* _exit: the parent owns the harness and its atexit cleanup. */
+	_exit(0);
+}
+
+static void bench_rounds(const struct opts *o, int tenants)
+{
+	struct harness h;
+	struct keyset ks;
+	char extra[512];
+	int workers = o->workers;
+	int ready[2], go[2], outp[MAX_WORKERS][2];
+	pid_t pids[MAX_WORKERS];
+	const int warmup = 3;
+
+	if (workers > MAX_WORKERS)
+		workers = MAX_WORKERS;
+	snprintf(extra, sizeof(extra),
+		 "batch_max = 16384\n"
+		 "[pool.bw]\nhost = h1\nresource = bandwidth\nsupply = %d\nmodel = uniform\n"
+		 "params = reserve=$0.001\n",
+		 tenants / 2);
+	h_init(&h, "bench", o->round_ms, extra);
+	snprintf(h.sync, sizeof(h.sync), "%s", o->sync);
+	fprintf(stderr, "rounds: registering %d tenants\n", tenants);
+	register_tenants(&h, "t", &ks, tenants);
+	h_start(&h);
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(go));
+	fprintf(stderr, "rounds: %d tenants connecting from %d workers\n", tenants, workers);
+	int64_t t0 = h_now_ms();
+	for (int w = 0; w < workers; w++) {
+		ASSERT_OK(pipe(outp[w]));
+		pids[w] = fork();
+		ASSERT_TRUE(pids[w] >= 0);
+		if (pids[w] == 0)
+			rounds_worker(&h, &ks, tenants * w / workers, tenants * (w + 1) / workers,
+				      o->rounds, warmup, ready[1], go[0], outp[w][1], w == 0);
+		close(outp[w][1]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	for (int w = 0; w < workers; w++) {
+		char c;
+		if (!read_all(ready[0], &c, 1))
+			TEST_FAIL("a worker failed to connect (see its message above)");
+	}
+	fprintf(stderr, "rounds: connected in %.1f s; measuring %d rounds\n",
+		(double)(h_now_ms() - t0) / 1000, o->rounds);
+	for (int w = 0; w < workers; w++)
+		write_all(go[1], "g", 1);
+
+	uint64_t acked = 0, errors = 0;
+	int64_t first = INT64_MAX, last = 0;
+	int64_t *samples = NULL;
+	size_t nsamples = 0;
+	for (int w = 0; w < workers; w++) {
+		struct worker_result r;
+		if (!read_all(outp[w][0], &r, sizeof(r)))
+			TEST_FAIL("worker %d died", w);
+		acked += r.acked;
+		errors += r.errors;
+		if (r.first_send_ns && r.first_send_ns < first)
+			first = r.first_send_ns;
+		if (r.last_ack_ns > last)
+			last = r.last_ack_ns;
+		if (r.nsamples) {
+			samples = realloc(samples, (nsamples + r.nsamples) * sizeof(*samples));
+			ASSERT_TRUE(read_all(outp[w][0], samples + nsamples,
+					     r.nsamples * sizeof(*samples)));
+			nsamples += r.nsamples;
+		}
+		close(outp[w][0]);
+		waitpid(pids[w], NULL, 0);
+	}
+	double secs = last > first ? (double)(last - first) / 1e9 : NAN;
+	double bids_per_s = (double)acked / secs;
+	fprintf(stderr,
+		"rounds: %llu bids acknowledged in %.2f s (%.0f per round of %d ms; %d tenants "
+		"bid each round), %llu refused\n",
+		(unsigned long long)acked, secs, (double)acked / o->rounds, o->round_ms, tenants,
+		(unsigned long long)errors);
+	printf("{\"bench\":\"rounds\",\"tenants\":%d,\"bids_per_s\":%.0f,"
+	       "\"close_to_publish_p50_ms\":%.3f,\"close_to_publish_p99_ms\":%.3f}\n",
+	       tenants, bids_per_s, percentile_ms(samples, nsamples, 0.50),
+	       percentile_ms(samples, nsamples, 0.99));
+	fflush(stdout);
+	free(samples);
+	free(ks.keys);
+	h_stop(&h, false);
+	tp_context_destroy(h.ctx);
+	h_cleanup(&h);
+}
+
+/* ---- fan-out ---- */
+
+struct fanout_state {
+	void **subs;
+	int n;
+	bool *joined;
+	int njoined;
+	bool measuring;
+	int rounds;
+	int *got;
+	int done;
+	int64_t *samples;
+	size_t cap;
+	struct worker_result res;
+};
+
+static void fanout_ready(void *arg, int i)
+{
+	struct fanout_state *st = arg;
+	struct tp_msg m;
+	char why[64];
+
+	while (tp_recv(st->subs[i], ZMQ_DONTWAIT, WIRE_MAX_BYTES, &m, why, sizeof(why)) == 0) {
+		int64_t now = clk_wall(&clk_real);
+		if (!st->joined[i]) {
+			st->joined[i] = true;
+			st->njoined++;
+		}
+		if (st->measuring && st->got[i] < st->rounds && st->res.nsamples < st->cap &&
+		    m.env->body_case == RAAS__ENVELOPE__BODY_PRICE) {
+			st->samples[st->res.nsamples++] = now - m.env->price->published_wall_ns;
+			if (++st->got[i] == st->rounds)
+				st->done++;
+		}
+		tp_msg_clear(&m);
+	}
+}
+
+static void fanout_worker(struct harness *h, struct keyset *ks, int from, int to, int rounds,
+			  int ready_fd, int go_fd, int out_fd)
+{
+	int n = to - from;
+	void *ctx = worker_ctx(n);
+	struct fanout_state st = {.n = n, .rounds = rounds};
+	struct sockset ss;
+
+	st.subs = calloc((size_t)n, sizeof(*st.subs));
+	st.joined = calloc((size_t)n, sizeof(*st.joined));
+	st.got = calloc((size_t)n, sizeof(*st.got));
+	st.cap = (size_t)n * (size_t)rounds;
+	st.samples = calloc(st.cap, sizeof(*st.samples));
+	for (int i = 0; i < n; i++)
+		if (tp_connect(ctx, ZMQ_SUB, h->price_ep, &ks->keys[from + i],
+			       h->market_key.public_key, &st.subs[i]) != 0 ||
+		    tp_subscribe(st.subs[i], "price/") != 0)
+			worker_fail("cannot connect");
+	sockset_init(&ss, st.subs, n);
+	/* Joined: every subscriber received an update. */
+	int64_t deadline = h_now_ms() + 300000;
+	while (st.njoined < n) {
+		if (h_now_ms() > deadline)
+			worker_fail("not every subscriber joined within 300 s");
+		sockset_wait(&ss, 100, fanout_ready, &st);
+		for (int i = 0; i < n; i++) /* the edge may be gone: look now and then */
+			if (!st.joined[i])
+				fanout_ready(&st, i);
+	}
+	write_all(ready_fd, "r", 1);
+	char go;
+	if (!read_all(go_fd, &go, 1))
+		worker_fail("no go from the parent");
+	/* Drop what arrived before "go", then measure `rounds` updates per subscriber. */
+	for (int i = 0; i < n; i++)
+		fanout_ready(&st, i);
+	st.measuring = true;
+	deadline = h_now_ms() + 60000 + (int64_t)rounds * 1000;
+	while (st.done < n && h_now_ms() < deadline)
+		sockset_wait(&ss, 100, fanout_ready, &st);
+	write_all(out_fd, &st.res, sizeof(st.res));
+	write_all(out_fd, st.samples, sizeof(*st.samples) * st.res.nsamples);
+	_exit(0);
+}
+
+static void bench_fanout(const struct opts *o)
+{
+	struct harness h;
+	struct keyset ks;
+	int n = o->subscribers, workers = o->workers;
+	int ready[2], go[2], outp[MAX_WORKERS][2];
+	pid_t pids[MAX_WORKERS];
+
+	if (workers > MAX_WORKERS)
+		workers = MAX_WORKERS;
+	h_init(&h, "bench-fanout", o->round_ms,
+	       "[pool.bw]\nhost = h1\nresource = bandwidth\nsupply = 100\nmodel = uniform\n");
+	snprintf(h.sync, sizeof(h.sync), "%s", o->sync);
+	fprintf(stderr, "fanout: registering %d subscribers\n", n);
+	register_tenants(&h, "s", &ks, n);
+	h_start(&h);
+	ASSERT_OK(pipe(ready));
+	ASSERT_OK(pipe(go));
+	for (int w = 0; w < workers; w++) {
+		ASSERT_OK(pipe(outp[w]));
+		pids[w] = fork();
+		ASSERT_TRUE(pids[w] >= 0);
+		if (pids[w] == 0)
+			fanout_worker(&h, &ks, n * w / workers, n * (w + 1) / workers, o->rounds,
+				      ready[1], go[0], outp[w][1]);
+		close(outp[w][1]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	for (int w = 0; w < workers; w++) {
+		char c;
+		if (!read_all(ready[0], &c, 1))
+			TEST_FAIL("a fan-out worker failed to join (see its message above)");
+	}
+	fprintf(stderr, "fanout: %d subscribers joined; measuring %d updates each\n", n,
+		o->rounds);
+	for (int w = 0; w < workers; w++)
+		write_all(go[1], "g", 1);
+	int64_t *samples = NULL;
+	size_t nsamples = 0;
+	for (int w = 0; w < workers; w++) {
+		struct worker_result r;
+		if (!read_all(outp[w][0], &r, sizeof(r)))
+			TEST_FAIL("fan-out worker %d died", w);
+		samples = realloc(samples, (nsamples + r.nsamples + 1) * sizeof(*samples));
+		ASSERT_TRUE(read_all(outp[w][0], samples + nsamples, r.nsamples * sizeof(*samples)));
+		nsamples += r.nsamples;
+		close(outp[w][0]);
+		waitpid(pids[w], NULL, 0);
+	}
+	fprintf(stderr, "fanout: %zu receipts\n", nsamples);
+	printf("{\"bench\":\"fanout\",\"subscribers\":%d,\"fanout_p50_ms\":%.3f,"
+	       "\"fanout_p99_ms\":%.3f}\n",
+	       n, percentile_ms(samples, nsamples, 0.50), percentile_ms(samples, nsamples, 0.99));
+	fflush(stdout);
+	free(samples);
+	free(ks.keys);
+	h_stop(&h, false);
+	tp_context_destroy(h.ctx);
+	h_cleanup(&h);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: raas-bench-market [--tenants N[,N...]] [--subscribers N] [--rounds N]\n"
+		   "                         [--round-ms MS] [--workers N] [--sync full|normal]\n"
+		   "defaults: --tenants 1000,10000 --subscribers 1000 --rounds 30 --round-ms 100\n"
+		   "          --workers 4 --sync full (the market's default durability)\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"tenants", required_argument, NULL, 't'}, {"subscribers", required_argument, NULL, 's'},
+		{"rounds", required_argument, NULL, 'r'},  {"round-ms", required_argument, NULL, 'm'},
+		{"workers", required_argument, NULL, 'w'}, {"sync", required_argument, NULL, 'y'},
+		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+	};
+	struct opts o = {.tenants = {1000, 10000}, .ntenants = 2, .subscribers = 1000,
+			 .rounds = 30, .round_ms = 100, .workers = 4, .sync = "full"};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't': {
+			char *s = optarg, *tok, *save;
+			o.ntenants = 0;
+			for (tok = strtok_r(s, ",", &save); tok && o.ntenants < 4;
+			     tok = strtok_r(NULL, ",", &save))
+				o.tenants[o.ntenants++] = atoi(tok);
+			break;
+		}
+		case 's': o.subscribers = atoi(optarg); break;
+		case 'r': o.rounds = atoi(optarg); break;
+		case 'm': o.round_ms = atoi(optarg); break;
+		case 'w': o.workers = atoi(optarg); break;
+		case 'y': o.sync = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 64;
+		}
+	}
+	if (o.rounds < 1 || o.round_ms < 10 || o.workers < 1 ||
+	    (strcmp(o.sync, "full") && strcmp(o.sync, "normal"))) {
+		usage(stderr);
+		return 64;
+	}
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (int i = 0; i < o.ntenants; i++)
+		if (o.tenants[i] > 0)
+			bench_rounds(&o, o.tenants[i]);
+	if (o.subscribers > 0)
+		bench_fanout(&o);
+	return 0;
+}

@@ -1,0 +1,349 @@
+/* raas.c: the raas command line: argument parsing, per-command help, dispatch.
+ *
+ *   raas [GLOBAL OPTIONS] COMMAND [ARGS] [OPTIONS]      docs/cli.md has every command.
+ *
+ * Options may come before or after the command. Each command accepts only its own options
+ * (plus the global ones) and says which one it did not expect; every command has --help.
+ * Defaults come from the environment (RAAS_MARKET, RAAS_PRICES, RAAS_KEY, RAAS_SERVER_KEY,
+ * RAAS_LEDGER, RAAS_KEY_DIR) and then from the standard layout of a testbed directory. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "common/config.h"
+#include "common/log.h"
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *c);
+	unsigned options;
+	const char *synopsis;
+	const char *help;
+};
+
+#define NET_FILTER (CLI_OPT_RESOURCE | CLI_OPT_HOST)
+
+static const struct command commands[] = {
+	{"keygen", cli_keygen, CLI_OPT_DIR | CLI_OPT_FORCE, "keygen [--dir DIR] [--force] NAME",
+	 "Makes a CURVE key pair: DIR/NAME.key (secret, 0600) and DIR/NAME.pub. The market's\n"
+	 "own pair is named \"market\"; give tenants' and hosts' .pub files to raas tenant add\n"
+	 "and raas host add."},
+	{"tenant", cli_tenant, CLI_OPT_KEYFILE | CLI_OPT_BUDGET | CLI_OPT_LEDGER,
+	 "tenant add NAME --key FILE.pub [--budget $X] | tenant list",
+	 "Registers a tenant (its public key and an optional budget: the most it may be\n"
+	 "charged in total) in the ledger, or lists the tenants with what they were charged."},
+	{"host", cli_host, CLI_OPT_KEYFILE | CLI_OPT_LEDGER,
+	 "host add NAME --key FILE.pub | host list",
+	 "Registers a host agent's public key in the ledger, or lists the hosts."},
+	{"bid", cli_bid,
+	 NET_FILTER | CLI_OPT_MIN | CLI_OPT_MAX | CLI_OPT_PRICE | CLI_OPT_CURVE | CLI_OPT_RANGES |
+		 CLI_OPT_ID,
+	 "bid --resource R [--host H] --max Q [--min Q] (--price $P | --curve Q@$V,...)\n"
+	 "        [--ranges MIN-MAX,...] [--id BID_ID]",
+	 "Places or replaces (same --id) a standing bid: up to --max units of R on host H (any\n"
+	 "host without --host) at most --price per unit-hour, or a curve of decreasing\n"
+	 "marginal values (vcg, psp), or allowed ranges (psp/MPSP). Default id:\n"
+	 "cli/RESOURCE/HOST. Takes effect in the open round's clearing."},
+	{"acquire", cli_acquire, NET_FILTER | CLI_OPT_QUANTITY | CLI_OPT_PRICE,
+	 "acquire --resource R [--host H] --quantity Q [--price $MAX]",
+	 "Takes Q more units at the posted price (refused above --price). Without --host the\n"
+	 "cheapest host with room. Held until released or outbid."},
+	{"release", cli_release, NET_FILTER | CLI_OPT_QUANTITY,
+	 "release --resource R [--host H] [--quantity Q]",
+	 "Gives back Q units (all without --quantity) of R held on H through standing bids."},
+	{"cancel", cli_cancel, 0, "cancel BID_ID", "Cancels a standing bid."},
+	{"bids", cli_bids, NET_FILTER | CLI_OPT_LIMIT, "bids [--resource R] [--host H]",
+	 "Lists your standing bids."},
+	{"prices", cli_prices, NET_FILTER | CLI_OPT_WATCH | CLI_OPT_COUNT | CLI_OPT_LIMIT,
+	 "prices [--resource R] [--host H] [--watch [--count N]]",
+	 "Shows the posted price of every pool; --watch follows the price feed (one line per\n"
+	 "update; JSON lines with -o json) until interrupted or N updates."},
+	{"allocations", cli_allocations, NET_FILTER | CLI_OPT_LIMIT | CLI_OPT_ROUND | CLI_OPT_LEDGER,
+	 "allocations [--resource R] [--host H] | allocations --ledger PATH [--round N]",
+	 "What you hold after the last round; with --ledger, every tenant's allocations of a\n"
+	 "round (default the last) read from the ledger."},
+	{"rounds", cli_rounds, CLI_OPT_LIMIT | CLI_OPT_LEDGER,
+	 "rounds [--limit N] [--ledger PATH]", "The latest rounds and their revenue."},
+	{"revenue", cli_revenue, CLI_OPT_FROM | CLI_OPT_TO | CLI_OPT_LEDGER,
+	 "revenue [--from ROUND] [--to ROUND]",
+	 "The provider's revenue from the ledger, per tenant, host, resource and kind, and the\n"
+	 "total (which equals the sum of all tenants' charges)."},
+	{"invoice", cli_invoice, CLI_OPT_FROM | CLI_OPT_TO | CLI_OPT_LEDGER,
+	 "invoice TENANT [--from ROUND] [--to ROUND]",
+	 "A tenant's charges from the ledger, per round, pool and kind (hold, egress), and\n"
+	 "their total."},
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void global_help(FILE *f)
+{
+	fprintf(f, "usage: raas [-o table|json|csv] COMMAND [ARGS] [OPTIONS]\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  raas %s\n", commands[i].synopsis);
+	fprintf(f,
+		"\nglobal options (any command):\n"
+		"  -o, --output FORMAT    table (default), json or csv\n"
+		"  --market ENDPOINT      tenant API (RAAS_MARKET, tcp://127.0.0.1:7101)\n"
+		"  --prices ENDPOINT      price feed (RAAS_PRICES, tcp://127.0.0.1:7102)\n"
+		"  --key FILE             your key pair (RAAS_KEY, keys/tenant.key)\n"
+		"  --server-key FILE      the market's public key (RAAS_SERVER_KEY, keys/market.pub)\n"
+		"  --ledger PATH          ledger file (RAAS_LEDGER, ./raas-ledger.sqlite)\n"
+		"  --timeout MS           how long to wait for the market (5000)\n"
+		"  --request-id N         the request id (retrying with the same id is safe)\n"
+		"\nexit codes: 0 ok, 64 usage, 65 refused data, 66 no such file, 69 market\n"
+		"unavailable, 70 market failure, 73 cannot write, 77 key or request refused,\n"
+		"78 malformed key file. raas COMMAND --help for a command's help.\n");
+}
+
+static void command_help(const struct command *cmd)
+{
+	printf("usage: raas %s\n\n%s\n\nglobal options: -o table|json|csv, --market, --prices, "
+	       "--key,\n--server-key, --ledger, --timeout, --request-id (raas --help)\n",
+	       cmd->synopsis, cmd->help);
+}
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : def;
+}
+
+enum {
+	O_MARKET = 256, O_PRICES, O_KEY, O_SERVER_KEY, O_LEDGER, O_TIMEOUT, O_REQUEST_ID,
+	O_RESOURCE, O_HOST, O_MIN, O_MAX, O_PRICE, O_CURVE, O_RANGES, O_ID, O_QUANTITY,
+	O_WATCH, O_COUNT, O_LIMIT, O_ROUND, O_FROM, O_TO, O_BUDGET, O_DIR, O_FORCE,
+};
+
+static int parse_int(const char *opt, const char *text, int64_t *out)
+{
+	if (cfg_parse_int(text, out) != 0)
+		return cli_fail(CLI_EX_USAGE, "%s: \"%s\" is not an integer", opt, text);
+	return 0;
+}
+
+static int parse_money(const char *opt, const char *text, money_t *out)
+{
+	const char *why = NULL;
+
+	if (money_parse(text, out, &why) != 0)
+		return cli_fail(CLI_EX_USAGE, "%s: \"%s\" is not an amount of dollars (%s)", opt,
+				text, why ? why : "e.g. $0.05");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{"market", required_argument, NULL, O_MARKET},
+		{"prices", required_argument, NULL, O_PRICES},
+		{"key", required_argument, NULL, O_KEY},
+		{"server-key", required_argument, NULL, O_SERVER_KEY},
+		{"ledger", required_argument, NULL, O_LEDGER},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"request-id", required_argument, NULL, O_REQUEST_ID},
+		{"resource", required_argument, NULL, O_RESOURCE},
+		{"host", required_argument, NULL, O_HOST},
+		{"min", required_argument, NULL, O_MIN},
+		{"max", required_argument, NULL, O_MAX},
+		{"price", required_argument, NULL, O_PRICE},
+		{"curve", required_argument, NULL, O_CURVE},
+		{"ranges", required_argument, NULL, O_RANGES},
+		{"id", required_argument, NULL, O_ID},
+		{"quantity", required_argument, NULL, O_QUANTITY},
+		{"watch", no_argument, NULL, O_WATCH},
+		{"count", required_argument, NULL, O_COUNT},
+		{"limit", required_argument, NULL, O_LIMIT},
+		{"round", required_argument, NULL, O_ROUND},
+		{"from", required_argument, NULL, O_FROM},
+		{"to", required_argument, NULL, O_TO},
+		{"budget", required_argument, NULL, O_BUDGET},
+		{"dir", required_argument, NULL, O_DIR},
+		{"force", no_argument, NULL, O_FORCE},
+		{NULL, 0, NULL, 0},
+	};
+	struct cli c;
+	const char *key_dir = env_or("RAAS_KEY_DIR", "keys");
+	static char key[1100], server_key[1100];
+	bool help = false;
+	int opt, rc;
+
+	log_init("raas", LOG_WARN, false);
+	memset(&c, 0, sizeof(c));
+	snprintf(key, sizeof(key), "%s/tenant.key", key_dir);
+	snprintf(server_key, sizeof(server_key), "%s/market.pub", key_dir);
+	c.market = env_or("RAAS_MARKET", "tcp://127.0.0.1:7101");
+	c.prices = env_or("RAAS_PRICES", "tcp://127.0.0.1:7102");
+	c.key = env_or("RAAS_KEY", key);
+	c.server_key = env_or("RAAS_SERVER_KEY", server_key);
+	c.ledger = env_or("RAAS_LEDGER", "./raas-ledger.sqlite");
+	c.dir = key_dir;
+	c.timeout_ms = 5000;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		int64_t v;
+		rc = 0;
+		switch (opt) {
+		case 'o':
+			if (strcmp(optarg, "table") == 0)
+				c.format = CLI_TABLE;
+			else if (strcmp(optarg, "json") == 0)
+				c.format = CLI_JSON;
+			else if (strcmp(optarg, "csv") == 0)
+				c.format = CLI_CSV;
+			else
+				return cli_fail(CLI_EX_USAGE,
+						"-o: \"%s\" is not table, json or csv", optarg);
+			break;
+		case 'h': help = true; break;
+		case O_MARKET: c.market = optarg; break;
+		case O_PRICES: c.prices = optarg; break;
+		case O_KEY: c.key = optarg; break;
+		case O_SERVER_KEY: c.server_key = optarg; break;
+		case O_LEDGER:
+			c.use_ledger = true;
+			c.seen |= CLI_OPT_LEDGER;
+			c.ledger = optarg;
+			break;
+		case O_TIMEOUT:
+			rc = parse_int("--timeout", optarg, &c.timeout_ms);
+			if (!rc && c.timeout_ms <= 0)
+				rc = cli_fail(CLI_EX_USAGE, "--timeout must be positive");
+			break;
+		case O_REQUEST_ID:
+			rc = parse_int("--request-id", optarg, &v);
+			if (!rc && v <= 0)
+				rc = cli_fail(CLI_EX_USAGE, "--request-id must be positive");
+			c.request_id = (uint64_t)v;
+			break;
+		case O_RESOURCE: c.resource = optarg; c.seen |= CLI_OPT_RESOURCE; break;
+		case O_HOST: c.host = optarg; c.seen |= CLI_OPT_HOST; break;
+		case O_MIN:
+			rc = parse_int("--min", optarg, &c.min);
+			c.has_min = true;
+			c.seen |= CLI_OPT_MIN;
+			break;
+		case O_MAX:
+			rc = parse_int("--max", optarg, &c.max);
+			c.has_max = true;
+			c.seen |= CLI_OPT_MAX;
+			break;
+		case O_PRICE:
+			rc = parse_money("--price", optarg, &c.price);
+			c.has_price = true;
+			c.seen |= CLI_OPT_PRICE;
+			break;
+		case O_CURVE: c.curve = optarg; c.seen |= CLI_OPT_CURVE; break;
+		case O_RANGES: c.ranges = optarg; c.seen |= CLI_OPT_RANGES; break;
+		case O_ID: c.id = optarg; c.seen |= CLI_OPT_ID; break;
+		case O_QUANTITY:
+			rc = parse_int("--quantity", optarg, &c.quantity);
+			c.has_quantity = true;
+			c.seen |= CLI_OPT_QUANTITY;
+			break;
+		case O_WATCH: c.watch = true; c.seen |= CLI_OPT_WATCH; break;
+		case O_COUNT:
+			rc = parse_int("--count", optarg, &c.count);
+			c.seen |= CLI_OPT_COUNT;
+			break;
+		case O_LIMIT:
+			rc = parse_int("--limit", optarg, &c.limit);
+			c.seen |= CLI_OPT_LIMIT;
+			break;
+		case O_ROUND:
+			rc = parse_int("--round", optarg, &c.round);
+			c.has_round = true;
+			c.seen |= CLI_OPT_ROUND;
+			break;
+		case O_FROM:
+			rc = parse_int("--from", optarg, &c.from);
+			c.seen |= CLI_OPT_FROM;
+			break;
+		case O_TO:
+			rc = parse_int("--to", optarg, &c.to);
+			c.seen |= CLI_OPT_TO;
+			break;
+		case O_BUDGET:
+			rc = parse_money("--budget", optarg, &c.budget);
+			c.has_budget = true;
+			c.seen |= CLI_OPT_BUDGET;
+			break;
+		case O_DIR: c.dir = optarg; c.seen |= CLI_OPT_DIR; break;
+		case O_FORCE: c.force = true; c.seen |= CLI_OPT_FORCE; break;
+		default:
+			return cli_fail(CLI_EX_USAGE, "unknown option \"%s\" (raas --help)",
+					argv[optind - 1]);
+		}
+		if (rc)
+			return rc;
+	}
+	/* "tenant add" and "host add" take --key FILE.pub, not the tenant's own key pair. */
+	if (optind >= argc) {
+		if (help) {
+			global_help(stdout);
+			return 0;
+		}
+		global_help(stderr);
+		return CLI_EX_USAGE;
+	}
+	const struct command *cmd = NULL;
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[optind], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (!cmd)
+		return cli_fail(CLI_EX_USAGE, "unknown command \"%s\" (raas --help)", argv[optind]);
+	if (help) {
+		command_help(cmd);
+		return 0;
+	}
+	for (int i = optind + 1; i < argc; i++) {
+		if (c.npos == 4)
+			return cli_fail(CLI_EX_USAGE, "%s: too many arguments", cmd->name);
+		c.pos[c.npos++] = argv[i];
+	}
+	if ((strcmp(cmd->name, "tenant") == 0 || strcmp(cmd->name, "host") == 0)) {
+		/* Their --key is the new member's public key file. */
+		for (int i = 1; i < argc; i++)
+			if (strcmp(argv[i], "--key") == 0 || strncmp(argv[i], "--key=", 6) == 0) {
+				c.key_file = c.key;
+				c.seen |= CLI_OPT_KEYFILE;
+			}
+	}
+	unsigned stray = c.seen & ~cmd->options;
+	if (stray) {
+		for (size_t i = 0; opts[i].name; i++)
+			if (opts[i].val >= O_RESOURCE) {
+				static const unsigned bit_of[] = {
+					[O_RESOURCE - O_RESOURCE] = CLI_OPT_RESOURCE,
+					[O_HOST - O_RESOURCE] = CLI_OPT_HOST,
+					[O_MIN - O_RESOURCE] = CLI_OPT_MIN,
+					[O_MAX - O_RESOURCE] = CLI_OPT_MAX,
+					[O_PRICE - O_RESOURCE] = CLI_OPT_PRICE,
+					[O_CURVE - O_RESOURCE] = CLI_OPT_CURVE,
+					[O_RANGES - O_RESOURCE] = CLI_OPT_RANGES,
+					[O_ID - O_RESOURCE] = CLI_OPT_ID,
+					[O_QUANTITY - O_RESOURCE] = CLI_OPT_QUANTITY,
+					[O_WATCH - O_RESOURCE] = CLI_OPT_WATCH,
+					[O_COUNT - O_RESOURCE] = CLI_OPT_COUNT,
+					[O_LIMIT - O_RESOURCE] = CLI_OPT_LIMIT,
+					[O_ROUND - O_RESOURCE] = CLI_OPT_ROUND,
+					[O_FROM - O_RESOURCE] = CLI_OPT_FROM,
+					[O_TO - O_RESOURCE] = CLI_OPT_TO,
+					[O_BUDGET - O_RESOURCE] = CLI_OPT_BUDGET,
+					[O_DIR - O_RESOURCE] = CLI_OPT_DIR,
+					[O_FORCE - O_RESOURCE] = CLI_OPT_FORCE,
+				};
+				if (stray & bit_of[opts[i].val - O_RESOURCE])
+					return cli_fail(CLI_EX_USAGE,
+							"%s does not take --%s (raas %s --help)",
+							cmd->name, opts[i].name, cmd->name);
+			}
+		if (stray & CLI_OPT_LEDGER)
+			return cli_fail(CLI_EX_USAGE, "%s does not take --ledger", cmd->name);
+	}
+	return cmd->run(&c);
+}

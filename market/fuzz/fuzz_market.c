@@ -1,0 +1,124 @@
+/* fuzz_market.c: libFuzzer target for the market's request handling.
+ *
+ * The first input byte picks who speaks and what happens after: bit 0 the host API (as host
+ * h1) instead of the tenant API, bit 1 tenant bob instead of alice, bit 7 a round close after
+ * the request. The rest is the message, decoded with wire_decode as the daemon does; what
+ * does not decode gets the daemon's error answer. After every input the core's and the
+ * ledger's invariants must hold (market_check after each, ledger_check every 50), whatever
+ * the message said.
+ * State (an in-memory ledger with two tenants, a host, two declared pools and egress billing)
+ * lives across inputs, so sequences of requests are explored too; it is rebuilt every 2,000
+ * inputs to keep memory bounded. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "market/market.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct market_config cfg;
+static struct clk clock_;
+static struct ledger *ledger;
+static struct market *mkt;
+static unsigned runs;
+
+static void teardown(void)
+{
+	market_destroy(mkt);
+	ledger_close(ledger);
+	mkt = NULL;
+	ledger = NULL;
+}
+
+static void setup(void)
+{
+	char why[512];
+
+	log_init("fuzz_market", LOG_ERROR + 0, false);
+	log_set_sink(fopen("/dev/null", "w"));
+	mcfg_defaults(&cfg);
+	cfg.round_ns = 1000000000;
+	cfg.npools = 2;
+	snprintf(cfg.pools[0].host, sizeof(cfg.pools[0].host), "h1");
+	cfg.pools[0].resource = RAAS__RESOURCE__RESOURCE_BANDWIDTH;
+	cfg.pools[0].supply = 100;
+	snprintf(cfg.pools[1].host, sizeof(cfg.pools[1].host), "h1");
+	cfg.pools[1].resource = RAAS__RESOURCE__RESOURCE_CORES;
+	cfg.pools[1].supply = 8;
+	cfg.pools[1].model.set = true;
+	snprintf(cfg.pools[1].model.model, sizeof(cfg.pools[1].model.model), "fixed");
+	snprintf(cfg.pools[1].model.params, sizeof(cfg.pools[1].model.params), "price=$0.02");
+	struct mcfg_model *eg = &cfg.resources[RAAS__RESOURCE__RESOURCE_EGRESS];
+	eg->set = true;
+	snprintf(eg->model, sizeof(eg->model), "fixed");
+	snprintf(eg->params, sizeof(eg->params), "price=$0.10");
+	clk_manual_init(&clock_, 0, 1700000000000000000);
+	if (ledger_open(":memory:", NULL, &ledger, why, sizeof(why)) ||
+	    ledger_tenant_add(ledger, "alice", "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID", -1, 0,
+			      NULL, why, sizeof(why)) ||
+	    ledger_tenant_add(ledger, "bob", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", 50000000,
+			      0, NULL, why, sizeof(why)) ||
+	    ledger_host_add(ledger, "h1", "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs", 0, NULL, why,
+			    sizeof(why)) ||
+	    market_create(&cfg, ledger, &clock_, &mkt, why, sizeof(why))) {
+		fprintf(stderr, "fuzz_market: setup: %s\n", why);
+		abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct market_outbox out;
+	struct tp_route route = {.id = {1}, .len = 1};
+	Raas__Envelope *env;
+	char why[512];
+
+	if (size < 1)
+		return 0;
+	if (!mkt || ++runs % 2000 == 0) {
+		if (mkt)
+			teardown();
+		setup();
+	}
+	uint8_t sel = data[0];
+	bool host = sel & 1;
+	const char *who = host ? "host:h1" : (sel & 2) ? "tenant:bob" : "tenant:alice";
+	enum market_dest dest = host ? MARKET_TO_HOST : MARKET_TO_TENANT;
+
+	market_outbox_init(&out);
+	int err = wire_decode(data + 1, size - 1, cfg.max_request_bytes, &env, why, sizeof(why));
+	if (err) {
+		market_bad_request(mkt, dest, who, &route, err, why, &out);
+	} else {
+		if (market_batch_begin(mkt) != 0)
+			abort();
+		if (host)
+			market_host_request(mkt, who, &route, env, &out);
+		else
+			market_tenant_request(mkt, who, &route, env, &out);
+		market_batch_end(mkt, &out);
+		wire_free(env);
+	}
+	/* Every request gets exactly one answer (and a host's register also its set). */
+	if (out.n < 1 || !out.v[0].is_reply)
+		if (!(host && err == 0))
+			abort();
+	if (sel & 0x80) {
+		clk_manual_advance(&clock_, cfg.round_ns);
+		market_outbox_clear(&out);
+		if (market_round_close(mkt, &out) != 0)
+			abort();
+	}
+	market_outbox_fini(&out);
+	/* The ledger's checks scan whole tables: every 50 inputs, and before a rebuild. */
+	if (market_check(mkt, why, sizeof(why)) != 0 ||
+	    ((runs % 50 == 0 || (runs + 1) % 2000 == 0) &&
+	     ledger_check(ledger, why, sizeof(why)) != 0)) {
+		fprintf(stderr, "fuzz_market: invariant broken: %s\n", why);
+		abort();
+	}
+	return 0;
+}

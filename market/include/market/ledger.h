@@ -1,0 +1,358 @@
+/* ledger.h: the market's SQLite ledger: registry, standing bids, rounds, charges.
+ *
+ * The ledger is the market's memory and its books. Everything the market acknowledges or
+ * announces is in it first (DESIGN.md section 6: persist before reply, persist before
+ * publish), so that after a crash the market resumes from exactly what it told the world.
+ * It is one SQLite file in WAL mode (readers such as the CLI never block the market), with a
+ * schema version migrated at open.
+ *
+ * What is stored (docs/market.md has the full schema):
+ *   tenants, hosts   the registry: name, CURVE public key, budget, running charged total;
+ *   pools            one per (host, resource): supply, pricing model and parameters;
+ *   bids             versions of standing orders: a version is in force for the rounds
+ *                    [first_round, last_round] (last_round NULL while it stands); a change
+ *                    ends one version and starts the next, so every round's bids can be
+ *                    reconstructed without rewriting them each round;
+ *   requests         the answer to every acknowledged tenant request, by (tenant, request id),
+ *                    so that a retried request gets its first answer, across restarts;
+ *   rounds, prices, allocations (each with its hold charge), egress   one transaction per
+ *                    round; the view "charges" lists every charge (holds and egress);
+ *   meters, host_acks                      what host agents reported.
+ *
+ * Design notes: invariants (each has a check function the tests call)
+ *   1. Revenue: the sum of all charges equals the sum of the rounds' revenue, round by round,
+ *      and each tenant's running total equals the sum of its charges (ledger_check_revenue).
+ *   2. Rounds: every round is recorded once, numbers contiguous, wall times in order
+ *      (ledger_check_rounds).
+ *   3. Requests: every acknowledged request is in the ledger with the answer that was sent
+ *      (ledger_check_request).
+ *   4. Supply: no pool is allocated beyond its supply in any round, each price row's
+ *      allocated total matches its allocations, and every allocation belongs to a bid version
+ *      that was in force in that round (ledger_check_supply).
+ *   5. Bids: at most one standing version per (tenant, bid id), and at most one version of
+ *      a bid id per request: a retried request is never applied twice (ledger_check_bids).
+ *   6. Charges: every allocation is charged once, exactly its payment rate x the round
+ *      length (money_charge), and egress once per (round, tenant, host)
+ *      (ledger_check_charges): nothing is charged twice.
+ *   ledger_check() runs them all plus SQLite's own quick_check.
+ *
+ * States: a ledger is idle or inside a batch (ledger_begin .. ledger_commit/rollback);
+ * ledger_round_write() runs its own transaction and is called only when idle. A batch in
+ * which any write failed refuses to commit (-EIO): the caller rolls it back whole, so nothing
+ * is ever half-written, not even one request of many.
+ *
+ * Fault injection: ledger_fault_set(l, n) makes the n-th write statement from now fail with
+ * -EIO, which is how the tests check that a failed write leaves every invariant intact. */
+#ifndef MARKET_LEDGER_H
+#define MARKET_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/money.h"
+
+#define LEDGER_SCHEMA_VERSION 1
+#define LEDGER_NAME_MAX 64      /* tenant and host names, with the NUL */
+#define LEDGER_BID_ID_MAX 96    /* bid ids, with the NUL ("acquire/RESOURCE/HOST" fits) */
+#define LEDGER_KEY_MAX 41       /* z85 public key, with the NUL */
+#define LEDGER_CURVE_MAX 32     /* segments of a declared value curve */
+#define LEDGER_RANGES_MAX 16    /* allowed quantity ranges of a range bid */
+#define LEDGER_MODEL_MAX 32
+#define LEDGER_PARAMS_MAX 512
+#define LEDGER_WHY_MAX 512      /* room for the text of a failed check */
+
+enum ledger_bid_kind { LEDGER_BID = 0, LEDGER_ACQUIRE = 1 };
+enum ledger_charge_kind { LEDGER_CHARGE_HOLD = 1, LEDGER_CHARGE_EGRESS = 2 };
+
+struct ledger_tenant {
+	int64_t id;
+	char name[LEDGER_NAME_MAX];
+	char public_key[LEDGER_KEY_MAX];
+	money_t budget;         /* nanodollars the tenant may be charged in total; -1 unlimited */
+	money_t charged;        /* running total of its charges */
+	int64_t created_wall_ns;
+};
+
+struct ledger_host {
+	int64_t id;
+	char name[LEDGER_NAME_MAX];
+	char public_key[LEDGER_KEY_MAX];
+	int64_t created_wall_ns;
+};
+
+struct ledger_pool {
+	int64_t id;
+	char host[LEDGER_NAME_MAX];
+	int resource;           /* Raas__Resource */
+	int64_t supply;
+	char model[LEDGER_MODEL_MAX];
+	char params[LEDGER_PARAMS_MAX];
+	bool from_config;       /* declared in the config (hostless run), else registered */
+};
+
+struct ledger_segment {
+	int64_t quantity;
+	money_t unit_value;
+};
+
+struct ledger_range {
+	int64_t min;
+	int64_t max;
+};
+
+/* One version of a standing order. Numbers first: a round reads them for every bid. */
+struct ledger_bid {
+	int64_t id;             /* version id; the bidder key given to the pricing model */
+	int64_t tenant;
+	int kind;               /* enum ledger_bid_kind */
+	int resource;
+	int64_t min_quantity;
+	int64_t max_quantity;
+	money_t unit_price;     /* nanodollars per unit-hour */
+	uint64_t first_round;   /* first round the version is in force */
+	int64_t last_round;     /* last round in force; -1 while it stands */
+	uint64_t request_id;    /* the request that created it */
+	size_t ncurve;
+	size_t nranges;
+	char bid_id[LEDGER_BID_ID_MAX];
+	char host[LEDGER_NAME_MAX]; /* "" for any host */
+	struct ledger_segment curve[LEDGER_CURVE_MAX];
+	struct ledger_range ranges[LEDGER_RANGES_MAX];
+};
+
+struct ledger_price_row {
+	int64_t pool;
+	money_t unit_price;
+	int64_t supply;
+	int64_t allocated;
+	money_t revenue_per_hour;
+	money_t welfare_per_hour;
+	int64_t bids;
+	int64_t clear_ns;
+};
+
+/* An allocation of a round, and what it is charged for the round: the hold charge,
+ * money_charge(payment_per_hour, 1, round_ns). */
+struct ledger_alloc_row {
+	int64_t pool;
+	int64_t tenant;
+	int64_t bid;            /* bid version id */
+	int64_t quantity;
+	money_t unit_price;
+	money_t payment_per_hour;
+	money_t charge;         /* nanodollars for the round */
+	char bid_id[LEDGER_BID_ID_MAX]; /* the version's bid id (filled when read back) */
+};
+
+/* A metered egress charge of a round. */
+struct ledger_egress_row {
+	int64_t tenant;
+	int64_t pool;           /* the host's egress pool */
+	int64_t bytes;
+	money_t amount;         /* nanodollars */
+};
+
+struct ledger_meter_row {
+	char host[LEDGER_NAME_MAX];
+	int64_t tenant;
+	uint64_t tx_bytes;      /* the cumulative reading billed up to */
+};
+
+/* Everything one round writes, in one transaction. Borrowed by ledger_round_write. */
+struct ledger_round {
+	uint64_t round;
+	int64_t start_wall_ns;
+	int64_t end_wall_ns;
+	int64_t round_ns;
+	money_t revenue;        /* must equal the sum of the charges (checked before writing) */
+	int64_t bids;           /* bids cleared */
+	const struct ledger_price_row *prices;
+	size_t nprices;
+	const struct ledger_alloc_row *allocs;
+	size_t nallocs;
+	const struct ledger_egress_row *egress;
+	size_t negress;
+	const struct ledger_meter_row *meters;
+	size_t nmeters;
+	int64_t prune_requests_before_wall_ns; /* drop request records older than this; 0 keeps */
+};
+
+struct ledger_options {
+	bool readonly;          /* the CLI's queries: no migration, no writes */
+	bool sync_full;         /* synchronous=FULL (survives power loss) instead of NORMAL
+				   (survives a process crash, which is what kill -9 tests) */
+	int busy_timeout_ms;    /* 0: 5000 */
+	bool manual_checkpoint; /* no automatic WAL checkpoints inside commits: the owner calls
+				   ledger_checkpoint() when it has time (the market: after
+				   announcing a round) */
+};
+
+struct ledger;
+
+/* Opens (creating and migrating when writable) the ledger at path (":memory:" for tests).
+ * On failure returns -errno, -RAAS_EVERSION (schema newer than this build) or -EIO with why
+ * naming the file and the problem. *out is owned by the caller (ledger_close). */
+int ledger_open(const char *path, const struct ledger_options *opt, struct ledger **out,
+		char *why, size_t why_len);
+void ledger_close(struct ledger *l);
+/* The last SQLite error message of l, for logs. Borrowed. */
+const char *ledger_errmsg(struct ledger *l);
+int ledger_schema_version(struct ledger *l);
+
+/* With manual_checkpoint: once the WAL holds LEDGER_CHECKPOINT_FRAMES pages, copies them
+ * into the database file without waiting for readers (SQLite's PASSIVE checkpoint); else
+ * does nothing. Returns 0 or -EIO. */
+#define LEDGER_CHECKPOINT_FRAMES 4000
+int ledger_checkpoint(struct ledger *l);
+
+/* Fault injection: the n-th write statement from now fails with -EIO (0: off). */
+void ledger_fault_set(struct ledger *l, int64_t nth_write);
+
+/* ---- Batches ---- */
+int ledger_begin(struct ledger *l);
+int ledger_commit(struct ledger *l);
+void ledger_rollback(struct ledger *l);
+bool ledger_in_batch(const struct ledger *l);
+
+/* ---- Registry (the CLI writes these; the market reads them) ---- */
+
+/* Adds a tenant (own transaction unless in a batch). -EEXIST when the name or the key is
+ * taken (why says which). */
+int ledger_tenant_add(struct ledger *l, const char *name, const char *public_key,
+		      money_t budget, int64_t now_wall_ns, int64_t *id, char *why, size_t why_len);
+/* -ENOENT when absent. */
+int ledger_tenant_by_key(struct ledger *l, const char *public_key, struct ledger_tenant *out);
+int ledger_tenant_by_name(struct ledger *l, const char *name, struct ledger_tenant *out);
+int ledger_host_add(struct ledger *l, const char *name, const char *public_key,
+		    int64_t now_wall_ns, int64_t *id, char *why, size_t why_len);
+int ledger_host_by_key(struct ledger *l, const char *public_key, struct ledger_host *out);
+int ledger_host_by_name(struct ledger *l, const char *name, struct ledger_host *out);
+
+/* Callbacks of the *_each iterators: return 0 to go on, non-zero to stop (returned). The
+ * row is borrowed for the call. */
+typedef int (*ledger_tenant_fn)(void *arg, const struct ledger_tenant *t);
+typedef int (*ledger_host_fn)(void *arg, const struct ledger_host *h);
+typedef int (*ledger_pool_fn)(void *arg, const struct ledger_pool *p);
+typedef int (*ledger_bid_fn)(void *arg, const struct ledger_bid *b);
+typedef int (*ledger_price_fn)(void *arg, uint64_t round, const struct ledger_price_row *p);
+typedef int (*ledger_alloc_fn)(void *arg, uint64_t round, const struct ledger_alloc_row *a);
+typedef int (*ledger_meter_fn)(void *arg, const struct ledger_meter_row *m);
+
+int ledger_tenants_each(struct ledger *l, ledger_tenant_fn fn, void *arg);
+int ledger_hosts_each(struct ledger *l, ledger_host_fn fn, void *arg);
+
+/* ---- Pools ---- */
+
+/* Inserts or updates the pool of (host, resource); sets p->id. */
+int ledger_pool_put(struct ledger *l, struct ledger_pool *p);
+int ledger_pools_each(struct ledger *l, ledger_pool_fn fn, void *arg);
+
+/* ---- Requests ---- */
+
+/* The recorded answer to (tenant, request_id): *reply is malloc'd (caller frees). -ENOENT. */
+int ledger_request_get(struct ledger *l, int64_t tenant, uint64_t request_id, uint8_t **reply,
+		       size_t *len);
+int ledger_request_put(struct ledger *l, int64_t tenant, uint64_t request_id, uint64_t round,
+		       int kind, const void *reply, size_t len, int64_t now_wall_ns);
+/* The highest request id up to INT64_MAX recorded for tenant (0 when none). A client whose
+ * ids only grow (nom-priced) is then known new without a lookup. */
+int ledger_request_max(struct ledger *l, int64_t tenant, uint64_t *out);
+
+/* ---- Bids ---- */
+
+/* Records a new version (b->id is set). */
+int ledger_bid_insert(struct ledger *l, struct ledger_bid *b);
+/* Ends version id: last_round = last_round (may be first_round - 1: never in force). */
+int ledger_bid_end(struct ledger *l, int64_t id, int64_t last_round);
+/* Every standing version, in version order. */
+int ledger_bids_standing_each(struct ledger *l, ledger_bid_fn fn, void *arg);
+/* The standing version of (tenant, bid_id). -ENOENT. */
+int ledger_bid_standing(struct ledger *l, int64_t tenant, const char *bid_id,
+			struct ledger_bid *out);
+
+/* ---- Rounds ---- */
+
+/* Writes a round in one transaction (refuses when in a batch: -EBUSY). Checks first that
+ * revenue equals the sum of the allocations' charges and the egress charges, and that the
+ * round is the next one (-EINVAL otherwise). Adds each tenant's charges to its running
+ * total. On any failure nothing of the round is written. */
+int ledger_round_write(struct ledger *l, const struct ledger_round *r);
+/* The last recorded round (0 when none) and its end time. */
+int ledger_last_round(struct ledger *l, uint64_t *round, int64_t *end_wall_ns);
+int ledger_round_prices_each(struct ledger *l, uint64_t round, ledger_price_fn fn, void *arg);
+int ledger_round_allocs_each(struct ledger *l, uint64_t round, ledger_alloc_fn fn, void *arg);
+int ledger_meters_each(struct ledger *l, ledger_meter_fn fn, void *arg);
+
+/* A host's acknowledgement of an allocation set (failures as text). */
+int ledger_host_ack_put(struct ledger *l, uint64_t round, const char *host, bool complete,
+			const char *failures);
+
+/* ---- Reports (the CLI and the Query API read these) ---- */
+
+struct ledger_round_row {
+	uint64_t round;
+	int64_t start_wall_ns;
+	int64_t end_wall_ns;
+	int64_t round_ns;
+	money_t revenue;
+	int64_t bids;
+};
+
+/* One line of an invoice or a revenue report: what was charged for one pool and kind. */
+struct ledger_charge_line {
+	uint64_t round;         /* 0 in summaries over rounds */
+	char tenant[LEDGER_NAME_MAX];
+	char host[LEDGER_NAME_MAX];
+	int resource;
+	int kind;               /* enum ledger_charge_kind */
+	int64_t quantity;       /* unit-rounds held, or bytes metered */
+	money_t amount;
+};
+
+/* One allocation of a round, with names. */
+struct ledger_alloc_line {
+	uint64_t round;
+	char tenant[LEDGER_NAME_MAX];
+	char host[LEDGER_NAME_MAX];
+	int resource;
+	char bid_id[LEDGER_BID_ID_MAX];
+	int64_t quantity;
+	money_t unit_price;
+	money_t payment_per_hour;
+};
+
+typedef int (*ledger_round_fn)(void *arg, const struct ledger_round_row *r);
+typedef int (*ledger_charge_line_fn)(void *arg, const struct ledger_charge_line *c);
+typedef int (*ledger_alloc_line_fn)(void *arg, const struct ledger_alloc_line *a);
+
+/* The latest limit rounds up to round upto (0: the last), newest first. */
+int ledger_rounds_each(struct ledger *l, uint64_t upto, size_t limit, ledger_round_fn fn,
+		       void *arg);
+/* A tenant's charges in rounds [from, to] (0: unbounded), one line per round, pool and kind,
+ * oldest first. -ENOENT when there is no such tenant. */
+int ledger_invoice_each(struct ledger *l, const char *tenant, uint64_t from, uint64_t to,
+			ledger_charge_line_fn fn, void *arg);
+/* Revenue in rounds [from, to] (0: unbounded) summed per tenant, host, resource and kind. */
+int ledger_revenue_each(struct ledger *l, uint64_t from, uint64_t to, ledger_charge_line_fn fn,
+			void *arg);
+/* Totals over rounds [from, to]: how many rounds and the revenue. */
+int ledger_revenue_total(struct ledger *l, uint64_t from, uint64_t to, uint64_t *rounds,
+			 money_t *revenue);
+/* The allocations of a round (0: the last), by host, resource, tenant. */
+int ledger_allocations_each(struct ledger *l, uint64_t round, ledger_alloc_line_fn fn,
+			    void *arg);
+
+/* ---- Invariants (design notes above) ---- */
+int ledger_check_revenue(struct ledger *l, char *why, size_t why_len);
+int ledger_check_rounds(struct ledger *l, char *why, size_t why_len);
+int ledger_check_supply(struct ledger *l, char *why, size_t why_len);
+int ledger_check_bids(struct ledger *l, char *why, size_t why_len);
+int ledger_check_charges(struct ledger *l, char *why, size_t why_len);
+/* The request is recorded with exactly this answer. */
+int ledger_check_request(struct ledger *l, int64_t tenant, uint64_t request_id,
+			 const void *reply, size_t len, char *why, size_t why_len);
+/* All of the above but the per-request check, plus SQLite's quick_check. 0 or -EPROTO. */
+int ledger_check(struct ledger *l, char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,153 @@
+/* market.h: the market's core: tenants, hosts, pools, standing bids and rounds, without
+ * sockets.
+ *
+ * raas-marketd (market/src/marketd.c) owns the sockets and the clock of rounds; this core
+ * owns what they carry: it answers each request, clears each round through the pricing
+ * models (pm_clear, the same wrappers raas-sim calls), writes the ledger and says what must be
+ * sent. Everything it wants sent goes into an outbox (struct market_outbox) that the daemon
+ * sends only after the ledger committed: that ordering is the whole of "persist before reply,
+ * persist before publish". The fuzz target and the unit tests drive the same core directly.
+ *
+ * Design notes
+ *   States of a round: OPEN (requests accepted take effect in this round's clearing; their
+ *   ledger rows carry first_round = the open round) -> CLOSING (market_round_close: gather the
+ *   standing bids in force, clear every pool, compute charges, write the round in one
+ *   transaction) -> CLOSED (in-memory state advanced, outbox filled with prices, allocation
+ *   sets and notices; the next round is OPEN). A failed ledger write leaves the round OPEN and
+ *   nothing announced; the daemon retries at the next tick.
+ *   Requests are handled in batches (market_batch_begin .. market_batch_end): one ledger
+ *   transaction per batch. If the commit fails, the in-memory state is reloaded from the
+ *   ledger and every reply of the batch becomes ERROR_UNAVAILABLE (retry): nothing that was
+ *   not persisted is ever acknowledged.
+ *
+ *   Invariants (market_check):
+ *   1. Every standing bid in memory is the ledger's standing version, and vice versa.
+ *   2. Holdings are the last round's allocations: per pool they sum to its allocated total
+ *      (which the ledger keeps within supply), and none is empty.
+ *   3. Each tenant's charged total in memory equals the ledger's.
+ *   4. The open round is the ledger's last round + 1.
+ *
+ * Identity: requests arrive with the ZAP identity of their sender ("tenant:NAME" on the
+ * tenant API, "host:NAME" on the host API); nothing in a message can change who is acting. */
+#ifndef MARKET_MARKET_H
+#define MARKET_MARKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/clock.h"
+#include "common/transport.h"
+#include "common/wire.h"
+#include "market/ledger.h"
+#include "market/market_config.h"
+
+#define MARKET_SERVER_NAME "raas-marketd/0.1"
+/* Standing bids one tenant may have. */
+#define MARKET_TENANT_BIDS_MAX 256
+/* Connections of one tenant that receive allocation notices (latest Hellos win). */
+#define MARKET_TENANT_ROUTES_MAX 8
+/* Largest quantity and unit price a bid may name (keeps every product within int64). */
+#define MARKET_QUANTITY_MAX INT64_C(1000000000000)
+#define MARKET_PRICE_MAX INT64_C(1000000000000000)
+
+enum market_dest {
+	MARKET_TO_TENANT, /* route on the tenant socket */
+	MARKET_TO_HOST,   /* route on the host socket */
+	MARKET_PUBLISH,   /* topic on the price socket */
+};
+
+/* One message to send: encoded envelope bytes (owned by the outbox). */
+struct market_msg {
+	enum market_dest dest;
+	struct tp_route route;
+	char topic[TP_TOPIC_MAX];
+	uint8_t *buf;
+	size_t len;
+	uint64_t request_id;     /* replies: the request's id, else 0 */
+	bool is_reply;           /* a reply to a request of the current batch */
+	int64_t tenant;          /* notices: the tenant (a failed send prunes its route) */
+};
+
+struct market_outbox {
+	struct market_msg *v;
+	size_t n, cap;
+};
+
+void market_outbox_init(struct market_outbox *o);
+/* Frees every message and empties the outbox (keeps its memory). */
+void market_outbox_clear(struct market_outbox *o);
+void market_outbox_fini(struct market_outbox *o);
+
+/* Counters for logs and the benchmark. */
+struct market_stats {
+	uint64_t requests;       /* requests answered */
+	uint64_t retries;        /* requests answered from the ledger (already applied) */
+	uint64_t errors;         /* requests answered with an error */
+	uint64_t batches_failed;
+	uint64_t rounds;
+	uint64_t rounds_failed;
+	int64_t last_close_ns;   /* how long the last round close took (clear + write) */
+	int64_t last_clear_ns;   /* of which clearing */
+	int64_t last_write_ns;   /* of which the ledger transaction */
+};
+
+struct market;
+
+/* Creates the core over an open ledger (borrowed; the caller closes it after destroying the
+ * market) and cfg (borrowed, must outlive the market), with clock (borrowed) for wall times.
+ * Declares the config's pools in the ledger and loads the registry, standing bids, the last
+ * round and the meters. On failure returns a negative errno or project error with why. */
+int market_create(const struct market_config *cfg, struct ledger *ledger,
+		  const struct clk *clock, struct market **out, char *why, size_t why_len);
+void market_destroy(struct market *m);
+
+/* ZAP lookup (tp_zap_lookup_fn): domain "tenant" admits tenants' keys, "host" hosts' keys,
+ * "prices" both; the identity is "tenant:NAME" or "host:NAME". Keys added to the ledger by
+ * the CLI while the market runs are found on first use. */
+int market_identify(void *market, const char *domain, const char *public_key, char *identity,
+		    size_t id_len);
+
+/* Starts a batch of requests (one ledger transaction). */
+int market_batch_begin(struct market *m);
+/* Commits the batch. On failure reloads the state from the ledger and rewrites every reply
+ * this batch put into out as ERROR_UNAVAILABLE; returns the error. */
+int market_batch_end(struct market *m, struct market_outbox *out);
+
+/* Handles one decoded request from the tenant API (inside a batch). identity is the ZAP
+ * identity of the sender; route where to answer. Borrows env. The reply goes into out. */
+void market_tenant_request(struct market *m, const char *identity, const struct tp_route *route,
+			   const Raas__Envelope *env, struct market_outbox *out);
+/* The same for the host API. */
+void market_host_request(struct market *m, const char *identity, const struct tp_route *route,
+			 const Raas__Envelope *env, struct market_outbox *out);
+/* Answers a message that did not decode (err from tp_recv, why its text) with an error;
+ * -EBUSY (the ledger could not start a batch) is answered ERROR_UNAVAILABLE (retry). */
+void market_bad_request(struct market *m, enum market_dest dest, const char *identity,
+			const struct tp_route *route, int err, const char *why,
+			struct market_outbox *out);
+
+/* Closes the open round at wall time now (clk wall): clears every pool, writes the round,
+ * then fills out with price updates (first), allocation sets and notices. Must not be inside
+ * a batch. On failure nothing is announced and the round stays open. */
+int market_round_close(struct market *m, struct market_outbox *out);
+
+/* Tells the core that sending a notice to a tenant's route failed (gone peer): the route is
+ * forgotten. */
+void market_route_gone(struct market *m, int64_t tenant, const struct tp_route *route);
+
+/* The open round, the wall time the next round is announced to close, the round length. */
+uint64_t market_open_round(const struct market *m);
+void market_set_next_close(struct market *m, int64_t wall_ns);
+void market_get_stats(const struct market *m, struct market_stats *out);
+
+/* The seed a pool's generator gets for a round: a function of the config's seed, the pool
+ * and the round only, so that a round clears the same after a restart, and so that a test
+ * or raas-sim can reproduce it: pm_pool.rng seeded with this, supply, round, now_ns =
+ * (round - 1) x round_ns, round_ns. */
+uint64_t market_round_seed(uint64_t seed, int64_t pool_id, uint64_t round);
+
+/* Checks the invariants above against the ledger; 0 or -EPROTO with why. */
+int market_check(struct market *m, char *why, size_t why_len);
+
+#endif

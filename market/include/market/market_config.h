@@ -1,0 +1,71 @@
+/* market_config.h: raas-marketd's configuration: schema, defaults and validation.
+ *
+ * The INI file (common/config.h) has a [market] section (endpoints, round length, ledger,
+ * keys), one [resource.NAME] section per resource saying which pricing model clears that
+ * resource's pools and with what parameters, and optional [pool.NAME] sections declaring
+ * pools for runs without host agents. docs/market.md lists every key. Loading checks every
+ * value, and creates each pricing model once so that a bad model name or parameter is
+ * reported at its file and line, not at the first round. */
+#ifndef MARKET_MARKET_CONFIG_H
+#define MARKET_MARKET_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "market/ledger.h"
+
+#define MCFG_ENDPOINT_MAX 256
+#define MCFG_PATH_MAX 1024
+#define MCFG_RESOURCES 6   /* indexed by Raas__Resource (0 unused) */
+#define MCFG_POOLS_MAX 256
+#define MCFG_ROUND_MS_MIN 10
+#define MCFG_ROUND_MS_MAX 3600000
+
+struct mcfg_model {
+	bool set;                       /* a [resource.NAME] section gave it */
+	char model[LEDGER_MODEL_MAX];
+	char params[LEDGER_PARAMS_MAX];
+};
+
+struct mcfg_pool {
+	char name[LEDGER_NAME_MAX];     /* the NAME of [pool.NAME] */
+	char host[LEDGER_NAME_MAX];
+	int resource;
+	int64_t supply;
+	struct mcfg_model model;
+};
+
+struct market_config {
+	char tenant_endpoint[MCFG_ENDPOINT_MAX];
+	char price_endpoint[MCFG_ENDPOINT_MAX];
+	char host_endpoint[MCFG_ENDPOINT_MAX];
+	int64_t round_ns;
+	char ledger_path[MCFG_PATH_MAX];
+	char key_dir[MCFG_PATH_MAX];
+	bool sync_full;
+	uint64_t seed;
+	int64_t request_retention_ns;
+	size_t max_request_bytes;
+	size_t batch_max;
+	/* The model of pools whose resource has no [resource.NAME] section. */
+	struct mcfg_model default_model;
+	struct mcfg_model resources[MCFG_RESOURCES];
+	struct mcfg_pool pools[MCFG_POOLS_MAX];
+	size_t npools;
+};
+
+/* The schema raas-marketd reads (for cfg_create and --help-config). */
+extern const struct cfg_key mcfg_schema[];
+extern const size_t mcfg_schema_len;
+
+/* Fills out from c (values checked, models created once to validate them). Returns 0 or
+ * -RAAS_ECONFIG with err at the offending value. */
+int mcfg_load(const struct cfg *c, struct market_config *out, struct cfg_error *err);
+/* Defaults only (tests and tools that build a config in code). */
+void mcfg_defaults(struct market_config *out);
+/* The model that clears pools of resource r. Borrowed from cfg. */
+const struct mcfg_model *mcfg_model_for(const struct market_config *cfg, int resource);
+
+#endif

@@ -1,0 +1,162 @@
+/* ledger_report.c: what the CLI and the Query API read from the ledger: rounds, invoices,
+ * revenue, allocations. Read-only queries with names joined in, so that callers never see
+ * row ids. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger_internal.h"
+
+/* Binds the optional round bounds [from, to] as ?1 and ?2 (0: unbounded). */
+static void bind_range(sqlite3_stmt *s, uint64_t from, uint64_t to)
+{
+	sqlite3_bind_int64(s, 1, (int64_t)from);
+	sqlite3_bind_int64(s, 2, to ? (int64_t)to : INT64_MAX);
+}
+
+static int finish(sqlite3_stmt *s, int rc, int stop)
+{
+	sqlite3_finalize(s);
+	if (stop)
+		return stop;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int ledger_rounds_each(struct ledger *l, uint64_t upto, size_t limit, ledger_round_fn fn,
+		       void *arg)
+{
+	sqlite3_stmt *s;
+	int rc, stop = 0;
+
+	if (sqlite3_prepare_v2(l->db,
+			       "SELECT round, start_wall_ns, end_wall_ns, round_ns, revenue, bids "
+			       "FROM rounds WHERE round <= ?1 ORDER BY round DESC LIMIT ?2",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, upto ? (int64_t)upto : INT64_MAX);
+	sqlite3_bind_int64(s, 2, (int64_t)limit);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_round_row r = {
+			.round = (uint64_t)sqlite3_column_int64(s, 0),
+			.start_wall_ns = sqlite3_column_int64(s, 1),
+			.end_wall_ns = sqlite3_column_int64(s, 2),
+			.round_ns = sqlite3_column_int64(s, 3),
+			.revenue = sqlite3_column_int64(s, 4),
+			.bids = sqlite3_column_int64(s, 5),
+		};
+		stop = fn(arg, &r);
+	}
+	return finish(s, stop ? SQLITE_DONE : rc, stop);
+}
+
+static int charge_lines(sqlite3_stmt *s, ledger_charge_line_fn fn, void *arg)
+{
+	int rc, stop = 0;
+
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_charge_line c;
+		memset(&c, 0, sizeof(c));
+		c.round = (uint64_t)sqlite3_column_int64(s, 0);
+		ledger__column_text(s, 1, c.tenant, sizeof(c.tenant));
+		ledger__column_text(s, 2, c.host, sizeof(c.host));
+		c.resource = sqlite3_column_int(s, 3);
+		c.kind = sqlite3_column_int(s, 4);
+		c.quantity = sqlite3_column_int64(s, 5);
+		c.amount = sqlite3_column_int64(s, 6);
+		stop = fn(arg, &c);
+	}
+	return finish(s, stop ? SQLITE_DONE : rc, stop);
+}
+
+int ledger_invoice_each(struct ledger *l, const char *tenant, uint64_t from, uint64_t to,
+			ledger_charge_line_fn fn, void *arg)
+{
+	struct ledger_tenant t;
+	sqlite3_stmt *s;
+	int err = ledger_tenant_by_name(l, tenant, &t);
+
+	if (err)
+		return err;
+	if (sqlite3_prepare_v2(l->db,
+			       "SELECT c.round, t.name, p.host, p.resource, c.kind, SUM(c.quantity), "
+			       "SUM(c.amount) FROM charges c JOIN tenants t ON t.id = c.tenant "
+			       "JOIN pools p ON p.id = c.pool WHERE c.round BETWEEN ?1 AND ?2 "
+			       "AND c.tenant = ?3 GROUP BY c.round, p.host, p.resource, c.kind "
+			       "ORDER BY c.round, p.host, p.resource, c.kind",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	bind_range(s, from, to);
+	sqlite3_bind_int64(s, 3, t.id);
+	return charge_lines(s, fn, arg);
+}
+
+int ledger_revenue_each(struct ledger *l, uint64_t from, uint64_t to, ledger_charge_line_fn fn,
+			void *arg)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(l->db,
+			       "SELECT 0, t.name, p.host, p.resource, c.kind, SUM(c.quantity), "
+			       "SUM(c.amount) FROM charges c JOIN tenants t ON t.id = c.tenant "
+			       "JOIN pools p ON p.id = c.pool WHERE c.round BETWEEN ?1 AND ?2 "
+			       "GROUP BY t.name, p.host, p.resource, c.kind "
+			       "ORDER BY t.name, p.host, p.resource, c.kind",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	bind_range(s, from, to);
+	return charge_lines(s, fn, arg);
+}
+
+int ledger_revenue_total(struct ledger *l, uint64_t from, uint64_t to, uint64_t *rounds,
+			 money_t *revenue)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db,
+			       "SELECT COUNT(*), COALESCE(SUM(revenue), 0) FROM rounds "
+			       "WHERE round BETWEEN ?1 AND ?2",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	bind_range(s, from, to);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*rounds = (uint64_t)sqlite3_column_int64(s, 0);
+		*revenue = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -EIO;
+}
+
+int ledger_allocations_each(struct ledger *l, uint64_t round, ledger_alloc_line_fn fn,
+			    void *arg)
+{
+	sqlite3_stmt *s;
+	int rc, stop = 0;
+
+	if (round == 0 && ledger_last_round(l, &round, NULL) != 0)
+		return -EIO;
+	if (sqlite3_prepare_v2(l->db,
+			       "SELECT a.round, t.name, p.host, p.resource, b.bid_id, a.quantity, "
+			       "a.unit_price, a.payment_per_hour FROM allocations a "
+			       "JOIN tenants t ON t.id = a.tenant JOIN pools p ON p.id = a.pool "
+			       "JOIN bids b ON b.id = a.bid WHERE a.round = ?1 "
+			       "ORDER BY p.host, p.resource, t.name, b.bid_id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, (int64_t)round);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_alloc_line a;
+		memset(&a, 0, sizeof(a));
+		a.round = (uint64_t)sqlite3_column_int64(s, 0);
+		ledger__column_text(s, 1, a.tenant, sizeof(a.tenant));
+		ledger__column_text(s, 2, a.host, sizeof(a.host));
+		a.resource = sqlite3_column_int(s, 3);
+		ledger__column_text(s, 4, a.bid_id, sizeof(a.bid_id));
+		a.quantity = sqlite3_column_int64(s, 5);
+		a.unit_price = sqlite3_column_int64(s, 6);
+		a.payment_per_hour = sqlite3_column_int64(s, 7);
+		stop = fn(arg, &a);
+	}
+	return finish(s, stop ? SQLITE_DONE : rc, stop);
+}

@@ -1,0 +1,290 @@
+/* ledger_round.c: a round's rows, written in one transaction, and read back at start:
+ * the round, its prices, allocations (with their charges), egress charges, running totals,
+ * billed meter readings, host acknowledgements. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "ledger_internal.h"
+
+/* ---- Rounds ---- */
+
+int ledger_last_round(struct ledger *l, uint64_t *round, int64_t *end_wall_ns)
+{
+	sqlite3_stmt *s = ledger__stmt(l, ST_ROUND_LAST);
+	int rc;
+
+	if (!s)
+		return -EIO;
+	*round = 0;
+	if (end_wall_ns)
+		*end_wall_ns = 0;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*round = (uint64_t)sqlite3_column_int64(s, 0);
+		if (end_wall_ns)
+			*end_wall_ns = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int cmp_tenant(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Adds the round's charges to each tenant's running total (one UPDATE per tenant). */
+static int add_totals(struct ledger *l, const struct ledger_round *r)
+{
+	sqlite3_stmt *s = ledger__stmt(l, ST_TENANT_CHARGE);
+	size_t n = r->nallocs + r->negress;
+	struct total {
+		int64_t tenant;
+		money_t amount;
+	} *t;
+	int err = 0;
+
+	if (!s)
+		return -EIO;
+	if (!n)
+		return 0;
+	t = malloc(n * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nallocs; i++)
+		t[i] = (struct total){r->allocs[i].tenant, r->allocs[i].charge};
+	for (size_t i = 0; i < r->negress; i++)
+		t[r->nallocs + i] = (struct total){r->egress[i].tenant, r->egress[i].amount};
+	qsort(t, n, sizeof(*t), cmp_tenant);
+	for (size_t i = 0; i < n && !err;) {
+		money_t sum = 0;
+		size_t j = i;
+		for (; j < n && t[j].tenant == t[i].tenant; j++)
+			if (money_add(sum, t[j].amount, &sum) != 0)
+				err = -RAAS_EOVERFLOW;
+		if (!err && sum != 0) {
+			sqlite3_bind_int64(s, 1, t[i].tenant);
+			sqlite3_bind_int64(s, 2, sum);
+			err = ledger__write(l, s);
+		}
+		i = j;
+	}
+	free(t);
+	return err;
+}
+
+static int write_round_rows(struct ledger *l, const struct ledger_round *r)
+{
+	sqlite3_stmt *s;
+	int err;
+
+	if (!(s = ledger__stmt(l, ST_ROUND_INSERT)))
+		return -EIO;
+	sqlite3_bind_int64(s, 1, (int64_t)r->round);
+	sqlite3_bind_int64(s, 2, r->start_wall_ns);
+	sqlite3_bind_int64(s, 3, r->end_wall_ns);
+	sqlite3_bind_int64(s, 4, r->round_ns);
+	sqlite3_bind_int64(s, 5, r->revenue);
+	sqlite3_bind_int64(s, 6, r->bids);
+	if ((err = ledger__write(l, s)) != 0)
+		return err;
+
+	if (!(s = ledger__stmt(l, ST_PRICE_INSERT)))
+		return -EIO;
+	for (size_t i = 0; i < r->nprices; i++) {
+		const struct ledger_price_row *p = &r->prices[i];
+		sqlite3_bind_int64(s, 1, (int64_t)r->round);
+		sqlite3_bind_int64(s, 2, p->pool);
+		sqlite3_bind_int64(s, 3, p->unit_price);
+		sqlite3_bind_int64(s, 4, p->supply);
+		sqlite3_bind_int64(s, 5, p->allocated);
+		sqlite3_bind_int64(s, 6, p->revenue_per_hour);
+		sqlite3_bind_int64(s, 7, p->welfare_per_hour);
+		sqlite3_bind_int64(s, 8, p->bids);
+		sqlite3_bind_int64(s, 9, p->clear_ns);
+		if ((err = ledger__write(l, s)) != 0)
+			return err;
+	}
+
+	if (!(s = ledger__stmt(l, ST_ALLOC_INSERT)))
+		return -EIO;
+	for (size_t i = 0; i < r->nallocs; i++) {
+		const struct ledger_alloc_row *a = &r->allocs[i];
+		sqlite3_bind_int64(s, 1, (int64_t)r->round);
+		sqlite3_bind_int64(s, 2, a->pool);
+		sqlite3_bind_int64(s, 3, a->bid);
+		sqlite3_bind_int64(s, 4, a->tenant);
+		sqlite3_bind_int64(s, 5, a->quantity);
+		sqlite3_bind_int64(s, 6, a->unit_price);
+		sqlite3_bind_int64(s, 7, a->payment_per_hour);
+		sqlite3_bind_int64(s, 8, a->charge);
+		if ((err = ledger__write(l, s)) != 0)
+			return err;
+	}
+
+	if (!(s = ledger__stmt(l, ST_EGRESS_INSERT)))
+		return -EIO;
+	for (size_t i = 0; i < r->negress; i++) {
+		const struct ledger_egress_row *e = &r->egress[i];
+		sqlite3_bind_int64(s, 1, (int64_t)r->round);
+		sqlite3_bind_int64(s, 2, e->tenant);
+		sqlite3_bind_int64(s, 3, e->pool);
+		sqlite3_bind_int64(s, 4, e->bytes);
+		sqlite3_bind_int64(s, 5, e->amount);
+		if ((err = ledger__write(l, s)) != 0)
+			return err;
+	}
+
+	/* Running totals: one update per tenant charged this round. */
+	if ((err = add_totals(l, r)) != 0)
+		return err;
+
+	if (!(s = ledger__stmt(l, ST_METER_PUT)))
+		return -EIO;
+	for (size_t i = 0; i < r->nmeters; i++) {
+		const struct ledger_meter_row *m = &r->meters[i];
+		ledger__bind_text(s, 1, m->host);
+		sqlite3_bind_int64(s, 2, m->tenant);
+		sqlite3_bind_int64(s, 3, (int64_t)m->tx_bytes);
+		sqlite3_bind_int64(s, 4, (int64_t)r->round);
+		if ((err = ledger__write(l, s)) != 0)
+			return err;
+	}
+
+	if (r->prune_requests_before_wall_ns > 0) {
+		if (!(s = ledger__stmt(l, ST_REQUEST_PRUNE)))
+			return -EIO;
+		sqlite3_bind_int64(s, 1, r->prune_requests_before_wall_ns);
+		if ((err = ledger__write(l, s)) != 0)
+			return err;
+	}
+	return 0;
+}
+
+int ledger_round_write(struct ledger *l, const struct ledger_round *r)
+{
+	money_t sum = 0;
+	uint64_t last;
+	int err;
+
+	if (l->in_batch)
+		return -EBUSY;
+	for (size_t i = 0; i < r->nallocs; i++)
+		if (money_add(sum, r->allocs[i].charge, &sum) != 0)
+			return -RAAS_EOVERFLOW;
+	for (size_t i = 0; i < r->negress; i++)
+		if (money_add(sum, r->egress[i].amount, &sum) != 0)
+			return -RAAS_EOVERFLOW;
+	if (sum != r->revenue) {
+		log_error("ledger: round %llu revenue %lld is not the sum of its charges %lld",
+			  (unsigned long long)r->round, (long long)r->revenue, (long long)sum);
+		return -EINVAL;
+	}
+	if ((err = ledger_begin(l)) != 0)
+		return err;
+	if ((err = ledger_last_round(l, &last, NULL)) == 0 && last + 1 != r->round) {
+		log_error("ledger: round %llu written after round %llu",
+			  (unsigned long long)r->round, (unsigned long long)last);
+		err = -EINVAL;
+	}
+	if (!err)
+		err = write_round_rows(l, r);
+	if (!err)
+		err = ledger_commit(l);
+	if (err)
+		ledger_rollback(l);
+	return err;
+}
+
+static int price_row(sqlite3_stmt *s, void *a)
+{
+	struct ledger__each *c = a;
+	struct ledger_price_row p = {
+		.pool = sqlite3_column_int64(s, 0),
+		.unit_price = sqlite3_column_int64(s, 1),
+		.supply = sqlite3_column_int64(s, 2),
+		.allocated = sqlite3_column_int64(s, 3),
+		.revenue_per_hour = sqlite3_column_int64(s, 4),
+		.welfare_per_hour = sqlite3_column_int64(s, 5),
+		.bids = sqlite3_column_int64(s, 6),
+		.clear_ns = sqlite3_column_int64(s, 7),
+	};
+	return ((ledger_price_fn)c->fn)(c->arg, c->round, &p);
+}
+
+int ledger_round_prices_each(struct ledger *l, uint64_t round, ledger_price_fn fn, void *arg)
+{
+	struct ledger__each c = {(void *)fn, arg, round};
+
+	return ledger__each_row(l,
+				"SELECT pool, unit_price, supply, allocated, revenue_per_hour, "
+				"welfare_per_hour, bids, clear_ns FROM prices WHERE round = ?1 ORDER BY pool",
+				(int64_t)round, true, price_row, &c);
+}
+
+static int alloc_row(sqlite3_stmt *s, void *a)
+{
+	struct ledger__each *c = a;
+	struct ledger_alloc_row r = {
+		.pool = sqlite3_column_int64(s, 0),
+		.bid = sqlite3_column_int64(s, 1),
+		.tenant = sqlite3_column_int64(s, 2),
+		.quantity = sqlite3_column_int64(s, 3),
+		.unit_price = sqlite3_column_int64(s, 4),
+		.payment_per_hour = sqlite3_column_int64(s, 5),
+		.charge = sqlite3_column_int64(s, 7),
+	};
+	ledger__column_text(s, 6, r.bid_id, sizeof(r.bid_id));
+	return ((ledger_alloc_fn)c->fn)(c->arg, c->round, &r);
+}
+
+int ledger_round_allocs_each(struct ledger *l, uint64_t round, ledger_alloc_fn fn, void *arg)
+{
+	struct ledger__each c = {(void *)fn, arg, round};
+
+	return ledger__each_row(l,
+				"SELECT a.pool, a.bid, a.tenant, a.quantity, a.unit_price, "
+				"a.payment_per_hour, b.bid_id, a.charge FROM allocations a LEFT JOIN bids b "
+				"ON b.id = a.bid WHERE a.round = ?1 ORDER BY a.pool, a.bid",
+				(int64_t)round, true, alloc_row, &c);
+}
+
+static int meter_row(sqlite3_stmt *s, void *a)
+{
+	struct ledger__each *c = a;
+	struct ledger_meter_row m;
+
+	memset(&m, 0, sizeof(m));
+	ledger__column_text(s, 0, m.host, sizeof(m.host));
+	m.tenant = sqlite3_column_int64(s, 1);
+	m.tx_bytes = (uint64_t)sqlite3_column_int64(s, 2);
+	return ((ledger_meter_fn)c->fn)(c->arg, &m);
+}
+
+int ledger_meters_each(struct ledger *l, ledger_meter_fn fn, void *arg)
+{
+	struct ledger__each c = {(void *)fn, arg, 0};
+
+	return ledger__each_row(l,
+				"SELECT host, tenant, tx_bytes FROM meters ORDER BY host, tenant", 0,
+				false, meter_row, &c);
+}
+
+int ledger_host_ack_put(struct ledger *l, uint64_t round, const char *host, bool complete,
+			const char *failures)
+{
+	sqlite3_stmt *s = ledger__stmt(l, ST_ACK_PUT);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, (int64_t)round);
+	ledger__bind_text(s, 2, host);
+	sqlite3_bind_int(s, 3, complete);
+	ledger__bind_text(s, 4, failures ? failures : "");
+	return ledger__write(l, s);
+}

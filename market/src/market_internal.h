@@ -1,0 +1,171 @@
+/* market_internal.h: the core's state, shared by market.c, requests.c and round.c. */
+#ifndef MARKET_MARKET_INTERNAL_H
+#define MARKET_MARKET_INTERNAL_H
+
+#include <gsl/gsl_rng.h>
+
+#include "hmap.h"
+#include "market/market.h"
+#include "pricing/pm.h"
+
+struct mkt_pool;
+struct mkt_tenant;
+
+/* A standing bid: the ledger's standing version plus where it clears. The fields a round
+ * reads for every bid come first, ahead of the (large) row. */
+struct mkt_bid {
+	struct mkt_pool *pool;   /* round scratch: the pool it clears in this round, or NULL */
+	struct mkt_tenant *tenant;
+	int64_t held;            /* allocated to this bid id in the last round */
+	struct mkt_pool *held_pool; /* where that was (any-host bids stay there) */
+	money_t worst_round;     /* the most one round can cost: declared value x round */
+	struct mkt_pool *host_pool; /* host-specific bids: their pool, valid while pools_gen is */
+	uint64_t pools_gen;
+	struct ledger_bid row;
+};
+
+/* What a tenant holds after the last round, per bid. */
+struct mkt_holding {
+	struct mkt_pool *pool;
+	int64_t bid;             /* bid version id */
+	char bid_id[LEDGER_BID_ID_MAX];
+	int64_t quantity;
+	money_t unit_price;
+	money_t payment_per_hour;
+};
+
+struct mkt_tenant {
+	struct ledger_tenant row;
+	struct mkt_bid **bids;   /* standing bids, in version order */
+	size_t nbids, capbids;
+	struct mkt_holding *holdings;
+	size_t nholdings, capholdings;
+	struct tp_route routes[MARKET_TENANT_ROUTES_MAX];
+	size_t nroutes;
+	money_t last_charge;     /* charged in the last round */
+	uint64_t max_rid;        /* highest request id (<= INT64_MAX) in the ledger */
+	bool max_rid_known;
+	bool notify;             /* had something to say last round (send one more notice) */
+};
+
+struct mkt_host {
+	struct ledger_host row;
+	struct tp_route route;   /* the connection it last spoke from */
+	bool connected;
+	uint64_t acked_round;
+	int64_t last_seen_wall_ns;
+};
+
+/* One meter reading per (host, tenant): billed = what was charged up to; pending = newest. */
+struct mkt_meter {
+	char host[LEDGER_NAME_MAX];
+	int64_t tenant;
+	uint64_t billed;
+	uint64_t pending;
+	bool has_pending;
+};
+
+/* A pool's view of a holding: which tenant, which of its holdings. */
+struct mkt_pool_holding {
+	struct mkt_tenant *tenant;
+	size_t index;
+};
+
+struct mkt_pool {
+	struct ledger_pool row;
+	struct pm_instance *pm;
+	gsl_rng *rng;
+	money_t price;           /* last clearing's price (or posted price) */
+	bool priced;             /* a round has priced it */
+	int64_t allocated;       /* in the last round */
+	struct mkt_pool_holding *held; /* the last round's holdings in this pool */
+	size_t nheld, capheld;
+	/* Per round scratch: the bids clearing here. */
+	struct mkt_bid **round_bids;
+	size_t nround_bids, capround_bids;
+};
+
+struct market {
+	const struct market_config *cfg;
+	struct ledger *ledger;
+	const struct clk *clock;
+	uint64_t open_round;
+	int64_t round_start_wall_ns; /* when the open round opened */
+	int64_t next_close_wall_ns;
+	struct hmap tenants_by_name, tenants_by_id, tenants_by_key;
+	struct hmap hosts_by_name, hosts_by_key;
+	struct hmap pools_by_key;    /* "host/resource" */
+	struct mkt_pool **pools;     /* in id order */
+	size_t npools, cappools;
+	uint64_t pools_gen;          /* bumped whenever a pool is added (bid_pool caches) */
+	struct mkt_meter *meters;
+	size_t nmeters, capmeters;
+	bool in_batch;
+	size_t batch_first;          /* outbox index where this batch's replies start */
+	struct market_stats stats;
+};
+
+/* ---- market.c ---- */
+int market__tenant_add(struct market *m, const struct ledger_tenant *row,
+		       struct mkt_tenant **out);
+void market__tenant_free(struct mkt_tenant *t);
+int market__host_add(struct market *m, const struct ledger_host *row, struct mkt_host **out);
+void market__pool_free(struct mkt_pool *p);
+struct mkt_tenant *market__tenant(struct market *m, const char *name);
+struct mkt_host *market__host(struct market *m, const char *name);
+struct mkt_pool *market__pool(struct market *m, const char *host, int resource);
+/* Creates the pool's in-memory state for a ledger row (the pricing model instance too). */
+int market__pool_add(struct market *m, const struct ledger_pool *row, struct mkt_pool **out);
+int market__bid_attach(struct market *m, struct mkt_tenant *t, const struct ledger_bid *row,
+		       struct mkt_bid **out);
+void market__bid_detach(struct mkt_tenant *t, struct mkt_bid *b);
+/* The most one round of b can cost (declared value of max_quantity x round length). */
+money_t market__worst_round(const struct market *m, const struct ledger_bid *b);
+/* A pm_bid view of a standing bid (curve and ranges point into scratch arrays). */
+void market__pm_bid(const struct mkt_bid *b, struct pm_bid *out, struct pm_segment *curve,
+		    struct pm_range *ranges);
+struct mkt_meter *market__meter(struct market *m, const char *host, int64_t tenant,
+				bool create);
+/* Appends an encoded envelope to out. Takes ownership of buf on success. */
+int market__push(struct market_outbox *out, enum market_dest dest, const struct tp_route *route,
+		 const char *topic, uint8_t *buf, size_t len, uint64_t request_id,
+		 bool is_reply, int64_t tenant);
+/* Encodes and appends e. */
+int market__push_env(struct market_outbox *out, enum market_dest dest,
+		     const struct tp_route *route, const char *topic, const Raas__Envelope *e,
+		     bool is_reply, int64_t tenant);
+/* Appends a Reply envelope carrying error code and message. */
+void market__push_error(struct market_outbox *out, enum market_dest dest,
+			const struct tp_route *route, uint64_t request_id, Raas__ErrorCode code,
+			const char *message);
+/* The posted price of a pool now: the model's, or else the last clearing price. */
+money_t market__posted_price(struct market *m, struct mkt_pool *p);
+/* Fills pm_pool for round (reseeding the pool's generator from seed, pool and round). */
+void market__pm_pool(struct market *m, struct mkt_pool *p, uint64_t round,
+		     struct pm_pool *out);
+/* ---- market_load.c ---- */
+/* Loads everything from the ledger (used at creation and after a failed batch). */
+int market__load(struct market *m, char *why, size_t why_len);
+/* Frees every tenant, host, pool and meter. */
+void market__clear_state(struct market *m);
+/* Declares the config's pools in the ledger. */
+int market__declare_pools(struct market *m, char *why, size_t why_len);
+/* ledger_pools_each callback: moves a registered pool to its resource's configured model. */
+int market__retarget_pool(void *arg, const struct ledger_pool *row);
+/* Rebuilds every pool's list of holdings from the tenants' holdings. */
+int market__index_holdings(struct market *m);
+/* Fills an Allocation message from a holding (strings borrowed from t and the pool). */
+void market__allocation(const struct mkt_tenant *t, const struct mkt_holding *h,
+			Raas__Allocation *out);
+
+/* ---- query.c ---- */
+/* Answers a Query from tenant t. */
+void market__query(struct market *m, struct mkt_tenant *t, const struct tp_route *route,
+		   const Raas__Envelope *env, struct market_outbox *out);
+
+/* ---- round.c ---- */
+/* Builds the AllocationSet of host h for the last round and appends it to out. */
+void market__push_allocation_set(struct market *m, struct mkt_host *h,
+				 struct market_outbox *out);
+
+#endif
