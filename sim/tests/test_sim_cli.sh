@@ -62,7 +62,7 @@ contains "$T/err" "shared data folder was not found (looked in: /nonexistent-sim
 expect 0 "run nom-thesis" -- "$SIM" run "$SRC/sim/scenarios/nom-thesis.ini" --out "$T/nt.sqlite" --progress=json --set sim.duration=90s --seed 3
 contains "$T/err" '"round":90,"rounds":90' "progress json"
 contains "$T/out" "Profit over the run" "profit table"
-contains "$T/out" "Beside the thesis's figures" "thesis comparison"
+contains "$T/out" "Beside the published figures" "thesis comparison"
 [ "$(sqlite3 "$T/nt.sqlite" "select value from meta where key='seed' and variant=''")" = 3 ] || { echo "FAIL: seed not recorded"; fails=$((fails + 1)); }
 [ "$(sqlite3 "$T/nt.sqlite" "select count(*) from rounds")" = 90 ] || { echo "FAIL: 90 rounds expected"; fails=$((fails + 1)); }
 sqlite3 "$T/nt.sqlite" "select value from meta where key='scenario'" | grep -q '^\[report\]' || { echo "FAIL: scenario text not recorded"; fails=$((fails + 1)); }
