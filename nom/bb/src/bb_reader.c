@@ -192,7 +192,8 @@ static struct cache_entry *cache_lookup(struct bb_reader *r, uint32_t resource, 
 	return NULL;
 }
 
-int bb_read_price(struct bb_reader *r, uint32_t resource, const char *host, struct bb_price *out)
+int bb_read_price(struct bb_reader *r, uint32_t resource, const char *host, struct bb_price *out,
+		  uint32_t *market_state)
 {
 	struct cache_entry *c, key;
 
@@ -225,10 +226,13 @@ int bb_read_price(struct bb_reader *r, uint32_t resource, const char *host, stru
 		}
 		if (slot != UINT32_MAX)
 			bb__copy_out(out, &r->body->prices[slot], sizeof(*out));
+		uint32_t state = load32(&r->body->state.market_state);
 		if (!read_end(r, seq))
 			continue;
 		if (slot == UINT32_MAX)
 			return -ENOENT;
+		if (market_state)
+			*market_state = state;
 		if (c == &key) { /* remember the slot for next time */
 			key.slot = slot;
 			r->cache[r->next_victim++ % CACHE_SLOTS] = key;

@@ -91,8 +91,8 @@ static void test_publish_read(void)
 	ASSERT_EQ(st.market_state, BB_MARKET_CONNECTING);
 	ASSERT_EQ(st.nprices, 0);
 	ASSERT_EQ(st.update_count, 1);
-	ASSERT_EQ(bb_read_price(r, BB_RES_BANDWIDTH, "h1", &p), -ENOENT);
-	ASSERT_EQ(bb_read_price(r, 0, "", &p), -ENOENT);
+	ASSERT_EQ(bb_read_price(r, BB_RES_BANDWIDTH, "h1", &p, NULL), -ENOENT);
+	ASSERT_EQ(bb_read_price(r, 0, "", &p, NULL), -ENOENT);
 
 	struct bb_body *b = bb_writer_body(w);
 	struct bb_price *wp = bb_body_price_upsert(b, BB_RES_BANDWIDTH, "h1");
@@ -103,15 +103,17 @@ static void test_publish_read(void)
 	bb_set_string(b->state.tenant, sizeof(b->state.tenant), "alice");
 	uint32_t seq0 = bb_reader_seq(r);
 	/* Nothing is visible before the publish. */
-	ASSERT_EQ(bb_read_price(r, BB_RES_BANDWIDTH, "h1", &p), -ENOENT);
+	ASSERT_EQ(bb_read_price(r, BB_RES_BANDWIDTH, "h1", &p, NULL), -ENOENT);
 	publish(w);
 	ASSERT_EQ(bb_reader_seq(r), seq0 + 2);
-	ASSERT_OK(bb_read_price(r, BB_RES_BANDWIDTH, "h1", &p));
+	uint32_t ms = 99;
+	ASSERT_OK(bb_read_price(r, BB_RES_BANDWIDTH, "h1", &p, &ms));
+	ASSERT_EQ(ms, BB_MARKET_FRESH);
 	ASSERT_EQ(p.unit_price, 1234);
 	ASSERT_EQ(p.round, 7);
 	ASSERT_STR_EQ(p.host, "h1");
-	ASSERT_EQ(bb_read_price(r, BB_RES_CORES, "h1", &p), -ENOENT);
-	ASSERT_EQ(bb_read_price(r, BB_RES_BANDWIDTH, "h2", &p), -ENOENT);
+	ASSERT_EQ(bb_read_price(r, BB_RES_CORES, "h1", &p, NULL), -ENOENT);
+	ASSERT_EQ(bb_read_price(r, BB_RES_BANDWIDTH, "h2", &p, NULL), -ENOENT);
 
 	/* Slots are stable: more prices do not move the first; the cache follows. */
 	for (int i = 0; i < 10; i++) {
@@ -124,14 +126,14 @@ static void test_publish_read(void)
 	ASSERT_TRUE(bb_body_price_upsert(b, BB_RES_BANDWIDTH, "h1") == &b->prices[0]);
 	b->prices[0].unit_price = 999;
 	publish(w);
-	ASSERT_OK(bb_read_price(r, BB_RES_BANDWIDTH, "h1", &p));
+	ASSERT_OK(bb_read_price(r, BB_RES_BANDWIDTH, "h1", &p, NULL));
 	ASSERT_EQ(p.unit_price, 999);
-	ASSERT_OK(bb_read_price(r, BB_RES_CORES, "x9", &p));
+	ASSERT_OK(bb_read_price(r, BB_RES_CORES, "x9", &p, NULL));
 	ASSERT_EQ(p.unit_price, 109);
 	for (int i = 0; i < 10; i++) { /* more keys than cache slots */
 		char host[16];
 		snprintf(host, sizeof(host), "x%d", i);
-		ASSERT_OK(bb_read_price(r, BB_RES_CORES, host, &p));
+		ASSERT_OK(bb_read_price(r, BB_RES_CORES, host, &p, NULL));
 		ASSERT_EQ(p.unit_price, 100 + i);
 	}
 	ASSERT_OK(bb_read_state(r, &st));
@@ -203,7 +205,7 @@ static void test_publish_read(void)
 	errno = 0;
 	ASSERT_TRUE(bb_body_price_upsert(b, BB_RES_CORES, longhost) == NULL);
 	ASSERT_EQ(errno, ENAMETOOLONG);
-	ASSERT_EQ(bb_read_price(r, BB_RES_CORES, longhost, &p), -ENOENT);
+	ASSERT_EQ(bb_read_price(r, BB_RES_CORES, longhost, &p, NULL), -ENOENT);
 	for (int i = (int)b->state.nprices; i < BB_MAX_PRICES; i++) {
 		char host[16];
 		snprintf(host, sizeof(host), "y%d", i);
@@ -213,7 +215,7 @@ static void test_publish_read(void)
 	ASSERT_TRUE(bb_body_price_upsert(b, BB_RES_MEMORY, "one-more") == NULL);
 	ASSERT_EQ(errno, ENOSPC);
 	publish(w);
-	ASSERT_OK(bb_read_price(r, BB_RES_MEMORY, "y63", &p));
+	ASSERT_OK(bb_read_price(r, BB_RES_MEMORY, "y63", &p, NULL));
 
 	/* One writer at a time. */
 	struct bb_writer *w2;
@@ -228,11 +230,11 @@ static void test_publish_read(void)
 	ASSERT_OK(bb_read_state(r, &st));
 	ASSERT_EQ(st.nprices, 0);
 	ASSERT_EQ(st.writer_epoch, 2);
-	ASSERT_EQ(bb_read_price(r, BB_RES_BANDWIDTH, "h1", &p), -ENOENT);
+	ASSERT_EQ(bb_read_price(r, BB_RES_BANDWIDTH, "h1", &p, NULL), -ENOENT);
 	wp = bb_body_price_upsert(bb_writer_body(w), BB_RES_BANDWIDTH, "h1");
 	wp->unit_price = 5;
 	publish(w);
-	ASSERT_OK(bb_read_price(r, BB_RES_BANDWIDTH, "h1", &p));
+	ASSERT_OK(bb_read_price(r, BB_RES_BANDWIDTH, "h1", &p, NULL));
 	ASSERT_EQ(p.unit_price, 5);
 	bb_writer_close(w, false);
 	bb_reader_close(r);
@@ -275,7 +277,7 @@ static void test_writer_dies_mid_update(void)
 	int status;
 	ASSERT_EQ(waitpid(child, &status, 0), child);
 	int64_t t0 = now_ns();
-	ASSERT_EQ(bb_read_price(r, BB_RES_CORES, "h", &p), -RAAS_ESTALE);
+	ASSERT_EQ(bb_read_price(r, BB_RES_CORES, "h", &p, NULL), -RAAS_ESTALE);
 	ASSERT_LT(now_ns() - t0, INT64_C(2000000000));
 	ASSERT_TRUE(!bb_writer_alive(r, NULL));
 
@@ -284,7 +286,7 @@ static void test_writer_dies_mid_update(void)
 	ASSERT_EQ(bb_reader_seq(r) & 1u, 0);
 	bb_body_price_upsert(bb_writer_body(w), BB_RES_CORES, "h")->unit_price = 2;
 	publish(w);
-	ASSERT_OK(bb_read_price(r, BB_RES_CORES, "h", &p));
+	ASSERT_OK(bb_read_price(r, BB_RES_CORES, "h", &p, NULL));
 	ASSERT_EQ(p.unit_price, 2);
 	char why[200];
 	ASSERT_OK(bb_writer_check(w, why, sizeof(why)));

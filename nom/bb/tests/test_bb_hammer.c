@@ -173,7 +173,7 @@ static void reader(struct shared *sh, int id)
 			rng = splitmix(rng);
 			int k = (int)(rng % NPRICES);
 			snprintf(host, sizeof(host), "h%d", k);
-			err = bb_read_price(r, BB_RES_BANDWIDTH, host, &p);
+			err = bb_read_price(r, BB_RES_BANDWIDTH, host, &p, NULL);
 			t->price_reads++;
 			if (err == -ENOENT)
 				continue;
@@ -303,7 +303,7 @@ static void wake(void)
 			if (bb_wait_change(r, &seen, 10 * INT64_C(1000000000)) != 0)
 				_exit(3);
 			int64_t woke = now_ns();
-			if (bb_read_price(r, BB_RES_BANDWIDTH, "wake", &q) != 0)
+			if (bb_read_price(r, BB_RES_BANDWIDTH, "wake", &q, NULL) != 0)
 				_exit(4);
 			msg[0] = q.unit_price;
 			msg[1] = woke - q.received_mono_ns;

@@ -88,10 +88,11 @@ struct bb_reader;
 int bb_reader_open(const char *instance, struct bb_reader **out);
 void bb_reader_close(struct bb_reader *r);
 
-/* A consistent copy of one price. Returns 0, -ENOENT when the board has no such price,
- * -RAAS_ESTALE when the writer died in the middle of an update (or the board was retired). */
+/* A consistent copy of one price and, if market_state is not NULL, of the market state at the
+ * same update. Returns 0, -ENOENT when the board has no such price, -RAAS_ESTALE when the
+ * writer died in the middle of an update (or the board was retired). */
 int bb_read_price(struct bb_reader *r, uint32_t resource, const char *host,
-		  struct bb_price *out);
+		  struct bb_price *out, uint32_t *market_state);
 /* A consistent copy of the state block. Same errors. */
 int bb_read_state(struct bb_reader *r, struct bb_state *out);
 /* A consistent copy of the whole body, its checksum verified; entries past the counts are
