@@ -11,7 +11,7 @@
 #include "common/error.h"
 #include "nom_priv.h"
 
-_Static_assert(NOM_CORES == BB_RES_CORES && NOM_EGRESS == BB_RES_EGRESS,
+_Static_assert((int)NOM_CORES == (int)BB_RES_CORES && (int)NOM_EGRESS == (int)BB_RES_EGRESS,
 	       "libnom's resources are the board's (and raas.proto's)");
 _Static_assert((int)NOM_MARKET_STALE == (int)BB_MARKET_STALE &&
 		       (int)NOM_MARKET_STOPPED == (int)BB_MARKET_STOPPED,

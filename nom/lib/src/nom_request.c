@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "common/error.h"
+#include "common/transport.h"
 #include "nom_priv.h"
 
 static int64_t mono_ns(void)
@@ -108,24 +109,17 @@ static int find_endpoint(struct nom *n)
 
 static int connect_api(struct nom *n)
 {
-	int zero = 0, one = 1;
-
 	if (n->sock)
 		return 0;
-	if (!n->zctx && !(n->zctx = zmq_ctx_new()))
-		return nom__fail(n, -errno, "zmq_ctx_new: %s", zmq_strerror(errno));
-	n->sock = zmq_socket(n->zctx, ZMQ_DEALER);
-	if (!n->sock)
-		return nom__fail(n, -errno, "zmq_socket: %s", zmq_strerror(errno));
-	zmq_setsockopt(n->sock, ZMQ_LINGER, &zero, sizeof(zero));
-	/* Queue only on a live connection, so that a missing nom-priced is an error. */
-	zmq_setsockopt(n->sock, ZMQ_IMMEDIATE, &one, sizeof(one));
-	if (zmq_connect(n->sock, n->endpoint) != 0) {
-		int err = -errno;
-		zmq_close(n->sock);
+	if (!n->zctx && !(n->zctx = tp_context_create(0, 1)))
+		return nom__fail(n, -errno, "zmq context: %s", zmq_strerror(errno));
+	/* No CURVE on ipc://: the socket file's permissions are the instance's boundary. The
+	 * DEALER is ZMQ_IMMEDIATE, so that a missing nom-priced is an error, not a queue. */
+	int err = tp_connect(n->zctx, ZMQ_DEALER, n->endpoint, NULL, NULL, &n->sock);
+	if (err) {
 		n->sock = NULL;
 		return nom__fail(n, err == -EINVAL ? -EINVAL : -ENOTCONN, "connect to %s: %s",
-				 n->endpoint, zmq_strerror(-err));
+				 n->endpoint, raas_strerror(err));
 	}
 	if (!n->next_rid) /* unique per handle; distinct handles are distinct peers */
 		n->next_rid = (uint64_t)mono_ns();
@@ -134,11 +128,10 @@ static int connect_api(struct nom *n)
 
 void nom__request_close(struct nom *n)
 {
-	if (n->sock)
-		zmq_close(n->sock);
+	tp_close(n->sock);
 	n->sock = NULL;
 	if (n->zctx)
-		zmq_ctx_term(n->zctx);
+		tp_context_destroy(n->zctx);
 	n->zctx = NULL;
 }
 
@@ -175,32 +168,22 @@ int nom__request(struct nom *n, Raas__Envelope *req, Raas__Envelope **reply)
 		return err;
 
 	uint64_t rid = ++n->next_rid;
-	uint8_t *buf;
-	size_t len;
 	req->version = RAAS__PROTOCOL_VERSION__PROTOCOL_MAJOR;
 	req->request_id = rid;
-	err = wire_encode(req, &buf, &len);
-	if (err)
-		return nom__fail(n, err, "request does not encode: %s", raas_strerror(err));
-
 	int64_t deadline = mono_ns() + n->timeout_ns;
 	for (;;) {
-		if (zmq_send(n->sock, buf, len, ZMQ_DONTWAIT) >= 0)
+		err = tp_send(n->sock, NULL, req, ZMQ_DONTWAIT);
+		if (err == 0)
 			break;
-		if (errno != EAGAIN) {
-			err = -errno;
-			free(buf);
-			return nom__fail(n, -ENOTCONN, "send to %s: %s", n->endpoint,
-					 zmq_strerror(-err));
-		}
+		if (err != -EAGAIN && err != -EINTR)
+			return nom__fail(n, err == -RAAS_ETOOBIG ? err : -ENOTCONN,
+					 "send to %s: %s", n->endpoint, raas_strerror(err));
+		/* No connection up yet (ZMQ_IMMEDIATE): wait for one until the deadline. */
 		int rc = poll_for(n->sock, ZMQ_POLLOUT, deadline);
-		if (rc <= 0) {
-			free(buf);
+		if (rc <= 0)
 			return nom__fail(n, -ENOTCONN, "nom-priced at %s does not accept requests",
 					 n->endpoint);
-		}
 	}
-	free(buf);
 
 	for (;;) {
 		int rc = poll_for(n->sock, ZMQ_POLLIN, deadline);
@@ -210,19 +193,16 @@ int nom__request(struct nom *n, Raas__Envelope *req, Raas__Envelope **reply)
 			return nom__fail(n, -ETIMEDOUT,
 					 "no answer from nom-priced (%s) within %.1f s for request %llu",
 					 n->endpoint, n->timeout_ns / 1e9, (unsigned long long)rid);
-		zmq_msg_t msg;
-		zmq_msg_init(&msg);
-		if (zmq_msg_recv(&msg, n->sock, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&msg);
-			continue;
-		}
-		Raas__Envelope *e = NULL;
+		struct tp_msg msg;
 		char why[160];
-		err = wire_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), WIRE_MAX_BYTES, &e, why,
-				  sizeof(why));
-		zmq_msg_close(&msg);
+		err = tp_recv(n->sock, ZMQ_DONTWAIT, WIRE_MAX_BYTES, &msg, why, sizeof(why));
+		if (err == -EAGAIN || err == -EINTR)
+			continue;
 		if (err)
 			return nom__fail(n, err, "bad answer from nom-priced: %s", why);
+		Raas__Envelope *e = msg.env;
+		msg.env = NULL;
+		tp_msg_clear(&msg);
 		if (e->request_id != rid) { /* a late answer to an earlier, timed-out request */
 			wire_free(e);
 			continue;
