@@ -33,6 +33,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "nom/econ.h"          /* the utility functions (nom/econ, shared with raas-sim) */
+#include "nom/econ_optimize.h" /* the frontier and the optimizer */
+#include "nom/econ_profile.h"  /* profiles: batching delay -> throughput, latency, jitter */
+
 #define NOM_CPU_MAX 1024
 
 enum nom_resource {
@@ -160,6 +164,33 @@ int nom_account(struct nom *nom, int64_t *charged_total, int64_t *budget);
  * had at nom_open. Returns 0, -ENOENT when no CPU list is on the board, or -errno of
  * sched_setaffinity. */
 int nom_pin_threads(struct nom *nom, const char *host);
+
+/* ---- Economics at the market's current price ------------------------------------------
+ * The economics itself is nom/econ (econ.h, econ_optimize.h, econ_profile.h, included above):
+ * the penalty, refund and bonus utility functions, profiles, the Pareto frontier and the
+ * optimizer. These calls feed it the price on the board. */
+
+/* Megabits in one hour of one Mbit/s: a bandwidth price per Mbit/s-hour over this many Gbit
+ * is the price of a Gbit sent at the full rate held. */
+#define NOM_GBIT_PER_MBPS_HOUR 3.6
+
+/* The price of the app's traffic in $/Gbit (the economics' P), from the board: the egress
+ * price on host when the market publishes one (nanodollars per Gbit), else the bandwidth
+ * price (nanodollars per Mbit/s-hour) / NOM_GBIT_PER_MBPS_HOUR, what a Gbit costs when the
+ * rate held is fully used. *stale (may be NULL) as in nom_price. Returns 0, or -ENOENT when
+ * the board has neither price for host. */
+int nom_traffic_price(struct nom *nom, const char *host, double *dollars_per_gbit, bool *stale);
+
+/* The working point of level that maximizes u at the traffic price on host now (never a
+ * dominated point; econ_optimize()). *out points into level; *price_used (may be NULL) is the
+ * price it used. Returns 0, -ENOENT (no price), or -EINVAL / -E2BIG from the optimizer. */
+int nom_pick_delay(struct nom *nom, const char *host, const struct econ_level *level,
+		   const struct econ_utility *u, const struct econ_point **out,
+		   double *price_used);
+
+/* U = T * (a(L, sigma) - P) in $/s of working point pt at the traffic price on host now. */
+int nom_utility_now(struct nom *nom, const char *host, const struct econ_utility *u,
+		    const struct econ_point *pt, double *dollars_per_s);
 
 /* The name of an error code (never NULL, static). */
 const char *nom_strerror(int err);
