@@ -63,6 +63,7 @@ struct mdouble {
 	uint64_t last_rid[NBODY];
 	uint64_t round;
 	int64_t charged_total;
+	int own_id_refusals;
 
 	/* the command the test thread waits on */
 	enum cmd cmd;
@@ -261,6 +262,12 @@ static void on_request(struct mdouble *md, const struct tp_msg *m)
 	case RAAS__ENVELOPE__BODY_BID: {
 		const Raas__Bid *b = e->bid;
 		struct md_bid *d = NULL;
+		if (strncmp(b->bid_id, "acquire/", 8) == 0) { /* as raas-marketd */
+			md->own_id_refusals++;
+			reply_error(md, &m->route, e->request_id, RAAS__ERROR_CODE__ERROR_MALFORMED,
+				    "bid.bid_id: ids starting \"acquire/\" are the market's own");
+			break;
+		}
 		for (int i = 0; i < md->nbids; i++)
 			if (strcmp(md->bids[i].id, b->bid_id) == 0)
 				d = &md->bids[i];
@@ -287,6 +294,20 @@ static void on_request(struct mdouble *md, const struct tp_msg *m)
 		struct md_hold *h = hold_of(md, e->acquire->resource, e->acquire->host, true);
 		Raas__Allocation a;
 		h->quantity += e->acquire->quantity;
+		/* Like raas-marketd, record the acquire as a bid of the market's own. */
+		if (md->nbids < MAX_BIDS) {
+			struct md_bid *d = &md->bids[md->nbids++];
+			snprintf(d->id, sizeof(d->id), "acquire/%s/%s",
+				 wire_resource_name(e->acquire->resource), e->acquire->host);
+			for (int i = 0; i < md->nbids - 1; i++)
+				if (strcmp(md->bids[i].id, d->id) == 0)
+					md->nbids--; /* already there */
+			d = &md->bids[md->nbids - 1];
+			d->resource = e->acquire->resource;
+			snprintf(d->host, sizeof(d->host), "%s", e->acquire->host);
+			d->min = d->max = h->quantity;
+			d->price = e->acquire->max_unit_price;
+		}
 		fill_allocation(md, &a, h);
 		a.quantity = e->acquire->quantity;
 		r.result_case = RAAS__REPLY__RESULT_ACQUIRED;
@@ -300,6 +321,12 @@ static void on_request(struct mdouble *md, const struct tp_msg *m)
 			h->quantity = e->release->quantity == 0 || e->release->quantity >= h->quantity
 					      ? 0
 					      : h->quantity - e->release->quantity;
+		char id[160];
+		snprintf(id, sizeof(id), "acquire/%s/%s", wire_resource_name(e->release->resource),
+			 e->release->host);
+		for (int i = 0; i < md->nbids; i++)
+			if (strcmp(md->bids[i].id, id) == 0 && (!h || h->quantity == 0))
+				md->bids[i] = md->bids[--md->nbids];
 		reply(md, &m->route, e->request_id, &r);
 		break;
 	}
@@ -580,6 +607,14 @@ bool md_has_bid(struct mdouble *md, const char *bid_id, int64_t *price)
 		}
 	pthread_mutex_unlock(&md->lock);
 	return found;
+}
+
+int md_own_id_refusals(struct mdouble *md)
+{
+	pthread_mutex_lock(&md->lock);
+	int n = md->own_id_refusals;
+	pthread_mutex_unlock(&md->lock);
+	return n;
 }
 
 void md_forget_bids(struct mdouble *md)

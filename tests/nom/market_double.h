@@ -46,6 +46,8 @@ void md_set_mode(struct mdouble *md, enum md_mode mode, Raas__ErrorCode code);
 int md_count(struct mdouble *md, int body_case);
 /* Whether it holds a standing bid with this id; its unit price through *price. */
 bool md_has_bid(struct mdouble *md, const char *bid_id, int64_t *price);
+/* How many bids named "acquire/..." (the market's own ids) it refused, as raas-marketd does. */
+int md_own_id_refusals(struct mdouble *md);
 /* Forgets every standing bid (a market that lost them). */
 void md_forget_bids(struct mdouble *md);
 /* The request id of the last request of a body type. */

@@ -322,6 +322,8 @@ static void test_market_restart(struct nom *n)
 
 	md_publish(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h1", 7100, 5);
 	wait_market(n, NOM_MARKET_FRESH, 5);
+	/* The market's record of the bandwidth acquire is listed on the board. */
+	wait_bid(instance, "acquire/bandwidth/h1", BB_BID_ACTIVE, 5);
 	int bids_before = md_count(md, RAAS__ENVELOPE__BODY_BID);
 
 	/* Killed: the board goes stale. A market that lost its bids gets them back. */
@@ -346,6 +348,7 @@ static void test_market_restart(struct nom *n)
 	ASSERT_TRUE(md_has_bid(md, "bw-1", NULL)); /* re-synced */
 	ASSERT_GT(md_count(md, RAAS__ENVELOPE__BODY_BID), bids_before);
 	ASSERT_TRUE(!md_has_bid(md, "bw-2", NULL)); /* refused bids are not re-sent */
+	ASSERT_EQ(md_own_id_refusals(md), 0);         /* nor the market's acquire records */
 	/* Fresh again once prices flow (the price feed was subscribed again). */
 	deadline = now_ns() + 10 * INT64_C(1000000000);
 	for (uint64_t round = 6;; round++) {

@@ -19,8 +19,9 @@
  *     sent again, with the same id, after a reconnect (the market answers a retry, never
  *     applies it twice).
  *  3. The standing-bid table holds every bid the market acknowledged and nobody cancelled;
- *     after each reconnect all of it is sent again (re-sync), and the board lists exactly the
- *     table's bids plus those refused.
+ *     after each reconnect all of it is sent again (re-sync), except the market's own
+ *     records of acquires ("acquire/..."), and the board lists the table's bids plus those
+ *     refused.
  *  4. Holdings on the board are those of the latest allocation notice (or holdings query);
  *     the cores holdings of this host carry their CPUs, memory_budget_mib is the memory held
  *     on this host.
@@ -195,6 +196,8 @@ void priced_api_reply(struct priced *p, const struct tp_route *route, uint64_t r
 
 /* priced_bids.c */
 struct priced_bid *priced_bid_find(struct priced *p, const char *bid_id);
+/* Bids named "acquire/..." are the market's records of acquires: listed, never re-sent. */
+bool priced_bid_market_owned(const char *bid_id);
 /* Stores (replaces) a standing bid. Returns 0, -ENOSPC or -ENOMEM. */
 int priced_bid_store(struct priced *p, const Raas__Bid *b);
 void priced_bid_forget(struct priced *p, const char *bid_id);

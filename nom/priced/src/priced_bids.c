@@ -21,6 +21,11 @@ struct priced_bid *priced_bid_find(struct priced *p, const char *bid_id)
 	return NULL;
 }
 
+bool priced_bid_market_owned(const char *bid_id)
+{
+	return strncmp(bid_id, "acquire/", 8) == 0;
+}
+
 int priced_bid_store(struct priced *p, const Raas__Bid *b)
 {
 	struct priced_bid *e = priced_bid_find(p, b->bid_id);

@@ -339,6 +339,8 @@ static void session_up(struct priced *p, const Raas__HelloReply *h)
 	struct priced_pending *waiting = p->pending;
 	p->pending = NULL;
 	for (int i = 0; i < p->nbids; i++) {
+		if (priced_bid_market_owned(p->bids[i].bid_id))
+			continue; /* the market's record of an acquire: not ours to send */
 		Raas__Bid *bid = raas__bid__unpack(NULL, p->bids[i].len, p->bids[i].packed);
 		if (!bid)
 			continue;
