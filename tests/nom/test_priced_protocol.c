@@ -407,6 +407,23 @@ static void test_priced_restart(struct nom *n)
 	ASSERT_TRUE(md_has_bid(md, "bw-4", NULL));
 	md_publish(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h1", 7400, 99);
 	wait_market(n, NOM_MARKET_FRESH, 10);
+
+	/* The same from the shell, with nom-ctl. */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "%s/nom-ctl %s bid ctl-1 bandwidth h1 1 2 0.000001 >/dev/null",
+		 RAAS_BIN_DIR, instance);
+	ASSERT_EQ(system(cmd), 0);
+	int64_t price;
+	ASSERT_TRUE(md_has_bid(md, "ctl-1", &price));
+	ASSERT_EQ(price, 1000);
+	snprintf(cmd, sizeof(cmd), "%s/nom-ctl %s cancel nope 2>/dev/null", RAAS_BIN_DIR, instance);
+	ASSERT_EQ(WEXITSTATUS(system(cmd)), 65);
+	snprintf(cmd, sizeof(cmd), "%s/nom-ctl %s bid x cpu h1 1 2 1 2>/dev/null", RAAS_BIN_DIR,
+		 instance);
+	ASSERT_EQ(WEXITSTATUS(system(cmd)), 64);
+	snprintf(cmd, sizeof(cmd), "%s/nom-ctl %s status | grep -q 'market=fresh tenant=alice'",
+		 RAAS_BIN_DIR, instance);
+	ASSERT_EQ(system(cmd), 0);
 }
 
 /* Raw messages on the local API: garbage and wrong bodies get an error, nom-priced lives. */
