@@ -321,3 +321,29 @@ int bb_wait_change(struct bb_reader *r, uint32_t *seen, int64_t timeout_ns)
 		/* 0 (woken, or the value moved) and -EINTR: look again. */
 	}
 }
+
+int bb_check(struct bb_reader *r, char *why, size_t why_len)
+{
+	struct bb_body *b = malloc(sizeof(*b));
+	int err;
+
+	if (!b)
+		return -ENOMEM;
+	err = bb_check_header(r->hdr, r->map_size, why, why_len);
+	if (!err) {
+		err = bb_snapshot(r, b, NULL);
+		if (err)
+			snprintf(why, why_len, "no consistent copy: %s",
+				 err == -RAAS_EPROTO ? "the checksum does not match the contents"
+						     : raas_strerror(err));
+	}
+	if (!err)
+		err = bb_check_body(b, true, why, why_len);
+	if (!err && b->state.market_state != BB_MARKET_STOPPED && !bb_writer_alive(r, NULL)) {
+		snprintf(why, why_len, "writer pid %d is gone but the board does not say stopped",
+			 (int)r->hdr->writer_pid);
+		err = -RAAS_ESTALE;
+	}
+	free(b);
+	return err;
+}

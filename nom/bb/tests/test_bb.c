@@ -173,6 +173,7 @@ static void test_publish_read(void)
 	ASSERT_EQ(snap->state.nbids, 1);
 	ASSERT_STR_EQ(snap->bids[0].bid_id, "bid-b");
 	ASSERT_OK(bb_writer_check(w, why, sizeof(why)));
+	ASSERT_OK(bb_check(r, why, sizeof(why)));
 
 	/* Broken working copies are refused and the board stays as it was. */
 	uint32_t seq1 = bb_reader_seq(r);
@@ -280,6 +281,8 @@ static void test_writer_dies_mid_update(void)
 	ASSERT_EQ(bb_read_price(r, BB_RES_CORES, "h", &p, NULL), -RAAS_ESTALE);
 	ASSERT_LT(now_ns() - t0, INT64_C(2000000000));
 	ASSERT_TRUE(!bb_writer_alive(r, NULL));
+	char why[200];
+	ASSERT_EQ(bb_check(r, why, sizeof(why)), -RAAS_ESTALE);
 
 	struct bb_writer *w;
 	ASSERT_OK(bb_writer_open(instance, 0640, &w));
@@ -288,8 +291,8 @@ static void test_writer_dies_mid_update(void)
 	publish(w);
 	ASSERT_OK(bb_read_price(r, BB_RES_CORES, "h", &p, NULL));
 	ASSERT_EQ(p.unit_price, 2);
-	char why[200];
 	ASSERT_OK(bb_writer_check(w, why, sizeof(why)));
+	ASSERT_OK(bb_check(r, why, sizeof(why)));
 	bb_writer_close(w, false);
 	bb_reader_close(r);
 	close(ready[0]);

@@ -215,11 +215,15 @@ int main(int argc, char **argv)
 		char why[200];
 		if (!b)
 			return 70;
-		err = bb_snapshot(r, b, NULL);
-		if (!err)
-			err = bb_check_body(b, true, why, sizeof(why));
-		else
-			snprintf(why, sizeof(why), "%s", raas_strerror(err));
+		if (strcmp(cmd, "check") == 0) {
+			err = bb_check(r, why, sizeof(why));
+		} else {
+			err = bb_snapshot(r, b, NULL);
+			if (!err)
+				err = bb_check_body(b, true, why, sizeof(why));
+			else
+				snprintf(why, sizeof(why), "%s", raas_strerror(err));
+		}
 		if (err) {
 			fprintf(stderr, "nom-board: %s: %s\n", instance, why);
 			rc = 65;

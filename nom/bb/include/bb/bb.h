@@ -123,6 +123,12 @@ int bb_check_header(const struct bb_header *h, uint64_t file_size, char *why, si
 /* Invariants 5, 8 and 9 of a body, and its checksum when verify_checksum. */
 int bb_check_body(const struct bb_body *b, bool verify_checksum, char *why, size_t why_len);
 
+/* Every invariant of bb_layout.h a reader can check: the header (1, 8), a consistent snapshot
+ * (2, 4: the sequence settles and the copy's checksum matches), the body (5, 8, 9), and that
+ * the writer named in the header is alive unless the board says it stopped (3). Returns 0, or
+ * -EINVAL / -RAAS_ESTALE / -RAAS_EPROTO with why filled. */
+int bb_check(struct bb_reader *r, char *why, size_t why_len);
+
 /* Names for display: "cores", "fresh", "active", ...; "?" for values out of range. */
 const char *bb_resource_name(uint32_t resource);
 const char *bb_market_state_name(uint32_t state);

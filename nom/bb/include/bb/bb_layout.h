@@ -14,7 +14,8 @@
  * Consistency comes from a seqlock on header.seq; the body is never read in place by code
  * that trusts it, only copied out between two reads of seq (bb_reader.c).
  *
- * Invariants (bb_check_header() and bb_check_body() assert them; tests call both):
+ * Invariants (bb_check() asserts them from a reader, bb_writer_check() from the writer; both
+ * build on bb_check_header() and bb_check_body()):
  *  1. magic, version, header_size, size and the max_* capacities never change while the file
  *     exists: a reader that validated them once at open may trust them.
  *  2. seq is even when no update is in progress and odd exactly while the writer copies an
