@@ -68,7 +68,7 @@ struct app {
 	uint64_t last_round;
 };
 
-static void act(struct app *a, const struct nom_price_info *p, int64_t held)
+static void act(struct app *a, const struct nom_price_info *p, int64_t held, int64_t standing)
 {
 	char price[MONEY_TEXT_MAX], value[MONEY_TEXT_MAX];
 	int err;
@@ -91,12 +91,15 @@ static void act(struct app *a, const struct nom_price_info *p, int64_t held)
 			a->pending_since = mono_ns();
 			a->held_at_decision = held;
 		}
-	} else if (p->unit_price > a->value && held > 0) {
+	} else if (p->unit_price > a->value && (held > 0 || standing > 0)) {
+		/* The acquire's limit is the app's value, so the market stops allocating at a
+		 * higher price by itself; releasing also withdraws the standing acquire, so that
+		 * the app, not the market, decides when to buy again. */
 		err = nom_release(a->nom, NOM_BANDWIDTH, a->host, 0);
 		printf("event=release price=%s value=%s quantity=%" PRId64 " result=%s%s%s "
 		       "reason=\"price above value\"\n",
-		       price, value, held, err ? nom_strerror(err) : "ok", err ? " detail=" : "",
-		       err ? nom_last_error(a->nom) : "");
+		       price, value, held > standing ? held : standing, err ? nom_strerror(err) : "ok",
+		       err ? " detail=" : "", err ? nom_last_error(a->nom) : "");
 		if (!err) {
 			a->pending_since = mono_ns();
 			a->held_at_decision = held;
@@ -110,7 +113,7 @@ static void step(struct app *a)
 	struct nom_price_info p;
 	struct nom_holding_info h;
 	struct nom_status st;
-	char price[MONEY_TEXT_MAX], value[MONEY_TEXT_MAX];
+	char price[MONEY_TEXT_MAX], value[MONEY_TEXT_MAX], charged[MONEY_TEXT_MAX];
 
 	if (nom_status(a->nom, &st) != 0 || nom_holding(a->nom, NOM_BANDWIDTH, a->host, &h) != 0)
 		return;
@@ -120,12 +123,19 @@ static void step(struct app *a)
 		printf("event=price round=%" PRIu64 " price=%s value=%s held=%" PRId64
 		       " market=%s charged=%s\n",
 		       p.round, money_format(p.unit_price, price), money_format(a->value, value),
-		       h.quantity, market_name(st.market), money_format(st.charged_total, value));
+		       h.quantity, market_name(st.market), money_format(st.charged_total, charged));
 		fflush(stdout);
 		a->last_round = p.round;
 		a->last_price = p.unit_price;
 	}
-	act(a, &p, h.quantity);
+	/* The market's record of our acquire (what it would hold at a lower price). */
+	struct nom_bid_info bid;
+	char id[96];
+	nom_acquire_bid_id(NOM_BANDWIDTH, a->host, id, sizeof(id));
+	int64_t standing = nom_bid_info(a->nom, id, &bid) == 0 && bid.state == NOM_BID_ACTIVE
+				   ? bid.max_quantity
+				   : 0;
+	act(a, &p, h.quantity, standing);
 }
 
 int main(int argc, char **argv)

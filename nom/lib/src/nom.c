@@ -17,6 +17,8 @@ _Static_assert((int)NOM_MARKET_STALE == (int)BB_MARKET_STALE &&
 		       (int)NOM_MARKET_STOPPED == (int)BB_MARKET_STOPPED,
 	       "libnom's market states are the board's");
 _Static_assert(NOM_CPU_MAX == BB_CPU_WORDS * 64, "CPU masks of the same size");
+_Static_assert((int)NOM_BID_RESYNC == (int)BB_BID_RESYNC, "libnom's bid states are the board's");
+_Static_assert(sizeof(((struct nom_bid_info *)0)->host) == BB_NAME_MAX, "host names fit");
 
 int nom__fail(struct nom *n, int err, const char *fmt, ...)
 {
@@ -170,6 +172,36 @@ int nom_holding(struct nom *n, enum nom_resource resource, const char *host,
 		out->ncpus += __builtin_popcountll(out->cpus[w]);
 	ok(n);
 	return 0;
+}
+
+int nom_bid_info(struct nom *n, const char *bid_id, struct nom_bid_info *out)
+{
+	int err = snapshot(n);
+
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < n->snap->state.nbids; i++) {
+		const struct bb_bid *d = &n->snap->bids[i];
+		if (strcmp(d->bid_id, bid_id) != 0)
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->resource = (enum nom_resource)d->resource;
+		snprintf(out->host, sizeof(out->host), "%s", d->host);
+		out->min_quantity = d->min_quantity;
+		out->max_quantity = d->max_quantity;
+		out->unit_price = d->unit_price;
+		out->effective_round = d->effective_round;
+		out->state = (enum nom_bid_state)d->state;
+		out->error = d->error;
+		ok(n);
+		return 0;
+	}
+	return nom__fail(n, -ENOENT, "no bid '%s' on the board of %s", bid_id, n->instance);
+}
+
+void nom_acquire_bid_id(enum nom_resource resource, const char *host, char *buf, size_t len)
+{
+	snprintf(buf, len, "acquire/%s/%s", nom_resource_name(resource), host ? host : "");
 }
 
 int nom__held_cpus(struct nom *n, const char *host, uint64_t mask[NOM_CPU_WORDS])

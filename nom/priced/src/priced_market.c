@@ -409,11 +409,11 @@ static void on_app_reply(struct priced *p, struct priced_pending *q, Raas__Envel
 	case RAAS__ENVELOPE__BODY_ACQUIRE:
 	case RAAS__ENVELOPE__BODY_RELEASE:
 		/* The holdings change with the next notice; ask now so the board need not wait
-		 * for the round's end, and (release cancels what backed it) ask for the bids. */
+		 * for the round's end, and ask for the bids: an acquire is a standing bid of the
+		 * market's own ("acquire/..."), a release cancels what backed the holding. */
 		if (err == 0) {
 			send_query(p, RAAS__QUERY__WHAT__WHAT_HOLDINGS, PEND_QUERY_HOLDINGS);
-			if (q->body_case == RAAS__ENVELOPE__BODY_RELEASE)
-				send_query(p, RAAS__QUERY__WHAT__WHAT_BIDS, PEND_QUERY_BIDS);
+			send_query(p, RAAS__QUERY__WHAT__WHAT_BIDS, PEND_QUERY_BIDS);
 		}
 		break;
 	default:

@@ -132,6 +132,32 @@ int nom_release(struct nom *nom, enum nom_resource resource, const char *host, i
 /* Cancels a standing bid. Returns 0, -ENOENT (no such bid), or errors as nom_bid. */
 int nom_cancel(struct nom *nom, const char *bid_id);
 
+enum nom_bid_state {
+	NOM_BID_SENDING = 1, /* on its way to the market */
+	NOM_BID_ACTIVE = 2,  /* a standing order at the market */
+	NOM_BID_REFUSED = 3, /* refused: error says why */
+	NOM_BID_RESYNC = 4,  /* being sent again after a market restart */
+};
+
+struct nom_bid_info {
+	enum nom_resource resource;
+	char host[48];             /* "" = any host */
+	int64_t min_quantity;
+	int64_t max_quantity;
+	int64_t unit_price;        /* limit, nanodollars per unit-hour */
+	uint64_t effective_round;
+	enum nom_bid_state state;
+	int error;                 /* refused: the negative error */
+};
+
+/* A bid of the instance as the board shows it. An acquire is a standing bid at the market
+ * too, named "acquire/<resource>/<host>" (nom_acquire_bid_id): it stays while the posted price
+ * is at most its limit and holds again when the price comes back under it, until released.
+ * Returns 0 or -ENOENT. */
+int nom_bid_info(struct nom *nom, const char *bid_id, struct nom_bid_info *out);
+/* The id under which the market keeps the instance's acquires of resource on host. */
+void nom_acquire_bid_id(enum nom_resource resource, const char *host, char *buf, size_t len);
+
 /* Sleeps until the board changes or timeout_ns passes (< 0: forever). Returns 0 on a change,
  * -ETIMEDOUT. Re-pins the threads when the CPUs of a cores holding changed. Re-opens the board
  * if nom-priced replaced it. */
