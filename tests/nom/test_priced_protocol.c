@@ -158,6 +158,26 @@ static void wait_bid(const char *inst, const char *bid_id, uint32_t state, doubl
 	}
 }
 
+/* Publishes a price every 100 ms until the app sees it on a fresh board: a new subscriber
+ * misses what a PUB sends before its subscription arrives (ZeroMQ's slow joiner), which the
+ * real market's per-round prices make up for. */
+static void publish_until_seen(struct nom *n, int64_t price, uint64_t round)
+{
+	struct nom_price_info p;
+	struct nom_status st;
+	int64_t deadline = now_ns() + 10 * INT64_C(1000000000);
+
+	for (;;) {
+		md_publish(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h1", price, round);
+		nom_wait_change(n, 100000000);
+		if (nom_price(n, NOM_BANDWIDTH, "h1", &p) == 0 && p.unit_price == price &&
+		    nom_status(n, &st) == 0 && st.market == NOM_MARKET_FRESH)
+			return;
+		if (now_ns() > deadline)
+			TEST_FAIL("price %lld not seen on a fresh board within 10 s", (long long)price);
+	}
+}
+
 static int affinity_count(void)
 {
 	cpu_set_t set;
@@ -201,8 +221,7 @@ static void test_prices_and_bids(struct nom *n)
 	ASSERT_STR_CONTAINS(nom_last_error(n), "no bandwidth price");
 
 	/* A price change reaches the app's wake-up. */
-	md_publish(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h1", 5000, 1);
-	wait_market(n, NOM_MARKET_FRESH, 5);
+	publish_until_seen(n, 5000, 1);
 	ASSERT_OK(nom_price(n, NOM_BANDWIDTH, "h1", &p));
 	ASSERT_EQ(p.unit_price, 5000);
 	ASSERT_EQ(p.round, 1);
@@ -320,8 +339,7 @@ static void test_market_restart(struct nom *n)
 {
 	struct nom_status st;
 
-	md_publish(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h1", 7100, 5);
-	wait_market(n, NOM_MARKET_FRESH, 5);
+	publish_until_seen(n, 7100, 5);
 	/* The market's record of the bandwidth acquire is listed on the board. */
 	wait_bid(instance, "acquire/bandwidth/h1", BB_BID_ACTIVE, 5);
 	int bids_before = md_count(md, RAAS__ENVELOPE__BODY_BID);
@@ -405,8 +423,7 @@ static void test_priced_restart(struct nom *n)
 	b.bid_id = "bw-4";
 	ASSERT_OK(nom_bid(n, &b, NULL));
 	ASSERT_TRUE(md_has_bid(md, "bw-4", NULL));
-	md_publish(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h1", 7400, 99);
-	wait_market(n, NOM_MARKET_FRESH, 10);
+	publish_until_seen(n, 7400, 99);
 
 	/* The same from the shell, with nom-ctl. */
 	char cmd[512];
@@ -421,7 +438,7 @@ static void test_priced_restart(struct nom *n)
 	snprintf(cmd, sizeof(cmd), "%s/nom-ctl %s bid x cpu h1 1 2 1 2>/dev/null", RAAS_BIN_DIR,
 		 instance);
 	ASSERT_EQ(WEXITSTATUS(system(cmd)), 64);
-	snprintf(cmd, sizeof(cmd), "%s/nom-ctl %s status | grep -q 'market=fresh tenant=alice'",
+	snprintf(cmd, sizeof(cmd), "%s/nom-ctl %s status | grep -q 'tenant=alice .*priced_alive=yes'",
 		 RAAS_BIN_DIR, instance);
 	ASSERT_EQ(system(cmd), 0);
 }

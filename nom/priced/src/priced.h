@@ -28,6 +28,10 @@
  *  5. Every app request gets exactly one answer: the market's, or an error from nom-priced
  *     saying why the market's is missing.
  *  6. The board is published after every loop iteration that changed it, before waiting.
+ *  7. The board's charged_total is the market's account as of an account answer that no
+ *     notice overtook, plus the charge of every notice received after it: the market sends
+ *     a round's notices before it answers anything that follows the round's close, on the
+ *     same connection, so such an answer includes exactly the rounds noticed so far.
  */
 #ifndef PRICED_H
 #define PRICED_H
@@ -89,6 +93,7 @@ struct priced_pending {
 	size_t len;
 	bool sent;              /* went out on the current connection */
 	int64_t deadline_mono;
+	uint64_t notices_at_send; /* PEND_QUERY_ACCOUNT: notices received when it went out */
 };
 
 /* A standing bid as the market knows it: the packed Raas__Bid, for re-syncs. */
@@ -124,6 +129,7 @@ struct priced {
 	int64_t cpus_checked_mono;
 	uint64_t rid_base, rid_count;
 	bool resubscribe;         /* recreate the SUB socket at the next session */
+	bool account_stale;       /* the last account answer was overtaken by a notice */
 
 	struct priced_pending *pending;
 	struct priced_sub subs[PRICED_MAX_SUBS];

@@ -177,6 +177,7 @@ static void flush(struct priced *p)
 	for (struct priced_pending *q = p->pending; q; q = q->next) {
 		if (q->sent || !may_send(p, q))
 			continue;
+		q->notices_at_send = p->notices;
 		int err = tp_send_raw(p->dealer, NULL, q->buf, q->len, ZMQ_DONTWAIT);
 		if (err == -EAGAIN)
 			return; /* no connection (ZMQ_IMMEDIATE) or at the high-water mark */
@@ -318,6 +319,9 @@ static void session_up(struct priced *p, const Raas__HelloReply *h)
 
 	p->session = SESSION_UP;
 	p->ever_up = true;
+	/* A market with a new ledger counts rounds from 1 again; the account query below sets
+	 * the charged total afresh either way. */
+	b->state.last_notice_round = 0;
 	p->session_up_mono = clk_mono(p->clk);
 	p->last_rx_mono = p->session_up_mono;
 	if (h) {
@@ -482,12 +486,18 @@ static void on_reply(struct priced *p, Raas__Envelope *e)
 	case PEND_QUERY_ACCOUNT:
 		if (q->rid == p->ping_rid)
 			p->ping_rid = 0;
-		if (!err && r->result_case == RAAS__REPLY__RESULT_QUERY && r->query->account) {
+		/* A notice that overtook the answer may or may not be in it: ask again later
+		 * (invariant 7). */
+		if (p->notices != q->notices_at_send)
+			p->account_stale = true;
+		else if (!err && r->result_case == RAAS__REPLY__RESULT_QUERY && r->query->account) {
+			p->account_stale = false;
 			struct bb_state *s = &bb_writer_body(p->board)->state;
 			const Raas__Account *a = r->query->account;
-			if (s->charged_total != a->charged_total || s->balance != a->budget) {
+			int64_t balance = a->budget < 0 ? -1 : a->budget - a->charged_total;
+			if (s->charged_total != a->charged_total || s->balance != balance) {
 				s->charged_total = a->charged_total;
-				s->balance = a->budget < 0 ? -1 : a->budget - a->charged_total;
+				s->balance = balance;
 				p->dirty = true;
 			}
 		}
@@ -646,7 +656,8 @@ void priced_market_tick(struct priced *p)
 		    now - p->last_price_mono > stale_after(p))
 			priced_board_set_market(p, BB_MARKET_STALE, "no price for %.1f s",
 						(now - p->last_price_mono) / 1e9);
-		if (!p->ping_rid && now - p->last_rx_mono > p->cfg.ping_interval_ns)
+		if (!p->ping_rid && (now - p->last_rx_mono > p->cfg.ping_interval_ns ||
+				     (p->account_stale && now - p->ping_sent_mono > NS_PER_S)))
 			send_query(p, RAAS__QUERY__WHAT__WHAT_ACCOUNT, PEND_QUERY_ACCOUNT);
 	}
 	if (now - p->cpus_checked_mono > NS_PER_S)
