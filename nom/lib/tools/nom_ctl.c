@@ -115,8 +115,10 @@ int main(int argc, char **argv)
 	int rc = 64;
 	if (!strcmp(cmd, "status") && nargs == 0) {
 		struct nom_status st;
-		if ((err = nom_status(n, &st)))
-			return fail(n, "status", err);
+		if ((err = nom_status(n, &st))) {
+			rc = fail(n, "status", err);
+			goto out;
+		}
 		printf("market=%s tenant=%s round=%" PRIu64 " charged=%s balance=%s memory_mib=%" PRId64
 		       " reconnects=%" PRIu64 " priced_pid=%d priced_alive=%s message=\"%s\"\n",
 		       market_name(st.market), st.tenant[0] ? st.tenant : "-", st.round,
@@ -126,15 +128,19 @@ int main(int argc, char **argv)
 		       st.priced_alive ? "yes" : "no", st.message);
 		rc = 0;
 	} else if (!strcmp(cmd, "account") && nargs == 0) {
-		if ((err = nom_account(n, &a, &b)))
-			return fail(n, "account", err);
+		if ((err = nom_account(n, &a, &b))) {
+			rc = fail(n, "account", err);
+			goto out;
+		}
 		printf("charged=%s budget=%s\n", money_format(a, m1),
 		       b < 0 ? "unlimited" : money_format(b, m2));
 		rc = 0;
 	} else if (!strcmp(cmd, "price") && nargs == 2 && parse_resource(arg[0], &r)) {
 		struct nom_price_info p;
-		if ((err = nom_price(n, r, arg[1], &p)))
-			return fail(n, "price", err);
+		if ((err = nom_price(n, r, arg[1], &p))) {
+			rc = fail(n, "price", err);
+			goto out;
+		}
 		printf("price=%s round=%" PRIu64 " supply=%" PRId64 " allocated=%" PRId64
 		       " stale=%s\n",
 		       money_format(p.unit_price, m1), p.round, p.supply, p.allocated,
@@ -142,8 +148,10 @@ int main(int argc, char **argv)
 		rc = 0;
 	} else if (!strcmp(cmd, "holding") && nargs == 2 && parse_resource(arg[0], &r)) {
 		struct nom_holding_info h;
-		if ((err = nom_holding(n, r, arg[1], &h)))
-			return fail(n, "holding", err);
+		if ((err = nom_holding(n, r, arg[1], &h))) {
+			rc = fail(n, "holding", err);
+			goto out;
+		}
 		printf("quantity=%" PRId64 " price=%s round=%" PRIu64 " ncpus=%d\n", h.quantity,
 		       money_format(h.unit_price, m1), h.round, h.ncpus);
 		rc = 0;
@@ -153,31 +161,40 @@ int main(int argc, char **argv)
 		struct nom_bid bid = {.bid_id = arg[0], .resource = r, .host = arg[2],
 				      .min_quantity = a, .max_quantity = b, .unit_price = price};
 		uint64_t eff;
-		if ((err = nom_bid(n, &bid, &eff)))
-			return fail(n, "bid", err);
+		if ((err = nom_bid(n, &bid, &eff))) {
+			rc = fail(n, "bid", err);
+			goto out;
+		}
 		printf("bid=%s effective_round=%" PRIu64 "\n", arg[0], eff);
 		rc = 0;
 	} else if (!strcmp(cmd, "acquire") && (nargs == 3 || nargs == 4) &&
 		   parse_resource(arg[0], &r) && parse_int(arg[2], "QUANTITY", &a) &&
 		   (nargs == 3 || parse_price(arg[3], &price))) {
-		if ((err = nom_acquire(n, r, arg[1], a, nargs == 4 ? price : 0)))
-			return fail(n, "acquire", err);
+		if ((err = nom_acquire(n, r, arg[1], a, nargs == 4 ? price : 0))) {
+			rc = fail(n, "acquire", err);
+			goto out;
+		}
 		printf("acquired=%" PRId64 "\n", a);
 		rc = 0;
 	} else if (!strcmp(cmd, "release") && (nargs == 2 || nargs == 3) &&
 		   parse_resource(arg[0], &r) && (nargs == 2 || parse_int(arg[2], "QUANTITY", &a))) {
-		if ((err = nom_release(n, r, arg[1], nargs == 3 ? a : 0)))
-			return fail(n, "release", err);
+		if ((err = nom_release(n, r, arg[1], nargs == 3 ? a : 0))) {
+			rc = fail(n, "release", err);
+			goto out;
+		}
 		printf("released=%s\n", nargs == 3 ? arg[2] : "all");
 		rc = 0;
 	} else if (!strcmp(cmd, "cancel") && nargs == 1) {
-		if ((err = nom_cancel(n, arg[0])))
-			return fail(n, "cancel", err);
+		if ((err = nom_cancel(n, arg[0]))) {
+			rc = fail(n, "cancel", err);
+			goto out;
+		}
 		printf("cancelled=%s\n", arg[0]);
 		rc = 0;
 	} else {
 		usage(stderr);
 	}
+out:
 	nom_close(n);
 	return rc;
 }
