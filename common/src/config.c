@@ -15,6 +15,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/names.h"
 
 struct cfg_entry {
 	char *section;
@@ -29,11 +30,55 @@ struct entry_list {
 	size_t n, cap;
 };
 
+/* Section names in the order first seen, including sections that hold no key (a tenant
+ * declared by its header alone is still a tenant). */
+struct name_list {
+	char **v;
+	size_t n, cap;
+};
+
 struct cfg {
 	const struct cfg_key *schema;
 	size_t nkeys;
 	struct entry_list entries;
+	struct name_list sections;
 };
+
+static bool names_has(const struct name_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Appends name unless present. Returns 0 or -ENOMEM. */
+static int names_add(struct name_list *l, const char *name)
+{
+	if (names_has(l, name))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	if (!(l->v[l->n] = strdup(name)))
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static void names_clear(struct name_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
 
 int cfg_create(const struct cfg_key *schema, size_t nkeys, struct cfg **out)
 {
@@ -68,6 +113,7 @@ void cfg_destroy(struct cfg *c)
 	if (!c)
 		return;
 	list_clear(&c->entries);
+	names_clear(&c->sections);
 	free(c);
 }
 
@@ -134,58 +180,19 @@ static bool section_known(const struct cfg *c, const char *section)
 	return false;
 }
 
-/* Levenshtein distance, bounded to short names (config keys). */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[128];
-
-	if (la >= 127 || lb >= 127)
-		return 1000;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-			size_t best = diag + cost;
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 /* The closest known key of section (or section name when key is NULL), or NULL when nothing
  * is close enough to be a likely typo. */
 static const char *closest(const struct cfg *c, const char *section, const char *key)
 {
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-	const char *word = key ? key : section;
-	size_t limit = strlen(word) / 3 + 2;
+	const char *cands[256];
+	size_t n = 0;
 
-	for (size_t i = 0; i < c->nkeys; i++) {
-		const char *cand;
-		if (key) {
-			if (!section_matches(c->schema[i].section, section))
-				continue;
-			cand = c->schema[i].key;
-		} else {
-			cand = c->schema[i].section;
-		}
-		size_t d = edit_distance(word, cand);
-		if (d < best_d) {
-			best_d = d;
-			best = cand;
-		}
+	for (size_t i = 0; i < c->nkeys && n < 256; i++) {
+		if (key && !section_matches(c->schema[i].section, section))
+			continue;
+		cands[n++] = key ? c->schema[i].key : c->schema[i].section;
 	}
-	return best_d <= limit ? best : NULL;
+	return name_closest(key ? key : section, cands, n);
 }
 
 int cfg_parse_int(const char *text, int64_t *out)
@@ -394,6 +401,7 @@ static int merge(struct cfg *c, struct entry_list *scratch)
 struct parse_state {
 	struct cfg *c;
 	struct entry_list scratch;
+	struct name_list scratch_sections;
 	const char *origin;
 	struct cfg_error *err;
 	int line;
@@ -423,6 +431,11 @@ static void check_section_line(struct parse_state *st, const char *line)
 		const char *near = closest(st->c, name, NULL);
 		set_error(st->err, st->origin, st->line, name, NULL, "unknown section%s%s%s",
 			  near ? " (did you mean [" : "", near ? near : "", near ? "]?)" : "");
+		st->failed = true;
+		return;
+	}
+	if (names_add(&st->scratch_sections, name)) {
+		set_error(st->err, st->origin, st->line, name, NULL, "out of memory");
 		st->failed = true;
 	}
 }
@@ -501,7 +514,13 @@ static int parse(struct cfg *c, struct parse_state *st)
 		set_error(st->err, st->origin, 0, NULL, NULL, "out of memory");
 		st->failed = true;
 	}
+	for (size_t i = 0; !st->failed && i < st->scratch_sections.n; i++)
+		if (names_add(&c->sections, st->scratch_sections.v[i])) {
+			set_error(st->err, st->origin, 0, NULL, NULL, "out of memory");
+			st->failed = true;
+		}
 	list_clear(&st->scratch);
+	names_clear(&st->scratch_sections);
 	return st->failed ? -RAAS_ECONFIG : 0;
 }
 
@@ -553,6 +572,8 @@ int cfg_set_override(struct cfg *c, const char *assignment, struct cfg_error *er
 	int r = list_push(&scratch, section, key, value, "--set", 0);
 	if (!r)
 		r = merge(c, &scratch);
+	if (!r)
+		r = names_add(&c->sections, section);
 	list_clear(&scratch);
 	if (r) {
 		set_error(err, "--set", 0, section, key, "out of memory");
@@ -698,17 +719,11 @@ size_t cfg_sections(const struct cfg *c, const char *pattern, const char **names
 {
 	size_t count = 0;
 
-	for (size_t i = 0; i < c->entries.n; i++) {
-		const char *s = c->entries.v[i].section;
-		if (!section_matches(pattern, s))
-			continue;
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(c->entries.v[j].section, s) == 0;
-		if (seen)
+	for (size_t i = 0; i < c->sections.n; i++) {
+		if (!section_matches(pattern, c->sections.v[i]))
 			continue;
 		if (count < max)
-			names[count] = s;
+			names[count] = c->sections.v[i];
 		count++;
 	}
 	return count;
@@ -751,17 +766,12 @@ char *cfg_dump(const struct cfg *c)
 		return NULL;
 	buf[0] = '\0';
 	/* Set values grouped by section, in the order sections were first seen. */
-	for (size_t i = 0; i < c->entries.n; i++) {
-		const char *s = c->entries.v[i].section;
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(c->entries.v[j].section, s) == 0;
-		if (seen)
-			continue;
+	for (size_t i = 0; i < c->sections.n; i++) {
+		const char *s = c->sections.v[i];
 		if (!append(&buf, &len, &cap, "%s[%s]\n", last ? "\n" : "", s))
 			goto oom;
 		last = s;
-		for (size_t j = i; j < c->entries.n; j++)
+		for (size_t j = 0; j < c->entries.n; j++)
 			if (strcmp(c->entries.v[j].section, s) == 0 &&
 			    !append(&buf, &len, &cap, "%s = %s\n", c->entries.v[j].key,
 				    c->entries.v[j].value))
@@ -779,10 +789,7 @@ char *cfg_dump(const struct cfg *c)
 		const char *s = c->schema[k].section;
 		if (strchr(s, '*') || !c->schema[k].default_value)
 			continue;
-		bool present = false;
-		for (size_t i = 0; i < c->entries.n && !present; i++)
-			present = strcmp(c->entries.v[i].section, s) == 0;
-		if (present)
+		if (names_has(&c->sections, s))
 			continue;
 		bool first = true;
 		for (size_t j = 0; j < k && first; j++)

@@ -62,6 +62,11 @@ static void test_good_file_and_overrides(void)
 	ASSERT_EQ(cfg_sections(c, "pool.*", names, 4), 2);
 	ASSERT_STR_EQ(names[0], "pool.cores");
 	ASSERT_STR_EQ(names[1], "pool.memory");
+	/* A section declared by its header alone still exists, with its defaults. */
+	ASSERT_OK(cfg_load_string(c, "more.ini", "[pool.llc]\n", &err));
+	ASSERT_EQ(cfg_sections(c, "pool.*", names, 4), 3);
+	ASSERT_STR_EQ(names[2], "pool.llc");
+	ASSERT_STR_EQ(cfg_get(c, "pool.llc", "model"), "uniform");
 
 	ASSERT_OK(cfg_set_override(c, "pool.cores.model=psp", &err));
 	ASSERT_STR_EQ(cfg_get(c, "pool.cores", "model"), "psp");
@@ -73,6 +78,7 @@ static void test_good_file_and_overrides(void)
 	ASSERT_STR_CONTAINS(dump, "[pool.cores]\nmodel = psp\nreserve = $0.05\nweight = 1.0\n");
 	ASSERT_STR_CONTAINS(dump, "round_ms = 10ms");
 	ASSERT_STR_CONTAINS(dump, "ledger = ./raas-ledger.sqlite");
+	ASSERT_STR_CONTAINS(dump, "[pool.llc]\nmodel = uniform\n");
 	/* The dump reads back to the same values. */
 	struct cfg *again;
 	ASSERT_OK(cfg_create(schema, NKEYS, &again));

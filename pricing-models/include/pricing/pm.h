@@ -128,6 +128,10 @@ struct pm_model {
 	/* Optional: the posted price that holds now, before this round's bids are known (price
 	 * models and posted-price mechanisms); NULL for pure auctions. */
 	int (*posted_price)(struct pm_instance *inst, const struct pm_pool *pool, money_t *out);
+	/* Optional, appended after API 1 shipped (read only when size covers it): checks the
+	 * instance's invariants (stateful models: a reserve inside its band, a trace cursor);
+	 * returns 0 or a negative errno with err naming the broken invariant. */
+	int (*check)(struct pm_instance *inst, struct pm_error *err);
 };
 
 /* ---- Registry ---- */
@@ -135,7 +139,8 @@ struct pm_model {
 /* The built-in models, and any registered with pm_register(). Returns NULL when none. */
 const struct pm_model *pm_find(const char *name);
 /* Registers a model (borrowed: must outlive the process). Returns 0, -EEXIST,
- * -RAAS_EVERSION for another api_version or a smaller struct, or -EINVAL. */
+ * -RAAS_EVERSION for another api_version or a struct smaller than API 1's first release
+ * (which ended at posted_price), -ENOSPC past 64 models, or -EINVAL. */
 int pm_register(const struct pm_model *model);
 /* All registered models in registration order; returns the count. */
 size_t pm_models(const struct pm_model **out, size_t max);
@@ -161,6 +166,8 @@ int pm_clear(struct pm_instance *inst, const struct pm_pool *pool, const struct 
 	     size_t nbids, struct pm_result *result, struct pm_error *err);
 /* The model's posted price, or -ENOTSUP for pure auctions. */
 int pm_posted_price(struct pm_instance *inst, const struct pm_pool *pool, money_t *out);
+/* Runs the model's invariant check (0 when it has none). Tests call it after each clearing. */
+int pm_check(struct pm_instance *inst, struct pm_error *err);
 
 /* ---- Helpers shared by models, the market and the simulator ---- */
 
@@ -171,5 +178,10 @@ money_t pm_curve_value(const struct pm_segment *curve, size_t ncurve, int64_t fl
 /* The declared value and the true value (when known) of q units for a bid. */
 money_t pm_bid_value(const struct pm_bid *bid, int64_t q);
 money_t pm_bid_true_value(const struct pm_bid *bid, int64_t q);
+/* How many units a price-taking bidder takes at a posted price: the quantity q in
+ * {0} u [min_quantity, max_quantity] that maximizes declared value - price x q (units whose
+ * marginal value equals the price are taken; zero-value units never are). Used by the
+ * posted-price models; the market uses it to answer an acquire at the posted price. */
+int64_t pm_bid_demand(const struct pm_bid *bid, money_t price);
 
 #endif

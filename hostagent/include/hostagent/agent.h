@@ -1,0 +1,73 @@
+/* agent.h: the host agent's core: enforced state, reconciliation, acks and meters.
+ *
+ * The core is the part of raas-hostagentd that knows no sockets: it opens the backends the
+ * config names, probes them, reads back what is already enforced, and turns each
+ * AllocationSet from the market into backend calls (planned by plan.h: stable placement,
+ * shrink before grow, only what changed), rolling a resource back to what was in force when
+ * one of its changes fails, and it writes the envelopes the agent sends (HostRegister with
+ * capacity and the read-back state, Heartbeat, AllocationAck, MeterReport). The daemon
+ * (daemon.h) moves those bytes over ZeroMQ; tests and the fuzz target call the core directly.
+ *
+ * Messages in and out are whole encoded raas.Envelope payloads (common/wire.h). */
+#ifndef HOSTAGENT_AGENT_H
+#define HOSTAGENT_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/clock.h"
+#include "common/wire.h"
+#include "hostagent/agent_config.h"
+#include "hostagent/enf.h"
+
+struct ha_agent;
+
+/* Opens every configured backend, probes each resource (a resource whose probe fails is
+ * reported unavailable, never fatal) and reads back what is enforced for every tenant.
+ * conf and clock are borrowed and must outlive the agent. On failure (a backend cannot be
+ * opened at all) returns a negative errno with why filled. */
+int ha_agent_create(const struct ha_config *conf, const struct clk *clock, struct ha_agent **out,
+		    char *why, size_t why_len);
+void ha_agent_destroy(struct ha_agent *a);
+
+/* What the last received payload was. */
+enum ha_msg_kind {
+	HA_MSG_INVALID,        /* did not decode (logged; nothing applied) */
+	HA_MSG_ALLOCATION_SET, /* applied (or refused): *reply holds the ack */
+	HA_MSG_REPLY,          /* the market answered a register or heartbeat */
+	HA_MSG_OTHER,          /* another body: ignored */
+};
+
+/* Handles one payload from the market. For an AllocationSet it enforces the set and returns
+ * the AllocationAck envelope in *reply (malloc'd, the caller frees; request id
+ * request_id). A Reply carrying an error sets *reply_error to its code. Never fails on bad
+ * input: it is logged and *kind says HA_MSG_INVALID. Returns 0 or -ENOMEM. */
+int ha_agent_receive(struct ha_agent *a, const void *buf, size_t len, uint64_t request_id,
+		     enum ha_msg_kind *kind, int *reply_error, uint8_t **reply, size_t *reply_len);
+
+/* The same for an envelope already decoded (by tp_recv()); e is borrowed. */
+int ha_agent_handle(struct ha_agent *a, const Raas__Envelope *e, uint64_t request_id,
+		    enum ha_msg_kind *kind, int *reply_error, uint8_t **reply, size_t *reply_len);
+
+/* Envelopes the agent sends; each malloc'd into *buf (the caller frees). 0 or -ENOMEM. */
+int ha_agent_register_msg(struct ha_agent *a, uint64_t request_id, uint8_t **buf, size_t *len);
+int ha_agent_heartbeat_msg(struct ha_agent *a, uint64_t request_id, uint8_t **buf, size_t *len);
+/* Reads every tenant's meters now (monotonic since the agent started). */
+int ha_agent_meter_msg(struct ha_agent *a, uint64_t request_id, uint8_t **buf, size_t *len);
+
+/* Whether res can be enforced here; *reason (borrowed) says why not. */
+bool ha_agent_available(const struct ha_agent *a, enum enf_resource res, const char **reason);
+/* What the agent holds as enforced for tenant index i: 0, or -ENOENT when nothing known. */
+int ha_agent_enforced(const struct ha_agent *a, size_t tenant, enum enf_resource res,
+		      struct enf_setting *out);
+/* The highest round applied completely (0: none). */
+uint64_t ha_agent_last_round(const struct ha_agent *a);
+/* The backend handle enforcing res, or NULL. Borrowed. */
+struct enf_handle *ha_agent_backend(struct ha_agent *a, enum enf_resource res);
+
+/* Asserts the design-notes invariants of agent.c; 0, or -EFAULT with why naming the first
+ * one broken. */
+int ha_agent_check(const struct ha_agent *a, char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,356 @@
+/* agent_config.c: raas-hostagentd's config schema, loading and whole-file checks.
+ *
+ * The schema is the agent's own keys plus every registered backend's section, so a key of
+ * any backend is accepted only in that backend's section and a typo anywhere is refused. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "hostagent/agent_config.h"
+
+static const struct cfg_key agent_keys[] = {
+	{"agent", "host", CFG_STRING, NULL, "this host's name in the market"},
+	{"agent", "market", CFG_STRING, "tcp://127.0.0.1:7103", "market host API endpoint"},
+	{"agent", "market_public_key", CFG_STRING, NULL,
+	 "the market's CURVE public key file (NAME.pub from raas keygen)"},
+	{"agent", "key", CFG_STRING, NULL, "this host's CURVE key pair file (NAME.key)"},
+	{"agent", "heartbeat", CFG_DURATION, "1s", "heartbeat period"},
+	{"agent", "market_timeout", CFG_DURATION, "5s",
+	 "silence after which the market counts as unreachable"},
+	{"agent", "reconnect_min", CFG_DURATION, "100ms", "first reconnect delay"},
+	{"agent", "reconnect_max", CFG_DURATION, "5s", "longest reconnect delay"},
+	{"agent", "meter_interval", CFG_DURATION, "1s",
+	 "meter report period when no allocation set arrives"},
+	{"agent", "log_level", CFG_STRING, "info", "error, warn, info or debug"},
+	{"capacity", "cores", CFG_INT, "0", "whole cores sold"},
+	{"capacity", "cpus", CFG_STRING, "", "CPU list sold as cores (default 0..cores-1)"},
+	{"capacity", "idle_cpus", CFG_STRING, "", "CPUs of a tenant holding 0 cores "
+						  "(default: the first CPU sold)"},
+	{"capacity", "memory_mib", CFG_INT, "0", "memory sold, MiB"},
+	{"capacity", "bandwidth_mbit", CFG_INT, "0", "transmit bandwidth sold, Mbit/s"},
+	{"capacity", "llc_ways", CFG_INT, "0", "last-level cache ways sold"},
+	{"capacity", "idle_cbm", CFG_STRING, "0x1", "cache mask of a tenant holding 0 ways"},
+	{"backends", "cores", CFG_STRING, "none", "cgroup, libvirt, fake or none"},
+	{"backends", "memory", CFG_STRING, "none", "cgroup, libvirt, fake or none"},
+	{"backends", "bandwidth", CFG_STRING, "none", "tc, sriov, libvirt, fake or none"},
+	{"backends", "llc", CFG_STRING, "none", "resctrl, fake or none"},
+	{"tenant.*", "interface", CFG_STRING, NULL, "tc: interface carrying the tenant's traffic"},
+	{"tenant.*", "class", CFG_STRING, NULL, "tc: HTB class minor, 1..0xfff (hex with 0x)"},
+	{"tenant.*", "src", CFG_STRING, "", "tc: the tenant's IPv4 source (a.b.c.d[/len]); "
+					     "empty: the interface's default class"},
+	{"tenant.*", "pf", CFG_STRING, NULL, "sriov: physical function interface"},
+	{"tenant.*", "vf", CFG_INT, "-1", "sriov: VF number"},
+	{"tenant.*", "cgroup", CFG_STRING, NULL, "cgroup: path under [cgroup] parent "
+						 "(default: the tenant name)"},
+	{"tenant.*", "domain", CFG_STRING, NULL, "libvirt: domain name (default: tenant name)"},
+	{"tenant.*", "vif", CFG_STRING, NULL, "libvirt: interface target dev or MAC"},
+	{"tenant.*", "resctrl_group", CFG_STRING, NULL, "resctrl: group (default raas-NAME)"},
+};
+
+static struct cfg_key *schema;
+static size_t nschema;
+
+const struct cfg_key *ha_config_schema(size_t *n)
+{
+	if (!schema) {
+		struct cfg_key *bk;
+		size_t nbk;
+		size_t na = sizeof(agent_keys) / sizeof(agent_keys[0]);
+		if (enf_config_schema(&bk, &nbk))
+			return NULL;
+		struct cfg_key *all = calloc(na + nbk, sizeof(*all));
+		if (!all) {
+			free(bk);
+			return NULL;
+		}
+		memcpy(all, agent_keys, sizeof(agent_keys));
+		memcpy(all + na, bk, nbk * sizeof(*bk));
+		free(bk);
+		schema = all;
+		nschema = na + nbk;
+	}
+	*n = nschema;
+	return schema;
+}
+
+void ha_config_destroy(struct ha_config *c)
+{
+	if (!c)
+		return;
+	if (c->targets) {
+		for (size_t i = 0; i < c->ntargets; i++) {
+			free((char *)c->targets[i].tenant);
+			free((char *)c->targets[i].resctrl_group);
+		}
+		free(c->targets);
+	}
+	cfg_destroy(c->cfg);
+	free(c);
+}
+
+static int parse_src(const char *text, uint32_t *addr, int *prefix)
+{
+	char buf[64];
+	struct in_addr a;
+	int len = 32;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	char *slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		char *end;
+		long l = strtol(slash + 1, &end, 10);
+		if (*end || l < 1 || l > 32)
+			return -1;
+		len = (int)l;
+	}
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -1;
+	*addr = a.s_addr;
+	*prefix = len;
+	return 0;
+}
+
+static bool uses(const struct ha_config *c, const char *backend)
+{
+	for (int r = ENF_RES_MIN; r <= ENF_RES_MAX; r++)
+		if (c->backend[r] && strcmp(c->backend[r], backend) == 0)
+			return true;
+	return false;
+}
+
+static int load_tenant(struct ha_config *c, const char *section, struct enf_target *t,
+		       struct cfg_error *err)
+{
+	const char *name = section + strlen("tenant.");
+	const char *v;
+	int64_t vf;
+
+	if (!name[0] || strlen(name) > 63)
+		return cfg_error_at(c->cfg, section, "interface", err,
+				    "tenant name must be 1..63 characters");
+	t->tenant = strdup(name);
+	char group[80];
+	snprintf(group, sizeof(group), "raas-%s", name);
+	v = cfg_get(c->cfg, section, "resctrl_group");
+	t->resctrl_group = strdup(v ? v : group);
+	if (!t->tenant || !t->resctrl_group)
+		return -ENOMEM;
+	t->ifname = cfg_get(c->cfg, section, "interface");
+	if ((v = cfg_get(c->cfg, section, "class"))) {
+		char *end;
+		unsigned long cl = strtoul(v, &end, 0);
+		if (*end || cl < 1 || cl > 0xfff)
+			return cfg_error_at(c->cfg, section, "class", err,
+					    "class \"%s\" is not a number in 1..0xfff", v);
+		t->tc_class = (uint32_t)cl;
+	}
+	v = cfg_get(c->cfg, section, "src");
+	if (v && v[0] && parse_src(v, &t->src_addr, &t->src_prefix))
+		return cfg_error_at(c->cfg, section, "src", err,
+				    "\"%s\" is not an IPv4 address or a.b.c.d/len", v);
+	t->pf = cfg_get(c->cfg, section, "pf");
+	if (cfg_get_int(c->cfg, section, "vf", &vf, err))
+		return -RAAS_ECONFIG;
+	if (vf < -1 || vf > 65535)
+		return cfg_error_at(c->cfg, section, "vf", err, "VF %lld is out of range",
+				    (long long)vf);
+	t->vf = (int)vf;
+	v = cfg_get(c->cfg, section, "cgroup");
+	t->cgroup = v ? v : t->tenant;
+	v = cfg_get(c->cfg, section, "domain");
+	t->domain = v ? v : t->tenant;
+	t->vif = cfg_get(c->cfg, section, "vif");
+
+	if (uses(c, "tc") && (!t->ifname || !t->tc_class))
+		return cfg_error_at(c->cfg, section, t->ifname ? "class" : "interface", err,
+				    "the tc backend needs interface and class for every tenant");
+	if (uses(c, "sriov") && (!t->pf || t->vf < 0))
+		return cfg_error_at(c->cfg, section, t->pf ? "vf" : "pf", err,
+				    "the sriov backend needs pf and vf for every tenant");
+	if (c->backend[ENF_BANDWIDTH] && strcmp(c->backend[ENF_BANDWIDTH], "libvirt") == 0 &&
+	    !t->vif)
+		return cfg_error_at(c->cfg, section, "vif", err,
+				    "libvirt bandwidth needs vif (the domain's interface)");
+	return 0;
+}
+
+static int check_tc(struct ha_config *c, char **sections, struct cfg_error *err)
+{
+	for (size_t i = 0; i < c->ntargets; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const struct enf_target *a = &c->targets[i], *b = &c->targets[j];
+			if (strcmp(a->ifname, b->ifname) != 0)
+				continue;
+			if (a->tc_class == b->tc_class)
+				return cfg_error_at(c->cfg, sections[i], "class", err,
+						    "class %#x on %s is also tenant %s's",
+						    a->tc_class, a->ifname, b->tenant);
+			if (!a->src_prefix && !b->src_prefix)
+				return cfg_error_at(c->cfg, sections[i], "src", err,
+						    "tenants %s and %s share %s and neither has src",
+						    b->tenant, a->tenant, a->ifname);
+		}
+	}
+	return 0;
+}
+
+static int finish(struct ha_config *c, struct cfg_error *err)
+{
+	static const char *const cap_keys[] = {
+		[ENF_CORES] = "cores", [ENF_MEMORY] = "memory_mib",
+		[ENF_BANDWIDTH] = "bandwidth_mbit", [ENF_LLC] = "llc_ways"};
+	const char *v;
+	int ret;
+
+	if (cfg_get_string(c->cfg, "agent", "host", &c->host, err) ||
+	    cfg_get_string(c->cfg, "agent", "market", &c->market, err) ||
+	    cfg_get_duration(c->cfg, "agent", "heartbeat", &c->heartbeat_ns, err) ||
+	    cfg_get_duration(c->cfg, "agent", "market_timeout", &c->market_timeout_ns, err) ||
+	    cfg_get_duration(c->cfg, "agent", "reconnect_min", &c->reconnect_min_ns, err) ||
+	    cfg_get_duration(c->cfg, "agent", "reconnect_max", &c->reconnect_max_ns, err) ||
+	    cfg_get_duration(c->cfg, "agent", "meter_interval", &c->meter_interval_ns, err))
+		return -RAAS_ECONFIG;
+	c->market_public_key = cfg_get(c->cfg, "agent", "market_public_key");
+	c->key = cfg_get(c->cfg, "agent", "key");
+	if (!c->host[0] || strlen(c->host) > 63)
+		return cfg_error_at(c->cfg, "agent", "host", err, "host must be 1..63 characters");
+	if (c->heartbeat_ns <= 0 || c->meter_interval_ns <= 0 || c->reconnect_min_ns <= 0)
+		return cfg_error_at(c->cfg, "agent", "heartbeat", err,
+				    "heartbeat, meter_interval and reconnect_min must be > 0");
+	if (c->market_timeout_ns <= c->heartbeat_ns)
+		return cfg_error_at(c->cfg, "agent", "market_timeout", err,
+				    "market_timeout must be longer than heartbeat");
+	if (c->reconnect_max_ns < c->reconnect_min_ns)
+		return cfg_error_at(c->cfg, "agent", "reconnect_max", err,
+				    "reconnect_max is shorter than reconnect_min");
+	for (int r = ENF_RES_MIN; r <= ENF_RES_MAX; r++) {
+		if (cfg_get_int(c->cfg, "capacity", cap_keys[r], &c->capacity[r], err))
+			return -RAAS_ECONFIG;
+		if (c->capacity[r] < 0 || c->capacity[r] > (INT64_C(1) << 40))
+			return cfg_error_at(c->cfg, "capacity", cap_keys[r], err,
+					    "capacity %lld is out of range",
+					    (long long)c->capacity[r]);
+		const char *name = enf_resource_name((enum enf_resource)r);
+		v = cfg_get(c->cfg, "backends", name);
+		if (!v || strcmp(v, "none") == 0)
+			continue;
+		const struct enf_backend *b = enf_find(v);
+		if (!b)
+			return cfg_error_at(c->cfg, "backends", name, err,
+					    "no enforcement backend named \"%s\"", v);
+		if (!(b->resources & ENF_RES_BIT(r)))
+			return cfg_error_at(c->cfg, "backends", name, err,
+					    "backend %s cannot enforce %s", v, name);
+		c->backend[r] = v;
+	}
+	if (c->capacity[ENF_LLC] > 64)
+		return cfg_error_at(c->cfg, "capacity", "llc_ways", err, "at most 64 ways");
+	/* CPUs sold as cores. */
+	v = cfg_get(c->cfg, "capacity", "cpus");
+	if (v && v[0]) {
+		if (enf_cpuset_parse(v, &c->cpus))
+			return cfg_error_at(c->cfg, "capacity", "cpus", err,
+					    "\"%s\" is not a CPU list", v);
+		if (enf_cpuset_count(&c->cpus) != c->capacity[ENF_CORES])
+			return cfg_error_at(c->cfg, "capacity", "cpus", err,
+					    "%d CPUs listed but cores = %lld",
+					    enf_cpuset_count(&c->cpus),
+					    (long long)c->capacity[ENF_CORES]);
+	} else {
+		if (c->capacity[ENF_CORES] > ENF_MAX_CPUS)
+			return cfg_error_at(c->cfg, "capacity", "cores", err, "at most %d cores",
+					    ENF_MAX_CPUS);
+		for (int i = 0; i < c->capacity[ENF_CORES]; i++)
+			enf_cpuset_set(&c->cpus, i);
+	}
+	v = cfg_get(c->cfg, "capacity", "idle_cpus");
+	if (v && v[0]) {
+		if (enf_cpuset_parse(v, &c->idle_cpus) || !enf_cpuset_count(&c->idle_cpus))
+			return cfg_error_at(c->cfg, "capacity", "idle_cpus", err,
+					    "\"%s\" is not a non-empty CPU list", v);
+	} else {
+		enf_cpuset_set(&c->idle_cpus, 0);
+		for (int i = 0; i < ENF_MAX_CPUS; i++)
+			if (enf_cpuset_has(&c->cpus, i)) {
+				enf_cpuset_zero(&c->idle_cpus);
+				enf_cpuset_set(&c->idle_cpus, i);
+				break;
+			}
+	}
+	v = cfg_get(c->cfg, "capacity", "idle_cbm");
+	char *end;
+	c->idle_cbm = strtoull(v, &end, 16);
+	if (*end || !enf_cbm_contiguous(c->idle_cbm))
+		return cfg_error_at(c->cfg, "capacity", "idle_cbm", err,
+				    "\"%s\" is not a contiguous hex mask", v);
+	/* Tenants. */
+	const char *names[1];
+	size_t n = cfg_sections(c->cfg, "tenant.*", names, 0);
+	char **sections = calloc(n ? n : 1, sizeof(*sections));
+	c->targets = calloc(n ? n : 1, sizeof(*c->targets));
+	if (!sections || !c->targets) {
+		free(sections);
+		return -ENOMEM;
+	}
+	cfg_sections(c->cfg, "tenant.*", (const char **)sections, n);
+	ret = 0;
+	for (size_t i = 0; i < n && !ret; i++) {
+		c->targets[i].index = (uint32_t)i;
+		c->ntargets = i + 1;
+		ret = load_tenant(c, sections[i], &c->targets[i], err);
+	}
+	if (!ret && uses(c, "tc"))
+		ret = check_tc(c, sections, err);
+	free(sections);
+	return ret;
+}
+
+static int load(const char *path, const char *name, const char *text,
+		const char *const *overrides, size_t nov, struct ha_config **out,
+		struct cfg_error *err)
+{
+	size_t nkeys;
+	const struct cfg_key *keys = ha_config_schema(&nkeys);
+	struct ha_config *c = calloc(1, sizeof(*c));
+	int ret;
+
+	memset(err, 0, sizeof(*err));
+	if (!keys || !c) {
+		free(c);
+		return -ENOMEM;
+	}
+	ret = cfg_create(keys, nkeys, &c->cfg);
+	if (ret)
+		goto fail;
+	if (path)
+		ret = cfg_load_file(c->cfg, path, err);
+	else if (text)
+		ret = cfg_load_string(c->cfg, name, text, err);
+	for (size_t i = 0; !ret && i < nov; i++)
+		ret = cfg_set_override(c->cfg, overrides[i], err);
+	if (!ret)
+		ret = finish(c, err);
+	if (ret)
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	ha_config_destroy(c);
+	return ret;
+}
+
+int ha_config_load(const char *path, const char *const *overrides, size_t noverrides,
+		   struct ha_config **out, struct cfg_error *err)
+{
+	return load(path, NULL, NULL, overrides, noverrides, out, err);
+}
+
+int ha_config_load_string(const char *name, const char *text, struct ha_config **out,
+			  struct cfg_error *err)
+{
+	return load(NULL, name, text, NULL, 0, out, err);
+}

@@ -1,0 +1,369 @@
+/* main.c: the raas-sim command line: run, validate, report, bench.
+ *
+ * Exit codes (sysexits): 0 success, 64 usage, 65 bad data (a run file that is not one), 69 a
+ * needed input is unavailable (the shared data folder, gnuplot is only a warning), 70 an
+ * internal failure, 73 the output cannot be created, 78 a bad scenario. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "sim/bench.h"
+#include "sim/report.h"
+#include "sim/run.h"
+#include "sim/scenario.h"
+
+#define EX_USAGE 64
+#define EX_DATAERR 65
+#define EX_UNAVAILABLE 69
+#define EX_SOFTWARE 70
+#define EX_CANTCREAT 73
+#define EX_CONFIG 78
+#define MAX_OVERRIDES 256
+
+#ifndef RAAS_VERSION
+#define RAAS_VERSION "0"
+#endif
+
+static void usage(FILE *f)
+{
+	fputs("usage: raas-sim run SCENARIO.ini --out RUN.sqlite [--set SECTION.KEY=VALUE]...\n"
+	      "                    [--seed N] [--threads N] [--progress=auto|never|json] [--quiet]\n"
+	      "       raas-sim validate SCENARIO.ini [--set SECTION.KEY=VALUE]...\n"
+	      "       raas-sim report RUN.sqlite --out DIR [--no-charts]\n"
+	      "       raas-sim bench [--hosts N] [--tenants N[,N...]] [--rounds N] [--threads N]\n"
+	      "       raas-sim help-config | --version | --help\n"
+	      "Scenarios, keys and the run file: docs/simulator.md.\n",
+	      f);
+}
+
+static int exit_code(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case -RAAS_ECONFIG:
+		return EX_CONFIG;
+	case -ENOENT:
+		return EX_UNAVAILABLE;
+	case -EIO:
+	case -EACCES:
+	case -EROFS:
+		return EX_CANTCREAT;
+	case -EINVAL:
+		return EX_DATAERR;
+	default:
+		return EX_SOFTWARE;
+	}
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *end || errno || *s == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_progress(const char *s, enum sim_progress_mode *m)
+{
+	if (strcmp(s, "auto") == 0)
+		*m = SIM_PROGRESS_AUTO;
+	else if (strcmp(s, "never") == 0)
+		*m = SIM_PROGRESS_NEVER;
+	else if (strcmp(s, "json") == 0)
+		*m = SIM_PROGRESS_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+enum { OPT_SET = 256, OPT_SEED, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_OUT, OPT_NO_CHARTS,
+       OPT_HOSTS, OPT_TENANTS, OPT_ROUNDS };
+
+static const struct option options[] = {
+	{"set", required_argument, NULL, OPT_SET},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"progress", required_argument, NULL, OPT_PROGRESS},
+	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"out", required_argument, NULL, OPT_OUT},
+	{"no-charts", no_argument, NULL, OPT_NO_CHARTS},
+	{"hosts", required_argument, NULL, OPT_HOSTS},
+	{"tenants", required_argument, NULL, OPT_TENANTS},
+	{"rounds", required_argument, NULL, OPT_ROUNDS},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+struct args {
+	const char *overrides[MAX_OVERRIDES];
+	size_t noverrides;
+	struct sim_run_opts run;
+	struct sim_bench_opts bench;
+	const char *out;
+	bool quiet, charts;
+	const char *positional[4];
+	int npositional;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	int c;
+	uint64_t v;
+
+	a->charts = true;
+	a->bench.hosts = 10000;
+	a->bench.rounds = 1440;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_SET:
+			if (a->noverrides == MAX_OVERRIDES) {
+				fprintf(stderr, "raas-sim: more than %d --set\n", MAX_OVERRIDES);
+				return EX_USAGE;
+			}
+			a->overrides[a->noverrides++] = optarg;
+			break;
+		case OPT_SEED:
+			if (parse_u64(optarg, &a->run.seed)) {
+				fprintf(stderr, "raas-sim: --seed '%s' is not an integer >= 0\n",
+					optarg);
+				return EX_USAGE;
+			}
+			a->run.have_seed = true;
+			break;
+		case OPT_THREADS:
+			if (parse_u64(optarg, &v) || v < 1 || v > 256) {
+				fprintf(stderr, "raas-sim: --threads '%s' is not 1 to 256\n", optarg);
+				return EX_USAGE;
+			}
+			a->run.threads = a->bench.threads = (int)v;
+			break;
+		case OPT_PROGRESS:
+			if (parse_progress(optarg, &a->run.progress)) {
+				fprintf(stderr, "raas-sim: --progress '%s' is not auto, never or json\n",
+					optarg);
+				return EX_USAGE;
+			}
+			break;
+		case OPT_QUIET:
+			a->quiet = true;
+			break;
+		case OPT_OUT:
+			a->out = optarg;
+			break;
+		case OPT_NO_CHARTS:
+			a->charts = false;
+			break;
+		case OPT_HOSTS:
+			if (parse_u64(optarg, &v) || v < 1 || v > 10000000) {
+				fprintf(stderr, "raas-sim: --hosts '%s' is not 1 to 10,000,000\n",
+					optarg);
+				return EX_USAGE;
+			}
+			a->bench.hosts = (int64_t)v;
+			break;
+		case OPT_ROUNDS:
+			if (parse_u64(optarg, &v) || v < 1 || v > 1000000) {
+				fprintf(stderr, "raas-sim: --rounds '%s' is not 1 to 1,000,000\n",
+					optarg);
+				return EX_USAGE;
+			}
+			a->bench.rounds = (int64_t)v;
+			break;
+		case OPT_TENANTS: {
+			char *copy = strdup(optarg), *save = NULL;
+			a->bench.ntenants = 0;
+			for (char *tok = strtok_r(copy, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				if (parse_u64(tok, &v) || v < 1 || v > 100000000 ||
+				    a->bench.ntenants == 8) {
+					fprintf(stderr,
+						"raas-sim: --tenants wants up to 8 counts of 1 to "
+						"100,000,000\n");
+					free(copy);
+					return EX_USAGE;
+				}
+				a->bench.tenants[a->bench.ntenants++] = (int64_t)v;
+			}
+			free(copy);
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (a->npositional == 4) {
+			usage(stderr);
+			return EX_USAGE;
+		}
+		a->positional[a->npositional++] = argv[optind];
+	}
+	return 0;
+}
+
+static int cmd_run(struct args *a)
+{
+	struct sim_run_stats st;
+	char why[1024];
+
+	if (a->npositional != 1 || !a->out) {
+		fprintf(stderr, "raas-sim run: give one SCENARIO.ini and --out RUN.sqlite\n");
+		return EX_USAGE;
+	}
+	a->run.scenario = a->positional[0];
+	a->run.out = a->out;
+	a->run.overrides = a->overrides;
+	a->run.noverrides = a->noverrides;
+	int rc = sim_run(&a->run, &st, why, sizeof(why));
+	if (rc) {
+		fprintf(stderr, "raas-sim: %s\n", why);
+		return exit_code(rc);
+	}
+	if (!a->quiet) {
+		fprintf(stderr,
+			"raas-sim: %s: %" PRIu64 " rounds, %" PRIu64 " tenants, %.2f s on %d "
+			"threads\n",
+			a->out, st.rounds, st.tenants, st.wall_s, st.threads);
+		if (sim_report_summary(a->out, stdout, why, sizeof(why)))
+			fprintf(stderr, "raas-sim: summary: %s\n", why);
+	}
+	return 0;
+}
+
+static int cmd_validate(struct args *a)
+{
+	struct sim_scenario *s, *v;
+	struct cfg_error err;
+	char msg[1024];
+
+	if (a->npositional != 1) {
+		fprintf(stderr, "raas-sim validate: give one SCENARIO.ini\n");
+		return EX_USAGE;
+	}
+	int rc = sim_scenario_load(a->positional[0], NULL, a->overrides, a->noverrides, &s, &err);
+	if (rc) {
+		fprintf(stderr, "raas-sim: %s\n", cfg_error_format(&err, msg, sizeof(msg)));
+		return exit_code(rc);
+	}
+	for (size_t i = 0; i < s->nvariants; i++) {
+		rc = sim_scenario_load(a->positional[0], s->variants[i], a->overrides,
+				       a->noverrides, &v, &err);
+		if (rc) {
+			fprintf(stderr, "raas-sim: variant %s: %s\n", s->variants[i],
+				cfg_error_format(&err, msg, sizeof(msg)));
+			sim_scenario_destroy(s);
+			return exit_code(rc);
+		}
+		sim_scenario_destroy(v);
+	}
+	printf("%s: ok: %zu classes, %zu variants, %" PRId64 " hosts, %" PRId64 " rounds\n",
+	       a->positional[0], s->nclasses, s->nvariants, s->hosts,
+	       (s->duration_ns + s->round_ns - 1) / s->round_ns);
+	sim_scenario_destroy(s);
+	return 0;
+}
+
+static int cmd_report(struct args *a)
+{
+	char why[1024];
+
+	if (a->npositional != 1 || !a->out) {
+		fprintf(stderr, "raas-sim report: give one RUN.sqlite and --out DIR\n");
+		return EX_USAGE;
+	}
+	int rc = sim_report(a->positional[0], a->out, a->charts, stdout, why, sizeof(why));
+	if (rc) {
+		fprintf(stderr, "raas-sim: %s\n", why);
+		return exit_code(rc);
+	}
+	return 0;
+}
+
+static int cmd_bench(struct args *a)
+{
+	char why[1024];
+
+	if (a->npositional != 0) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (a->bench.ntenants == 0) {
+		a->bench.tenants[0] = 10000;
+		a->bench.tenants[1] = 30000;
+		a->bench.tenants[2] = 100000;
+		a->bench.ntenants = 3;
+	}
+	int rc = sim_bench(&a->bench, stdout, why, sizeof(why));
+	if (rc) {
+		fprintf(stderr, "raas-sim bench: %s\n", why);
+		return exit_code(rc);
+	}
+	return 0;
+}
+
+static void help_config(void)
+{
+	size_t n;
+	const struct cfg_key *k = sim_scenario_schema(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(k[i].section, "template.*") == 0)
+			continue;
+		printf("[%s] %s = %s\n    %s\n", k[i].section, k[i].key,
+		       k[i].default_value ? k[i].default_value : "(required)", k[i].help);
+	}
+	printf("[template.*]: the keys of [class.*]; a class with `template = NAME` inherits "
+	       "them.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+
+	memset(&a, 0, sizeof(a));
+	if (argc < 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf("raas-sim %s\n", RAAS_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help-config") == 0) {
+		help_config();
+		return 0;
+	}
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc;
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(&a);
+	if (strcmp(cmd, "validate") == 0)
+		return cmd_validate(&a);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(&a);
+	if (strcmp(cmd, "bench") == 0)
+		return cmd_bench(&a);
+	fprintf(stderr, "raas-sim: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return EX_USAGE;
+}
