@@ -104,9 +104,9 @@ static pid_t spawn_priced(const char *inst, const char *key, const char *api_ep)
 /* Opens the instance's board once nom-priced created it. */
 static struct nom *open_nom(const char *inst)
 {
-	struct nom_options o = {.size = sizeof(o), .timeout_ns = 4 * INT64_C(1000000000)};
+	struct nom_options o = {.size = sizeof(o), .timeout_ns = 10 * INT64_C(1000000000)};
 	struct nom *n = NULL;
-	int64_t deadline = now_ns() + 10 * INT64_C(1000000000);
+	int64_t deadline = now_ns() + 30 * INT64_C(1000000000);
 	int err;
 
 	while ((err = nom_open(inst, &o, &n)) == -ENOENT && now_ns() < deadline)
@@ -165,7 +165,7 @@ static void publish_until_seen(struct nom *n, int64_t price, uint64_t round)
 {
 	struct nom_price_info p;
 	struct nom_status st;
-	int64_t deadline = now_ns() + 10 * INT64_C(1000000000);
+	int64_t deadline = now_ns() + 30 * INT64_C(1000000000);
 
 	for (;;) {
 		md_publish(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h1", price, round);
@@ -174,7 +174,7 @@ static void publish_until_seen(struct nom *n, int64_t price, uint64_t round)
 		    nom_status(n, &st) == 0 && st.market == NOM_MARKET_FRESH)
 			return;
 		if (now_ns() > deadline)
-			TEST_FAIL("price %lld not seen on a fresh board within 10 s", (long long)price);
+			TEST_FAIL("price %lld not seen on a fresh board within 30 s", (long long)price);
 	}
 }
 
@@ -210,7 +210,7 @@ static void test_prices_and_bids(struct nom *n)
 	struct nom_status st;
 
 	/* Hello answered, no price yet: connecting, with the tenant's name. */
-	int64_t deadline = now_ns() + 10 * INT64_C(1000000000);
+	int64_t deadline = now_ns() + 30 * INT64_C(1000000000);
 	while (nom_status(n, &st) == 0 && !st.tenant[0] && now_ns() < deadline)
 		nom_wait_change(n, 100000000);
 	ASSERT_STR_EQ(st.tenant, "alice");
@@ -227,8 +227,8 @@ static void test_prices_and_bids(struct nom *n)
 	ASSERT_EQ(p.round, 1);
 	ASSERT_TRUE(!p.stale);
 	md_publish(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h1", 7000, 2);
-	ASSERT_OK(nom_wait_change(n, 5 * INT64_C(1000000000)));
-	deadline = now_ns() + 5 * INT64_C(1000000000);
+	ASSERT_OK(nom_wait_change(n, 30 * INT64_C(1000000000)));
+	deadline = now_ns() + 30 * INT64_C(1000000000);
 	while (nom_price(n, NOM_BANDWIDTH, "h1", &p) == 0 && p.unit_price != 7000 &&
 	       now_ns() < deadline)
 		nom_wait_change(n, 100000000);
@@ -236,7 +236,7 @@ static void test_prices_and_bids(struct nom *n)
 	/* A host whose name extends a subscribed one is not on the board. */
 	md_publish(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h10", 1, 2);
 	md_publish(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h1", 7001, 2);
-	deadline = now_ns() + 5 * INT64_C(1000000000);
+	deadline = now_ns() + 30 * INT64_C(1000000000);
 	while (nom_price(n, NOM_BANDWIDTH, "h1", &p) == 0 && p.unit_price != 7001 &&
 	       now_ns() < deadline)
 		nom_wait_change(n, 100000000);
@@ -253,7 +253,7 @@ static void test_prices_and_bids(struct nom *n)
 	ASSERT_TRUE(md_has_bid(md, "bw-1", &price));
 	ASSERT_EQ(price, 9000);
 	ASSERT_GT(md_last_rid(md, RAAS__ENVELOPE__BODY_BID), before); /* nom-priced's own ids */
-	wait_bid(instance, "bw-1", BB_BID_ACTIVE, 5);
+	wait_bid(instance, "bw-1", BB_BID_ACTIVE, 30);
 
 	/* Bad bids never leave the app; refused ones come back with the market's words. */
 	b.max_quantity = 1;
@@ -266,7 +266,7 @@ static void test_prices_and_bids(struct nom *n)
 	ASSERT_STR_CONTAINS(nom_last_error(n), "refused by the double");
 	ASSERT_EQ(nom_acquire(n, NOM_BANDWIDTH, "h1", 10, 0), -RAAS_EBUDGET);
 	md_set_mode(md, MD_NORMAL, 0);
-	wait_bid(instance, "bw-2", BB_BID_REFUSED, 5);
+	wait_bid(instance, "bw-2", BB_BID_REFUSED, 30);
 
 	/* Cancel. */
 	struct nom_bid c = b;
@@ -288,7 +288,7 @@ static void test_holdings(struct nom *n)
 	ASSERT_OK(nom_acquire(n, NOM_BANDWIDTH, "h1", 50, 10000));
 	ASSERT_EQ(md_holding(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h1"), 50);
 	md_notice(md, 3, 1234);
-	int64_t deadline = now_ns() + 5 * INT64_C(1000000000);
+	int64_t deadline = now_ns() + 30 * INT64_C(1000000000);
 	for (;;) {
 		ASSERT_OK(nom_holding(n, NOM_BANDWIDTH, "h1", &h));
 		ASSERT_OK(nom_status(n, &st));
@@ -301,14 +301,14 @@ static void test_holdings(struct nom *n)
 	}
 	ASSERT_EQ(st.last_charged, 1234);
 	md_notice(md, 4, 766);
-	deadline = now_ns() + 5 * INT64_C(1000000000);
+	deadline = now_ns() + 30 * INT64_C(1000000000);
 	while (nom_status(n, &st) == 0 && st.charged_total != 2000 && now_ns() < deadline)
 		nom_wait_change(n, 100000000);
 	ASSERT_EQ(st.charged_total, 2000);
 
 	/* Memory raises the budget. */
 	ASSERT_OK(nom_acquire(n, NOM_MEMORY, "h1", 256, 0));
-	deadline = now_ns() + 5 * INT64_C(1000000000);
+	deadline = now_ns() + 30 * INT64_C(1000000000);
 	while (nom_status(n, &st) == 0 && st.memory_budget_mib != 256 && now_ns() < deadline)
 		nom_wait_change(n, 100000000);
 	ASSERT_EQ(st.memory_budget_mib, 256);
@@ -325,7 +325,7 @@ static void test_holdings(struct nom *n)
 	ASSERT_TRUE(CPU_ISSET(__builtin_ctzll(h.cpus[0]), &set));
 	/* Released: the affinity the process had comes back. */
 	ASSERT_OK(nom_release(n, NOM_CORES, "h1", 0));
-	deadline = now_ns() + 5 * INT64_C(1000000000);
+	deadline = now_ns() + 30 * INT64_C(1000000000);
 	while (affinity_count() != ncpu && now_ns() < deadline)
 		nom_wait_change(n, 100000000);
 	ASSERT_EQ(affinity_count(), ncpu);
@@ -341,13 +341,13 @@ static void test_market_restart(struct nom *n)
 
 	publish_until_seen(n, 7100, 5);
 	/* The market's record of the bandwidth acquire is listed on the board. */
-	wait_bid(instance, "acquire/bandwidth/h1", BB_BID_ACTIVE, 5);
+	wait_bid(instance, "acquire/bandwidth/h1", BB_BID_ACTIVE, 30);
 	int bids_before = md_count(md, RAAS__ENVELOPE__BODY_BID);
 
 	/* Killed: the board goes stale. A market that lost its bids gets them back. */
 	md_crash(md);
 	md_forget_bids(md);
-	wait_market(n, NOM_MARKET_STALE, 10);
+	wait_market(n, NOM_MARKET_STALE, 30);
 	ASSERT_OK(nom_status(n, &st));
 	ASSERT_GE(st.reconnects, 1);
 	struct nom_price_info p;
@@ -360,7 +360,7 @@ static void test_market_restart(struct nom *n)
 	ASSERT_STR_CONTAINS(nom_last_error(n), "not sent");
 
 	md_restart(md);
-	int64_t deadline = now_ns() + 10 * INT64_C(1000000000);
+	int64_t deadline = now_ns() + 30 * INT64_C(1000000000);
 	while (!md_has_bid(md, "bw-1", NULL) && now_ns() < deadline)
 		usleep(20000);
 	ASSERT_TRUE(md_has_bid(md, "bw-1", NULL)); /* re-synced */
@@ -368,7 +368,7 @@ static void test_market_restart(struct nom *n)
 	ASSERT_TRUE(!md_has_bid(md, "bw-2", NULL)); /* refused bids are not re-sent */
 	ASSERT_EQ(md_own_id_refusals(md), 0);         /* nor the market's acquire records */
 	/* Fresh again once prices flow (the price feed was subscribed again). */
-	deadline = now_ns() + 10 * INT64_C(1000000000);
+	deadline = now_ns() + 30 * INT64_C(1000000000);
 	for (uint64_t round = 6;; round++) {
 		md_publish(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h1", 7200, round);
 		ASSERT_OK(nom_status(n, &st));
@@ -378,15 +378,15 @@ static void test_market_restart(struct nom *n)
 			TEST_FAIL("not fresh after the restart: %s", st.message);
 		nom_wait_change(n, 100000000);
 	}
-	wait_bid(instance, "bw-1", BB_BID_ACTIVE, 5);
+	wait_bid(instance, "bw-1", BB_BID_ACTIVE, 30);
 
 	/* A market that stops answering: the app's request times out, the board goes stale. */
 	md_set_mode(md, MD_IGNORE, 0);
 	ASSERT_EQ(nom_acquire(n, NOM_BANDWIDTH, "h1", 1, 0), -EAGAIN);
 	ASSERT_STR_CONTAINS(nom_last_error(n), "may have been applied");
-	wait_market(n, NOM_MARKET_STALE, 10);
+	wait_market(n, NOM_MARKET_STALE, 30);
 	md_set_mode(md, MD_NORMAL, 0);
-	deadline = now_ns() + 10 * INT64_C(1000000000);
+	deadline = now_ns() + 30 * INT64_C(1000000000);
 	for (uint64_t round = 50;; round++) {
 		md_publish(md, RAAS__RESOURCE__RESOURCE_BANDWIDTH, "h1", 7300, round);
 		ASSERT_OK(nom_status(n, &st));
@@ -416,7 +416,7 @@ static void test_priced_restart(struct nom *n)
 	/* A new nom-priced takes the board over in place: the app's handle goes on working and
 	 * sees the standing bids the market has. */
 	priced_pid = spawn_priced(instance, "alice", api);
-	wait_bid(instance, "bw-1", BB_BID_ACTIVE, 10);
+	wait_bid(instance, "bw-1", BB_BID_ACTIVE, 30);
 	ASSERT_OK(nom_status(n, &st));
 	ASSERT_TRUE(st.priced_alive);
 	ASSERT_EQ(st.priced_pid, priced_pid);
@@ -512,7 +512,7 @@ static void test_unknown_key(void)
 	stranger_pid = spawn_priced(inst, "stranger", ep);
 	struct nom *n = open_nom(inst);
 	struct nom_status st;
-	int64_t deadline = now_ns() + 10 * INT64_C(1000000000);
+	int64_t deadline = now_ns() + 30 * INT64_C(1000000000);
 	for (;;) {
 		ASSERT_OK(nom_status(n, &st));
 		if (strstr(st.message, "refused"))

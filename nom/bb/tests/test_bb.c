@@ -279,7 +279,7 @@ static void test_writer_dies_mid_update(void)
 	ASSERT_EQ(waitpid(child, &status, 0), child);
 	int64_t t0 = now_ns();
 	ASSERT_EQ(bb_read_price(r, BB_RES_CORES, "h", &p, NULL), -RAAS_ESTALE);
-	ASSERT_LT(now_ns() - t0, INT64_C(2000000000));
+	ASSERT_LT(now_ns() - t0, INT64_C(10000000000)); /* returns, does not spin forever */
 	ASSERT_TRUE(!bb_writer_alive(r, NULL));
 	char why[200];
 	ASSERT_EQ(bb_check(r, why, sizeof(why)), -RAAS_ESTALE);
