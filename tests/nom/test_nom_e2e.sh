@@ -59,11 +59,11 @@ export RAAS_LEDGER=$T/ledger.sqlite
 "$B/raas" host add h1 --key "$T/keys/h1.pub" >/dev/null
 
 # The price of a Mbit/s for an hour, from the first round on: $0.0001 (below both values),
-# $0.0003 from 25 s (between bob's $0.0002 and alice's $0.0005), $0.001 from 50 s (above both).
+# $0.0003 from 30 s (between bob's $0.0002 and alice's $0.0005), $0.001 from 60 s (above both).
 cat >"$T/bandwidth.trace" <<EOF
 2026-01-01 00:00:00,0.0001
-2026-01-01 00:00:25,0.0003
-2026-01-01 00:00:50,0.001
+2026-01-01 00:00:30,0.0003
+2026-01-01 00:01:00,0.001
 EOF
 cat >"$T/market.ini" <<EOF
 [market]
@@ -162,7 +162,7 @@ wait_for 10 "bob holds 50 on his board" \
 	board "$Bb" '.holdings[] | select(.resource == "bandwidth") | .quantity == 50'
 wait_for 10 "alice's class at 100 Mbit/s" rate_is 10 100Mbit
 wait_for 10 "bob's class at 50 Mbit/s" rate_is 20 50Mbit
-[ $(($(date +%s) - t0)) -lt 18 ] || fail "set-up took too long for the low-price phase ($(($(date +%s) - t0)) s)"
+[ $(($(date +%s) - t0)) -lt 23 ] || fail "set-up took too long for the low-price phase ($(($(date +%s) - t0)) s)"
 iperf_pair 4
 log "measured: alice $RATE1 Mbit/s (holds 100), bob $RATE2 Mbit/s (holds 50)"
 within "$RATE1" 100 10 || fail "alice's traffic $RATE1 Mbit/s is not within 10% of 100"
@@ -171,7 +171,7 @@ within "$RATE2" 50 10 || fail "bob's traffic $RATE2 Mbit/s is not within 10% of 
 log "middle price: the change reaches both apps; bob releases"
 wait_for 40 "bob's app saw \$0.0003" grep -q 'event=price.*price=\$0.0003' "$T/app-bob.log"
 wait_for 10 "alice's app saw \$0.0003" grep -q 'event=price.*price=\$0.0003' "$T/app-alice.log"
-[ $(($(date +%s) - t0)) -lt 40 ] || fail "the middle-price phase started too late"
+[ $(($(date +%s) - t0)) -lt 50 ] || fail "the middle-price phase started too late"
 wait_for 10 "bob released, saying why" \
 	grep -q 'event=release price=\$0.0003 value=\$0.0002 quantity=50 result=ok reason="price above value"' \
 	"$T/app-bob.log"
