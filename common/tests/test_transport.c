@@ -157,8 +157,9 @@ static void *server_main(void *arg)
 									       : RAAS__ERROR_CODE__ERROR_MALFORMED;
 				char text[400];
 				snprintf(text, sizeof(text), "%s (from %s)", why, m.user_id);
-				reply_error(s->router, &m.route, 0, code, text);
+				/* Count before replying: the client reads the count after the reply. */
 				__atomic_add_fetch(&s->errors, 1, __ATOMIC_SEQ_CST);
+				reply_error(s->router, &m.route, 0, code, text);
 				continue;
 			}
 			Raas__Envelope e;
@@ -170,8 +171,8 @@ static void *server_main(void *arg)
 			r.hello = &h;
 			e.body_case = RAAS__ENVELOPE__BODY_REPLY;
 			e.reply = &r;
-			tp_send(s->router, &m.route, &e, ZMQ_DONTWAIT);
 			__atomic_add_fetch(&s->received, 1, __ATOMIC_SEQ_CST);
+			tp_send(s->router, &m.route, &e, ZMQ_DONTWAIT);
 			tp_msg_clear(&m);
 		}
 	}
