@@ -195,10 +195,16 @@ static void finish(struct srv_conn *c, bool reset)
 	struct srv *s = c->s;
 
 	c->finished = true;
-	if (reset)
+	if (reset) {
 		s->be->abort(c);
-	else
+	} else {
+		/* Everything received counts as read: a TCP stack closing with unread bytes
+		 * resets the connection and drops the replies still queued (lwIP does). */
+		if (c->owed && s->be->window)
+			s->be->window(c, c->owed);
+		c->owed = 0;
 		s->be->close(c);
+	}
 	s->ops->close(c->state);
 	conn_free(c);
 }

@@ -625,22 +625,27 @@ size_t mc_process(struct mc_conn *c, const uint8_t *data, size_t len)
 			pos += n;
 			continue;
 		}
-		nl = memchr(p, '\n', avail);
-		if (!nl) {
-			if (avail > MC_LINE_MAX) {
-				size_t sp = 0;
+		/* As memcached, look for the end of a line in its first MC_LINE_MAX bytes only,
+		 * unless the line is a multi-get, which may be longer. */
+		nl = memchr(p, '\n', avail < MC_LINE_MAX ? avail : MC_LINE_MAX);
+		if (!nl && avail >= MC_LINE_MAX) {
+			size_t sp = 0;
 
-				while (sp < avail && p[sp] == ' ')
-					sp++;
-				if (sp > 100 || avail > MC_MULTIGET_LINE_MAX ||
-				    ((avail - sp < 4 || memcmp(p + sp, "get ", 4) != 0) &&
-				     (avail - sp < 5 || memcmp(p + sp, "gets ", 5) != 0))) {
-					c->close = true; /* junk, not a large multi-get */
-					return len;
-				}
+			while (sp < avail && p[sp] == ' ')
+				sp++;
+			if (sp > 100 || ((avail - sp < 4 || memcmp(p + sp, "get ", 4) != 0) &&
+					 (avail - sp < 5 || memcmp(p + sp, "gets ", 5) != 0))) {
+				c->close = true; /* junk, not a large multi-get */
+				return len;
 			}
-			break;
+			nl = memchr(p, '\n', avail);
+			if (!nl && avail > MC_MULTIGET_LINE_MAX) {
+				c->close = true;
+				return len;
+			}
 		}
+		if (!nl)
+			break;
 		ll = (size_t)(nl - p);
 		keep = ll;
 		if (ll > 1 && p[ll - 1] == '\r')

@@ -156,7 +156,7 @@ int main(void)
 
 	/* A long line without an end that is not a multi-get closes the connection. */
 	{
-		char in[3000];
+		static char in[20000];
 		char *r;
 
 		memset(in, 'x', sizeof(in));

@@ -109,3 +109,8 @@ void nomnet__drv_arm(struct nomnet_drv *d)
 	if (d->ops->arm)
 		d->ops->arm(d);
 }
+
+bool nomnet__drv_tx_stalled(struct nomnet_drv *d)
+{
+	return d->ops->tx_stalled && d->ops->tx_stalled(d);
+}

@@ -61,6 +61,9 @@ struct nomnet_driver {
 	int (*tx_flush)(struct nomnet_drv *d);
 	/* Optional: about to sleep in epoll on d->fd (e.g. ask the kernel for wakeups). */
 	void (*arm)(struct nomnet_drv *d);
+	/* Optional: frames flushed that the kernel has not taken yet (it was busy): the loop
+	 * flushes again before it sleeps. */
+	bool (*tx_stalled)(struct nomnet_drv *d);
 };
 
 /* The registered drivers, by name; NULL when unknown. */
@@ -77,6 +80,7 @@ void *nomnet__drv_tx_slot(struct nomnet_drv *d, unsigned len);
 void nomnet__drv_tx_commit(struct nomnet_drv *d, unsigned len);
 int nomnet__drv_tx_flush(struct nomnet_drv *d);
 void nomnet__drv_arm(struct nomnet_drv *d);
+bool nomnet__drv_tx_stalled(struct nomnet_drv *d);
 
 extern const struct nomnet_driver nomnet__drv_tap;
 extern const struct nomnet_driver nomnet__drv_packet;

@@ -258,16 +258,33 @@ static int xdp_tx_flush(struct nomnet_drv *d)
 	if (x->tx_queued) {
 		xsk_ring_prod__submit(&x->tx, x->tx_queued);
 		x->tx_queued = 0;
-		while (sendto(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EBUSY && errno != ENOBUFS)
-				rc = -errno;
+	}
+	/* In copy mode the kernel sends at most 32 descriptors per call and answers EAGAIN
+	 * while more wait: kick until it has taken every descriptor submitted, or it is busy
+	 * for real (the device queue is full: the next flush goes on). */
+	for (unsigned tries = 0; tries < 4 * XDP_RING_DEFAULT / 32; tries++) {
+		uint32_t outstanding = *x->tx.producer -
+				       __atomic_load_n(x->tx.consumer, __ATOMIC_ACQUIRE);
+
+		if (outstanding == 0)
 			break;
-		}
+		if (sendto(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
+			continue;
+		if (errno == EINTR || errno == EAGAIN)
+			continue;
+		if (errno != EBUSY && errno != ENOBUFS)
+			rc = -errno;
+		break;
 	}
 	xdp_reap(x);
 	return rc;
+}
+
+static bool xdp_tx_stalled(struct nomnet_drv *d)
+{
+	struct xdp *x = d->priv;
+
+	return *x->tx.producer != __atomic_load_n(x->tx.consumer, __ATOMIC_ACQUIRE);
 }
 
 const struct nomnet_driver nomnet__drv_xdp = {
@@ -282,4 +299,5 @@ const struct nomnet_driver nomnet__drv_xdp = {
 	.tx_commit = xdp_tx_commit,
 	.tx_flush = xdp_tx_flush,
 	.arm = NULL,
+	.tx_stalled = xdp_tx_stalled,
 };

@@ -179,6 +179,7 @@ static int64_t loop_sleep(struct nomnet *n, int64_t now)
 
 	nomnet__drv_arm(&n->drv);
 	if (nomnet__drv_rx_pending(&n->drv) || atomic_load(&n->tx_count) > 0 ||
+	    nomnet__drv_tx_stalled(&n->drv) ||
 	    atomic_load(&n->mode) != NOMNET_INTERRUPT || atomic_load(&n->stop))
 		return 0;
 	NOMNET_STAT_ADD(n, sleeps, 1);
@@ -271,6 +272,12 @@ void *nomnet__loop_main(void *arg)
 		NOMNET_STAT_ADD(n, loops, 1);
 		if (work)
 			continue;
+		/* Frames the kernel could not take yet: hand them over again. */
+		if (nomnet__drv_tx_stalled(&n->drv)) {
+			pthread_mutex_lock(&n->tx_lock);
+			(void)nomnet__drv_tx_flush(&n->drv);
+			pthread_mutex_unlock(&n->tx_lock);
+		}
 		/* 4. Nothing done this pass. */
 		if (atomic_load_explicit(&n->mode, memory_order_relaxed) == NOMNET_INTERRUPT &&
 		    n->rx_count == 0 && atomic_load(&n->tx_count) == 0) {
