@@ -29,3 +29,24 @@ wait_file_line() {
 random_port() {
 	echo $((20000 + RANDOM % 20000))
 }
+
+# app_star PREFIX BASE N: one client namespace ${PREFIX}c and N server namespaces
+# ${PREFIX}s1..N, server i reachable as BASE.i.2 through a veth whose client end is BASE.i.1
+# (BASE like "10.79"). Sets APP_NSC and the arrays APP_NSS_I, APP_SIF_I, APP_SIP_I (1..N).
+app_star() {
+	APP_NSC="${1}c"
+	netns_add "$APP_NSC" || return 1
+	for i in $(seq "$3"); do
+		APP_NSS_I[$i]="${1}s$i"
+		APP_SIF_I[$i]="${1}s${i}e"
+		APP_SIP_I[$i]="$2.$i.2"
+		netns_add "${APP_NSS_I[$i]}" || return 1
+		ip link add "${1}c${i}e" netns "$APP_NSC" type veth peer name "${APP_SIF_I[$i]}" \
+			netns "${APP_NSS_I[$i]}" || return 1
+		ip netns exec "$APP_NSC" ip addr add "$2.$i.1/24" dev "${1}c${i}e" || return 1
+		ip netns exec "$APP_NSC" ip link set "${1}c${i}e" up || return 1
+		ip netns exec "${APP_NSS_I[$i]}" ip link set "${APP_SIF_I[$i]}" up || return 1
+		netns_quiet_if "${APP_NSS_I[$i]}" "${APP_SIF_I[$i]}"
+		ip netns exec "$APP_NSC" "$RAAS_BIN/nomnet-ctl" ifprep "${1}c${i}e" || return 1
+	done
+}

@@ -10,7 +10,6 @@
 #include "app/adapt.h"
 #include "common/log.h"
 
-#define SAMPLES 128
 
 struct adapt {
 	struct adapt_config cfg;
@@ -18,16 +17,20 @@ struct adapt {
 	struct econ_menu *menus; /* one per level of app */
 	/* Decision state. */
 	int level;
+	int candidate;           /* a level the rate points to, since candidate_ns */
+	int64_t candidate_ns;     /* in time with traffic (active_ns) */
 	double price;
 	double delay_us;
 	const struct econ_choice *choice;
 	bool started;
 	uint64_t picks, changes;
 	int64_t last_report_ns;
-	/* Request-count samples for the rate. */
-	int64_t st[SAMPLES];
-	uint64_t sr[SAMPLES];
-	unsigned ns, head;
+	/* The rate (add_sample). */
+	double step_rate[ADAPT_RATE_STEPS];
+	unsigned nsteps;
+	bool started_rate;
+	int64_t last_ns, active_ns;   /* time of the last step; time with traffic so far */
+	uint64_t last_requests;
 	double rate;
 	/* Thread. */
 	pthread_t thread;
@@ -45,6 +48,7 @@ int adapt_create(const struct adapt_config *cfg, struct adapt **out, char *err, 
 	if (a->cfg.period_ns <= 0)
 		a->cfg.period_ns = 10000000;
 	a->level = -1;
+	a->candidate = -1;
 	a->price = -1;
 	a->delay_us = cfg->initial_delay_us;
 	if (cfg->adaptive) {
@@ -126,26 +130,37 @@ int adapt_pick_level(const struct econ_app *app, double rate, double delay_us, i
 	return best;
 }
 
-static void add_sample(struct adapt *a, int64_t t, uint64_t requests)
+/* The rate: the median of the per-step rates of the last ADAPT_RATE_STEPS steps in which
+ * requests completed. Steps without traffic do not count, so an app loaded in bursts (or in
+ * turns with others) sees the rate it serves while loaded; the median ignores the few steps
+ * of a stall (a preempted thread on a shared machine) that would drag a mean down. */
+static int cmp_double(const void *x, const void *y)
 {
-	unsigned oldest;
+	double a = *(const double *)x, b = *(const double *)y;
 
-	a->st[a->head] = t;
-	a->sr[a->head] = requests;
-	a->head = (a->head + 1) % SAMPLES;
-	if (a->ns < SAMPLES)
-		a->ns++;
-	/* The rate over the newest window: from the oldest sample not older than it. */
-	oldest = (a->head + SAMPLES - a->ns) % SAMPLES;
-	for (unsigned k = 0; k < a->ns; k++) {
-		unsigned i = (oldest + k) % SAMPLES;
+	return a < b ? -1 : a > b;
+}
 
-		if (t - a->st[i] <= ADAPT_RATE_WINDOW_NS) {
-			if (t > a->st[i])
-				a->rate = (double)(requests - a->sr[i]) * 1e9 / (double)(t - a->st[i]);
-			break;
+static void add_sample(struct adapt *a, int64_t now, uint64_t requests)
+{
+	double sorted[ADAPT_RATE_STEPS];
+
+	if (a->started_rate && requests != a->last_requests && now > a->last_ns) {
+		a->step_rate[a->nsteps % ADAPT_RATE_STEPS] =
+			(double)(requests - a->last_requests) * 1e9 / (double)(now - a->last_ns);
+		a->nsteps++;
+		a->active_ns += now - a->last_ns;
+		{
+			unsigned n = a->nsteps < ADAPT_RATE_STEPS ? a->nsteps : ADAPT_RATE_STEPS;
+
+			memcpy(sorted, a->step_rate, n * sizeof(double));
+			qsort(sorted, n, sizeof(double), cmp_double);
+			a->rate = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 		}
 	}
+	a->started_rate = true;
+	a->last_ns = now;
+	a->last_requests = requests;
 }
 
 static void emit(struct adapt *a, int64_t t, const char *event)
@@ -179,6 +194,17 @@ bool adapt_step(struct adapt *a, int64_t t, uint64_t requests)
 		price = a->price;
 	if (a->cfg.adaptive) {
 		level = adapt_pick_level(a->app, a->rate, a->delay_us, a->level);
+		if (a->level >= 0 && level != a->level) {
+			/* Move only when the new level has held for a while. */
+			if (level != a->candidate) {
+				a->candidate = level;
+				a->candidate_ns = a->active_ns;
+			}
+			if (a->active_ns - a->candidate_ns < ADAPT_PERSIST_NS)
+				level = a->level;
+		} else {
+			a->candidate = -1;
+		}
 		if (!a->started || price != a->price || level != a->level) {
 			const struct econ_menu *m = &a->menus[level];
 			size_t k = econ_menu_pick(m, price < 0 ? 0 : price);

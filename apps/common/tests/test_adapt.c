@@ -51,7 +51,7 @@ int main(void)
 	ASSERT_EQ(adapt_pick_level(app, 30000, 0, -1), 0);
 	ASSERT_EQ(adapt_pick_level(app, 15000, 0, -1), 1);
 	ASSERT_EQ(adapt_pick_level(app, 8000, 40, -1), 1);
-	ASSERT_EQ(adapt_pick_level(app, 21000, 0, 0), 0); /* closer to single, not by 25% */
+	ASSERT_EQ(adapt_pick_level(app, 21000, 0, 0), 0); /* closer to single, not by 50% */
 	ASSERT_EQ(adapt_pick_level(app, 14000, 0, 0), 1);
 	ASSERT_EQ(adapt_pick_level(app, 0, 0, 1), 1);     /* idle: keep */
 

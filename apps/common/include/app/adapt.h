@@ -1,9 +1,11 @@
 /* adapt.h: the adaptive controller of a nom app: re-picks nomnet's batching delay with
  * libnom's optimizer (nom/econ) whenever the price or the app's load changes.
  *
- * Every period it reads the price source and the app's own request counter. The load level is
- * the profile level whose throughput at the current delay is closest (in ratio) to the
- * measured request rate, with a 25% hysteresis so that noise does not flap it; the delay is
+ * Every period (10 ms) it reads the price source and the app's own request counter. The
+ * measured rate is the median request rate of the last 20 periods in which the app served
+ * requests (robust to stalls and to idle time). The load level is the profile level whose
+ * throughput at the current delay is closest (in ratio) to that rate; to move to another level, that level must be closer by a factor
+ * of 1.5 for 100 ms, so that a noisy rate between two levels does not flap it; the delay is
  * the point of that level's Pareto frontier that maximizes the utility at the current price
  * (econ_menu_pick). A new price or level re-picks at once, so a price jump moves the delay
  * within one period. Without --adaptive the same controller only reports (fixed delay).
@@ -27,8 +29,9 @@
 #include "nom/econ_optimize.h"
 #include "nom/econ_profile.h"
 
-#define ADAPT_RATE_WINDOW_NS INT64_C(200000000) /* the request rate is measured over 200 ms */
-#define ADAPT_HYSTERESIS 1.25
+#define ADAPT_RATE_STEPS 20 /* the request rate: median of the last 20 steps with traffic */
+#define ADAPT_HYSTERESIS 1.5          /* another level must be this much closer... */
+#define ADAPT_PERSIST_NS INT64_C(100000000) /* ...for this long, counting time with traffic */
 
 struct adapt_config {
 	const struct econ_profile *profile; /* NULL: not adaptive (report only) */
