@@ -75,6 +75,7 @@ netns_spawn() {
 	shift
 	ip netns exec "$_ns" "$@" &
 	NETNS_LAST_PID=$!
+	disown "$NETNS_LAST_PID" 2>/dev/null # no "Killed" notices when it is stopped
 	NETNS_PIDS="$NETNS_PIDS $NETNS_LAST_PID"
 }
 
@@ -87,7 +88,6 @@ netns_stop() {
 		_i=$((_i + 1))
 	done
 	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
 }
 
 netns_cleanup() {
