@@ -15,16 +15,19 @@
 #                  NetPIPE ping-pong (NPtcp's first size) for jitter and p99
 # It writes profile CSVs in the econ format (docs/profiles.md) into DIR (default
 # /tmp/nom-profile-<date>): memcached.csv, nhttpd.csv, netpipe.csv and profile.csv (all, with
-# the Linux baselines as apps "memcached-linux", "nhttpd-linux", "netpipe-linux"), prints
-# every measurement and the Pareto frontier of each app and load (nom-profit frontier).
-# Then, with the same clients: Debian's memcached (-t 1: one worker, as nom-memcached has one
-# loop) and nom-memcached over kernel sockets; nhttpd over kernel sockets; NPtcp's own
-# receiver and nompipe over kernel sockets. It prints the nom/Linux ratios: throughput under
-# many clients (nom at its best delay / Linux), mean and p99 latency with one client (Linux /
-# nom at its lowest-latency delay), so that above 1 means nom is better. Linux is Debian's
-# memcached, nhttpd on kernel sockets, and NPtcp's receiver. The last line is one JSON
-# object: <app>_tput_ratio, <app>_mean_lat_ratio, <app>_p99_lat_ratio and <app>_frontier
-# (the frontier delays per load level) for memcached, nhttpd and netpipe.
+# the baselines as apps "*-linux" and "*-kernel"), prints every measurement and the Pareto
+# frontier of each app and load level (nom-profit frontier).
+# Then nom against Linux, head to head: each app at its best delays from the sweep against
+# Debian's memcached (-t 1: one worker, as nom-memcached has one loop), nhttpd on kernel
+# sockets and NPtcp's own receiver (and nom-memcached and nompipe on kernel sockets, the same
+# code), in alternating rounds with the standard clients (memcaslap 16 clients, wrk 32
+# connections, NPtcp sweeps) for throughput, and with nom-loadgen loading nom and Linux in
+# turns of 250 ms for latency with one connection: a shared VM's speed drifts by 2x within
+# minutes, and only interleaving keeps that out of the ratios. It prints the ratios (medians
+# of the rounds) nom/Linux for throughput and Linux/nom for mean and p99 latency, so that
+# above 1 means nom is better. The last line is one JSON object: <app>_tput_ratio,
+# <app>_mean_lat_ratio, <app>_p99_lat_ratio and <app>_frontier (the frontier delays per load
+# level) for memcached, nhttpd and netpipe.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 export RAAS_SOURCE_DIR="${RAAS_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}"
@@ -72,10 +75,11 @@ RES="$OUT/results.tsv" # app level delay source tput_rps mean_us jitter_us p99_u
 : >"$RES"
 P="pf$$"
 trap 'netns_cleanup' EXIT INT TERM
-app_star "$P" 10.80 2 || exit 1
+app_star "$P" 10.80 3 || exit 1
 NSC=$APP_NSC
 NSN=${APP_NSS_I[1]} NIF=${APP_SIF_I[1]} NIP=${APP_SIP_I[1]}
-NSK=${APP_NSS_I[2]} KIF=${APP_SIF_I[2]} KIP=${APP_SIP_I[2]}
+NSN2=${APP_NSS_I[2]} NIF2=${APP_SIF_I[2]} NIP2=${APP_SIP_I[2]}
+NSK=${APP_NSS_I[3]} KIF=${APP_SIF_I[3]} KIP=${APP_SIP_I[3]}
 ip netns exec "$NSK" ip addr add "$KIP/24" dev "$KIF"
 WWW="$OUT/www"
 mkdir -p "$WWW"
@@ -108,6 +112,7 @@ spawn() {
 wait_port() { netns_wait_tcp "$NSC" "$1" "$2" 20 || { tail "$OUT/servers.log"; exit 1; }; }
 
 nom_args() { echo "--driver $DRIVER --if $NIF --addr $NIP/24 --mode $MODE --delay $1"; }
+nom_args2() { echo "--driver $DRIVER --if $NIF2 --addr $NIP2/24 --mode $MODE --delay $1"; }
 
 memcached_runs() { # APP DELAY IP PORT
 	local out
@@ -187,47 +192,167 @@ for w in $DELAYS; do
 	netns_stop "$SRV"
 done
 
-echo "== Linux: the same clients against kernel TCP"
+# ---- nom against Linux, head to head --------------------------------------------------
+# A shared VM's speed drifts by 2x within minutes, so nom and Linux are compared in rounds
+# that alternate between them, each nom app at its best delay from the sweep above, and
+# latency with nom-loadgen loading nom and Linux in turns of 250 ms within one run.
+val() { # APP LEVEL SOURCE COLUMN(5 tput, 6 mean, 8 p99) max|min -> "value delay"
+	awk -F'\t' -v a="$1" -v l="$2" -v s="$3" -v c="$4" -v b="$5" '
+		$1 == a && $2 == l && $4 == s && $c > 0 {
+			if (n == 0 || (b == "max" && $c > v) || (b == "min" && $c < v)) { v = $c; d = $3 }
+			n++ }
+		END { if (n) print v, d; else print "nan 0" }' "$RES"
+}
+median() { # APP LEVEL SOURCE COLUMN [DELAY-REGEX] -> the median over the rounds
+	awk -F'\t' -v a="$1" -v l="$2" -v s="$3" -v c="$4" -v d="${5:-.}" '$1 == a && $2 == l && $4 == s && $3 ~ d && $c > 0 { x[n++] = $c }
+		END { if (!n) { print "nan"; exit }
+			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+			print (n % 2 ? x[int(n / 2)] : (x[n / 2 - 1] + x[n / 2]) / 2) }' "$RES"
+}
+bestw() { val "$@" | cut -d' ' -f2; }
+
+REPS=3
+[ $QUICK = 1 ] && REPS=2
+W_MC_T=$(bestw memcached many memcaslap 5 max)
+W_MC_L=$(bestw memcached single loadgen 6 min)
+W_HT_T=$(bestw nhttpd many wrk 5 max)
+W_HT_L=$(bestw nhttpd single loadgen 6 min)
+W_NP_T=$(bestw netpipe bulk NPtcp 5 max)
+W_NP_L=$(bestw netpipe single loadgen 6 min)
+echo "== head to head, $REPS rounds: nom at its best delays (memcached $W_MC_T/$W_MC_L us, nhttpd $W_HT_T/$W_HT_L us, netpipe $W_NP_T/$W_NP_L us for throughput/latency) against Linux"
+
+# Kernel-side servers stay up throughout (idle servers cost nothing).
 spawn "$NSK" memcached -u root -l "$KIP" -p 11211 -U 0 -t 1 -m 64
+spawn "$NSK" "$RAAS_BIN/nom-memcached" --stack kernel --bind "$KIP" --port 11311
+spawn "$NSK" "$RAAS_BIN/nhttpd" --root "$WWW" --stack kernel --bind "$KIP" --port 8080
+spawn "$NSK" "$RAAS_BIN/nompipe" --stack kernel --bind "$KIP" --port 5003
 wait_port "$KIP" 11211
-memcached_runs memcached-linux 0 "$KIP" 11211
-netns_stop "$SRV"
-spawn "$NSK" "$RAAS_BIN/nom-memcached" --stack kernel --bind "$KIP"
-wait_port "$KIP" 11211
-memcached_runs memcached-kernel 0 "$KIP" 11211
-netns_stop "$SRV"
-spawn "$NSK" "$RAAS_BIN/nhttpd" --root "$WWW" --stack kernel --bind "$KIP"
+wait_port "$KIP" 11311
 wait_port "$KIP" 8080
-wrk_runs nhttpd-linux 0 "$KIP" 8080
+wait_port "$KIP" 5003
+
+sliced() { # PROTO CONNS LEVEL EXTRA-ARGS... : nom, Linux and the kernel build in turns
+	local proto=$1 conns=$2 lv=$3 out
+	shift 3
+	out=$(ip netns exec "$NSC" "$RAAS_BIN/nom-loadgen" --proto "$proto" --conns "$conns" \
+		--duration-s $((REPS * T)) --warmup-s 0.5 --slice-ms 250 "$@")
+	echo "$out" >"$OUT/raw/sliced-$proto-$lv.json"
+	for i in "${!NAMES[@]}"; do
+		local l
+		l=$(echo "$out" | grep "^{\"target\":$i,")
+		record "${NAMES[$i]}" "$lv" "${WS[$i]}" h2h-loadgen "$(echo "$l" | jf tput_rps)" \
+			"$(echo "$l" | jf mean_us)" "$(echo "$l" | jf jitter_us)" "$(echo "$l" | jf p99_us)" \
+			"$(echo "$l" | jf bytes_per_request)"
+	done
+}
+
+# memcached
+spawn "$NSN" "$RAAS_BIN/nom-memcached" $(nom_args "$W_MC_T")
+wait_port "$NIP" 11211
+for r in $(seq $REPS); do
+	for t in "memcached $W_MC_T $NIP 11211" "memcached-linux 0 $KIP 11211" "memcached-kernel 0 $KIP 11311"; do
+		set -- $t
+		out=$(ip netns exec "$NSC" memcaslap -s "$3:$4" -T 2 -c 16 -t "${T}s" 2>&1)
+		record "$1" many "$2" h2h-memcaslap "$(echo "$out" | sed -n 's/.*TPS: \([0-9]*\).*/\1/p')" 0 0 0 0
+	done
+done
+NAMES=(memcached memcached-linux memcached-kernel)
+WS=("$W_MC_T" 0 0)
+sliced memcached 16 many --connect "$NIP:11211" --connect "$KIP:11211" --connect "$KIP:11311"
 netns_stop "$SRV"
-# NPtcp's receiver serves one session and exits: one instance per client run. (No probe
-# connection first: it would be that session.)
-for part in sweep pingpong; do
+# Latency: nom at W = 0 and at the sweep's lowest-latency delay (a noisy sweep may name a
+# delay that only got lucky), side by side with Linux; the better of the two counts.
+spawn "$NSN" "$RAAS_BIN/nom-memcached" $(nom_args 0)
+S1=$SRV
+spawn "$NSN2" "$RAAS_BIN/nom-memcached" $(nom_args2 "$W_MC_L")
+wait_port "$NIP" 11211
+wait_port "$NIP2" 11211
+NAMES=(memcached memcached memcached-linux memcached-kernel)
+WS=(0 "$W_MC_L" 0 0)
+sliced memcached 1 single --connect "$NIP:11211" --connect "$NIP2:11211" --connect "$KIP:11211" \
+	--connect "$KIP:11311"
+netns_stop "$SRV"
+netns_stop "$S1"
+
+# nhttpd
+spawn "$NSN" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args "$W_HT_T")
+wait_port "$NIP" 8080
+for r in $(seq $REPS); do
+	for t in "nhttpd $W_HT_T $NIP" "nhttpd-linux 0 $KIP"; do
+		set -- $t
+		out=$(ip netns exec "$NSC" wrk -t 2 -c 32 -d "${T}s" "http://$3:8080/index.html" 2>&1)
+		record "$1" many "$2" h2h-wrk "$(echo "$out" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p')" 0 0 0 0
+	done
+done
+NAMES=(nhttpd nhttpd-linux)
+WS=("$W_HT_T" 0)
+sliced http 32 many --path /index.html --connect "$NIP:8080" --connect "$KIP:8080"
+netns_stop "$SRV"
+spawn "$NSN" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args 0)
+S1=$SRV
+spawn "$NSN2" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args2 "$W_HT_L")
+wait_port "$NIP" 8080
+wait_port "$NIP2" 8080
+NAMES=(nhttpd nhttpd nhttpd-linux)
+WS=(0 "$W_HT_L" 0)
+sliced http 1 single --path /index.html --connect "$NIP:8080" --connect "$NIP2:8080" \
+	--connect "$KIP:8080"
+netns_stop "$SRV"
+netns_stop "$S1"
+
+# netpipe: NPtcp's receiver serves one session and exits, so one instance per client run
+# (and no probe connection first: it would be that session).
+np_receiver() {
 	cd "$OUT" || exit 1
 	netns_spawn "$NSK" NPtcp -P 5002 >/dev/null 2>&1
+	NPR=$NETNS_LAST_PID
 	cd - >/dev/null || exit 1
 	sleep 1
-	netpipe_$part netpipe-linux 0 "$KIP" 5002
-	netns_stop "$NETNS_LAST_PID"
+}
+spawn "$NSN" "$RAAS_BIN/nompipe" $(nom_args "$W_NP_T")
+wait_port "$NIP" 5002
+for r in $(seq $REPS); do
+	netpipe_sweep netpipe "h2h$r" "$NIP" 5002
+	np_receiver
+	netpipe_sweep netpipe-linux "h2h$r" "$KIP" 5002
+	netns_stop "$NPR"
+	netpipe_sweep netpipe-kernel "h2h$r" "$KIP" 5003
 done
-spawn "$NSK" "$RAAS_BIN/nompipe" --stack kernel --bind "$KIP" --port 5003
-wait_port "$KIP" 5003
-netpipe_sweep netpipe-kernel 0 "$KIP" 5003
-netpipe_pingpong netpipe-kernel 0 "$KIP" 5003
 netns_stop "$SRV"
+spawn "$NSN" "$RAAS_BIN/nompipe" $(nom_args 0)
+S1=$SRV
+spawn "$NSN2" "$RAAS_BIN/nompipe" $(nom_args2 "$W_NP_L")
+wait_port "$NIP" 5002
+wait_port "$NIP2" 5002
+np_receiver
+NAMES=(netpipe netpipe netpipe-linux netpipe-kernel)
+WS=(0 "$W_NP_L" 0 0)
+sliced netpipe 1 single --connect "$NIP:5002" --connect "$NIP2:5002" --connect "$KIP:5002" \
+	--connect "$KIP:5003"
+netns_stop "$NPR"
+netns_stop "$SRV"
+netns_stop "$S1"
 
-# Profile CSVs: the nom-loadgen rows (memcached, netpipe 1-byte), wrk rows (nhttpd) and
-# NPtcp's bulk rows, per app, in the econ format.
+# Profile CSVs (econ format): the sweep's nom-loadgen rows and NPtcp's bulk rows for the nom
+# apps; the head-to-head rows for the Linux and kernel-socket baselines (one per level).
 hdr="app,load,delay_us,throughput_rps,latency_us,jitter_us,bytes_per_request,source"
 {
 	echo "# nom profile measured by apps/bench/profile.sh on $(date -u +%FT%TZ)"
 	echo "# $(nproc) CPUs (no KVM, shared), nomnet $DRIVER driver, $MODE mode. Rows from nom-loadgen"
 	echo "# (memcached: 16 connections = many, 1 = single; nhttpd: 32 / 1; netpipe: the 1-byte"
-	echo "# NetPIPE ping-pong = single) and NPtcp's best size (netpipe bulk)."
+	echo "# NetPIPE ping-pong = single) and NPtcp's best size (netpipe bulk). Baselines:"
+	echo "# memcached-linux = Debian's memcached -t 1, *-kernel and nhttpd-linux = our code on"
+	echo "# kernel sockets, netpipe-linux = NPtcp's receiver."
 	echo "$hdr"
-	awk -F'\t' '($4 == "loadgen" || ($4 == "NPtcp" && $2 == "bulk")) &&
-		$5 > 0 && $6 > 0 {
-		printf "%s,%s,%s,%s,%s,%s,%s,%s\n", $1, $2, $3, $5, $6, $7, ($9 > 0 ? $9 : 1), $4 }' "$RES"
+	awk -F'\t' '$5 > 0 && $6 > 0 && $3 ~ /^[0-9]+$/ {
+		base = ($1 ~ /-(linux|kernel)$/)
+		if (!base && ($4 == "loadgen" || ($4 == "NPtcp" && $2 == "bulk")))
+			printf "%s,%s,%s,%s,%s,%s,%s,%s\n", $1, $2, $3, $5, $6, $7, ($9 > 0 ? $9 : 1), $4
+		if (base && $4 == "h2h-loadgen") row[$1 "," $2] = sprintf("%s,%s,0,%s,%s,%s,%s,%s", $1, $2, $5, $6, $7, ($9 > 0 ? $9 : 1), $4)
+	}
+	$1 ~ /-(linux|kernel)$/ && $4 == "NPtcp" && $2 == "bulk" && $5 > 0 {
+		row[$1 ",bulk"] = sprintf("%s,bulk,0,%s,%s,0,%s,NPtcp", $1, $5, $6, $9) }
+	END { for (k in row) print row[k] }' "$RES"
 } >"$OUT/profile.csv"
 for app in memcached nhttpd netpipe; do
 	{ grep '^#' "$OUT/profile.csv"; echo "$hdr"; grep "^$app," "$OUT/profile.csv"; } >"$OUT/$app.csv"
@@ -236,46 +361,47 @@ echo "== profiles: $OUT/profile.csv"
 echo "== Pareto frontier (delays, us; throughput up, latency down)"
 "$RAAS_BIN/nom-profit" frontier --profile "$OUT/profile.csv" | grep -v -e '-linux' -e '-kernel' | tee "$OUT/frontier.txt"
 
-# Ratios. nom: the best delay for each figure; Linux: its one configuration.
-val() { # APP LEVEL SOURCE COLUMN(5 tput,6 mean,8 p99) best(max|min) -> value (and its delay)
-	awk -F'\t' -v a="$1" -v l="$2" -v s="$3" -v c="$4" -v b="$5" '
-		$1 == a && $2 == l && $4 == s && $c > 0 {
-			if (n == 0 || (b == "max" && $c > v) || (b == "min" && $c < v)) { v = $c; d = $3 }
-			n++ }
-		END { if (n) print v, d; else print "nan nan" }' "$RES"
-}
-# p99 at the delay with the lowest mean latency.
-p99_at_best_mean() { # APP LEVEL SOURCE
-	local d
-	d=$(val "$1" "$2" "$3" 6 min | cut -d' ' -f2)
-	awk -F'\t' -v a="$1" -v l="$2" -v s="$3" -v d="$d" '$1 == a && $2 == l && $4 == s && $3 == d {print $8; exit}' "$RES"
+# The nom configuration (delay) with the lowest median of COLUMN in the head-to-head latency
+# run: prints that median, COLUMN2's median for the same configuration, and the delay.
+best_cfg() { # APP LEVEL COLUMN COLUMN2 -> "median median2 delay"
+	local d m best="" out="nan nan nan"
+	for d in $(awk -F'\t' -v a="$1" -v l="$2" '$1 == a && $2 == l && $4 == "h2h-loadgen" {print $3}' "$RES" | sort -u); do
+		m=$(median "$1" "$2" h2h-loadgen "$3" "^$d\$")
+		if [ -z "$best" ] || awk -v x="$m" -v y="$best" 'BEGIN { exit !(x < y) }'; then
+			best=$m
+			out="$m $(median "$1" "$2" h2h-loadgen "$4" "^$d\$") $d"
+		fi
+	done
+	echo "$out"
 }
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x + 0 > 0 && y + 0 > 0) printf "%.3f", x / y; else print "null" }'; }
 frontier_json() { # APP -> {"many":[..],"single":[..]}
-	awk -v a="$1" '$1 == a { printf "%s\"%s\":[%s]", (n++ ? "," : ""), $2, $3 } END { if (!n) printf "" }' \
+	awk -v a="$1" '$1 == a { printf "%s\"%s\":[%s]", (n++ ? "," : ""), $2, $3 }' \
 		"$OUT/frontier.txt" | sed 's/^/{/; s/$/}/'
 }
 
-MC_T=$(ratio "$(val memcached many memcaslap 5 max | cut -d' ' -f1)" "$(val memcached-linux many memcaslap 5 max | cut -d' ' -f1)")
-MC_M=$(ratio "$(val memcached-linux single loadgen 6 min | cut -d' ' -f1)" "$(val memcached single loadgen 6 min | cut -d' ' -f1)")
-MC_P=$(ratio "$(p99_at_best_mean memcached-linux single loadgen)" "$(p99_at_best_mean memcached single loadgen)")
-HT_T=$(ratio "$(val nhttpd many wrk 5 max | cut -d' ' -f1)" "$(val nhttpd-linux many wrk 5 max | cut -d' ' -f1)")
-HT_M=$(ratio "$(val nhttpd-linux single loadgen 6 min | cut -d' ' -f1)" "$(val nhttpd single loadgen 6 min | cut -d' ' -f1)")
-HT_P=$(ratio "$(p99_at_best_mean nhttpd-linux single loadgen)" "$(p99_at_best_mean nhttpd single loadgen)")
-NP_T=$(ratio "$(val netpipe bulk NPtcp 5 max | cut -d' ' -f1)" "$(val netpipe-linux bulk NPtcp 5 max | cut -d' ' -f1)")
-NP_M=$(ratio "$(val netpipe-linux single NPtcp-1B 6 min | cut -d' ' -f1)" "$(val netpipe single NPtcp-1B 6 min | cut -d' ' -f1)")
-NP_P=$(ratio "$(p99_at_best_mean netpipe-linux single loadgen)" "$(p99_at_best_mean netpipe single loadgen)")
-# The same app code over kernel sockets, for reference.
-MK_T=$(ratio "$(val memcached many memcaslap 5 max | cut -d' ' -f1)" "$(val memcached-kernel many memcaslap 5 max | cut -d' ' -f1)")
-MK_M=$(ratio "$(val memcached-kernel single loadgen 6 min | cut -d' ' -f1)" "$(val memcached single loadgen 6 min | cut -d' ' -f1)")
-NK_T=$(ratio "$(val netpipe bulk NPtcp 5 max | cut -d' ' -f1)" "$(val netpipe-kernel bulk NPtcp 5 max | cut -d' ' -f1)")
-NK_M=$(ratio "$(val netpipe-kernel single NPtcp-1B 6 min | cut -d' ' -f1)" "$(val netpipe single NPtcp-1B 6 min | cut -d' ' -f1)")
+MC_T=$(ratio "$(median memcached many h2h-memcaslap 5)" "$(median memcached-linux many h2h-memcaslap 5)")
+read -r MC_NM MC_NP MC_LW < <(best_cfg memcached single 6 8)
+MC_M=$(ratio "$(median memcached-linux single h2h-loadgen 6)" "$MC_NM")
+MC_P=$(ratio "$(median memcached-linux single h2h-loadgen 8)" "$MC_NP")
+HT_T=$(ratio "$(median nhttpd many h2h-wrk 5)" "$(median nhttpd-linux many h2h-wrk 5)")
+read -r HT_NM HT_NP HT_LW < <(best_cfg nhttpd single 6 8)
+HT_M=$(ratio "$(median nhttpd-linux single h2h-loadgen 6)" "$HT_NM")
+HT_P=$(ratio "$(median nhttpd-linux single h2h-loadgen 8)" "$HT_NP")
+NP_T=$(ratio "$(median netpipe bulk NPtcp 5 ^h2h)" "$(median netpipe-linux bulk NPtcp 5 ^h2h)")
+read -r NP_NM NP_NP NP_LW < <(best_cfg netpipe single 6 8)
+NP_M=$(ratio "$(median netpipe-linux single h2h-loadgen 6)" "$NP_NM")
+NP_P=$(ratio "$(median netpipe-linux single h2h-loadgen 8)" "$NP_NP")
+MK_T=$(ratio "$(median memcached many h2h-memcaslap 5)" "$(median memcached-kernel many h2h-memcaslap 5)")
+MK_M=$(ratio "$(median memcached-kernel single h2h-loadgen 6)" "$MC_NM")
+NK_T=$(ratio "$(median netpipe bulk NPtcp 5 ^h2h)" "$(median netpipe-kernel bulk NPtcp 5 ^h2h)")
+NK_M=$(ratio "$(median netpipe-kernel single h2h-loadgen 6)" "$NP_NM")
 
-echo "== nom / Linux (above 1: nom is better)"
+echo "== nom / Linux (above 1: nom is better; medians of the head-to-head rounds; latency at W = $MC_LW, $HT_LW, $NP_LW us)"
 printf '  memcached  throughput %s (memcaslap, 16 clients)  mean latency %s  p99 %s (one connection)\n' "$MC_T" "$MC_M" "$MC_P"
 printf '  nhttpd     throughput %s (wrk, 32 connections)    mean latency %s  p99 %s (one connection)\n' "$HT_T" "$HT_M" "$HT_P"
-printf '  netpipe    bandwidth  %s (NPtcp, best size)        1-byte latency %s  p99 %s (1-byte ping-pong)\n' "$NP_T" "$NP_M" "$NP_P"
-printf '  vs the same app code on kernel sockets: memcached throughput %s, mean latency %s; netpipe bandwidth %s, latency %s\n' "$MK_T" "$MK_M" "$NK_T" "$NK_M"
+printf '  netpipe    bandwidth  %s (NPtcp, best size)        mean latency %s  p99 %s (1-byte ping-pong)\n' "$NP_T" "$NP_M" "$NP_P"
+printf '  against the same app code on kernel sockets: memcached throughput %s, mean latency %s; netpipe bandwidth %s, latency %s\n' "$MK_T" "$MK_M" "$NK_T" "$NK_M"
 printf '{"memcached_tput_ratio":%s,"memcached_mean_lat_ratio":%s,"memcached_p99_lat_ratio":%s,"memcached_frontier":%s,"nhttpd_tput_ratio":%s,"nhttpd_mean_lat_ratio":%s,"nhttpd_p99_lat_ratio":%s,"nhttpd_frontier":%s,"netpipe_tput_ratio":%s,"netpipe_mean_lat_ratio":%s,"netpipe_p99_lat_ratio":%s,"netpipe_frontier":%s}\n' \
 	"$MC_T" "$MC_M" "$MC_P" "$(frontier_json memcached)" "$HT_T" "$HT_M" "$HT_P" "$(frontier_json nhttpd)" \
 	"$NP_T" "$NP_M" "$NP_P" "$(frontier_json netpipe)"

@@ -375,6 +375,24 @@ int srv_send(struct srv_conn *c, const void *data, size_t len)
 	return 0;
 }
 
+int srv_deliver(struct srv_conn *c, struct buf *out, uint64_t requests, uint64_t *counted,
+		bool close)
+{
+	int rc = 0;
+
+	if (out->len) {
+		rc = srv_send(c, buf_head(out), out->len);
+		buf_reset(out);
+	}
+	if (requests != *counted) {
+		srv_add_requests(c->s, requests - *counted);
+		*counted = requests;
+	}
+	if (close)
+		srv_close(c);
+	return rc;
+}
+
 void srv_close(struct srv_conn *c)
 {
 	c->closing = true;

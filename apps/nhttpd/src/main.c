@@ -58,16 +58,7 @@ static size_t h_input(void *state, const uint8_t *data, size_t len)
 	struct session *s = state;
 	size_t used = httpd_process(&s->h, data, len);
 
-	if (s->h.out.len) {
-		srv_send(s->conn, buf_head(&s->h.out), s->h.out.len);
-		buf_reset(&s->h.out);
-	}
-	if (s->h.requests != s->counted) {
-		srv_add_requests(srv_of(s->conn), s->h.requests - s->counted);
-		s->counted = s->h.requests;
-	}
-	if (s->h.close)
-		srv_close(s->conn);
+	srv_deliver(s->conn, &s->h.out, s->h.requests, &s->counted, s->h.close);
 	return used;
 }
 

@@ -70,16 +70,7 @@ static size_t mc_input(void *state, const uint8_t *data, size_t len)
 	struct mc_session *s = state;
 	size_t used = mc_process(&s->mc, data, len);
 
-	if (s->mc.out.len) {
-		srv_send(s->conn, buf_head(&s->mc.out), s->mc.out.len);
-		buf_reset(&s->mc.out);
-	}
-	if (s->mc.requests != s->counted) {
-		srv_add_requests(srv_of(s->conn), s->mc.requests - s->counted);
-		s->counted = s->mc.requests;
-	}
-	if (s->mc.close)
-		srv_close(s->conn);
+	srv_deliver(s->conn, &s->mc.out, s->mc.requests, &s->counted, s->mc.close);
 	return used;
 }
 

@@ -47,25 +47,12 @@ static size_t np_input(void *state, const uint8_t *data, size_t len)
 {
 	struct session *s = state;
 	size_t used = np_process(&s->np, data, len);
+	bool done = s->np.state == NP_DONE || s->np.state == NP_ERROR;
 
-	if (s->np.out.len) {
-		srv_send(s->conn, buf_head(&s->np.out), s->np.out.len);
-		buf_reset(&s->np.out);
-	}
-	if (s->np.messages != s->counted) {
-		srv_add_requests(srv_of(s->conn), s->np.messages - s->counted);
-		s->counted = s->np.messages;
-	}
-	if (s->np.state == NP_ERROR) {
+	if (s->np.state == NP_ERROR)
 		log_warn("nompipe: %s: closing the connection", s->np.error);
-		srv_close(s->conn);
-		return len;
-	}
-	if (s->np.state == NP_DONE) {
-		srv_close(s->conn);
-		return len;
-	}
-	return used;
+	srv_deliver(s->conn, &s->np.out, s->np.messages, &s->counted, done);
+	return done ? len : used;
 }
 
 static void np_close(void *state)

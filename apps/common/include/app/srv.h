@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app/buf.h"
 #include "nom/net.h"
 
 struct srv;
@@ -87,6 +88,12 @@ void srv_close(struct srv_conn *c);
 void srv_abort(struct srv_conn *c);
 /* Bytes queued and not yet accepted by TCP. */
 size_t srv_pending(const struct srv_conn *c);
+
+/* What an app's input callback does after its state machine ran: sends the replies it
+ * queued in out (then empties it), adds the requests completed since *counted to the load
+ * counter, and closes when asked. Returns 0 or srv_send's error. */
+int srv_deliver(struct srv_conn *c, struct buf *out, uint64_t requests, uint64_t *counted,
+		bool close);
 
 /* The app's load: requests served (any thread may read). */
 void srv_add_requests(struct srv *s, uint64_t n);
