@@ -238,6 +238,7 @@ static void settle(struct srv_conn *c)
 	}
 	if (c->s->be->update)
 		c->s->be->update(c);
+	srv__conn_check(c);
 }
 
 /* Hands buffered input to the app while it consumes some and may take more. */
@@ -410,7 +411,7 @@ void srv__conn_check(const struct srv_conn *c)
 	size_t target = c->in.len > c->s->cfg.in_max ? c->in.len - c->s->cfg.in_max : 0;
 
 	if (c->finished || (c->in_app == 0 && c->owed != target) ||
-	    (c->paused && c->out.len == 0 && c->in_app == 0)) {
+	    (c->paused && c->out.len == 0 && c->in_app == 0 && c->s->cfg.out_low > 0)) {
 		fprintf(stderr, "srv__conn_check: finished %d owed %zu target %zu paused %d out %zu\n",
 			c->finished, c->owed, target, c->paused, c->out.len);
 		abort();
