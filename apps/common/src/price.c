@@ -1,0 +1,312 @@
+/* price.c: price sources for nom apps: a constant price and a price schedule file.
+ *
+ * The schedule is the "price trace" of an app run alone, e.g. the thesis's $1/Gbit for 60 s
+ * then $10/Gbit. The parser bounds its input and names the line of any error. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/price.h"
+#include "common/error.h"
+
+int price_get(const struct price_source *s, int64_t t_ns, double *price, int64_t *next_ns)
+{
+	double p = 0;
+	int64_t next = INT64_MAX;
+	int rc;
+
+	if (!s || !s->ops || s->ops->version != PRICE_SOURCE_VERSION)
+		return -EINVAL;
+	rc = s->ops->get(s->priv, t_ns < 0 ? 0 : t_ns, &p, &next);
+	if (rc < 0)
+		return rc;
+	if (!isfinite(p) || p < 0)
+		return -ERANGE;
+	*price = p;
+	if (next_ns)
+		*next_ns = next;
+	return 0;
+}
+
+void price_destroy(struct price_source *s)
+{
+	if (!s)
+		return;
+	if (s->ops && s->ops->destroy)
+		s->ops->destroy(s->priv);
+	free(s);
+}
+
+/* ---- constant ---- */
+
+static int fixed_get(void *priv, int64_t t, double *price, int64_t *next)
+{
+	(void)t;
+	*price = *(double *)priv;
+	*next = INT64_MAX;
+	return 0;
+}
+
+static const struct price_source_ops fixed_ops = {
+	.version = PRICE_SOURCE_VERSION, .name = "fixed", .get = fixed_get, .destroy = free};
+
+int price_fixed(double price, struct price_source **out)
+{
+	struct price_source *s;
+	double *p;
+
+	if (!isfinite(price) || price < 0)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	p = malloc(sizeof(*p));
+	if (!s || !p) {
+		free(s);
+		free(p);
+		return -ENOMEM;
+	}
+	*p = price;
+	s->ops = &fixed_ops;
+	s->priv = p;
+	*out = s;
+	return 0;
+}
+
+/* ---- schedule ---- */
+
+struct step {
+	int64_t t_ns;
+	double price;
+};
+
+struct schedule {
+	size_t n;
+	struct step steps[];
+};
+
+static int sched_get(void *priv, int64_t t, double *price, int64_t *next)
+{
+	const struct schedule *s = priv;
+	size_t lo = 0, hi = s->n; /* the last step with t_ns <= t */
+
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->steps[mid].t_ns <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*price = s->steps[lo].price;
+	*next = lo + 1 < s->n ? s->steps[lo + 1].t_ns : INT64_MAX;
+	return 0;
+}
+
+static const struct price_source_ops sched_ops = {
+	.version = PRICE_SOURCE_VERSION, .name = "schedule", .get = sched_get, .destroy = free};
+
+/* A plain decimal: digits, one optional point, optional exponent; no sign, hex, inf, nan. */
+static int parse_decimal(const char *s, size_t len, double *out)
+{
+	char buf[64];
+	char *end;
+	size_t i = 0;
+	bool digit = false;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	for (i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (isdigit((unsigned char)ch))
+			digit = true;
+		else if (ch != '.' && ch != 'e' && ch != 'E' && !((ch == '+' || ch == '-') && i > 0 &&
+				 (s[i - 1] == 'e' || s[i - 1] == 'E')))
+			return -1;
+	}
+	if (!digit)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	*out = strtod(buf, &end);
+	if (errno || *end || !isfinite(*out))
+		return -1;
+	return 0;
+}
+
+/* "12", "1.5", "500ms", "60s", "2m", "1h", "250us", "100ns" -> ns. */
+static int parse_offset(const char *s, size_t len, int64_t *out)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+	double v, scale = 1e9;
+	size_t num = len;
+
+	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		size_t ul = strlen(units[u].unit);
+
+		if (len > ul && memcmp(s + len - ul, units[u].unit, ul) == 0 &&
+		    isdigit((unsigned char)s[len - ul - 1])) {
+			num = len - ul;
+			scale = units[u].ns;
+			break;
+		}
+	}
+	if (parse_decimal(s, num, &v) < 0)
+		return -1;
+	v *= scale;
+	if (v > 9.2e18)
+		return -1;
+	*out = (int64_t)llround(v);
+	return 0;
+}
+
+#define FAIL(...) \
+	do { \
+		snprintf(err, errlen, __VA_ARGS__); \
+		free(sch); \
+		return -RAAS_EPARSE; \
+	} while (0)
+
+int price_schedule_parse(const char *name, const char *text, size_t len,
+			 struct price_source **out, char *err, size_t errlen)
+{
+	struct schedule *sch = NULL;
+	size_t cap = 0, pos = 0;
+	int line = 0;
+
+	if (len > PRICE_SCHEDULE_MAX_BYTES) {
+		snprintf(err, errlen, "%s: over %u bytes", name, PRICE_SCHEDULE_MAX_BYTES);
+		return -RAAS_ETOOBIG;
+	}
+	while (pos < len) {
+		const char *l = text + pos, *f1, *f2, *e;
+		size_t ll = 0, n1 = 0, n2 = 0;
+		int64_t t;
+		double p;
+
+		while (pos + ll < len && text[pos + ll] != '\n')
+			ll++;
+		pos += ll + 1;
+		line++;
+		if (ll && l[ll - 1] == '\r')
+			ll--;
+		for (size_t i = 0; i < ll; i++)
+			if (l[i] == '\0')
+				FAIL("%s:%d: a NUL byte", name, line);
+		{
+			const char *hash = memchr(l, '#', ll);
+
+			if (hash)
+				ll = (size_t)(hash - l);
+		}
+		e = l + ll;
+		f1 = l;
+		while (f1 < e && isspace((unsigned char)*f1))
+			f1++;
+		if (f1 == e)
+			continue;
+		while (f1 + n1 < e && !isspace((unsigned char)f1[n1]))
+			n1++;
+		f2 = f1 + n1;
+		while (f2 < e && isspace((unsigned char)*f2))
+			f2++;
+		while (f2 + n2 < e && !isspace((unsigned char)f2[n2]))
+			n2++;
+		if (n2 == 0)
+			FAIL("%s:%d: want `time_offset price`, found one field", name, line);
+		{
+			const char *rest = f2 + n2;
+
+			while (rest < e && isspace((unsigned char)*rest))
+				rest++;
+			if (rest != e)
+				FAIL("%s:%d: want `time_offset price`, found more fields", name, line);
+		}
+		if (parse_offset(f1, n1, &t) < 0)
+			FAIL("%s:%d: time_offset \"%.*s\" is not a duration (seconds, or 500ms, 60s, "
+			     "2m)", name, line, (int)(n1 > 40 ? 40 : n1), f1);
+		if (*f2 == '$') {
+			f2++;
+			n2--;
+		}
+		if (parse_decimal(f2, n2, &p) < 0)
+			FAIL("%s:%d: price \"%.*s\" is not a number of dollars per Gbit >= 0", name, line,
+			     (int)(n2 > 40 ? 40 : n2), f2);
+		if (!sch || sch->n == cap) {
+			struct schedule *g;
+
+			if (cap >= PRICE_SCHEDULE_MAX_STEPS) {
+				snprintf(err, errlen, "%s:%d: over %d steps", name, line,
+					 PRICE_SCHEDULE_MAX_STEPS);
+				free(sch);
+				return -RAAS_ETOOBIG;
+			}
+			cap = cap ? cap * 2 : 16;
+			g = realloc(sch, sizeof(*sch) + cap * sizeof(struct step));
+			if (!g) {
+				free(sch);
+				return -ENOMEM;
+			}
+			if (!sch)
+				g->n = 0;
+			sch = g;
+		}
+		if (sch->n == 0 && t != 0)
+			FAIL("%s:%d: the first step must be at offset 0", name, line);
+		if (sch->n && t <= sch->steps[sch->n - 1].t_ns)
+			FAIL("%s:%d: offset %.*s is not after the previous step's", name, line,
+			     (int)(n1 > 40 ? 40 : n1), f1);
+		sch->steps[sch->n].t_ns = t;
+		sch->steps[sch->n].price = p;
+		sch->n++;
+	}
+	if (!sch || sch->n == 0) {
+		snprintf(err, errlen, "%s: no steps (want lines `time_offset price`)", name);
+		free(sch);
+		return -RAAS_EPARSE;
+	}
+	*out = calloc(1, sizeof(**out));
+	if (!*out) {
+		free(sch);
+		return -ENOMEM;
+	}
+	(*out)->ops = &sched_ops;
+	(*out)->priv = sch;
+	return 0;
+}
+
+int price_schedule_load(const char *path, struct price_source **out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *text;
+	size_t n;
+	int rc;
+
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	text = malloc(PRICE_SCHEDULE_MAX_BYTES + 1);
+	if (!text) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	n = fread(text, 1, PRICE_SCHEDULE_MAX_BYTES + 1, f);
+	if (ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errlen, "%s: read error", path);
+	} else {
+		rc = price_schedule_parse(path, text, n, out, err, errlen);
+	}
+	fclose(f);
+	free(text);
+	return rc;
+}

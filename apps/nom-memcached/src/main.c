@@ -1,0 +1,220 @@
+/* nom-memcached: a memcached server (text protocol) on nomnet, or on kernel sockets.
+ *
+ *   nom-memcached [common nom app options] [-m MB] [-I SIZE] [-M]
+ *
+ * -m / --memory MB       memory for items (default 64), least recently used evicted first
+ * -I / --max-item-size   largest item, bytes or with k/m (default 1m)
+ * -M / --no-evictions    answer "SERVER_ERROR out of memory" instead of evicting
+ * Common options (stack, driver, delay, adaptive, utility, profile, prices): app/opts.h.
+ * The default port is 11211. `stats` adds nomnet's counters (nomnet_*) on the nomnet stack. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/opts.h"
+#include "app/run.h"
+#include "mc_proto.h"
+
+#define OPT_MEMORY 1000
+#define OPT_ITEM 1001
+#define OPT_NOEVICT 1002
+
+struct mc_app {
+	struct mc_server server;
+	struct mc_store_config store_cfg;
+	struct srv *srv;
+};
+
+struct mc_session {
+	struct mc_conn mc;
+	struct srv_conn *conn;
+	struct mc_app *app;
+	uint64_t counted;
+};
+
+static int64_t clock_mono(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t clock_wall(void *arg)
+{
+	(void)arg;
+	return (int64_t)time(NULL);
+}
+
+static void *mc_open(void *arg, struct srv_conn *c)
+{
+	struct mc_app *app = arg;
+	struct mc_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	mc_conn_init(&s->mc, &app->server);
+	s->conn = c;
+	s->app = app;
+	app->server.curr_conns++;
+	app->server.total_conns++;
+	return s;
+}
+
+static size_t mc_input(void *state, const uint8_t *data, size_t len)
+{
+	struct mc_session *s = state;
+	size_t used = mc_process(&s->mc, data, len);
+
+	srv_deliver(s->conn, &s->mc.out, s->mc.requests, &s->counted, s->mc.close);
+	return used;
+}
+
+static void mc_close(void *state)
+{
+	struct mc_session *s = state;
+
+	s->app->server.curr_conns--;
+	mc_conn_fini(&s->mc);
+	free(s);
+}
+
+static const struct srv_app_ops mc_ops = {
+	.open = mc_open,
+	.input = mc_input,
+	.close = mc_close,
+};
+
+/* `stats` lines from nomnet's counters. */
+static void nomnet_stats(void *arg, struct buf *out)
+{
+	struct mc_app *app = arg;
+	struct nomnet *n = app->srv ? srv_nomnet(app->srv) : NULL;
+	struct nomnet_stats s;
+	char line[4096];
+	int len;
+
+	if (!n)
+		return;
+	nomnet_stats_read(n, &s);
+	len = snprintf(line, sizeof(line),
+		       "STAT nomnet_delay_ns %lld\r\nSTAT nomnet_mode %s\r\n"
+		       "STAT nomnet_rx_packets %llu\r\nSTAT nomnet_rx_batches %llu\r\n"
+		       "STAT nomnet_tx_packets %llu\r\nSTAT nomnet_tx_batches %llu\r\n"
+		       "STAT nomnet_rx_dropped %llu\r\nSTAT nomnet_tx_dropped %llu\r\n"
+		       "STAT nomnet_ns_rx %llu\r\nSTAT nomnet_ns_stack %llu\r\n"
+		       "STAT nomnet_ns_tx %llu\r\nSTAT nomnet_ns_idle %llu\r\n",
+		       (long long)s.delay_ns, s.mode ? "interrupt" : "poll",
+		       (unsigned long long)s.rx_packets, (unsigned long long)s.rx_batches,
+		       (unsigned long long)s.tx_packets, (unsigned long long)s.tx_batches,
+		       (unsigned long long)s.rx_dropped, (unsigned long long)s.tx_dropped,
+		       (unsigned long long)s.ns_rx, (unsigned long long)s.ns_stack,
+		       (unsigned long long)s.ns_tx, (unsigned long long)s.ns_idle);
+	(void)buf_append(out, line, (size_t)len);
+}
+
+static void on_ready(struct srv *s, void *arg)
+{
+	struct mc_app *app = arg;
+
+	app->srv = s;
+}
+
+/* "1048576", "512k", "1m" -> bytes. */
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		v <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20, end++;
+	if (*end)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int handle(void *ctx, int opt, const char *arg)
+{
+	struct mc_app *app = ctx;
+	size_t v;
+
+	switch (opt) {
+	case OPT_MEMORY:
+		if (parse_size(arg, &v) < 0 || v < 1 || v > 1048576) {
+			fprintf(stderr, "nom-memcached: --memory %s: want megabytes 1-1048576\n", arg);
+			return -1;
+		}
+		app->store_cfg.mem_limit = v << 20;
+		return 0;
+	case OPT_ITEM:
+		if (parse_size(arg, &v) < 0 || v < 1024 || v > (128u << 20)) {
+			fprintf(stderr, "nom-memcached: --max-item-size %s: want 1k-128m\n", arg);
+			return -1;
+		}
+		app->store_cfg.item_max = v;
+		return 0;
+	case OPT_NOEVICT:
+		app->store_cfg.evict = false;
+		return 0;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option extra_opts[] = {
+		{"memory", required_argument, 0, OPT_MEMORY},
+		{"max-item-size", required_argument, 0, OPT_ITEM},
+		{"no-evictions", no_argument, 0, OPT_NOEVICT},
+		{0, 0, 0, 0}};
+	struct mc_app app;
+	struct app_extra extra = {
+		extra_opts,
+		"  --memory MB               memory for items (default 64)\n"
+		"  --max-item-size SIZE      largest item, bytes, 512k, 1m (default 1m)\n"
+		"  --no-evictions            refuse stores when full instead of evicting\n",
+		handle, &app};
+	struct app_opts o;
+	struct mc_clock clk = {clock_mono, clock_wall, NULL};
+	int rc;
+
+	memset(&app, 0, sizeof(app));
+	app.store_cfg.mem_limit = 64u << 20;
+	app.store_cfg.item_max = 1u << 20;
+	app.store_cfg.evict = true;
+	app_opts_init(&o, "nom-memcached", 11211);
+	o.profile_app = "memcached";
+	rc = app_opts_parse(&o, argc, argv, &extra);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	if (app.store_cfg.item_max > app.store_cfg.mem_limit) {
+		fprintf(stderr, "nom-memcached: --max-item-size is larger than --memory\n");
+		return 64;
+	}
+	/* A whole store command (line and value) must fit the connection's input buffer. */
+	o.srv.in_max = app.store_cfg.item_max + (64u << 10);
+	if (mc_store_create(&app.store_cfg, &clk, &app.server.store) < 0) {
+		fprintf(stderr, "nom-memcached: cannot create the store\n");
+		return 70;
+	}
+	app.server.version = "1.6.18-nom";
+	app.server.started_wall_s = (int64_t)time(NULL);
+	app.server.pid = (uint32_t)getpid();
+	app.server.extra_stats = nomnet_stats;
+	app.server.extra_arg = &app;
+	rc = app_run(&o, &mc_ops, &app, on_ready);
+	app.srv = NULL;
+	mc_store_destroy(app.server.store);
+	return rc;
+}
