@@ -9,7 +9,11 @@
  *                          counts the time the reader waits for a CPU)
  *   wake_p50_us, wake_p99_us
  *                          from a board publish to a reader asleep in nom_wait_change running
- *                          again (another process)
+ *                          again (another process, wherever the scheduler puts it: on a VM
+ *                          this includes waking the reader's idle vCPU through the host)
+ *   wake_same_cpu_p50_us, wake_same_cpu_p99_us
+ *                          the same with writer and reader pinned to one CPU, as when
+ *                          nom-priced shares a core with the app: no cross-CPU wake-up
  *   publish_to_app_p50_ms, publish_to_app_p99_ms
  *                          from the market's publish of a price (its published_wall_ns) to an
  *                          app asleep in nom_wait_change seeing it, through a real nom-priced,
@@ -26,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -181,11 +186,22 @@ static void bench_read(double seconds, double *ns_out)
 	munmap((void *)count, 4096);
 }
 
-static void bench_wake(int samples, double *p50, double *p99)
+/* cpu < 0: writer and reader where the scheduler puts them; else both pinned to cpu. */
+static void bench_wake(int samples, int cpu, double *p50, double *p99)
 {
 	struct bb_writer *w;
 	int to_parent[2], to_child[2];
 	char why[200];
+	cpu_set_t before, one;
+
+	if (sched_getaffinity(0, sizeof(before), &before) != 0)
+		die("sched_getaffinity", -errno);
+	if (cpu >= 0) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one) != 0)
+			die("sched_setaffinity", -errno);
+	}
 
 	if (bb_writer_open(instance, 0600, &w) != 0)
 		die("board", -EIO);
@@ -231,8 +247,9 @@ static void bench_wake(int samples, double *p50, double *p99)
 	waitpid(child, NULL, 0);
 	*p50 = percentile(v, (size_t)samples, 0.50) / 1e3;
 	*p99 = percentile(v, (size_t)samples, 0.99) / 1e3;
-	fprintf(stderr, "wake: %d samples, p50 %.1f us, p99 %.1f us, max %.1f us\n", samples, *p50,
-		*p99, (double)v[samples - 1] / 1e3);
+	fprintf(stderr, "wake (%s): %d samples, p50 %.1f us, p99 %.1f us, max %.1f us\n",
+		cpu < 0 ? "any CPU" : "one CPU", samples, *p50, *p99, (double)v[samples - 1] / 1e3);
+	sched_setaffinity(0, sizeof(before), &before);
 	free(v);
 	bb_writer_close(w, true);
 	close(to_parent[0]);
@@ -320,13 +337,16 @@ int main(int argc, char **argv)
 	char path[80];
 	bb_path(instance, path, sizeof(path));
 
-	double read_ns, w50, w99, p50, p99;
+	double read_ns, w50, w99, s50, s99, p50, p99;
 	bench_read(seconds, &read_ns);
 	unlink(path);
-	bench_wake(wakes, &w50, &w99);
+	bench_wake(wakes, -1, &w50, &w99);
+	unlink(path);
+	bench_wake(wakes, sched_getcpu() < 0 ? 0 : sched_getcpu(), &s50, &s99);
 	bench_publish(publishes, &p50, &p99);
 	printf("{\"bb_read_ns\":%.1f,\"wake_p50_us\":%.1f,\"wake_p99_us\":%.1f,"
+	       "\"wake_same_cpu_p50_us\":%.1f,\"wake_same_cpu_p99_us\":%.1f,"
 	       "\"publish_to_app_p50_ms\":%.3f,\"publish_to_app_p99_ms\":%.3f}\n",
-	       read_ns, w50, w99, p50, p99);
+	       read_ns, w50, w99, s50, s99, p50, p99);
 	return 0;
 }
