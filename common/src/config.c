@@ -440,6 +440,17 @@ static void check_section_line(struct parse_state *st, const char *line)
 	}
 }
 
+static bool at_end(struct parse_state *st)
+{
+	if (!st->file)
+		return !*st->cursor;
+	int c = fgetc(st->file);
+	if (c == EOF)
+		return true;
+	ungetc(c, st->file);
+	return false;
+}
+
 static char *read_line(char *str, int num, void *stream)
 {
 	struct parse_state *st = stream;
@@ -459,6 +470,14 @@ static char *read_line(char *str, int num, void *stream)
 		st->cursor += len;
 	}
 	st->line++;
+	size_t got = strlen(str);
+	if (got == (size_t)num - 1 && str[got - 1] != '\n' && !at_end(st)) {
+		/* libinih would read the rest as a new line and report a wrong one. */
+		set_error(st->err, st->origin, st->line, NULL, NULL,
+			  "line longer than %d characters (the INI reader's limit)", num - 2);
+		st->failed = true;
+		return NULL;
+	}
 	check_section_line(st, str);
 	return str;
 }

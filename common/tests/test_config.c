@@ -123,6 +123,24 @@ static void test_errors(void)
 	expect_load_error("[market]\npublic = maybe\n",
 			  "bad.ini:2: market.public: 'maybe' is not true or false");
 	expect_load_error("[zzzzzzzz]\n", "bad.ini:1: [zzzzzzzz]: unknown section");
+	{
+		/* Past the reader's limit: named at its own line, not read as two lines. */
+		char text[400];
+		snprintf(text, sizeof(text), "[market]\nledger = %0290d\ntenants = 4\n", 7);
+		expect_load_error(text, "bad.ini:2: line longer than 198 characters (the INI "
+					"reader's limit)");
+		/* At the limit, with or without a final newline, the line is read whole. */
+		struct cfg *c;
+		struct cfg_error err;
+		ASSERT_OK(cfg_create(schema, NKEYS, &c));
+		snprintf(text, sizeof(text), "[market]\nledger = %0189d\n", 7);
+		ASSERT_OK(cfg_load_string(c, "edge.ini", text, &err));
+		ASSERT_EQ(strlen(cfg_get(c, "market", "ledger")), 189);
+		snprintf(text, sizeof(text), "[market]\nledger = %0190d", 8);
+		ASSERT_OK(cfg_load_string(c, "edge2.ini", text, &err));
+		ASSERT_EQ(strlen(cfg_get(c, "market", "ledger")), 190);
+		cfg_destroy(c);
+	}
 
 	struct cfg *c;
 	struct cfg_error err;
