@@ -12,7 +12,7 @@ endif
 .PHONY: demo test deps build
 
 # The main job: the nom thesis's experiment in the simulator, with its profit table beside the
-# thesis's own figures. build/bin/raas-demo shows every pricing model on a sample market.
+# published figures. build/bin/raas-demo shows every pricing model on a sample market.
 demo: build
 	$(BUILD_DIR)/bin/raas-sim run sim/scenarios/nom-thesis.ini --out $(BUILD_DIR)/nom-thesis.sqlite
 	$(BUILD_DIR)/bin/raas-sim report $(BUILD_DIR)/nom-thesis.sqlite --out $(BUILD_DIR)/nom-thesis-report >/dev/null
@@ -26,4 +26,4 @@ deps:
 
 build: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
-	@MAKEFLAGS= cmake --build $(BUILD_DIR) -j $(JOBS)
+	@env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS cmake --build $(BUILD_DIR) -j $(JOBS)
