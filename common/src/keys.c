@@ -166,12 +166,12 @@ int tp_key_parse(const char *text, size_t len, const char *name, bool want_secre
 		}
 		if (!tp_key_valid(v)) {
 			snprintf(msg, sizeof(msg),
-				 "%s key is not %d z85 characters (got %zu)", k, TP_KEY_Z85_LEN,
+				 "%.6s key is not %d z85 characters (got %zu)", k, TP_KEY_Z85_LEN,
 				 strlen(v));
 			return parse_fail(why, why_len, name, lineno, msg);
 		}
 		if ((is_public && have_public) || (is_secret && have_secret)) {
-			snprintf(msg, sizeof(msg), "%s key given twice", k);
+			snprintf(msg, sizeof(msg), "%.6s key given twice", k);
 			return parse_fail(why, why_len, name, lineno, msg);
 		}
 		if (is_public) {

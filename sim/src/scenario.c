@@ -648,7 +648,7 @@ static void blame_variant(struct loader *ld, const char *variant, const char *co
 			  size_t noverrides)
 {
 	struct cfg_error *err = ld->err;
-	char sec[128], key[128], msg[400];
+	char sec[128], key[128], msg[sizeof(err->key) + 2 + sizeof(err->message)];
 
 	if (strcmp(err->file, "--set") != 0 || !err->key[0])
 		return;

@@ -64,7 +64,8 @@ static char *session(const char *input, size_t len, size_t chunk, bool *closed)
 	}
 	*closed = c.close;
 	res = calloc(1, out.len + 1);
-	memcpy(res, buf_head(&out), out.len);
+	if (out.len) /* an empty buf has no storage: memcpy from NULL is undefined even for 0 */
+		memcpy(res, buf_head(&out), out.len);
 	buf_free(&pending);
 	buf_free(&out);
 	mc_conn_fini(&c);

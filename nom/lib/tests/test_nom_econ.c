@@ -70,7 +70,7 @@ static struct econ_profile *thesis_like(void)
 
 static void test_utility_at_board_price(struct nom *n)
 {
-	struct econ_utility u;
+	struct econ_utility u = {0};
 	struct econ_point pt = {.delay_us = 10, .tput_rps = 40000, .latency_us = 74,
 				.jitter_us = 0, .bytes_per_request = 1100};
 	double rate, price;
