@@ -26,6 +26,7 @@ struct cli {
 	const char *ledger;        /* ledger file (provider commands) */
 	const char *dir;           /* keygen: where keys go */
 	int64_t timeout_ms;
+	int64_t start_ns;          /* monotonic, when main() started (timing) */
 	uint64_t request_id;       /* 0: random */
 	/* Command arguments. */
 	const char *resource, *host, *id, *curve, *ranges, *key_file;

@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "cli.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/transport.h"
 #include "common/wire.h"
@@ -93,16 +94,34 @@ static int call(struct cli *c, Raas__Envelope *e, Raas__Envelope **reply)
 		       !c->request_id)
 			;
 	e->request_id = c->request_id;
-	err = tp_call(k.ctx, k.sock, e, 1000 * INT64_C(1000000), c->timeout_ms * INT64_C(1000000),
-		      WIRE_MAX_BYTES, NULL, NULL, reply);
+	struct tp_call_timing timing;
+	int64_t t0 = clk_mono(&clk_real);
+	/* Sent the moment the CURVE handshake completes; re-sent each second after that. */
+	err = tp_call_timed(k.ctx, k.sock, e, NS_PER_S, c->timeout_ms * NS_PER_MS, WIRE_MAX_BYTES,
+			    NULL, NULL, reply, &timing);
 	disconnect(&k);
+	if (getenv("RAAS_CLI_TIMING"))
+		fprintf(stderr,
+			"raas: timing: start %.2f ms, connect+handshake %.2f ms, request-reply "
+			"%.2f ms, tries %d\n",
+			(double)(t0 - c->start_ns) / 1e6, (double)timing.handshake_ns / 1e6,
+			(double)timing.reply_ns / 1e6, timing.tries);
 	if (err == -EACCES)
 		return cli_fail(CLI_EX_NOPERM,
 				"the market at %s refused key %s (is it registered? raas tenant add)",
 				c->market, c->key);
+	if (err == -EKEYREJECTED)
+		return cli_fail(CLI_EX_NOPERM,
+				"the market's key does not match RAAS_SERVER_KEY (%s): %s accepted "
+				"the connection but not the CURVE handshake",
+				c->server_key, c->market);
 	if (err == -ETIMEDOUT)
-		return cli_fail(CLI_EX_UNAVAILABLE, "no answer from the market at %s within %lld ms",
-				c->market, (long long)c->timeout_ms);
+		return cli_fail(CLI_EX_UNAVAILABLE,
+				"no answer from the market at %s within %lld ms (%s)", c->market,
+				(long long)c->timeout_ms,
+				timing.handshake_ns >= 0 ? "connected, but the market did not reply"
+							 : "no connection: is raas-marketd running "
+							   "there?");
 	if (err)
 		return cli_fail(CLI_EX_UNAVAILABLE, "%s: %s", c->market, raas_strerror(err));
 	const Raas__Error *re = (*reply)->reply->error;
@@ -447,12 +466,25 @@ static int watch_prices(struct cli *c)
 	struct cli_table *t = CLI_TABLE_NEW(price_names, price_types);
 	int64_t waited = 0;
 	bool connected = false;
+	struct tp_link link;
+	memset(&link, 0, sizeof(link));
 	while (!watch_stop && (c->count <= 0 || seen < c->count)) {
 		zmq_pollitem_t item = {.socket = k.sock, .events = ZMQ_POLLIN};
 		int n = zmq_poll(&item, 1, 100);
-		if (mon && tp_auth_refused(mon, &connected)) {
+		if (mon) {
+			tp_monitor_update(mon, &link);
+			connected = connected || link.handshakes > 0;
+		}
+		if (link.refused) {
 			rc = cli_fail(CLI_EX_NOPERM, "the market at %s refused key %s", c->prices,
 				      c->key);
+			break;
+		}
+		if (link.broken >= 3 && !link.handshakes) {
+			rc = cli_fail(CLI_EX_NOPERM,
+				      "the market's key does not match RAAS_SERVER_KEY (%s): %s "
+				      "accepted the connection but not the CURVE handshake",
+				      c->server_key, c->prices);
 			break;
 		}
 		if (n <= 0) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
 
@@ -173,6 +174,7 @@ int main(int argc, char **argv)
 
 	log_init("raas", LOG_WARN, false);
 	memset(&c, 0, sizeof(c));
+	c.start_ns = clk_mono(&clk_real);
 	snprintf(key, sizeof(key), "%s/tenant.key", key_dir);
 	snprintf(server_key, sizeof(server_key), "%s/market.pub", key_dir);
 	c.market = env_or("RAAS_MARKET", "tcp://127.0.0.1:7101");
