@@ -160,3 +160,36 @@ int ledger_allocations_each(struct ledger *l, uint64_t round, ledger_alloc_line_
 	}
 	return finish(s, stop ? SQLITE_DONE : rc, stop);
 }
+
+int ledger_credits_each(struct ledger *l, const char *tenant, uint64_t from, uint64_t to,
+			ledger_credit_line_fn fn, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc, stop = 0;
+
+	if (sqlite3_prepare_v2(l->db,
+			       "SELECT c.round, c.settled_round, t.name, p.host, p.resource, "
+			       "c.quantity, c.amount, c.reason FROM credits c "
+			       "JOIN tenants t ON t.id = c.tenant JOIN pools p ON p.id = c.pool "
+			       "WHERE c.settled_round BETWEEN ?1 AND ?2 AND (?3 IS NULL OR t.name = ?3) "
+			       "ORDER BY c.settled_round, c.round, p.host, p.resource, t.name",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	bind_range(s, from, to);
+	if (tenant)
+		sqlite3_bind_text(s, 3, tenant, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct ledger_credit_line c;
+		memset(&c, 0, sizeof(c));
+		c.round = (uint64_t)sqlite3_column_int64(s, 0);
+		c.settled_round = (uint64_t)sqlite3_column_int64(s, 1);
+		ledger__column_text(s, 2, c.tenant, sizeof(c.tenant));
+		ledger__column_text(s, 3, c.host, sizeof(c.host));
+		c.resource = sqlite3_column_int(s, 4);
+		c.quantity = sqlite3_column_int64(s, 5);
+		c.amount = sqlite3_column_int64(s, 6);
+		ledger__column_text(s, 7, c.reason, sizeof(c.reason));
+		stop = fn(arg, &c);
+	}
+	return finish(s, stop ? SQLITE_DONE : rc, stop);
+}
