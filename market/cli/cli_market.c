@@ -395,10 +395,10 @@ static void ranges_text(const Raas__Bid *b, char *buf, size_t len)
 
 int cli_bids(struct cli *c)
 {
-	static const char *const names[] = {"bid_id", "resource", "host",  "min",
-					    "max",    "unit_price", "curve", "ranges"};
-	static const enum cli_col types[] = {COL_STR, COL_STR,   COL_STR, COL_INT,
-					     COL_INT, COL_MONEY, COL_STR, COL_STR};
+	static const char *const names[] = {"bid_id", "resource",   "host",  "min",   "max",
+					    "unit_price", "curve", "ranges", "refused"};
+	static const enum cli_col types[] = {COL_STR,   COL_STR, COL_STR, COL_INT, COL_INT,
+					     COL_MONEY, COL_STR, COL_STR, COL_STR};
 	Raas__Envelope *reply;
 	int rc = query(c, RAAS__QUERY__WHAT__WHAT_BIDS, &reply);
 
@@ -413,7 +413,7 @@ int cli_bids(struct cli *c)
 		ranges_text(b, ranges, sizeof(ranges));
 		cli_table_row(t, b->bid_id, wire_resource_name(b->resource),
 			      b->host[0] ? b->host : "any", b->min_quantity, b->max_quantity,
-			      b->unit_price, curve, ranges);
+			      b->unit_price, curve, ranges, b->refused ? b->refused : "");
 	}
 	cli_table_print(t, c->format);
 	wire_free(reply);

@@ -798,6 +798,31 @@ int ledger_pools_each(struct ledger *l, ledger_pool_fn fn, void *arg)
 				0, false, pool_row, &c);
 }
 
+struct host_pools {
+	const char *host;
+	struct ledger_pool *out;
+	int max, n;
+};
+
+static int host_pool_row(void *arg, const struct ledger_pool *p)
+{
+	struct host_pools *h = arg;
+
+	if (strcmp(p->host, h->host) == 0 && h->n < h->max)
+		h->out[h->n++] = *p;
+	return 0;
+}
+
+int ledger_host_pools(struct ledger *l, const char *host, struct ledger_pool *out, int max,
+		      int *n)
+{
+	struct host_pools h = {host, out, max, 0};
+	int err = ledger_pools_each(l, host_pool_row, &h);
+
+	*n = h.n;
+	return err;
+}
+
 /* ---- Requests ---- */
 
 int ledger_request_get(struct ledger *l, int64_t tenant, uint64_t request_id, uint8_t **reply,

@@ -298,6 +298,9 @@ int ledger_hosts_each(struct ledger *l, ledger_host_fn fn, void *arg);
 /* Inserts or updates the pool of (host, resource); sets p->id. */
 int ledger_pool_put(struct ledger *l, struct ledger_pool *p);
 int ledger_pools_each(struct ledger *l, ledger_pool_fn fn, void *arg);
+/* The pools of host (at most max into out, *n of them). */
+int ledger_host_pools(struct ledger *l, const char *host, struct ledger_pool *out, int max,
+		      int *n);
 
 /* ---- Requests ---- */
 
@@ -503,6 +506,25 @@ int ledger_revenue_total(struct ledger *l, uint64_t from, uint64_t to, uint64_t 
 /* The allocations of a round (0: the last), by host, resource, tenant. */
 int ledger_allocations_each(struct ledger *l, uint64_t round, ledger_alloc_line_fn fn,
 			    void *arg);
+
+/* What a tenant still has in the market: standing bids, units held in the last round, and
+ * allocations of host agents' pools not settled yet. */
+struct ledger_activity {
+	uint64_t last_round;
+	int64_t standing_bids;
+	int64_t held_units;
+	int64_t unsettled;
+};
+int ledger_tenant_activity(struct ledger *l, int64_t tenant, struct ledger_activity *out);
+
+/* Counts for raas ledger check. */
+struct ledger_summary {
+	int schema_version;
+	uint64_t last_round;
+	int64_t rounds, tenants, hosts, allocations, settlements, credits, settled_through;
+	money_t credited, revenue;
+};
+int ledger_summary(struct ledger *l, struct ledger_summary *out);
 
 /* ---- Invariants (design notes above) ---- */
 int ledger_check_revenue(struct ledger *l, char *why, size_t why_len);
