@@ -107,8 +107,25 @@ int tp_bind(void *ctx, int type, const char *endpoint, const struct tp_keypair *
 	return 0;
 }
 
+static int connect_socket(void *ctx, int type, const char *endpoint,
+			  const struct tp_keypair *key, const char *server_public, void **out,
+			  void **monitor);
+
 int tp_connect(void *ctx, int type, const char *endpoint, const struct tp_keypair *key,
 	       const char *server_public, void **out)
+{
+	return connect_socket(ctx, type, endpoint, key, server_public, out, NULL);
+}
+
+int tp_connect_monitored(void *ctx, int type, const char *endpoint, const struct tp_keypair *key,
+			 const char *server_public, void **out, void **monitor)
+{
+	return connect_socket(ctx, type, endpoint, key, server_public, out, monitor);
+}
+
+static int connect_socket(void *ctx, int type, const char *endpoint,
+			  const struct tp_keypair *key, const char *server_public, void **out,
+			  void **monitor)
 {
 	void *sock;
 	int err;
@@ -131,8 +148,13 @@ int tp_connect(void *ctx, int type, const char *endpoint, const struct tp_keypai
 		if (!err)
 			err = setopt_str(sock, ZMQ_CURVE_SECRETKEY, key->secret_key);
 	}
-	if (!err && zmq_connect(sock, endpoint) != 0)
+	if (!err && monitor)
+		err = tp_monitor_start(ctx, sock, monitor);
+	if (!err && zmq_connect(sock, endpoint) != 0) {
 		err = -errno;
+		if (monitor)
+			tp_monitor_stop(sock, *monitor);
+	}
 	if (err) {
 		zmq_close(sock);
 		return err;
@@ -346,16 +368,25 @@ int tp_monitor_start(void *ctx, void *sock, void **monitor)
 	if (zmq_socket_monitor(sock, ep, MONITOR_EVENTS) != 0)
 		return -errno;
 	mon = zmq_socket(ctx, ZMQ_PAIR);
-	if (!mon)
-		return -errno;
-	if (zmq_connect(mon, ep) != 0) {
+	if (!mon || zmq_connect(mon, ep) != 0) {
 		int err = -errno;
-		zmq_close(mon);
+		zmq_socket_monitor(sock, NULL, 0);
+		if (mon)
+			zmq_close(mon);
 		return err;
 	}
 	setopt_int(mon, ZMQ_LINGER, 0);
 	*monitor = mon;
 	return 0;
+}
+
+void tp_monitor_stop(void *sock, void *monitor)
+{
+	if (!monitor)
+		return;
+	if (sock)
+		zmq_socket_monitor(sock, NULL, 0); /* the I/O thread sends no more events */
+	zmq_close(monitor);
 }
 
 int tp_monitor_update(void *monitor, struct tp_link *link)
@@ -429,9 +460,22 @@ int tp_call_timed(void *ctx, void *dealer, const Raas__Envelope *e, int64_t try_
 		  int64_t deadline_ns, size_t max_bytes, tp_other_fn other, void *arg,
 		  Raas__Envelope **reply, struct tp_call_timing *timing)
 {
+	void *mon = NULL;
+
+	if (ctx && tp_monitor_start(ctx, dealer, &mon) != 0)
+		mon = NULL;
+	int err = tp_call_on(dealer, mon, e, try_ns, deadline_ns, max_bytes, other, arg, reply,
+			     timing);
+	tp_monitor_stop(dealer, mon);
+	return err;
+}
+
+int tp_call_on(void *dealer, void *mon, const Raas__Envelope *e, int64_t try_ns,
+	       int64_t deadline_ns, size_t max_bytes, tp_other_fn other, void *arg,
+	       Raas__Envelope **reply, struct tp_call_timing *timing)
+{
 	uint8_t *buf;
 	size_t len;
-	void *mon = NULL;
 	struct tp_link link;
 	struct tp_call_timing t = {-1, -1, 0};
 	int err = wire_encode(e, &buf, &len);
@@ -440,8 +484,6 @@ int tp_call_timed(void *ctx, void *dealer, const Raas__Envelope *e, int64_t try_
 	if (err)
 		return err;
 	memset(&link, 0, sizeof(link));
-	if (ctx && tp_monitor_start(ctx, dealer, &mon) != 0)
-		mon = NULL;
 	err = -ETIMEDOUT;
 	for (;;) {
 		int64_t now = clk_mono(&clk_real);
@@ -506,8 +548,6 @@ int tp_call_timed(void *ctx, void *dealer, const Raas__Envelope *e, int64_t try_
 			other(arg, msg.env);
 		tp_msg_clear(&msg);
 	}
-	if (mon)
-		zmq_close(mon);
 	free(buf);
 	if (timing)
 		*timing = t;

@@ -291,11 +291,14 @@ static void test_unknown_key(void *ctx, struct server *s)
 	int before = __atomic_load_n(&s->received, __ATOMIC_SEQ_CST);
 
 	ASSERT_OK(tp_keypair_generate(&mallory));
-	ASSERT_OK(tp_connect(ctx, ZMQ_DEALER, s->endpoint, &mallory, s->key.public_key, &dealer));
+	void *mon;
+	ASSERT_OK(tp_connect_monitored(ctx, ZMQ_DEALER, s->endpoint, &mallory, s->key.public_key,
+				       &dealer, &mon));
 	hello_envelope(&e, &h, 7);
-	int err = tp_call(ctx, dealer, &e, 200 * NS_PER_MS, 3 * NS_PER_S, WIRE_MAX_BYTES, NULL,
-			  NULL, &reply);
+	int err = tp_call_on(dealer, mon, &e, 200 * NS_PER_MS, 3 * NS_PER_S, WIRE_MAX_BYTES, NULL,
+			     NULL, &reply, NULL);
 	ASSERT_EQ(err, -EACCES);
+	tp_monitor_stop(dealer, mon);
 	ASSERT_TRUE(reply == NULL);
 	ASSERT_EQ(__atomic_load_n(&s->received, __ATOMIC_SEQ_CST), before);
 	struct tp_zap_stats st;
@@ -313,11 +316,13 @@ static void test_unknown_key(void *ctx, struct server *s)
 	ASSERT_EQ(__atomic_load_n(&s->received, __ATOMIC_SEQ_CST), before);
 	tp_close(dealer);
 	/* With a monitor the wrong server key is told apart from silence, and soon. */
-	ASSERT_OK(tp_connect(ctx, ZMQ_DEALER, s->endpoint, &mallory, wrong.public_key, &dealer));
+	ASSERT_OK(tp_connect_monitored(ctx, ZMQ_DEALER, s->endpoint, &mallory, wrong.public_key,
+				       &dealer, &mon));
 	int64_t t0 = clk_mono(&clk_real);
-	err = tp_call(ctx, dealer, &e, 200 * NS_PER_MS, 5 * NS_PER_S, WIRE_MAX_BYTES, NULL, NULL,
-		      &reply);
+	err = tp_call_on(dealer, mon, &e, 200 * NS_PER_MS, 5 * NS_PER_S, WIRE_MAX_BYTES, NULL, NULL,
+			 &reply, NULL);
 	ASSERT_EQ(err, -EKEYREJECTED);
+	tp_monitor_stop(dealer, mon);
 	ASSERT_LT(clk_mono(&clk_real) - t0, 3 * NS_PER_S);
 	ASSERT_EQ(__atomic_load_n(&s->received, __ATOMIC_SEQ_CST), before);
 	tp_close(dealer);

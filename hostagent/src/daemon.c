@@ -52,7 +52,7 @@ struct link {
 
 static void close_socket(struct link *l)
 {
-	tp_close(l->monitor);
+	tp_monitor_stop(l->sock, l->monitor);
 	tp_close(l->sock);
 	l->monitor = l->sock = NULL;
 	memset(&l->link, 0, sizeof(l->link));
@@ -79,8 +79,8 @@ static void send_register(struct link *l, int64_t now)
 
 static void start_registering(struct link *l, int64_t now)
 {
-	int ret = tp_connect(l->zctx, ZMQ_DEALER, l->conf->market, &l->key, l->server_key,
-			     &l->sock);
+	int ret = tp_connect_monitored(l->zctx, ZMQ_DEALER, l->conf->market, &l->key,
+				       l->server_key, &l->sock, &l->monitor);
 	if (ret) {
 		log_error("cannot open a socket to the market at %s: %s", l->conf->market,
 			  raas_strerror(ret));
@@ -88,8 +88,6 @@ static void start_registering(struct link *l, int64_t now)
 		l->retry_at = now + l->backoff_ns;
 		return;
 	}
-	if (tp_monitor_start(l->zctx, l->sock, &l->monitor))
-		l->monitor = NULL;
 	l->state = LINK_REGISTERING;
 	l->deadline = now + l->conf->market_timeout_ns;
 	log_info("registering with the market at %s", l->conf->market);

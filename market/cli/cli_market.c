@@ -23,6 +23,7 @@
 struct conn {
 	void *ctx;
 	void *sock;
+	void *mon;          /* its handshake monitor, started before it connected */
 	struct tp_keypair key;
 	char server[TP_KEY_Z85_LEN + 1];
 };
@@ -51,7 +52,7 @@ static int connect_market(struct cli *c, struct conn *k, int type, const char *e
 	k->ctx = tp_context_create(0, 1);
 	if (!k->ctx)
 		return cli_fail(CLI_EX_SOFTWARE, "cannot create a ZeroMQ context");
-	err = tp_connect(k->ctx, type, endpoint, &k->key, k->server, &k->sock);
+	err = tp_connect_monitored(k->ctx, type, endpoint, &k->key, k->server, &k->sock, &k->mon);
 	if (err) {
 		tp_context_destroy(k->ctx);
 		return cli_fail(CLI_EX_USAGE, "cannot connect to %s: %s", endpoint,
@@ -62,6 +63,7 @@ static int connect_market(struct cli *c, struct conn *k, int type, const char *e
 
 static void disconnect(struct conn *k)
 {
+	tp_monitor_stop(k->sock, k->mon);
 	tp_close(k->sock);
 	tp_context_destroy(k->ctx);
 }
@@ -97,8 +99,8 @@ static int call(struct cli *c, Raas__Envelope *e, Raas__Envelope **reply)
 	struct tp_call_timing timing;
 	int64_t t0 = clk_mono(&clk_real);
 	/* Sent the moment the CURVE handshake completes; re-sent each second after that. */
-	err = tp_call_timed(k.ctx, k.sock, e, NS_PER_S, c->timeout_ms * NS_PER_MS, WIRE_MAX_BYTES,
-			    NULL, NULL, reply, &timing);
+	err = tp_call_on(k.sock, k.mon, e, NS_PER_S, c->timeout_ms * NS_PER_MS, WIRE_MAX_BYTES,
+			 NULL, NULL, reply, &timing);
 	disconnect(&k);
 	if (getenv("RAAS_CLI_TIMING"))
 		fprintf(stderr,
@@ -459,8 +461,7 @@ static int watch_prices(struct cli *c)
 		snprintf(topic, sizeof(topic), "price/");
 	}
 	tp_subscribe(k.sock, topic);
-	void *mon = NULL;
-	tp_monitor_start(k.ctx, k.sock, &mon);
+	void *mon = k.mon;
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
 	struct cli_table *t = CLI_TABLE_NEW(price_names, price_types);
@@ -513,8 +514,6 @@ static int watch_prices(struct cli *c)
 		tp_msg_clear(&msg);
 	}
 	cli_table_destroy(t);
-	if (mon)
-		tp_close(mon);
 	disconnect(&k);
 	return rc;
 }

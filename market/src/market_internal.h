@@ -214,9 +214,10 @@ void market__unmapped_reason(const struct mkt_host *h, const char *tenant, char 
 
 /* ---- settle.c ---- */
 /* Adds the round's allocations on host agents' pools to the pending settlements. */
+/* pools[i] is the pool of allocs[i]. */
 int market__pending_add_round(struct market *m, uint64_t round,
-			      const struct ledger_alloc_row *allocs, size_t n,
-			      int64_t closed_wall_ns);
+			      const struct ledger_alloc_row *allocs,
+			      struct mkt_pool *const *pools, size_t n, int64_t closed_wall_ns);
 /* Records an acknowledgement (or carry-over) of (round, host) in memory. */
 void market__pending_ack(struct market *m, uint64_t round, const char *host, int kind,
 			 const struct ledger_ack_failure *f, size_t nf);

@@ -818,13 +818,19 @@ int market_round_close(struct market *m, struct market_outbox *out)
 		market__settle_free(&settle);
 		return err;
 	}
-	err = apply(m, &rows, closed_wall);
+	/* Each allocation's pool, taken before memory moves on (removals free bids). */
+	struct mkt_pool **pools = malloc((rows.nallocs ? rows.nallocs : 1) * sizeof(*pools));
+	for (size_t i = 0; pools && i < rows.nallocs; i++)
+		pools[i] = rows.alloc_bids[i]->pool;
+	err = pools ? apply(m, &rows, closed_wall) : -ENOMEM;
 	if (!err)
 		err = apply_credits(m, &settle);
 	apply_removals(m, &settle, round);
 	market__settle_apply(m, &settle);
-	if (!err)
-		err = market__pending_add_round(m, round, rows.allocs, rows.nallocs, closed_wall);
+	if (!err && round_pending)
+		err = market__pending_add_round(m, round, rows.allocs, pools, rows.nallocs,
+						closed_wall);
+	free(pools);
 	m->stats.last_allocs = rows.nallocs;
 	m->stats.last_bids = (uint64_t)rows.bids;
 	m->stats.last_revenue = revenue;

@@ -87,23 +87,17 @@ static int pending_push(struct mkt_pending *p, const struct mkt_pending_alloc *a
 	return 0;
 }
 
-static struct mkt_pool *pool_by_id(struct market *m, int64_t id)
-{
-	for (size_t i = 0; i < m->npools; i++)
-		if (m->pools[i]->row.id == id)
-			return m->pools[i];
-	return NULL;
-}
-
 int market__pending_add_round(struct market *m, uint64_t round,
-			      const struct ledger_alloc_row *allocs, size_t n,
-			      int64_t closed_wall_ns)
+			      const struct ledger_alloc_row *allocs,
+			      struct mkt_pool *const *pools, size_t n, int64_t closed_wall_ns)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct ledger_alloc_row *a = &allocs[i];
-		struct mkt_pool *pool = pool_by_id(m, a->pool);
+		struct mkt_pool *pool = pools[i];
+		if (!pool || pool->row.from_config)
+			continue; /* nobody to ask: charged as cleared */
 		struct mkt_tenant *t = hmap_get_i64(&m->tenants_by_id, a->tenant);
-		if (!pool || !t || pool->row.from_config)
+		if (!t)
 			continue;
 		struct mkt_pending *p = pending_get(m, round, pool->row.host,
 						    closed_wall_ns + m->cfg->ack_timeout_ns);

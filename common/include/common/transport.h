@@ -100,6 +100,12 @@ int tp_bind(void *ctx, int type, const char *endpoint, const struct tp_keypair *
  * connection that is not up. key NULL: no CURVE (non-tcp only). */
 int tp_connect(void *ctx, int type, const char *endpoint, const struct tp_keypair *key,
 	       const char *server_public, void **out);
+/* tp_connect, with a socket monitor (tp_monitor_start) started before the connection is
+ * made, so that no handshake event is missed (after a refused key libzmq does not try
+ * again: its one HANDSHAKE_FAILED_AUTH is the only word). The caller ends the monitor with
+ * tp_monitor_stop() before closing the socket. */
+int tp_connect_monitored(void *ctx, int type, const char *endpoint, const struct tp_keypair *key,
+			 const char *server_public, void **out, void **monitor);
 /* Closes a socket without lingering on unsent messages. NULL is ignored. */
 void tp_close(void *sock);
 
@@ -177,6 +183,11 @@ int tp_call_timed(void *ctx, void *dealer, const Raas__Envelope *e, int64_t try_
 int tp_call(void *ctx, void *dealer, const Raas__Envelope *e, int64_t try_ns,
 	    int64_t deadline_ns, size_t max_bytes, tp_other_fn other, void *arg,
 	    Raas__Envelope **reply);
+/* The same on a dealer whose monitor the caller started (tp_connect_monitored: the way to
+ * see a refused key for sure); monitor may be NULL. */
+int tp_call_on(void *dealer, void *monitor, const Raas__Envelope *e, int64_t try_ns,
+	       int64_t deadline_ns, size_t max_bytes, tp_other_fn other, void *arg,
+	       Raas__Envelope **reply, struct tp_call_timing *timing);
 
 /* What a client socket's monitor has seen of its connections (tp_monitor_update). */
 struct tp_link {
@@ -191,8 +202,13 @@ struct tp_link {
 
 /* Starts watching a client socket's connections and handshakes (zmq_socket_monitor on an
  * inproc endpoint of its own). *monitor is a PAIR socket, readable when an event waits (put
- * it in a poll set); close it with tp_close(). */
+ * it in a poll set); end it with tp_monitor_stop(). */
 int tp_monitor_start(void *ctx, void *sock, void **monitor);
+/* Ends watching sock and closes monitor. Always end a monitor this way while its socket
+ * lives on: libzmq sends monitor events from its I/O thread, and an event sent to a monitor
+ * whose reading end is closed blocks that thread, and with it every socket of the context.
+ * NULL monitor is ignored. */
+void tp_monitor_stop(void *sock, void *monitor);
 /* Drains the monitor's events into link. Returns how many events it read. */
 int tp_monitor_update(void *monitor, struct tp_link *link);
 /* Drains monitor events; true once the server refused our key (HANDSHAKE_FAILED_AUTH), and
