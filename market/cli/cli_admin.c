@@ -301,11 +301,14 @@ int cli_invoice(struct cli *c)
 		return rc;
 	struct charges_out o = {CLI_TABLE_NEW(names, types), 0, NULL, 0, 0};
 	struct cli_table *t = o.t;
-	err = ledger_credits_each(l, c->pos[0], (uint64_t)c->from, (uint64_t)c->to, keep_credit,
-				  &o);
+	err = ledger_read_begin(l);
+	if (!err)
+		err = ledger_credits_each(l, c->pos[0], (uint64_t)c->from, (uint64_t)c->to,
+					  keep_credit, &o);
 	if (!err)
 		err = ledger_invoice_each(l, c->pos[0], (uint64_t)c->from, (uint64_t)c->to,
 					  charge_row, &o);
+	ledger_read_end(l);
 	ledger_close(l);
 	free(o.credits);
 	if (err == -ENOENT) {
@@ -349,9 +352,13 @@ int cli_revenue(struct cli *c)
 	if ((rc = check_range(c, "revenue")) != 0 || (rc = open_ledger(c, false, &l)) != 0)
 		return rc;
 	struct charges_out o = {CLI_TABLE_NEW(names, types), 0, NULL, 0, 0};
-	err = ledger_revenue_total(l, (uint64_t)c->from, (uint64_t)c->to, &rounds, &revenue);
+	/* One snapshot: a round the market writes meanwhile is in both or in neither. */
+	err = ledger_read_begin(l);
+	if (!err)
+		err = ledger_revenue_total(l, (uint64_t)c->from, (uint64_t)c->to, &rounds, &revenue);
 	if (!err)
 		err = ledger_revenue_each(l, (uint64_t)c->from, (uint64_t)c->to, revenue_row, &o);
+	ledger_read_end(l);
 	ledger_close(l);
 	if (err) {
 		cli_table_destroy(o.t);

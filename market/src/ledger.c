@@ -375,6 +375,20 @@ bool ledger_in_batch(const struct ledger *l)
 	return l->in_batch;
 }
 
+int ledger_read_begin(struct ledger *l)
+{
+	/* A deferred transaction takes its snapshot at its first read. */
+	return ledger__exec(l, "BEGIN") == 0 && ledger__exec(l, "SELECT 1 FROM rounds LIMIT 1") == 0
+		       ? 0
+		       : -EIO;
+}
+
+void ledger_read_end(struct ledger *l)
+{
+	if (!sqlite3_get_autocommit(l->db))
+		ledger__exec(l, "COMMIT");
+}
+
 /* A write outside a batch runs in its own transaction. */
 static int auto_begin(struct ledger *l, bool *own)
 {

@@ -265,6 +265,10 @@ int ledger_begin(struct ledger *l);
 int ledger_commit(struct ledger *l);
 void ledger_rollback(struct ledger *l);
 bool ledger_in_batch(const struct ledger *l);
+/* A read transaction: every query until ledger_read_end sees the same snapshot (a report
+ * made of several queries while the market writes). 0 or -EIO. */
+int ledger_read_begin(struct ledger *l);
+void ledger_read_end(struct ledger *l);
 
 /* ---- Registry (the CLI writes these; the market reads them) ---- */
 
