@@ -48,6 +48,7 @@ struct link {
 	int64_t backoff_ns;
 	int64_t retry_at, deadline, resend_at, last_rx, next_heartbeat, next_meter;
 	struct tp_link link;        /* what the monitor saw of this socket */
+	bool retrying;              /* registering again after a failed attempt */
 };
 
 static void close_socket(struct link *l)
@@ -90,7 +91,12 @@ static void start_registering(struct link *l, int64_t now)
 	}
 	l->state = LINK_REGISTERING;
 	l->deadline = now + l->conf->market_timeout_ns;
-	log_info("registering with the market at %s", l->conf->market);
+	/* Once per loss of the market at info; the retries of a backoff at debug. */
+	if (!l->retrying)
+		log_info("registering with the market at %s", l->conf->market);
+	else
+		log_debug("registering with the market at %s (again)", l->conf->market);
+	l->retrying = true;
 	send_register(l, now);
 }
 
@@ -131,6 +137,7 @@ static void on_message(struct link *l, const Raas__Envelope *env, int64_t now)
 	}
 	if (l->state == LINK_REGISTERING) {
 		l->state = LINK_UP;
+		l->retrying = false;
 		l->backoff_ns = l->conf->reconnect_min_ns;
 		l->next_heartbeat = now + l->conf->heartbeat_ns;
 		log_info("registered with the market as host %s", l->conf->host);
