@@ -107,8 +107,25 @@ int tp_bind(void *ctx, int type, const char *endpoint, const struct tp_keypair *
 	return 0;
 }
 
+static int connect_socket(void *ctx, int type, const char *endpoint,
+			  const struct tp_keypair *key, const char *server_public, void **out,
+			  void **monitor);
+
 int tp_connect(void *ctx, int type, const char *endpoint, const struct tp_keypair *key,
 	       const char *server_public, void **out)
+{
+	return connect_socket(ctx, type, endpoint, key, server_public, out, NULL);
+}
+
+int tp_connect_monitored(void *ctx, int type, const char *endpoint, const struct tp_keypair *key,
+			 const char *server_public, void **out, void **monitor)
+{
+	return connect_socket(ctx, type, endpoint, key, server_public, out, monitor);
+}
+
+static int connect_socket(void *ctx, int type, const char *endpoint,
+			  const struct tp_keypair *key, const char *server_public, void **out,
+			  void **monitor)
 {
 	void *sock;
 	int err;
@@ -131,8 +148,13 @@ int tp_connect(void *ctx, int type, const char *endpoint, const struct tp_keypai
 		if (!err)
 			err = setopt_str(sock, ZMQ_CURVE_SECRETKEY, key->secret_key);
 	}
-	if (!err && zmq_connect(sock, endpoint) != 0)
+	if (!err && monitor)
+		err = tp_monitor_start(ctx, sock, monitor);
+	if (!err && zmq_connect(sock, endpoint) != 0) {
 		err = -errno;
+		if (monitor)
+			tp_monitor_stop(sock, *monitor);
+	}
 	if (err) {
 		zmq_close(sock);
 		return err;
@@ -328,7 +350,12 @@ int tp_subscribe(void *sock, const char *prefix)
 	return setopt_str(sock, ZMQ_SUBSCRIBE, prefix);
 }
 
-/* ---- Monitor: tell a refused key from a silent server ---- */
+/* ---- Monitor: tell a refused key and a wrong server key from a silent server ---- */
+
+#define MONITOR_EVENTS                                                                     \
+	(ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |     \
+	 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |            \
+	 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
 int tp_monitor_start(void *ctx, void *sock, void **monitor)
 {
@@ -338,16 +365,14 @@ int tp_monitor_start(void *ctx, void *sock, void **monitor)
 
 	snprintf(ep, sizeof(ep), "inproc://tp-monitor-%p-%d", sock,
 		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-	if (zmq_socket_monitor(sock, ep,
-			       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-				       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
+	if (zmq_socket_monitor(sock, ep, MONITOR_EVENTS) != 0)
 		return -errno;
 	mon = zmq_socket(ctx, ZMQ_PAIR);
-	if (!mon)
-		return -errno;
-	if (zmq_connect(mon, ep) != 0) {
+	if (!mon || zmq_connect(mon, ep) != 0) {
 		int err = -errno;
-		zmq_close(mon);
+		zmq_socket_monitor(sock, NULL, 0);
+		if (mon)
+			zmq_close(mon);
 		return err;
 	}
 	setopt_int(mon, ZMQ_LINGER, 0);
@@ -355,9 +380,18 @@ int tp_monitor_start(void *ctx, void *sock, void **monitor)
 	return 0;
 }
 
-bool tp_auth_refused(void *monitor, bool *ok)
+void tp_monitor_stop(void *sock, void *monitor)
 {
-	bool refused = false;
+	if (!monitor)
+		return;
+	if (sock)
+		zmq_socket_monitor(sock, NULL, 0); /* the I/O thread sends no more events */
+	zmq_close(monitor);
+}
+
+int tp_monitor_update(void *monitor, struct tp_link *link)
+{
+	int n = 0;
 
 	for (;;) {
 		zmq_msg_t m;
@@ -370,60 +404,130 @@ bool tp_auth_refused(void *monitor, bool *ok)
 		if (zmq_msg_size(&m) >= 6) {
 			uint16_t ev;
 			memcpy(&ev, zmq_msg_data(&m), sizeof(ev));
-			if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
-			    ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
-				refused = true;
-			if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && ok)
-				*ok = true;
+			n++;
+			switch (ev) {
+			case ZMQ_EVENT_CONNECTED:
+				link->connects++;
+				break;
+			case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+				link->handshakes++;
+				link->up = true;
+				break;
+			case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+				link->refused++;
+				link->up = false;
+				break;
+			case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+			case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+				link->broken++;
+				link->up = false;
+				break;
+			case ZMQ_EVENT_DISCONNECTED:
+				link->disconnects++;
+				link->up = false;
+				break;
+			default:
+				break;
+			}
 		}
 		zmq_msg_close(&m);
 		drain(monitor);
 	}
-	return refused;
+	return n;
+}
+
+bool tp_auth_refused(void *monitor, bool *ok)
+{
+	struct tp_link link;
+
+	memset(&link, 0, sizeof(link));
+	tp_monitor_update(monitor, &link);
+	if (link.handshakes && ok)
+		*ok = true;
+	/* A protocol failure is counted as a refusal here, as it always was. */
+	return link.refused > 0 || link.broken > 0;
 }
 
 /* ---- Request with retry ---- */
 
-int tp_call(void *ctx, void *dealer, const Raas__Envelope *e, int64_t try_ns,
-	    int64_t deadline_ns, size_t max_bytes, tp_other_fn other, void *arg,
-	    Raas__Envelope **reply)
+/* A server that breaks this many handshakes in a row without one succeeding does not have
+ * the key we were given (libzmq reconnects every 100 ms, so this takes well under a second). */
+#define TP_BROKEN_HANDSHAKES 3
+/* How often a request is offered to a connection that is not up yet (no monitor). */
+#define TP_OFFER_NS (2 * NS_PER_MS)
+
+int tp_call_timed(void *ctx, void *dealer, const Raas__Envelope *e, int64_t try_ns,
+		  int64_t deadline_ns, size_t max_bytes, tp_other_fn other, void *arg,
+		  Raas__Envelope **reply, struct tp_call_timing *timing)
+{
+	void *mon = NULL;
+
+	if (ctx && tp_monitor_start(ctx, dealer, &mon) != 0)
+		mon = NULL;
+	int err = tp_call_on(dealer, mon, e, try_ns, deadline_ns, max_bytes, other, arg, reply,
+			     timing);
+	tp_monitor_stop(dealer, mon);
+	return err;
+}
+
+int tp_call_on(void *dealer, void *mon, const Raas__Envelope *e, int64_t try_ns,
+	       int64_t deadline_ns, size_t max_bytes, tp_other_fn other, void *arg,
+	       Raas__Envelope **reply, struct tp_call_timing *timing)
 {
 	uint8_t *buf;
 	size_t len;
-	void *mon = NULL;
+	struct tp_link link;
+	struct tp_call_timing t = {-1, -1, 0};
 	int err = wire_encode(e, &buf, &len);
-	int64_t start = clk_mono(&clk_real), next_try = start;
+	int64_t start = clk_mono(&clk_real), next_try = start, first_sent = 0;
 
 	if (err)
 		return err;
-	if (ctx)
-		(void)tp_monitor_start(ctx, dealer, &mon);
+	memset(&link, 0, sizeof(link));
 	err = -ETIMEDOUT;
 	for (;;) {
 		int64_t now = clk_mono(&clk_real);
 		if (now - start >= deadline_ns)
 			break;
-		if (now >= next_try) {
-			/* ZMQ_IMMEDIATE: EAGAIN while no connection is up; try again later. */
-			(void)zmq_send(dealer, buf, len, ZMQ_DONTWAIT);
-			next_try = now + try_ns;
+		if (mon) {
+			tp_monitor_update(mon, &link);
+			if (link.handshakes && t.handshake_ns < 0) {
+				t.handshake_ns = now - start;
+				if (!t.tries)
+					next_try = now; /* send the moment the connection is up */
+			}
+			if (link.refused) {
+				err = -EACCES;
+				break;
+			}
+			if (link.broken >= TP_BROKEN_HANDSHAKES && !link.handshakes) {
+				err = -EKEYREJECTED;
+				break;
+			}
 		}
-		if (mon && tp_auth_refused(mon, NULL)) {
-			err = -EACCES;
-			break;
+		if (now >= next_try) {
+			/* ZMQ_IMMEDIATE: EAGAIN until a connection has completed its handshake
+			 * (the monitor wakes us then; the offer every TP_OFFER_NS covers a
+			 * handshake that completed before the monitor was attached). */
+			if (zmq_send(dealer, buf, len, ZMQ_DONTWAIT) >= 0) {
+				if (!t.tries++)
+					first_sent = now;
+				next_try = now + try_ns;
+			} else {
+				next_try = now + TP_OFFER_NS;
+			}
 		}
 		int64_t wait = next_try - now;
 		if (start + deadline_ns - now < wait)
 			wait = start + deadline_ns - now;
-		if (mon && wait > 50 * NS_PER_MS)
-			wait = 50 * NS_PER_MS; /* look at the monitor now and then */
-		zmq_pollitem_t item = {.socket = dealer, .events = ZMQ_POLLIN};
-		int rc = zmq_poll(&item, 1, (long)((wait + NS_PER_MS - 1) / NS_PER_MS));
+		zmq_pollitem_t items[2] = {{.socket = dealer, .events = ZMQ_POLLIN},
+					   {.socket = mon, .events = ZMQ_POLLIN}};
+		int rc = zmq_poll(items, mon ? 2 : 1, (long)((wait + NS_PER_MS - 1) / NS_PER_MS));
 		if (rc < 0 && errno != EINTR) {
 			err = -errno;
 			break;
 		}
-		if (rc <= 0)
+		if (rc <= 0 || !(items[0].revents & ZMQ_POLLIN))
 			continue;
 		struct tp_msg msg;
 		char why[256];
@@ -436,6 +540,7 @@ int tp_call(void *ctx, void *dealer, const Raas__Envelope *e, int64_t try_ns,
 		    msg.env->request_id == e->request_id) {
 			*reply = msg.env;
 			msg.env = NULL;
+			t.reply_ns = clk_mono(&clk_real) - first_sent;
 			err = 0;
 			break;
 		}
@@ -443,8 +548,16 @@ int tp_call(void *ctx, void *dealer, const Raas__Envelope *e, int64_t try_ns,
 			other(arg, msg.env);
 		tp_msg_clear(&msg);
 	}
-	if (mon)
-		zmq_close(mon);
 	free(buf);
+	if (timing)
+		*timing = t;
 	return err;
+}
+
+int tp_call(void *ctx, void *dealer, const Raas__Envelope *e, int64_t try_ns,
+	    int64_t deadline_ns, size_t max_bytes, tp_other_fn other, void *arg,
+	    Raas__Envelope **reply)
+{
+	return tp_call_timed(ctx, dealer, e, try_ns, deadline_ns, max_bytes, other, arg, reply,
+			     NULL);
 }

@@ -1,4 +1,5 @@
-/* test_clock_log.c: the manual clock, wall-time formatting, and both log formats. */
+/* test_clock_log.c: the manual clock, wall-time formatting, both log formats, and the rate
+ * limit of repeated lines. */
 #include <stdlib.h>
 
 #include "common/clock.h"
@@ -51,10 +52,74 @@ static void test_log(void)
 	ASSERT_TRUE(log_level_parse("loud", &l) < 0);
 }
 
+static size_t count(const char *text, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* 100 refusals in 6 s (the issue's example) write one line, then a count once a minute;
+ * other lines are not held back; info lines are never limited. */
+static void test_repeats(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	struct clk c;
+
+	clk_manual_init(&c, 0, INT64_C(1700000000000000000));
+	log_set_sink(mem);
+	log_init("tester", LOG_INFO, false);
+	log_set_repeat_interval(60 * NS_PER_S, &c);
+	for (int i = 0; i < 100; i++) {
+		log_warn("market refused request %d: key unknown", i);
+		if (i == 50)
+			log_warn("tenant %s has no mapping", "carol");
+		log_info("round %d closed", i);
+		clk_manual_advance(&c, 60 * NS_PER_MS);
+	}
+	fflush(mem);
+	ASSERT_EQ(count(text, "market refused request"), 1);
+	ASSERT_STR_CONTAINS(text, "market refused request 0: key unknown\n");
+	ASSERT_EQ(count(text, "tenant carol has no mapping"), 1);
+	ASSERT_EQ(count(text, "closed"), 100);
+	/* Not yet a minute: nothing due. */
+	log_tick();
+	fflush(mem);
+	ASSERT_EQ(count(text, "repeated"), 0);
+	clk_manual_advance(&c, 55 * NS_PER_S);
+	log_tick();
+	fflush(mem);
+	ASSERT_STR_CONTAINS(text, "market refused request 99: key unknown (repeated 99 times in "
+				  "the last 61 s)");
+	/* After the count, the next minute starts over: a line in it is counted again. */
+	log_warn("market refused request %d: key unknown", 100);
+	clk_manual_advance(&c, 61 * NS_PER_S);
+	log_warn("market refused request %d: key unknown", 101);
+	fflush(mem);
+	ASSERT_STR_CONTAINS(text, "request 101: key unknown (repeated 2 times in the last 61 s)");
+	/* A quiet minute later, a line is written as new. */
+	clk_manual_advance(&c, 61 * NS_PER_S);
+	log_warn("market refused request %d: key unknown", 102);
+	fflush(mem);
+	ASSERT_STR_CONTAINS(text, "request 102: key unknown\n");
+	/* Without an interval every line is written. */
+	log_set_repeat_interval(0, NULL);
+	log_warn("same %d", 1);
+	log_warn("same %d", 2);
+	fclose(mem);
+	log_set_sink(NULL);
+	ASSERT_EQ(count(text, "same "), 2);
+	free(text);
+}
+
 int main(void)
 {
 	test_clock();
 	test_log();
+	test_repeats();
 	printf("test_clock_log: ok\n");
 	return 0;
 }

@@ -220,8 +220,15 @@ static void test_identity_and_errors(void *ctx, struct server *s)
 	ASSERT_OK(tp_connect(ctx, ZMQ_DEALER, s->endpoint, &alice, s->key.public_key, &dealer));
 
 	hello_envelope(&e, &h, 41);
-	ASSERT_OK(tp_call(ctx, dealer, &e, 500 * NS_PER_MS, 10 * NS_PER_S, WIRE_MAX_BYTES, NULL,
-			  NULL, &reply));
+	/* The request goes out when the handshake completes, not after a retry interval: with
+	 * a 5 s retry a reply within 1 s proves it. */
+	struct tp_call_timing timing;
+	int64_t t0 = clk_mono(&clk_real);
+	ASSERT_OK(tp_call_timed(ctx, dealer, &e, 5 * NS_PER_S, 10 * NS_PER_S, WIRE_MAX_BYTES,
+				NULL, NULL, &reply, &timing));
+	ASSERT_LT(clk_mono(&clk_real) - t0, NS_PER_S);
+	ASSERT_EQ(timing.tries, 1);
+	ASSERT_GE(timing.reply_ns, 0);
 	ASSERT_EQ(reply->request_id, 41);
 	ASSERT_EQ(reply->reply->result_case, RAAS__REPLY__RESULT_HELLO);
 	/* The server learned who we are from the key, not from the message. */
@@ -284,11 +291,14 @@ static void test_unknown_key(void *ctx, struct server *s)
 	int before = __atomic_load_n(&s->received, __ATOMIC_SEQ_CST);
 
 	ASSERT_OK(tp_keypair_generate(&mallory));
-	ASSERT_OK(tp_connect(ctx, ZMQ_DEALER, s->endpoint, &mallory, s->key.public_key, &dealer));
+	void *mon;
+	ASSERT_OK(tp_connect_monitored(ctx, ZMQ_DEALER, s->endpoint, &mallory, s->key.public_key,
+				       &dealer, &mon));
 	hello_envelope(&e, &h, 7);
-	int err = tp_call(ctx, dealer, &e, 200 * NS_PER_MS, 3 * NS_PER_S, WIRE_MAX_BYTES, NULL,
-			  NULL, &reply);
+	int err = tp_call_on(dealer, mon, &e, 200 * NS_PER_MS, 3 * NS_PER_S, WIRE_MAX_BYTES, NULL,
+			     NULL, &reply, NULL);
 	ASSERT_EQ(err, -EACCES);
+	tp_monitor_stop(dealer, mon);
 	ASSERT_TRUE(reply == NULL);
 	ASSERT_EQ(__atomic_load_n(&s->received, __ATOMIC_SEQ_CST), before);
 	struct tp_zap_stats st;
@@ -304,6 +314,26 @@ static void test_unknown_key(void *ctx, struct server *s)
 		      NULL, &reply);
 	ASSERT_EQ(err, -ETIMEDOUT);
 	ASSERT_EQ(__atomic_load_n(&s->received, __ATOMIC_SEQ_CST), before);
+	tp_close(dealer);
+	/* With a monitor the wrong server key is told apart from silence, and soon. */
+	ASSERT_OK(tp_connect_monitored(ctx, ZMQ_DEALER, s->endpoint, &mallory, wrong.public_key,
+				       &dealer, &mon));
+	int64_t t0 = clk_mono(&clk_real);
+	err = tp_call_on(dealer, mon, &e, 200 * NS_PER_MS, 5 * NS_PER_S, WIRE_MAX_BYTES, NULL, NULL,
+			 &reply, NULL);
+	ASSERT_EQ(err, -EKEYREJECTED);
+	tp_monitor_stop(dealer, mon);
+	ASSERT_LT(clk_mono(&clk_real) - t0, 3 * NS_PER_S);
+	ASSERT_EQ(__atomic_load_n(&s->received, __ATOMIC_SEQ_CST), before);
+	tp_close(dealer);
+	/* Nobody listening: a timeout, not a key problem. */
+	struct tp_keypair nobody;
+	ASSERT_OK(tp_keypair_generate(&nobody));
+	ASSERT_OK(tp_connect(ctx, ZMQ_DEALER, "tcp://127.0.0.1:1", &mallory, nobody.public_key,
+			     &dealer));
+	err = tp_call(ctx, dealer, &e, 200 * NS_PER_MS, 500 * NS_PER_MS, WIRE_MAX_BYTES, NULL,
+		      NULL, &reply);
+	ASSERT_EQ(err, -ETIMEDOUT);
 	tp_close(dealer);
 
 	/* No unauthenticated TCP endpoints. */

@@ -97,6 +97,7 @@ struct ha_agent {
 	char last_refusal[256];
 	int64_t last_refusal_logged;
 	uint64_t refusals_since;
+	struct ha_agent_stats stats;
 };
 
 #define HA_REPEAT_LOG_NS (60 * NS_PER_S)
@@ -516,9 +517,17 @@ static int apply_set(struct ha_agent *a, const Raas__AllocationSet *set, uint64_
 		}
 		a->last_round = set->round;
 	}
-	log_info("round %" PRIu64 ": %zu allocations applied in %.3f ms, %s", set->round,
-		 set->n_allocations, (double)(clk_mono(a->clock) - t0) / 1e6,
-		 a->nfailures ? "with failures" : "complete");
+	int64_t took = clk_mono(a->clock) - t0;
+	log_debug("round %" PRIu64 ": %zu allocations applied in %.3f ms, %s", set->round,
+		  set->n_allocations, (double)took / 1e6, a->nfailures ? "with failures" : "complete");
+	a->stats.sets++;
+	a->stats.allocations += set->n_allocations;
+	a->stats.failures += a->nfailures;
+	a->stats.sets_failed += a->nfailures ? 1 : 0;
+	a->stats.apply_ns += took;
+	if (took > a->stats.apply_max_ns)
+		a->stats.apply_max_ns = took;
+	a->stats.last_round = set->round;
 	return ack_msg(a, set->round, request_id, reply, reply_len);
 }
 
@@ -624,6 +633,15 @@ int ha_agent_register_msg(struct ha_agent *a, uint64_t request_id, uint8_t **buf
 			nal++;
 		}
 	}
+	/* The tenants this agent can enforce: the market refuses bids of others here. */
+	char **names = calloc(a->n ? a->n : 1, sizeof(*names));
+	if (!names)
+		goto out;
+	for (size_t t = 0; t < a->n; t++)
+		names[t] = (char *)a->conf->targets[t].tenant;
+	reg.tenants = names;
+	reg.n_tenants = a->n;
+	reg.tenants_listed = true;
 	reg.agent = (char *)HA_AGENT_NAME;
 	reg.n_capacity = ncap;
 	reg.capacity = capp;
@@ -633,6 +651,7 @@ int ha_agent_register_msg(struct ha_agent *a, uint64_t request_id, uint8_t **buf
 	e.body_case = RAAS__ENVELOPE__BODY_HOST_REGISTER;
 	e.host_register = &reg;
 	ret = wire_encode(&e, buf, len);
+	free(names);
 out:
 	free(al);
 	free(alp);
@@ -755,6 +774,36 @@ int ha_agent_enforced(const struct ha_agent *a, size_t tenant, enum enf_resource
 uint64_t ha_agent_last_round(const struct ha_agent *a)
 {
 	return a->last_round;
+}
+
+void ha_agent_take_stats(struct ha_agent *a, struct ha_agent_stats *out)
+{
+	*out = a->stats;
+	memset(&a->stats, 0, sizeof(a->stats));
+}
+
+int ha_agent_revert_tenant(struct ha_agent *a, const char *tenant, char *why, size_t why_len)
+{
+	long t = find_tenant(a, tenant);
+	int ret = 0;
+
+	if (t < 0)
+		return -ENOENT;
+	for (int r = ENF_RES_MIN; r <= ENF_RES_MAX; r++) {
+		struct ha_slot *s = slot(a, (size_t)t, (enum enf_resource)r);
+		struct enf_error err;
+		if (!a->available[r])
+			continue;
+		int e = enf_revert(a->by_res[r], (enum enf_resource)r, &a->conf->targets[t], &err);
+		if (e) {
+			snprintf(why, why_len, "%s %s: %s", tenant,
+				 enf_resource_name((enum enf_resource)r), err.message);
+			ret = e;
+			continue;
+		}
+		s->known = false;
+	}
+	return ret;
 }
 
 struct enf_handle *ha_agent_backend(struct ha_agent *a, enum enf_resource res)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "hostagent/fake.h"
@@ -215,6 +216,22 @@ static int fake_create(const struct cfg *cfg, const struct enf_target *targets, 
 			snprintf(f->state_file, sizeof(f->state_file), "%s", v);
 		if ((v = cfg_get(cfg, "fake", "journal")))
 			snprintf(f->journal, sizeof(f->journal), "%s", v);
+	}
+	/* The files it names must be writable where they are to be (the agent's --check). */
+	const char *files[2] = {f->state_file, f->journal};
+	for (int i = 0; i < 2; i++) {
+		char dir[512];
+		const char *slash = strrchr(files[i], '/');
+		if (!files[i][0] || !slash || slash == files[i])
+			continue;
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - files[i]), files[i]);
+		if (access(dir, W_OK | X_OK) != 0) {
+			int e = errno;
+			free(f->slots);
+			free(f);
+			return enf_fail(err, -e, "fake: %s %s: folder %s: %s",
+					i ? "journal" : "state_file", files[i], dir, strerror(e));
+		}
 	}
 	load_state(f);
 	*out = f;

@@ -7,7 +7,13 @@
  * flow). Any message from the market moves REGISTERING to UP; silence longer than
  * market_timeout, no answer to the registration, or the market refusing our key (seen by a
  * socket monitor) moves to WAITING with the backoff doubled (reset on UP). Enforcement is
- * never touched by these transitions: only AllocationSets change it. */
+ * never touched by these transitions: only AllocationSets change it.
+ *
+ * Reload (SIGHUP): a second agent is created from the new config beside the running one
+ * (backends opened, probed, read back); only when that worked are the tenants the new config
+ * dropped reverted through the old agent, the old one closed (which leaves enforcement as it
+ * is) and the new one registered on the same connection, so that the market learns the new
+ * tenants at once and sends the last round's set for them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,7 +33,10 @@
 enum link_state { LINK_WAITING, LINK_REGISTERING, LINK_UP };
 
 struct link {
-	const struct ha_config *conf;
+	struct ha_config *conf;     /* owned */
+	ha_config_loader load;
+	void *load_arg;
+	int64_t next_round_log;
 	struct ha_agent *agent;
 	void *zctx;
 	void *sock;
@@ -38,13 +47,16 @@ struct link {
 	uint64_t next_id;
 	int64_t backoff_ns;
 	int64_t retry_at, deadline, resend_at, last_rx, next_heartbeat, next_meter;
+	struct tp_link link;        /* what the monitor saw of this socket */
+	bool retrying;              /* registering again after a failed attempt */
 };
 
 static void close_socket(struct link *l)
 {
-	tp_close(l->monitor);
+	tp_monitor_stop(l->sock, l->monitor);
 	tp_close(l->sock);
 	l->monitor = l->sock = NULL;
+	memset(&l->link, 0, sizeof(l->link));
 }
 
 /* Sends encoded bytes; takes buf. A send that cannot go now (no connection) is dropped:
@@ -68,8 +80,8 @@ static void send_register(struct link *l, int64_t now)
 
 static void start_registering(struct link *l, int64_t now)
 {
-	int ret = tp_connect(l->zctx, ZMQ_DEALER, l->conf->market, &l->key, l->server_key,
-			     &l->sock);
+	int ret = tp_connect_monitored(l->zctx, ZMQ_DEALER, l->conf->market, &l->key,
+				       l->server_key, &l->sock, &l->monitor);
 	if (ret) {
 		log_error("cannot open a socket to the market at %s: %s", l->conf->market,
 			  raas_strerror(ret));
@@ -77,11 +89,14 @@ static void start_registering(struct link *l, int64_t now)
 		l->retry_at = now + l->backoff_ns;
 		return;
 	}
-	if (tp_monitor_start(l->zctx, l->sock, &l->monitor))
-		l->monitor = NULL;
 	l->state = LINK_REGISTERING;
 	l->deadline = now + l->conf->market_timeout_ns;
-	log_info("registering with the market at %s", l->conf->market);
+	/* Once per loss of the market at info; the retries of a backoff at debug. */
+	if (!l->retrying)
+		log_info("registering with the market at %s", l->conf->market);
+	else
+		log_debug("registering with the market at %s (again)", l->conf->market);
+	l->retrying = true;
 	send_register(l, now);
 }
 
@@ -122,6 +137,7 @@ static void on_message(struct link *l, const Raas__Envelope *env, int64_t now)
 	}
 	if (l->state == LINK_REGISTERING) {
 		l->state = LINK_UP;
+		l->retrying = false;
 		l->backoff_ns = l->conf->reconnect_min_ns;
 		l->next_heartbeat = now + l->conf->heartbeat_ns;
 		log_info("registered with the market as host %s", l->conf->host);
@@ -180,9 +196,14 @@ static void tick(struct link *l, int64_t now)
 			start_registering(l, now);
 		break;
 	case LINK_REGISTERING:
-		if (l->monitor && tp_auth_refused(l->monitor, NULL)) {
+		if (l->monitor)
+			tp_monitor_update(l->monitor, &l->link);
+		if (l->link.refused) {
 			go_waiting(l, now, "the market refused this host's CURVE key; is it "
 					   "registered with `raas host add`?");
+		} else if (l->link.broken >= 3 && !l->link.handshakes) {
+			go_waiting(l, now, "the market's key does not match [agent] "
+					   "market_public_key (the handshake fails on its side)");
 		} else if (now >= l->deadline) {
 			go_waiting(l, now, "no answer to the registration");
 		} else if (now >= l->resend_at) {
@@ -207,7 +228,8 @@ static void tick(struct link *l, int64_t now)
 	}
 }
 
-static int load_keys(struct link *l, const struct ha_config *conf, char *why, size_t why_len)
+static int load_keys(const struct ha_config *conf, char server_key[TP_KEY_Z85_LEN + 1],
+		     struct tp_keypair *key, char *why, size_t why_len)
 {
 	int ret;
 	if (!conf->market_public_key || !conf->key) {
@@ -215,55 +237,171 @@ static int load_keys(struct link *l, const struct ha_config *conf, char *why, si
 				       "files made by `raas keygen`)");
 		return -RAAS_ECONFIG;
 	}
-	ret = tp_key_load_public(conf->market_public_key, l->server_key, why, why_len);
+	ret = tp_key_load_public(conf->market_public_key, server_key, why, why_len);
 	if (!ret)
-		ret = tp_key_load_pair(conf->key, &l->key, why, why_len);
+		ret = tp_key_load_pair(conf->key, key, why, why_len);
 	return ret;
 }
 
-int ha_daemon_run(const struct ha_config *conf, volatile sig_atomic_t *stop, char *why,
-		  size_t why_len)
+static bool has_tenant(const struct ha_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->ntargets; i++)
+		if (strcmp(c->targets[i].tenant, name) == 0)
+			return true;
+	return false;
+}
+
+/* SIGHUP: the difference between the running config and the one on disk. */
+static void reload(struct link *l, int64_t now)
+{
+	struct ha_config *next = NULL;
+	struct ha_agent *agent = NULL;
+	struct tp_keypair key;
+	char server_key[TP_KEY_Z85_LEN + 1], why[1024] = "";
+	int ret;
+
+	dmn_notify("RELOADING=1");
+	ret = l->load(l->load_arg, &next, why, sizeof(why));
+	if (!ret && strcmp(next->host, l->conf->host) != 0) {
+		snprintf(why, sizeof(why), "[agent] host cannot change (%s -> %s): restart the agent",
+			 l->conf->host, next->host);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		ret = load_keys(next, server_key, &key, why, sizeof(why));
+	if (!ret)
+		ret = ha_agent_create(next, &clk_real, &agent, why, sizeof(why));
+	if (ret) {
+		log_error("reload refused, the running config stays in force: %s", why);
+		ha_config_destroy(next);
+		dmn_notify("READY=1");
+		return;
+	}
+	size_t added = 0, removed = 0;
+	for (size_t i = 0; i < next->ntargets; i++)
+		if (!has_tenant(l->conf, next->targets[i].tenant)) {
+			log_info("reload: tenant %s added", next->targets[i].tenant);
+			added++;
+		}
+	for (size_t i = 0; i < l->conf->ntargets; i++) {
+		const char *name = l->conf->targets[i].tenant;
+		if (has_tenant(next, name))
+			continue;
+		removed++;
+		if (ha_agent_revert_tenant(l->agent, name, why, sizeof(why)) != 0)
+			log_warn("reload: tenant %s dropped, but removing what it held failed: %s",
+				 name, why);
+		else
+			log_info("reload: tenant %s dropped; what it held is removed", name);
+	}
+	bool relink = strcmp(next->market, l->conf->market) != 0 ||
+		      strcmp(server_key, l->server_key) != 0 ||
+		      strcmp(key.public_key, l->key.public_key) != 0;
+	ha_agent_destroy(l->agent);
+	ha_config_destroy(l->conf);
+	l->agent = agent;
+	l->conf = next;
+	l->key = key;
+	memcpy(l->server_key, server_key, sizeof(l->server_key));
+	log_info("reloaded: %zu tenants (%zu added, %zu dropped); registering again%s",
+		 next->ntargets, added, removed, relink ? " (new market endpoint or keys)" : "");
+	if (relink || l->state != LINK_UP) {
+		close_socket(l);
+		start_registering(l, now);
+	} else {
+		send_register(l, now); /* same connection: the market answers and sends the set */
+	}
+	dmn_notify("READY=1");
+}
+
+/* The info line of the rounds applied since the last one. */
+static void round_log(struct link *l, int64_t now)
+{
+	struct ha_agent_stats st;
+
+	if (now < l->next_round_log)
+		return;
+	l->next_round_log = now + (l->conf->round_log_ns > 0 ? l->conf->round_log_ns : 0);
+	ha_agent_take_stats(l->agent, &st);
+	if (!st.sets)
+		return;
+	log_info("up to round %llu: %llu sets applied (%llu with failures, %llu failures), %.1f "
+		 "allocations a set, apply %.3f ms mean, %.3f ms max; market %s",
+		 (unsigned long long)st.last_round, (unsigned long long)st.sets,
+		 (unsigned long long)st.sets_failed, (unsigned long long)st.failures,
+		 (double)st.allocations / (double)st.sets,
+		 (double)st.apply_ns / (double)st.sets / 1e6, (double)st.apply_max_ns / 1e6,
+		 l->state == LINK_UP ? "up" : "unreachable");
+}
+
+int ha_daemon_run(struct ha_config *conf, ha_config_loader load, void *load_arg,
+		  const struct dmn_args *args, char *why, size_t why_len)
 {
 	struct link l;
+	char ready[512];
 	int ret;
 
 	memset(&l, 0, sizeof(l));
 	l.conf = conf;
-	if ((ret = load_keys(&l, conf, why, why_len)))
+	l.load = load;
+	l.load_arg = load_arg;
+	if ((ret = load_keys(conf, l.server_key, &l.key, why, why_len)) ||
+	    (ret = ha_agent_create(conf, &clk_real, &l.agent, why, why_len))) {
+		ha_config_destroy(l.conf);
 		return ret;
-	ret = ha_agent_create(conf, &clk_real, &l.agent, why, why_len);
-	if (ret)
-		return ret;
+	}
 	l.zctx = tp_context_create(0, 1);
 	if (!l.zctx) {
 		ha_agent_destroy(l.agent);
+		ha_config_destroy(l.conf);
 		snprintf(why, why_len, "ZeroMQ context: %s", zmq_strerror(errno));
 		return -ENOMEM;
 	}
 	l.backoff_ns = conf->reconnect_min_ns;
 	int64_t now = clk_mono(&clk_real);
 	l.next_meter = now + conf->meter_interval_ns;
+	l.next_round_log = now + conf->round_log_ns;
 	start_registering(&l, now);
-	while (!*stop) {
+	snprintf(ready, sizeof(ready), "host=%s\nmarket=%s\ntenants=%zu\n", conf->host,
+		 conf->market, conf->ntargets);
+	if ((ret = dmn_ready(args, ready, why, why_len)) != 0) {
+		close_socket(&l);
+		tp_context_destroy(l.zctx);
+		ha_agent_destroy(l.agent);
+		ha_config_destroy(l.conf);
+		return ret;
+	}
+	for (;;) {
 		now = clk_mono(&clk_real);
 		int64_t wait = earliest(&l) - now;
 		if (wait < 0)
 			wait = 0;
-		zmq_pollitem_t item = {.socket = l.sock, .events = ZMQ_POLLIN};
+		if (l.conf->round_log_ns > 0 && l.next_round_log - now < wait)
+			wait = l.next_round_log - now > 0 ? l.next_round_log - now : 0;
+		zmq_pollitem_t items[2] = {{.fd = dmn_signal_fd(), .events = ZMQ_POLLIN},
+					   {.socket = l.sock, .events = ZMQ_POLLIN}};
 		long ms = (long)((wait + NS_PER_MS - 1) / NS_PER_MS);
-		int n = l.sock ? zmq_poll(&item, 1, ms) : zmq_poll(NULL, 0, ms);
+		int n = zmq_poll(items, l.sock ? 2 : 1, ms);
 		if (n < 0 && errno != EINTR) {
 			log_error("zmq_poll: %s", zmq_strerror(errno));
 			break;
 		}
 		now = clk_mono(&clk_real);
-		if (n > 0 && l.sock)
+		enum dmn_signal sig = dmn_signal_next();
+		if (sig == DMN_SIG_STOP)
+			break;
+		if (sig == DMN_SIG_RELOAD)
+			reload(&l, now);
+		if (n > 0 && l.sock && (items[1].revents & ZMQ_POLLIN))
 			drain(&l, now);
 		tick(&l, now);
+		round_log(&l, now);
+		dmn_tick();
 	}
 	log_info("stopping; enforcement stays in force");
 	close_socket(&l);
 	tp_context_destroy(l.zctx);
 	ha_agent_destroy(l.agent);
+	ha_config_destroy(l.conf);
 	return 0;
 }

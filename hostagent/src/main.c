@@ -1,42 +1,24 @@
 /* main.c: raas-hostagentd, the host agent: enforces the market's allocations on this host.
  *
- * Usage: raas-hostagentd -c FILE [--set section.key=value]... [--log-json] [--check]
- * --check opens the backends, probes and reads back, prints what the host would register,
- * and exits. Exit codes (sysexits): 0, 64 usage, 69 unavailable (a backend or the socket),
- * 78 config. */
+ * Start-up, flags, signals and exit codes are the daemon skeleton's (common/daemon.h):
+ *   raas-hostagentd -c FILE [--set section.key=value]... [--check] [--ready-file PATH]
+ *                   [--pid-file PATH] [--log-level LEVEL] [--log-json]
+ * --check loads the config and both key files, opens every backend, probes and reads back,
+ * prints what the host would register, and exits 0, or 78 naming the file or backend. Exit
+ * codes: 0 (SIGTERM/SIGINT), 64 usage, 69 unavailable (the socket), 73 the ready or pid
+ * file, 78 config, key file, a backend that cannot open. SIGHUP reloads the config (new
+ * tenants, capacity, backends) without touching what others hold (daemon.h). */
 #include <errno.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/daemon.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/transport.h"
 #include "hostagent/agent.h"
 #include "hostagent/daemon.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: raas-hostagentd -c FILE [--set SECTION.KEY=VALUE]... [--log-json]\n"
-		"                       [--log-level LEVEL] [--check] [--help-config]\n"
-		"Enforces the market's allocations on this host (docs/hostagent.md).\n"
-		"  -c, --config FILE   INI configuration\n"
-		"  --set S.K=V         override one key (repeatable)\n"
-		"  --check             open backends, probe, read back, print, exit\n"
-		"  --log-json          log JSON lines instead of text\n"
-		"  --log-level LEVEL   error, warn, info (default) or debug\n"
-		"  --help-config       list every configuration key\n");
-}
 
 static void help_config(void)
 {
@@ -47,16 +29,65 @@ static void help_config(void)
 		       keys[i].default_value ? keys[i].default_value : "(required)", keys[i].help);
 }
 
+static const struct dmn_spec spec = {
+	.name = "raas-hostagentd",
+	.component = "hostagentd",
+	.summary = "Enforces the market's allocations on this host (docs/hostagent.md): registers\n"
+		   "its capacity and the tenants it can map, applies each round's allocation set\n"
+		   "through its backends, acknowledges it, and reports meters. Fail-static: when\n"
+		   "the market is out of reach what is enforced stays as it is.",
+	.config_required = true,
+	.help_config = help_config,
+};
+
+static struct dmn_args args;
+
+/* Loads the command line's config: the file, then the --set overrides. */
+static int load(void *arg, struct ha_config **out, char *why, size_t why_len)
+{
+	struct cfg_error err;
+	int ret;
+
+	(void)arg;
+	ret = ha_config_load(args.config, args.sets, args.nsets, out, &err);
+	if (ret) {
+		char buf[1024];
+		snprintf(why, why_len, "%s",
+			 ret == -RAAS_ECONFIG || err.message[0] ? cfg_error_format(&err, buf, sizeof(buf))
+								: raas_strerror(ret));
+		*out = NULL;
+	}
+	return ret;
+}
+
 static int check(const struct ha_config *conf)
 {
 	struct ha_agent *a;
-	char why[512];
-	int ret = ha_agent_create(conf, &clk_real, &a, why, sizeof(why));
+	struct tp_keypair kp;
+	char why[1024], pub[TP_KEY_Z85_LEN + 1];
+	int ret;
+
+	if (!conf->market_public_key || !conf->key) {
+		fprintf(stderr, "raas-hostagentd: [agent] market_public_key and key are required "
+				"(CURVE key files made by raas keygen)\n");
+		return EX_CONFIG;
+	}
+	if (tp_key_load_public(conf->market_public_key, pub, why, sizeof(why)) != 0) {
+		fprintf(stderr, "raas-hostagentd: [agent] market_public_key: %s\n", why);
+		return EX_CONFIG;
+	}
+	if (tp_key_load_pair(conf->key, &kp, why, sizeof(why)) != 0) {
+		fprintf(stderr, "raas-hostagentd: [agent] key: %s\n", why);
+		return EX_CONFIG;
+	}
+	ret = ha_agent_create(conf, &clk_real, &a, why, sizeof(why));
 	if (ret) {
 		fprintf(stderr, "raas-hostagentd: %s\n", why);
-		return 69;
+		return EX_CONFIG;
 	}
-	printf("host %s, market %s, %zu tenants\n", conf->host, conf->market, conf->ntargets);
+	printf("host %s, market %s (key %s), %zu tenants\n", conf->host, conf->market, pub,
+	       conf->ntargets);
+	printf("this host's key: %s (%s)\n", kp.public_key, conf->key);
 	for (int r = ENF_RES_MIN; r <= ENF_RES_MAX; r++) {
 		const char *reason;
 		bool ok = ha_agent_available(a, (enum enf_resource)r, &reason);
@@ -71,87 +102,55 @@ static int check(const struct ha_config *conf)
 		}
 	}
 	ha_agent_destroy(a);
+	printf("raas-hostagentd: check ok\n");
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"set", required_argument, NULL, 's'},
-		{"check", no_argument, NULL, 'k'},
-		{"log-json", no_argument, NULL, 'j'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"help-config", no_argument, NULL, 'H'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *path = NULL;
-	const char **overrides = calloc((size_t)argc, sizeof(char *));
-	size_t noverrides = 0;
-	bool json = false, only_check = false;
-	enum log_level level = LOG_INFO;
-	int c;
-
-	if (!overrides)
-		return 70;
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': path = optarg; break;
-		case 's': overrides[noverrides++] = optarg; break;
-		case 'k': only_check = true; break;
-		case 'j': json = true; break;
-		case 'l':
-			if (log_level_parse(optarg, &level)) {
-				fprintf(stderr, "raas-hostagentd: unknown log level \"%s\"\n", optarg);
-				return 64;
-			}
-			break;
-		case 'H': help_config(); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 64;
-		}
-	}
-	if (optind != argc || !path) {
-		usage(stderr);
-		return 64;
-	}
 	struct ha_config *conf;
-	struct cfg_error err;
-	int ret = ha_config_load(path, overrides, noverrides, &conf, &err);
-	if (ret) {
-		char buf[1024];
-		fprintf(stderr, "raas-hostagentd: %s\n", ret == -RAAS_ECONFIG || err.message[0] ?
-			cfg_error_format(&err, buf, sizeof(buf)) : raas_strerror(ret));
-		return 78;
+	enum log_level level = LOG_INFO;
+	char why[1024];
+	int ret;
+
+	if ((ret = dmn_parse(&spec, argc, argv, &args)) != DMN_CONTINUE)
+		return ret;
+	if (load(NULL, &conf, why, sizeof(why)) != 0) {
+		fprintf(stderr, "raas-hostagentd: %s\n", why);
+		return EX_CONFIG;
 	}
 	const char *lvl = cfg_get(conf->cfg, "agent", "log_level");
-	if (level == LOG_INFO && lvl && log_level_parse(lvl, &level)) {
+	if (lvl && log_level_parse(lvl, &level)) {
 		fprintf(stderr, "raas-hostagentd: %s: [agent] log_level \"%s\" is not error, warn, "
-				"info or debug\n", path, lvl);
+				"info or debug\n",
+			args.config ? args.config : "config", lvl);
 		ha_config_destroy(conf);
-		return 78;
+		return EX_CONFIG;
 	}
-	log_init("hostagentd", level, json);
-	if (only_check) {
+	dmn_log_init(&spec, &args, level);
+	if (args.check) {
 		ret = check(conf);
 		ha_config_destroy(conf);
-		free(overrides);
 		return ret;
 	}
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	char why[512];
-	ret = ha_daemon_run(conf, &stop, why, sizeof(why));
-	if (ret)
+	if ((ret = dmn_signals_init()) != 0) {
+		fprintf(stderr, "raas-hostagentd: signals: %s\n", raas_strerror(ret));
+		ha_config_destroy(conf);
+		return EX_OSERR;
+	}
+	if (dmn_pid_file(&args, why, sizeof(why)) != 0) {
 		fprintf(stderr, "raas-hostagentd: %s\n", why);
-	ha_config_destroy(conf);
-	free(overrides);
-	if (ret == -RAAS_ECONFIG || ret == -RAAS_EPARSE || ret == -ENOENT)
-		return 78;
-	return ret ? 69 : 0;
+		ha_config_destroy(conf);
+		return EX_CANTCREAT;
+	}
+	ret = ha_daemon_run(conf, load, NULL, &args, why, sizeof(why));
+	if (ret)
+		log_error("%s", why);
+	dmn_exit(&args);
+	if (ret == -RAAS_ECONFIG || ret == -RAAS_EPARSE || ret == -ENOENT || ret == -EACCES ||
+	    ret == -EINVAL || ret == -ENOTSUP)
+		return EX_CONFIG;
+	if (ret && strstr(why, "ready file"))
+		return EX_CANTCREAT;
+	return ret ? EX_UNAVAILABLE : 0;
 }

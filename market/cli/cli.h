@@ -2,8 +2,9 @@
  *
  * The CLI has two kinds of commands: tenant commands talk to raas-marketd over ZeroMQ with
  * the tenant's CURVE key (bid, acquire, release, cancel, bids, prices, allocations, rounds),
- * provider commands read or write the ledger file directly (tenant add|list, host add|list,
- * revenue, invoice; allocations and rounds with --ledger). Every command prints through one
+ * provider commands read or write the ledger file directly (tenant add|list|remove|budget,
+ * host add|list|remove, ledger check|backup, revenue, invoice, credits; allocations and
+ * rounds with --ledger). Every command prints through one
  * table type, rendered as an aligned table, JSON or CSV (-o). */
 #ifndef MARKET_CLI_H
 #define MARKET_CLI_H
@@ -26,6 +27,7 @@ struct cli {
 	const char *ledger;        /* ledger file (provider commands) */
 	const char *dir;           /* keygen: where keys go */
 	int64_t timeout_ms;
+	int64_t start_ns;          /* monotonic, when main() started (timing) */
 	uint64_t request_id;       /* 0: random */
 	/* Command arguments. */
 	const char *resource, *host, *id, *curve, *ranges, *key_file;
@@ -70,6 +72,7 @@ enum {
 #define CLI_EX_UNAVAILABLE 69  /* the market did not answer */
 #define CLI_EX_SOFTWARE 70     /* the market failed internally */
 #define CLI_EX_CANTCREAT 73    /* cannot write a key file */
+#define CLI_EX_TEMPFAIL 75     /* asked, but not finished within --timeout */
 #define CLI_EX_NOPERM 77       /* the market refused our key or the request */
 #define CLI_EX_CONFIG 78       /* a key file is malformed */
 
@@ -78,8 +81,10 @@ int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 
 /* ---- Output tables ---- */
 
-/* COL_LIMIT is money where a negative value means "unlimited" (JSON null, CSV empty). */
-enum cli_col { COL_STR, COL_INT, COL_MONEY, COL_TIME, COL_BOOL, COL_LIMIT };
+/* COL_LIMIT is money where a negative value means "unlimited" (JSON null, CSV empty);
+ * COL_OPT_INT an int64_t where a negative value means "none" (table and CSV empty, JSON
+ * null). */
+enum cli_col { COL_STR, COL_INT, COL_MONEY, COL_TIME, COL_BOOL, COL_LIMIT, COL_OPT_INT };
 
 struct cli_table;
 
@@ -96,7 +101,8 @@ struct cli_table *cli_table_create(const char *const *names, const enum cli_col 
 						 ? 1                                         \
 						 : -1]))
 /* Appends a row; values are given per column as: COL_STR const char *, COL_INT int64_t,
- * COL_MONEY and COL_LIMIT money_t, COL_TIME int64_t wall ns (0: none), COL_BOOL int. */
+ * COL_MONEY and COL_LIMIT money_t, COL_TIME int64_t wall ns (0: none), COL_BOOL int,
+ * COL_OPT_INT int64_t. */
 int cli_table_row(struct cli_table *t, ...);
 /* Renders the table to stdout and frees it. Streaming (watch) tables use print_row. */
 void cli_table_print(struct cli_table *t, enum cli_format f);
@@ -121,5 +127,10 @@ int cli_bids(struct cli *c);
 int cli_prices(struct cli *c);
 int cli_allocations(struct cli *c);
 int cli_rounds(struct cli *c);
+/* cli_ops.c */
+int cli_ledger(struct cli *c);
+int cli_tenant_op(struct cli *c);  /* tenant remove | budget */
+int cli_host_op(struct cli *c);    /* host remove */
+int cli_credits(struct cli *c);
 
 #endif

@@ -7,6 +7,7 @@
  * with its key. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -60,16 +61,22 @@ int cli_keygen(struct cli *c)
 	return 0;
 }
 
+static const char *status_name(int status)
+{
+	return status == LEDGER_REMOVED ? "removed" : status == LEDGER_REMOVING ? "removing" : "active";
+}
+
 static int tenant_row(void *arg, const struct ledger_tenant *row)
 {
 	cli_table_row(arg, row->name, row->public_key, row->budget, row->charged,
-		      row->created_wall_ns);
+		      row->created_wall_ns, status_name(row->status));
 	return 0;
 }
 
 static int host_row(void *arg, const struct ledger_host *row)
 {
-	cli_table_row(arg, row->name, row->public_key, row->created_wall_ns);
+	cli_table_row(arg, row->name, row->public_key, row->created_wall_ns,
+		      status_name(row->status));
 	return 0;
 }
 
@@ -122,16 +129,16 @@ static int registry_add(struct cli *c, bool tenant)
 	struct cli_table *t;
 	if (tenant) {
 		static const char *const names[] = {"name", "public_key", "budget", "charged",
-						    "created"};
+						    "created", "status"};
 		static const enum cli_col types[] = {COL_STR, COL_STR, COL_LIMIT, COL_MONEY,
-						     COL_TIME};
+						     COL_TIME, COL_STR};
 		struct ledger_tenant row;
 		t = CLI_TABLE_NEW(names, types);
 		if (ledger_tenant_by_name(l, name, &row) == 0)
 			tenant_row(t, &row);
 	} else {
-		static const char *const names[] = {"name", "public_key", "created"};
-		static const enum cli_col types[] = {COL_STR, COL_STR, COL_TIME};
+		static const char *const names[] = {"name", "public_key", "created", "status"};
+		static const enum cli_col types[] = {COL_STR, COL_STR, COL_TIME, COL_STR};
 		struct ledger_host row;
 		t = CLI_TABLE_NEW(names, types);
 		if (ledger_host_by_name(l, name, &row) == 0)
@@ -155,14 +162,14 @@ static int registry_list(struct cli *c, bool tenant)
 		return rc;
 	if (tenant) {
 		static const char *const names[] = {"name", "public_key", "budget", "charged",
-						    "created"};
+						    "created", "status"};
 		static const enum cli_col types[] = {COL_STR, COL_STR, COL_LIMIT, COL_MONEY,
-						     COL_TIME};
+						     COL_TIME, COL_STR};
 		t = CLI_TABLE_NEW(names, types);
 		err = ledger_tenants_each(l, tenant_row, t);
 	} else {
-		static const char *const names[] = {"name", "public_key", "created"};
-		static const enum cli_col types[] = {COL_STR, COL_STR, COL_TIME};
+		static const char *const names[] = {"name", "public_key", "created", "status"};
+		static const enum cli_col types[] = {COL_STR, COL_STR, COL_TIME, COL_STR};
 		t = CLI_TABLE_NEW(names, types);
 		err = ledger_hosts_each(l, host_row, t);
 	}
@@ -180,13 +187,19 @@ static int registry(struct cli *c, bool tenant)
 	const char *what = tenant ? "tenant" : "host";
 
 	if (c->npos < 1)
-		return cli_fail(CLI_EX_USAGE, "%s: add or list? (raas %s add|list)", what, what);
+		return cli_fail(CLI_EX_USAGE, "%s: add, list or remove? (raas %s --help)", what, what);
 	if (strcmp(c->pos[0], "add") == 0)
 		return registry_add(c, tenant);
 	if (strcmp(c->pos[0], "list") == 0)
 		return registry_list(c, tenant);
-	return cli_fail(CLI_EX_USAGE, "%s: unknown subcommand \"%s\" (add, list)", what,
-			c->pos[0]);
+	if (strcmp(c->pos[0], "remove") == 0)
+		return tenant ? cli_tenant_op(c) : cli_host_op(c);
+	if (tenant && strcmp(c->pos[0], "budget") == 0)
+		return cli_tenant_op(c);
+	if (c->force)
+		return cli_fail(CLI_EX_USAGE, "%s %s does not take --force", what, c->pos[0]);
+	return cli_fail(CLI_EX_USAGE, "%s: unknown subcommand \"%s\" (add, list, remove%s)", what,
+			c->pos[0], tenant ? ", budget" : "");
 }
 
 int cli_tenant(struct cli *c)
@@ -201,22 +214,67 @@ int cli_host(struct cli *c)
 
 static const char *kind_name(int kind)
 {
-	return kind == LEDGER_CHARGE_EGRESS ? "egress" : "hold";
+	return kind == LEDGER_CHARGE_EGRESS   ? "egress"
+	       : kind == LEDGER_CHARGE_CREDIT ? "credit"
+					      : "hold";
 }
 
-/* Charge lines into a table, with their total. */
+/* Charge lines into a table, with their total; credits carry their reasons as a note. */
 struct charges_out {
 	struct cli_table *t;
 	money_t total;
+	struct ledger_credit_line *credits;
+	size_t ncredits, capcredits;
 };
+
+static int keep_credit(void *arg, const struct ledger_credit_line *c)
+{
+	struct charges_out *o = arg;
+
+	if (o->ncredits == o->capcredits) {
+		size_t cap = o->capcredits ? o->capcredits * 2 : 16;
+		struct ledger_credit_line *v = realloc(o->credits, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		o->credits = v;
+		o->capcredits = cap;
+	}
+	o->credits[o->ncredits++] = *c;
+	return 0;
+}
+
+/* The note of a credit line: the reason of the first credit it sums, and how many more. */
+static void credit_note(const struct charges_out *o, const struct ledger_charge_line *line,
+			char *buf, size_t len)
+{
+	size_t n = 0;
+	const struct ledger_credit_line *first = NULL;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < o->ncredits; i++) {
+		const struct ledger_credit_line *c = &o->credits[i];
+		if (c->settled_round != line->round || c->resource != line->resource ||
+		    strcmp(c->host, line->host) != 0)
+			continue;
+		if (!first)
+			first = c;
+		n++;
+	}
+	if (first)
+		snprintf(buf, len, "round %llu: %s%s", (unsigned long long)first->round,
+			 first->reason, n > 1 ? " (and more: raas credits)" : "");
+}
 
 static int charge_row(void *arg, const struct ledger_charge_line *line)
 {
 	struct charges_out *o = arg;
+	char note[LEDGER_REASON_MAX + 64] = "";
 
+	if (line->kind == LEDGER_CHARGE_CREDIT)
+		credit_note(o, line, note, sizeof(note));
 	cli_table_row(o->t, (int64_t)line->round, line->tenant, line->host,
 		      wire_resource_name(line->resource), kind_name(line->kind), line->quantity,
-		      line->amount);
+		      line->amount, note);
 	return money_add(o->total, line->amount, &o->total);
 }
 
@@ -230,10 +288,10 @@ static int check_range(struct cli *c, const char *cmd)
 
 int cli_invoice(struct cli *c)
 {
-	static const char *const names[] = {"round", "tenant",   "host",  "resource",
-					    "kind",  "quantity", "amount"};
-	static const enum cli_col types[] = {COL_INT, COL_STR, COL_STR,  COL_STR,
-					     COL_STR, COL_INT, COL_MONEY};
+	static const char *const names[] = {"round", "tenant",   "host",   "resource",
+					    "kind",  "quantity", "amount", "note"};
+	static const enum cli_col types[] = {COL_OPT_INT, COL_STR, COL_STR,   COL_STR,
+					     COL_STR,     COL_INT, COL_MONEY, COL_STR};
 	struct ledger *l;
 	int rc, err;
 
@@ -241,11 +299,18 @@ int cli_invoice(struct cli *c)
 		return cli_fail(CLI_EX_USAGE, "invoice: give one TENANT (raas invoice TENANT)");
 	if ((rc = check_range(c, "invoice")) != 0 || (rc = open_ledger(c, false, &l)) != 0)
 		return rc;
-	struct charges_out o = {CLI_TABLE_NEW(names, types), 0};
+	struct charges_out o = {CLI_TABLE_NEW(names, types), 0, NULL, 0, 0};
 	struct cli_table *t = o.t;
-	err = ledger_invoice_each(l, c->pos[0], (uint64_t)c->from, (uint64_t)c->to, charge_row,
-				  &o);
+	err = ledger_read_begin(l);
+	if (!err)
+		err = ledger_credits_each(l, c->pos[0], (uint64_t)c->from, (uint64_t)c->to,
+					  keep_credit, &o);
+	if (!err)
+		err = ledger_invoice_each(l, c->pos[0], (uint64_t)c->from, (uint64_t)c->to,
+					  charge_row, &o);
+	ledger_read_end(l);
 	ledger_close(l);
+	free(o.credits);
 	if (err == -ENOENT) {
 		cli_table_destroy(t);
 		return cli_fail(CLI_EX_DATA, "invoice: no tenant \"%s\" in %s", c->pos[0],
@@ -255,8 +320,8 @@ int cli_invoice(struct cli *c)
 		cli_table_destroy(t);
 		return cli_fail(CLI_EX_UNAVAILABLE, "invoice: %s", raas_strerror(err));
 	}
-	/* The total, as the last line. */
-	cli_table_row(t, (int64_t)0, c->pos[0], "*", "*", "total", (int64_t)0, o.total);
+	/* The total, as the last line (no round: it spans them). */
+	cli_table_row(t, (int64_t)-1, c->pos[0], "*", "*", "total", (int64_t)0, o.total, "");
 	cli_table_print(t, c->format);
 	return 0;
 }
@@ -286,10 +351,14 @@ int cli_revenue(struct cli *c)
 		return cli_fail(CLI_EX_USAGE, "revenue takes no arguments");
 	if ((rc = check_range(c, "revenue")) != 0 || (rc = open_ledger(c, false, &l)) != 0)
 		return rc;
-	struct charges_out o = {CLI_TABLE_NEW(names, types), 0};
-	err = ledger_revenue_total(l, (uint64_t)c->from, (uint64_t)c->to, &rounds, &revenue);
+	struct charges_out o = {CLI_TABLE_NEW(names, types), 0, NULL, 0, 0};
+	/* One snapshot: a round the market writes meanwhile is in both or in neither. */
+	err = ledger_read_begin(l);
+	if (!err)
+		err = ledger_revenue_total(l, (uint64_t)c->from, (uint64_t)c->to, &rounds, &revenue);
 	if (!err)
 		err = ledger_revenue_each(l, (uint64_t)c->from, (uint64_t)c->to, revenue_row, &o);
+	ledger_read_end(l);
 	ledger_close(l);
 	if (err) {
 		cli_table_destroy(o.t);

@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "cli.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/transport.h"
 #include "common/wire.h"
@@ -22,6 +23,7 @@
 struct conn {
 	void *ctx;
 	void *sock;
+	void *mon;          /* its handshake monitor, started before it connected */
 	struct tp_keypair key;
 	char server[TP_KEY_Z85_LEN + 1];
 };
@@ -50,7 +52,7 @@ static int connect_market(struct cli *c, struct conn *k, int type, const char *e
 	k->ctx = tp_context_create(0, 1);
 	if (!k->ctx)
 		return cli_fail(CLI_EX_SOFTWARE, "cannot create a ZeroMQ context");
-	err = tp_connect(k->ctx, type, endpoint, &k->key, k->server, &k->sock);
+	err = tp_connect_monitored(k->ctx, type, endpoint, &k->key, k->server, &k->sock, &k->mon);
 	if (err) {
 		tp_context_destroy(k->ctx);
 		return cli_fail(CLI_EX_USAGE, "cannot connect to %s: %s", endpoint,
@@ -61,6 +63,7 @@ static int connect_market(struct cli *c, struct conn *k, int type, const char *e
 
 static void disconnect(struct conn *k)
 {
+	tp_monitor_stop(k->sock, k->mon);
 	tp_close(k->sock);
 	tp_context_destroy(k->ctx);
 }
@@ -93,16 +96,34 @@ static int call(struct cli *c, Raas__Envelope *e, Raas__Envelope **reply)
 		       !c->request_id)
 			;
 	e->request_id = c->request_id;
-	err = tp_call(k.ctx, k.sock, e, 1000 * INT64_C(1000000), c->timeout_ms * INT64_C(1000000),
-		      WIRE_MAX_BYTES, NULL, NULL, reply);
+	struct tp_call_timing timing;
+	int64_t t0 = clk_mono(&clk_real);
+	/* Sent the moment the CURVE handshake completes; re-sent each second after that. */
+	err = tp_call_on(k.sock, k.mon, e, NS_PER_S, c->timeout_ms * NS_PER_MS, WIRE_MAX_BYTES,
+			 NULL, NULL, reply, &timing);
 	disconnect(&k);
+	if (getenv("RAAS_CLI_TIMING"))
+		fprintf(stderr,
+			"raas: timing: start %.2f ms, connect+handshake %.2f ms, request-reply "
+			"%.2f ms, tries %d\n",
+			(double)(t0 - c->start_ns) / 1e6, (double)timing.handshake_ns / 1e6,
+			(double)timing.reply_ns / 1e6, timing.tries);
 	if (err == -EACCES)
 		return cli_fail(CLI_EX_NOPERM,
 				"the market at %s refused key %s (is it registered? raas tenant add)",
 				c->market, c->key);
+	if (err == -EKEYREJECTED)
+		return cli_fail(CLI_EX_NOPERM,
+				"the market's key does not match RAAS_SERVER_KEY (%s): %s accepted "
+				"the connection but not the CURVE handshake",
+				c->server_key, c->market);
 	if (err == -ETIMEDOUT)
-		return cli_fail(CLI_EX_UNAVAILABLE, "no answer from the market at %s within %lld ms",
-				c->market, (long long)c->timeout_ms);
+		return cli_fail(CLI_EX_UNAVAILABLE,
+				"no answer from the market at %s within %lld ms (%s)", c->market,
+				(long long)c->timeout_ms,
+				timing.handshake_ns >= 0 ? "connected, but the market did not reply"
+							 : "no connection: is raas-marketd running "
+							   "there?");
 	if (err)
 		return cli_fail(CLI_EX_UNAVAILABLE, "%s: %s", c->market, raas_strerror(err));
 	const Raas__Error *re = (*reply)->reply->error;
@@ -376,10 +397,10 @@ static void ranges_text(const Raas__Bid *b, char *buf, size_t len)
 
 int cli_bids(struct cli *c)
 {
-	static const char *const names[] = {"bid_id", "resource", "host",  "min",
-					    "max",    "unit_price", "curve", "ranges"};
-	static const enum cli_col types[] = {COL_STR, COL_STR,   COL_STR, COL_INT,
-					     COL_INT, COL_MONEY, COL_STR, COL_STR};
+	static const char *const names[] = {"bid_id", "resource",   "host",  "min",   "max",
+					    "unit_price", "curve", "ranges", "refused"};
+	static const enum cli_col types[] = {COL_STR,   COL_STR, COL_STR, COL_INT, COL_INT,
+					     COL_MONEY, COL_STR, COL_STR, COL_STR};
 	Raas__Envelope *reply;
 	int rc = query(c, RAAS__QUERY__WHAT__WHAT_BIDS, &reply);
 
@@ -394,7 +415,7 @@ int cli_bids(struct cli *c)
 		ranges_text(b, ranges, sizeof(ranges));
 		cli_table_row(t, b->bid_id, wire_resource_name(b->resource),
 			      b->host[0] ? b->host : "any", b->min_quantity, b->max_quantity,
-			      b->unit_price, curve, ranges);
+			      b->unit_price, curve, ranges, b->refused ? b->refused : "");
 	}
 	cli_table_print(t, c->format);
 	wire_free(reply);
@@ -440,19 +461,31 @@ static int watch_prices(struct cli *c)
 		snprintf(topic, sizeof(topic), "price/");
 	}
 	tp_subscribe(k.sock, topic);
-	void *mon = NULL;
-	tp_monitor_start(k.ctx, k.sock, &mon);
+	void *mon = k.mon;
 	signal(SIGINT, on_sigint);
 	signal(SIGTERM, on_sigint);
 	struct cli_table *t = CLI_TABLE_NEW(price_names, price_types);
 	int64_t waited = 0;
 	bool connected = false;
+	struct tp_link link;
+	memset(&link, 0, sizeof(link));
 	while (!watch_stop && (c->count <= 0 || seen < c->count)) {
 		zmq_pollitem_t item = {.socket = k.sock, .events = ZMQ_POLLIN};
 		int n = zmq_poll(&item, 1, 100);
-		if (mon && tp_auth_refused(mon, &connected)) {
+		if (mon) {
+			tp_monitor_update(mon, &link);
+			connected = connected || link.handshakes > 0;
+		}
+		if (link.refused) {
 			rc = cli_fail(CLI_EX_NOPERM, "the market at %s refused key %s", c->prices,
 				      c->key);
+			break;
+		}
+		if (link.broken >= 3 && !link.handshakes) {
+			rc = cli_fail(CLI_EX_NOPERM,
+				      "the market's key does not match RAAS_SERVER_KEY (%s): %s "
+				      "accepted the connection but not the CURVE handshake",
+				      c->server_key, c->prices);
 			break;
 		}
 		if (n <= 0) {
@@ -481,8 +514,6 @@ static int watch_prices(struct cli *c)
 		tp_msg_clear(&msg);
 	}
 	cli_table_destroy(t);
-	if (mon)
-		tp_close(mon);
 	disconnect(&k);
 	return rc;
 }

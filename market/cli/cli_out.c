@@ -84,6 +84,14 @@ int cli_table_row(struct cli_table *t, ...)
 		case COL_INT:
 			snprintf(buf, sizeof(buf), "%lld", (long long)va_arg(ap, int64_t));
 			break;
+		case COL_OPT_INT: {
+			int64_t v = va_arg(ap, int64_t);
+			if (v < 0)
+				buf[0] = '\0';
+			else
+				snprintf(buf, sizeof(buf), "%lld", (long long)v);
+			break;
+		}
 		case COL_MONEY:
 			money_format_plain(va_arg(ap, money_t), buf);
 			break;
@@ -156,7 +164,8 @@ static void json_row(const struct cli_table *t, size_t r)
 		putchar(':');
 		if (t->types[c] == COL_STR || (t->types[c] == COL_TIME && cell[0]))
 			json_string(cell);
-		else if ((t->types[c] == COL_TIME || t->types[c] == COL_LIMIT) && !cell[0])
+		else if ((t->types[c] == COL_TIME || t->types[c] == COL_LIMIT ||
+			  t->types[c] == COL_OPT_INT) && !cell[0])
 			fputs("null", stdout);
 		else
 			fputs(cell, stdout);
@@ -191,14 +200,20 @@ static void csv_row(const struct cli_table *t, size_t r)
 
 static void table_row(const struct cli_table *t, size_t r, const size_t *width)
 {
-	for (size_t c = 0; c < t->ncols; c++) {
+	size_t ncols = t->ncols;
+
+	/* Empty cells at the end of a row are not padded (no trailing blanks). */
+	while (r != SIZE_MAX && ncols > 1 && !t->cells[r * t->ncols + ncols - 1][0] &&
+	       t->types[ncols - 1] == COL_STR)
+		ncols--;
+	for (size_t c = 0; c < ncols; c++) {
 		char buf[512];
 		if (r == SIZE_MAX)
 			snprintf(buf, sizeof(buf), "%s", t->names[c]);
 		else
 			table_text(t, c, t->cells[r * t->ncols + c], buf, sizeof(buf));
 		bool right = r != SIZE_MAX && t->types[c] != COL_STR && t->types[c] != COL_TIME;
-		bool last = c + 1 == t->ncols;
+		bool last = c + 1 == ncols;
 		if (right)
 			printf("%*s", (int)width[c], buf);
 		else if (last)

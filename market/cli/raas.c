@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
 
@@ -30,13 +31,29 @@ static const struct command commands[] = {
 	 "Makes a CURVE key pair: DIR/NAME.key (secret, 0600) and DIR/NAME.pub. The market's\n"
 	 "own pair is named \"market\"; give tenants' and hosts' .pub files to raas tenant add\n"
 	 "and raas host add."},
-	{"tenant", cli_tenant, CLI_OPT_KEYFILE | CLI_OPT_BUDGET | CLI_OPT_LEDGER,
-	 "tenant add NAME --key FILE.pub [--budget $X] | tenant list",
+	{"tenant", cli_tenant, CLI_OPT_KEYFILE | CLI_OPT_BUDGET | CLI_OPT_LEDGER | CLI_OPT_FORCE,
+	 "tenant add NAME --key FILE.pub [--budget $X] | tenant list\n"
+	 "        | tenant budget NAME $X|unlimited | tenant remove NAME [--force]",
 	 "Registers a tenant (its public key and an optional budget: the most it may be\n"
-	 "charged in total) in the ledger, or lists the tenants with what they were charged."},
+	 "charged in total) in the ledger, lists the tenants with what they were charged,\n"
+	 "changes a budget (a running market takes it at its next round), or removes a\n"
+	 "tenant: refused while it has standing bids or holds anything, unless --force\n"
+	 "(its bids end at the next round close); prints its final invoice. With a market\n"
+	 "running, remove waits (--timeout) for the market to finish it."},
 	{"host", cli_host, CLI_OPT_KEYFILE | CLI_OPT_LEDGER,
-	 "host add NAME --key FILE.pub | host list",
-	 "Registers a host agent's public key in the ledger, or lists the hosts."},
+	 "host add NAME --key FILE.pub | host list | host remove NAME",
+	 "Registers a host agent's public key in the ledger, lists the hosts, or removes a\n"
+	 "host: its pools drain (nothing more is allocated there), and once its last rounds\n"
+	 "are settled its key is no longer admitted."},
+	{"ledger", cli_ledger, CLI_OPT_LEDGER, "ledger check | ledger backup FILE",
+	 "check: runs every invariant of the ledger (docs/market.md) on a consistent snapshot\n"
+	 "(a running market keeps going) and names the first offending row (exit 65).\n"
+	 "backup: copies the ledger to a new FILE with SQLite's online backup while the\n"
+	 "market runs, and checks the copy."},
+	{"credits", cli_credits, CLI_OPT_FROM | CLI_OPT_TO | CLI_OPT_LEDGER,
+	 "credits [TENANT] [--from ROUND] [--to ROUND]",
+	 "Charges given back because the allocation was not in force on its host, with the\n"
+	 "host's reason, by the round they were credited in."},
 	{"bid", cli_bid,
 	 NET_FILTER | CLI_OPT_MIN | CLI_OPT_MAX | CLI_OPT_PRICE | CLI_OPT_CURVE | CLI_OPT_RANGES |
 		 CLI_OPT_ID,
@@ -92,9 +109,10 @@ static void global_help(FILE *f)
 		"  --ledger PATH          ledger file (RAAS_LEDGER, ./raas-ledger.sqlite)\n"
 		"  --timeout MS           how long to wait for the market (5000)\n"
 		"  --request-id N         the request id (retrying with the same id is safe)\n"
-		"\nexit codes: 0 ok, 64 usage, 65 refused data, 66 no such file, 69 market\n"
-		"unavailable, 70 market failure, 73 cannot write, 77 key or request refused,\n"
-		"78 malformed key file. raas COMMAND --help for a command's help.\n");
+		"\nexit codes: 0 ok, 64 usage, 65 refused data (or a broken ledger invariant), 66\n"
+		"no such file, 69 market unavailable, 70 market failure, 73 cannot write, 75 not\n"
+		"finished within --timeout, 77 key or request refused (or the market's key does\n"
+		"not match), 78 malformed key file. raas COMMAND --help for a command's help.\n");
 }
 
 static void command_help(const struct command *cmd)
@@ -173,6 +191,7 @@ int main(int argc, char **argv)
 
 	log_init("raas", LOG_WARN, false);
 	memset(&c, 0, sizeof(c));
+	c.start_ns = clk_mono(&clk_real);
 	snprintf(key, sizeof(key), "%s/tenant.key", key_dir);
 	snprintf(server_key, sizeof(server_key), "%s/market.pub", key_dir);
 	c.market = env_or("RAAS_MARKET", "tcp://127.0.0.1:7101");

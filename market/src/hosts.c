@@ -5,7 +5,12 @@
  * the ledger. After registering (a restarted agent included) the host is sent the allocation
  * set of the last round at once, so it can reconcile what it enforces with what the market
  * sold. Meter readings are cumulative per tenant, so a report lost in a crash costs nothing:
- * the next report carries the bytes, and the round close bills the difference. */
+ * the next report carries the bytes, and the round close bills the difference.
+ *
+ * What the host says it enforces decides what is charged (settle.c): its acknowledgements,
+ * and at registration the tenants it can map (bids of others are refused before a round
+ * charges them) and what it kept enforcing while out of reach (the fail-static carry-over of
+ * the rounds it missed). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +42,95 @@ static void reply_ok(struct market *m, struct mkt_host *h, const struct tp_route
 	e.body_case = RAAS__ENVELOPE__BODY_REPLY;
 	e.reply = &r;
 	market__push_env(out, MARKET_TO_HOST, route, NULL, &e, true, 0);
+}
+
+bool market__host_maps(const struct mkt_host *h, const char *tenant)
+{
+	return !h->tenants_listed || hmap_get_str(&h->tenants, tenant) != NULL;
+}
+
+void market__unmapped_reason(const struct mkt_host *h, const char *tenant, char *buf,
+			     size_t len)
+{
+	snprintf(buf, len,
+		 "host %s cannot enforce tenant %s: its agent has no [tenant.%s] section (add it "
+		 "and reload the agent with SIGHUP)",
+		 h->row.name, tenant, tenant);
+}
+
+void market__host_free(struct mkt_host *h)
+{
+	if (!h)
+		return;
+	hmap_fini(&h->tenants);
+	free(h);
+}
+
+/* Takes the tenants the agent can map from its registration. */
+static int take_tenants(struct mkt_host *h, const Raas__HostRegister *reg)
+{
+	hmap_fini(&h->tenants);
+	hmap_init(&h->tenants);
+	h->tenants_listed = reg->tenants_listed;
+	for (size_t i = 0; i < reg->n_tenants; i++)
+		if (reg->tenants[i] && hmap_put_str(&h->tenants, reg->tenants[i], (void *)1))
+			return -ENOMEM;
+	return 0;
+}
+
+/* The fail-static carry-over: for every round on this host still waiting for an
+ * acknowledgement, what the agent enforces now (HostRegister.enforced, read back from the
+ * kernel) is what it enforced through the rounds it missed, since it changes nothing without
+ * an allocation set. Each allocation it covers was in force; the others are recorded as
+ * failures, to be credited. */
+static int carry_over(struct market *m, struct mkt_host *h, const Raas__HostRegister *reg)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < m->npending && !err; i++) {
+		struct mkt_pending *p = &m->pending[i];
+		struct ledger_ack_failure *f;
+		size_t nf = 0;
+		if (p->acked || strcmp(p->host, h->row.name) != 0)
+			continue;
+		f = calloc(p->nallocs ? p->nallocs : 1, sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		for (size_t j = 0; j < p->nallocs; j++) {
+			const struct mkt_pending_alloc *a = &p->allocs[j];
+			int64_t have = 0;
+			for (size_t k = 0; k < reg->n_enforced; k++) {
+				const Raas__Allocation *e = reg->enforced[k];
+				if (e->tenant && strcmp(e->tenant, a->tenant_name) == 0 &&
+				    (int)e->resource == a->resource)
+					have = e->quantity;
+			}
+			if (have >= a->quantity)
+				continue;
+			snprintf(f[nf].tenant, sizeof(f[nf].tenant), "%s", a->tenant_name);
+			f[nf].resource = a->resource;
+			f[nf].errno_value = ENOENT;
+			snprintf(f[nf].message, sizeof(f[nf].message),
+				 "out of reach for round %llu, it enforced %lld of the %lld %s "
+				 "allocated to %s",
+				 (unsigned long long)p->round, (long long)have, (long long)a->quantity,
+				 wire_resource_unit(a->resource), a->tenant_name);
+			nf++;
+		}
+		bool recorded;
+		err = ledger_host_ack_put(m->ledger, p->round, h->row.name, nf == 0,
+					  nf ? "carried over in part" : "carried over",
+					  LEDGER_ACK_CARRY, f, nf, clk_wall(m->clock), &recorded);
+		if (!err && recorded) {
+			log_info("market: host %s was out of reach for round %llu and kept "
+				 "enforcing it%s",
+				 h->row.name, (unsigned long long)p->round,
+				 nf ? " in part (the rest is credited)" : "");
+			market__pending_ack(m, p->round, h->row.name, LEDGER_ACK_CARRY, f, nf);
+		}
+		free(f);
+	}
+	return err;
 }
 
 /* Creates or updates the pool of (host, resource) with supply. */
@@ -98,11 +192,17 @@ static void do_register(struct market *m, struct mkt_host *h, const struct tp_ro
 		if (!c->available)
 			log_warn("market: host %s cannot enforce %s: %s", h->row.name,
 				 wire_resource_name(c->resource), c->reason ? c->reason : "?");
-		err = register_pool(m, h->row.name, c->resource, c->available ? c->quantity : 0);
+		/* A host being removed keeps its pools drained. */
+		err = register_pool(m, h->row.name, c->resource,
+				    c->available && h->row.status == LEDGER_ACTIVE ? c->quantity : 0);
 	}
 	/* Egress is billed on every host when the config prices it. */
 	if (!err && m->cfg->resources[RAAS__RESOURCE__RESOURCE_EGRESS].set)
 		err = register_pool(m, h->row.name, RAAS__RESOURCE__RESOURCE_EGRESS, 0);
+	if (!err)
+		err = carry_over(m, h, reg);
+	if (!err && (err = take_tenants(h, reg)) == 0 && reg->tenants_listed)
+		log_info("market: host %s can enforce %zu tenants", h->row.name, reg->n_tenants);
 	if (err) {
 		m->stats.errors++;
 		market__push_error(out, MARKET_TO_HOST, route, env->request_id,
@@ -121,27 +221,56 @@ static void do_ack(struct market *m, struct mkt_host *h, const struct tp_route *
 		   const Raas__Envelope *env, struct market_outbox *out)
 {
 	const Raas__AllocationAck *ack = env->allocation_ack;
+	size_t nf = ack->n_failures < 256 ? ack->n_failures : 256;
+	struct ledger_ack_failure *f = calloc(nf ? nf : 1, sizeof(*f));
 	char failures[2048] = "";
 	size_t used = 0;
+	bool recorded = false;
 
-	for (size_t i = 0; i < ack->n_failures && used < sizeof(failures) - 1; i++) {
-		const Raas__ApplyFailure *f = ack->failures[i];
+	if (!f) {
+		market__push_error(out, MARKET_TO_HOST, route, env->request_id,
+				   RAAS__ERROR_CODE__ERROR_UNAVAILABLE, "out of memory; retry");
+		return;
+	}
+	for (size_t i = 0; i < ack->n_failures; i++) {
+		const Raas__ApplyFailure *af = ack->failures[i];
+		if (i < nf) {
+			snprintf(f[i].tenant, sizeof(f[i].tenant), "%s", af->tenant ? af->tenant : "");
+			f[i].resource = (int)af->resource;
+			f[i].errno_value = af->errno_value;
+			snprintf(f[i].message, sizeof(f[i].message), "%s",
+				 af->message ? af->message : "");
+		}
+		if (used >= sizeof(failures) - 1)
+			continue;
 		int n = snprintf(failures + used, sizeof(failures) - used, "%s%s/%s: %s (%d)",
-				 i ? "; " : "", f->tenant ? f->tenant : "?",
-				 wire_resource_name(f->resource), f->message ? f->message : "",
-				 f->errno_value);
+				 i ? "; " : "", af->tenant ? af->tenant : "?",
+				 wire_resource_name(af->resource), af->message ? af->message : "",
+				 af->errno_value);
 		if (n < 0)
 			break;
 		used += (size_t)n < sizeof(failures) - used ? (size_t)n : sizeof(failures) - used - 1;
 	}
-	if (!ack->complete)
-		log_warn("market: host %s could not apply all of round %llu: %s", h->row.name,
-			 (unsigned long long)ack->round, failures);
-	if (ledger_host_ack_put(m->ledger, ack->round, h->row.name, ack->complete, failures)) {
+	/* An incomplete ack without a failure list still fails the whole set. */
+	if (!ack->complete && !ack->n_failures) {
+		nf = 1;
+		snprintf(f[0].message, sizeof(f[0].message), "incomplete, no failures given");
+	}
+	if (ledger_host_ack_put(m->ledger, ack->round, h->row.name, ack->complete, failures,
+				LEDGER_ACK, f, nf, clk_wall(m->clock), &recorded)) {
+		free(f);
 		market__push_error(out, MARKET_TO_HOST, route, env->request_id,
 				   RAAS__ERROR_CODE__ERROR_UNAVAILABLE, "ledger busy; retry");
 		return;
 	}
+	if (recorded)
+		market__pending_ack(m, ack->round, h->row.name, LEDGER_ACK, f, nf);
+	/* Once per (round, host), and the same failure round after round is one line a minute
+	 * (common/log.h): what is credited is in the ledger and the tenants' notices. */
+	if (!ack->complete && recorded)
+		log_warn("market: host %s could not apply all of round %llu (credited): %s",
+			 h->row.name, (unsigned long long)ack->round, failures);
+	free(f);
 	if (ack->round > h->acked_round)
 		h->acked_round = ack->round;
 	reply_ok(m, h, route, env->request_id, out, false);
@@ -191,6 +320,13 @@ void market_host_request(struct market *m, const char *identity, const struct tp
 	m->stats.requests++;
 	if (strncmp(identity, "host:", 5) == 0)
 		h = market__host(m, identity + 5);
+	if (h && h->row.status == LEDGER_REMOVED) {
+		m->stats.errors++;
+		snprintf(msg, sizeof(msg), "host %.64s was removed from this market", h->row.name);
+		market__push_error(out, MARKET_TO_HOST, route, env->request_id,
+				   RAAS__ERROR_CODE__ERROR_DENIED, msg);
+		return;
+	}
 	if (!h) {
 		m->stats.errors++;
 		snprintf(msg, sizeof(msg), "\"%.64s\" is not a host of this market", identity);

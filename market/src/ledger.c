@@ -14,20 +14,22 @@
 #include "common/log.h"
 #include "ledger_internal.h"
 
+#define TENANT_COLUMNS                                                                     \
+	"SELECT id, name, public_key, budget, charged, created_wall_ns, status, "             \
+	"COALESCE(removed_round, -1) "
+#define HOST_COLUMNS                                                                       \
+	"SELECT id, name, public_key, created_wall_ns, status, COALESCE(removed_round, -1) "
+
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_TENANT_INSERT] = "INSERT INTO tenants (name, public_key, budget, charged, "
 			     "created_wall_ns) VALUES (?1, ?2, ?3, 0, ?4)",
-	[ST_TENANT_BY_KEY] = "SELECT id, name, public_key, budget, charged, created_wall_ns "
-			     "FROM tenants WHERE public_key = ?1",
-	[ST_TENANT_BY_NAME] = "SELECT id, name, public_key, budget, charged, created_wall_ns "
-			      "FROM tenants WHERE name = ?1",
+	[ST_TENANT_BY_KEY] = TENANT_COLUMNS "FROM tenants WHERE public_key = ?1",
+	[ST_TENANT_BY_NAME] = TENANT_COLUMNS "FROM tenants WHERE name = ?1",
 	[ST_TENANT_CHARGE] = "UPDATE tenants SET charged = charged + ?2 WHERE id = ?1",
 	[ST_HOST_INSERT] = "INSERT INTO hosts (name, public_key, created_wall_ns) "
 			   "VALUES (?1, ?2, ?3)",
-	[ST_HOST_BY_KEY] = "SELECT id, name, public_key, created_wall_ns FROM hosts "
-			   "WHERE public_key = ?1",
-	[ST_HOST_BY_NAME] = "SELECT id, name, public_key, created_wall_ns FROM hosts "
-			    "WHERE name = ?1",
+	[ST_HOST_BY_KEY] = HOST_COLUMNS "FROM hosts WHERE public_key = ?1",
+	[ST_HOST_BY_NAME] = HOST_COLUMNS "FROM hosts WHERE name = ?1",
 	[ST_POOL_FIND] = "SELECT id FROM pools WHERE host = ?1 AND resource = ?2",
 	[ST_POOL_INSERT] = "INSERT INTO pools (host, resource, supply, model, params, "
 			   "from_config) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -62,8 +64,23 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_METER_PUT] = "INSERT INTO meters (host, tenant, tx_bytes, round) "
 			 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (host, tenant) DO UPDATE SET "
 			 "tx_bytes = excluded.tx_bytes, round = excluded.round",
-	[ST_ACK_PUT] = "INSERT OR REPLACE INTO host_acks (round, host, complete, failures) "
-		       "VALUES (?1, ?2, ?3, ?4)",
+	[ST_ACK_PUT] = "INSERT OR IGNORE INTO host_acks (round, host, complete, failures, kind, "
+		       "wall_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_ACK_FAILURE_PUT] = "INSERT OR IGNORE INTO ack_failures (round, host, tenant, resource, "
+			       "errno_value, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_SETTLEMENT_PUT] = "INSERT INTO settlements (round, host, outcome, settled_round) "
+			      "VALUES (?1, ?2, ?3, ?4)",
+	[ST_CREDIT_INSERT] = "INSERT INTO credits (round, pool, bid, tenant, quantity, amount, "
+			     "reason, settled_round) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[ST_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+	[ST_TENANT_STATUS] = "UPDATE tenants SET status = ?2, removed_round = ?3, "
+			     "removed_wall_ns = ?4 WHERE id = ?1",
+	[ST_HOST_STATUS] = "UPDATE hosts SET status = ?2, removed_round = ?3, removed_wall_ns = ?4 "
+			   "WHERE id = ?1",
+	[ST_TENANT_BUDGET] = "UPDATE tenants SET budget = ?2 WHERE id = ?1",
+	[ST_BIDS_END_TENANT] = "UPDATE bids SET last_round = ?2 WHERE tenant = ?1 AND "
+			       "last_round IS NULL",
 };
 
 /* ---- Helpers shared by the ledger's files ---- */
@@ -246,6 +263,30 @@ fail:
 	return err;
 }
 
+int ledger_file_version(const char *path, int *version, char *why, size_t why_len)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s;
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+
+	*version = -1;
+	if (rc == SQLITE_OK && sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) ==
+				       SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			*version = sqlite3_column_int(s, 0);
+		else
+			rc = sqlite3_errcode(db);
+		sqlite3_finalize(s);
+	} else if (rc == SQLITE_OK) {
+		rc = sqlite3_errcode(db);
+	}
+	if (*version < 0)
+		snprintf(why, why_len, "%s: %s", path,
+			 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	sqlite3_close(db);
+	return *version < 0 ? -EIO : 0;
+}
+
 void ledger_close(struct ledger *l)
 {
 	if (!l)
@@ -334,6 +375,20 @@ bool ledger_in_batch(const struct ledger *l)
 	return l->in_batch;
 }
 
+int ledger_read_begin(struct ledger *l)
+{
+	/* A deferred transaction takes its snapshot at its first read. */
+	return ledger__exec(l, "BEGIN") == 0 && ledger__exec(l, "SELECT 1 FROM rounds LIMIT 1") == 0
+		       ? 0
+		       : -EIO;
+}
+
+void ledger_read_end(struct ledger *l)
+{
+	if (!sqlite3_get_autocommit(l->db))
+		ledger__exec(l, "COMMIT");
+}
+
 /* A write outside a batch runs in its own transaction. */
 static int auto_begin(struct ledger *l, bool *own)
 {
@@ -416,6 +471,8 @@ static void read_tenant(sqlite3_stmt *s, struct ledger_tenant *t)
 	t->budget = sqlite3_column_int64(s, 3);
 	t->charged = sqlite3_column_int64(s, 4);
 	t->created_wall_ns = sqlite3_column_int64(s, 5);
+	t->status = sqlite3_column_int(s, 6);
+	t->removed_round = sqlite3_column_int64(s, 7);
 }
 
 static void read_host(sqlite3_stmt *s, struct ledger_host *h)
@@ -424,6 +481,8 @@ static void read_host(sqlite3_stmt *s, struct ledger_host *h)
 	ledger__column_text(s, 1, h->name, sizeof(h->name));
 	ledger__column_text(s, 2, h->public_key, sizeof(h->public_key));
 	h->created_wall_ns = sqlite3_column_int64(s, 3);
+	h->status = sqlite3_column_int(s, 4);
+	h->removed_round = sqlite3_column_int64(s, 5);
 }
 
 /* Runs a one-row lookup by a text key; -ENOENT when there is no row. */
@@ -518,8 +577,7 @@ int ledger_tenants_each(struct ledger *l, ledger_tenant_fn fn, void *arg)
 	struct ledger__each c = {(void *)fn, arg, 0};
 
 	return ledger__each_row(l,
-				"SELECT id, name, public_key, budget, charged, created_wall_ns FROM tenants "
-				"ORDER BY name",
+				TENANT_COLUMNS "FROM tenants ORDER BY name",
 				0, false, tenant_row, &c);
 }
 
@@ -528,9 +586,156 @@ int ledger_hosts_each(struct ledger *l, ledger_host_fn fn, void *arg)
 	struct ledger__each c = {(void *)fn, arg, 0};
 
 	return ledger__each_row(l,
-				"SELECT id, name, public_key, created_wall_ns FROM hosts "
-				"ORDER BY name",
+				HOST_COLUMNS "FROM hosts ORDER BY name",
 				0, false, host_row, &c);
+}
+
+/* ---- Registry life cycle ---- */
+
+/* Runs a one-statement update bound to (id, ...) in its own transaction unless in a batch;
+ * -ENOENT when it changed no row. */
+static int update_row(struct ledger *l, enum ledger_stmt id, int64_t key, int n,
+		      const int64_t *values)
+{
+	sqlite3_stmt *s = ledger__stmt(l, id);
+	bool own;
+	int err;
+
+	if (!s)
+		return -EIO;
+	if ((err = auto_begin(l, &own)) != 0)
+		return err;
+	sqlite3_bind_int64(s, 1, key);
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_int64(s, i + 2, values[i]);
+	err = ledger__write(l, s);
+	if (!err && sqlite3_changes(l->db) == 0)
+		err = -ENOENT;
+	return auto_end(l, own, err);
+}
+
+static int set_status(struct ledger *l, enum ledger_stmt id, int64_t key, int status,
+		      int64_t removed_round, int64_t now)
+{
+	sqlite3_stmt *s = ledger__stmt(l, id);
+	bool own;
+	int err;
+
+	if (!s)
+		return -EIO;
+	if ((err = auto_begin(l, &own)) != 0)
+		return err;
+	sqlite3_bind_int64(s, 1, key);
+	sqlite3_bind_int(s, 2, status);
+	if (status == LEDGER_REMOVED) {
+		sqlite3_bind_int64(s, 3, removed_round);
+		sqlite3_bind_int64(s, 4, now);
+	}
+	err = ledger__write(l, s);
+	if (!err && sqlite3_changes(l->db) == 0)
+		err = -ENOENT;
+	return auto_end(l, own, err);
+}
+
+int ledger_tenant_set_status(struct ledger *l, int64_t id, int status, int64_t removed_round,
+			     int64_t now_wall_ns)
+{
+	return set_status(l, ST_TENANT_STATUS, id, status, removed_round, now_wall_ns);
+}
+
+int ledger_host_set_status(struct ledger *l, int64_t id, int status, int64_t removed_round,
+			   int64_t now_wall_ns)
+{
+	return set_status(l, ST_HOST_STATUS, id, status, removed_round, now_wall_ns);
+}
+
+int ledger_tenant_set_budget(struct ledger *l, int64_t id, money_t budget)
+{
+	int64_t v = budget < 0 ? -1 : budget;
+
+	return update_row(l, ST_TENANT_BUDGET, id, 1, &v);
+}
+
+int ledger_bids_end_tenant(struct ledger *l, int64_t tenant, int64_t last_round)
+{
+	sqlite3_stmt *s = ledger__stmt(l, ST_BIDS_END_TENANT);
+	bool own;
+	int err, n = 0;
+
+	if (!s)
+		return -EIO;
+	if ((err = auto_begin(l, &own)) != 0)
+		return err;
+	sqlite3_bind_int64(s, 1, tenant);
+	sqlite3_bind_int64(s, 2, last_round);
+	err = ledger__write(l, s);
+	if (!err)
+		n = sqlite3_changes(l->db);
+	err = auto_end(l, own, err);
+	return err ? err : n;
+}
+
+/* ---- Meta ---- */
+
+int ledger_meta_get(struct ledger *l, const char *key, char *buf, size_t len)
+{
+	sqlite3_stmt *s = ledger__stmt(l, ST_META_GET);
+	int rc;
+
+	if (!s)
+		return -EIO;
+	ledger__bind_text(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		ledger__column_text(s, 0, buf, len);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+int ledger_meta_get_int(struct ledger *l, const char *key, int64_t *out)
+{
+	char buf[32], *end;
+	int err = ledger_meta_get(l, key, buf, sizeof(buf));
+
+	if (err)
+		return err;
+	long long v = strtoll(buf, &end, 10);
+	if (end == buf || *end)
+		return -RAAS_EPARSE;
+	*out = v;
+	return 0;
+}
+
+int ledger_meta_set(struct ledger *l, const char *key, const char *value)
+{
+	sqlite3_stmt *s = ledger__stmt(l, ST_META_SET);
+	bool own;
+	int err;
+
+	if (!s)
+		return -EIO;
+	if ((err = auto_begin(l, &own)) != 0)
+		return err;
+	ledger__bind_text(s, 1, key);
+	ledger__bind_text(s, 2, value);
+	err = ledger__write(l, s);
+	return auto_end(l, own, err);
+}
+
+int ledger_meta_set_int(struct ledger *l, const char *key, int64_t value)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)value);
+	return ledger_meta_set(l, key, buf);
+}
+
+int ledger_data_version(struct ledger *l, int64_t *out)
+{
+	return ledger__query_int(l, "PRAGMA data_version", out);
 }
 
 /* ---- Pools ---- */
@@ -605,6 +810,31 @@ int ledger_pools_each(struct ledger *l, ledger_pool_fn fn, void *arg)
 				"SELECT id, host, resource, supply, model, params, from_config FROM pools "
 				"ORDER BY id",
 				0, false, pool_row, &c);
+}
+
+struct host_pools {
+	const char *host;
+	struct ledger_pool *out;
+	int max, n;
+};
+
+static int host_pool_row(void *arg, const struct ledger_pool *p)
+{
+	struct host_pools *h = arg;
+
+	if (strcmp(p->host, h->host) == 0 && h->n < h->max)
+		h->out[h->n++] = *p;
+	return 0;
+}
+
+int ledger_host_pools(struct ledger *l, const char *host, struct ledger_pool *out, int max,
+		      int *n)
+{
+	struct host_pools h = {host, out, max, 0};
+	int err = ledger_pools_each(l, host_pool_row, &h);
+
+	*n = h.n;
+	return err;
 }
 
 /* ---- Requests ---- */

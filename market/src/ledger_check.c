@@ -236,6 +236,82 @@ int ledger_check_charges(struct ledger *l, char *why, size_t why_len)
 	return err;
 }
 
+/* An allocation a (with its pool p and tenant t) that its host's acknowledgement of the
+ * round reports failed: for its tenant and resource, or the whole set. */
+#define FAILED_IN_ACK                                                                      \
+	"EXISTS (SELECT 1 FROM ack_failures f WHERE f.round = a.round AND f.host = p.host "  \
+	"AND (f.tenant = '' OR (f.tenant = t.name AND f.resource = p.resource)))"
+
+int ledger_check_enforcement(struct ledger *l, char *why, size_t why_len)
+{
+	int64_t through = 0, from = 1;
+	char sql[1400];
+	int err;
+
+	ledger_meta_get_int(l, "settled_through", &through);
+	ledger_meta_get_int(l, "enforcement_from", &from);
+	/* Charged for an allocation that was not in force. */
+	err = check(l,
+		    "SELECT a.round, a.pool, a.tenant, s.outcome FROM allocations a "
+		    "JOIN pools p ON p.id = a.pool AND p.from_config = 0 "
+		    "JOIN tenants t ON t.id = a.tenant "
+		    "JOIN settlements s ON s.round = a.round AND s.host = p.host "
+		    "LEFT JOIN credits c ON c.round = a.round AND c.pool = a.pool AND c.bid = a.bid "
+		    "WHERE c.round IS NULL AND a.charge > 0 AND (s.outcome = 3 OR " FAILED_IN_ACK
+		    ") LIMIT 1",
+		    "round %lld, pool %lld: tenant %lld is charged for an allocation that was not "
+		    "in force (settlement %lld: 1 acknowledged with a failure for it, 3 not "
+		    "acknowledged) and not credited",
+		    why, why_len);
+	if (err)
+		return err;
+	/* Every round up to settled_through is settled. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT a.round, a.pool, a.tenant, %lld FROM allocations a "
+		 "JOIN pools p ON p.id = a.pool AND p.from_config = 0 "
+		 "LEFT JOIN settlements s ON s.round = a.round AND s.host = p.host "
+		 "WHERE s.round IS NULL AND a.round >= %lld AND a.round <= %lld LIMIT 1",
+		 (long long)through, (long long)from, (long long)through);
+	err = check(l, sql,
+		    "round %lld, pool %lld: tenant %lld's allocation is not settled, though every "
+		    "round up to %lld is said to be",
+		    why, why_len);
+	if (err)
+		return err;
+	/* A settlement in force rests on an acknowledgement (kind 0) or a carry-over (1). */
+	err = check(l,
+		    "SELECT s.round, s.outcome, 0, 0 FROM settlements s LEFT JOIN host_acks h "
+		    "ON h.round = s.round AND h.host = s.host AND h.kind = s.outcome - 1 "
+		    "WHERE s.outcome IN (1, 2) AND h.round IS NULL LIMIT 1",
+		    "round %lld: settled as %lld (1 acknowledged, 2 carried over) without that "
+		    "acknowledgement",
+		    why, why_len);
+	if (err)
+		return err;
+	/* A credit gives back exactly its allocation's charge, once. */
+	err = check(l,
+		    "SELECT c.round, c.pool, c.bid, c.amount FROM credits c LEFT JOIN allocations a "
+		    "ON a.round = c.round AND a.pool = c.pool AND a.bid = c.bid "
+		    "WHERE a.round IS NULL OR a.charge != c.amount OR a.tenant != c.tenant OR "
+		    "c.settled_round < c.round LIMIT 1",
+		    "round %lld, pool %lld: the credit of bid %lld (%lld nanodollars) is not its "
+		    "allocation's charge",
+		    why, why_len);
+	if (err)
+		return err;
+	/* And only for what was not in force. */
+	return check(l,
+		     "SELECT a.round, a.pool, a.bid, c.amount FROM credits c JOIN allocations a "
+		     "ON a.round = c.round AND a.pool = c.pool AND a.bid = c.bid "
+		     "JOIN pools p ON p.id = a.pool JOIN tenants t ON t.id = a.tenant "
+		     "LEFT JOIN settlements s ON s.round = a.round AND s.host = p.host "
+		     "WHERE s.round IS NULL OR (s.outcome IN (1, 2) AND NOT " FAILED_IN_ACK
+		     ") LIMIT 1",
+		     "round %lld, pool %lld: bid %lld was credited %lld nanodollars though its "
+		     "host reported it in force (or it is not settled)",
+		     why, why_len);
+}
+
 int ledger_check_request(struct ledger *l, int64_t tenant, uint64_t request_id,
 			 const void *reply, size_t len, char *why, size_t why_len)
 {
@@ -299,6 +375,8 @@ int ledger_check(struct ledger *l, char *why, size_t why_len)
 		err = ledger_check_bids(l, why, why_len);
 	if (!err)
 		err = ledger_check_charges(l, why, why_len);
+	if (!err)
+		err = ledger_check_enforcement(l, why, why_len);
 	if (own)
 		ledger__exec(l, "COMMIT");
 	return err;

@@ -1,6 +1,7 @@
 /* ledger_round.c: a round's rows, written in one transaction, and read back at start:
- * the round, its prices, allocations (with their charges), egress charges, running totals,
- * billed meter readings, host acknowledgements. */
+ * the round, its prices, allocations (with their charges), egress charges, credits, running
+ * totals, billed meter readings; host acknowledgements and settlements (ledger.h invariant
+ * 7), and what is still to settle. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,7 @@ static int cmp_tenant(const void *a, const void *b)
 static int add_totals(struct ledger *l, const struct ledger_round *r)
 {
 	sqlite3_stmt *s = ledger__stmt(l, ST_TENANT_CHARGE);
-	size_t n = r->nallocs + r->negress;
+	size_t n = r->nallocs + r->negress + r->ncredits;
 	struct total {
 		int64_t tenant;
 		money_t amount;
@@ -60,6 +61,9 @@ static int add_totals(struct ledger *l, const struct ledger_round *r)
 		t[i] = (struct total){r->allocs[i].tenant, r->allocs[i].charge};
 	for (size_t i = 0; i < r->negress; i++)
 		t[r->nallocs + i] = (struct total){r->egress[i].tenant, r->egress[i].amount};
+	for (size_t i = 0; i < r->ncredits; i++)
+		t[r->nallocs + r->negress + i] =
+			(struct total){r->credits[i].tenant, -r->credits[i].amount};
 	qsort(t, n, sizeof(*t), cmp_tenant);
 	for (size_t i = 0; i < n && !err;) {
 		money_t sum = 0;
@@ -140,6 +144,22 @@ static int write_round_rows(struct ledger *l, const struct ledger_round *r)
 			return err;
 	}
 
+	if (!(s = ledger__stmt(l, ST_CREDIT_INSERT)))
+		return -EIO;
+	for (size_t i = 0; i < r->ncredits; i++) {
+		const struct ledger_credit_row *c = &r->credits[i];
+		sqlite3_bind_int64(s, 1, (int64_t)c->round);
+		sqlite3_bind_int64(s, 2, c->pool);
+		sqlite3_bind_int64(s, 3, c->bid);
+		sqlite3_bind_int64(s, 4, c->tenant);
+		sqlite3_bind_int64(s, 5, c->quantity);
+		sqlite3_bind_int64(s, 6, c->amount);
+		ledger__bind_text(s, 7, c->reason);
+		sqlite3_bind_int64(s, 8, (int64_t)r->round);
+		if ((err = ledger__write(l, s)) != 0)
+			return err;
+	}
+
 	/* Running totals: one update per tenant charged this round. */
 	if ((err = add_totals(l, r)) != 0)
 		return err;
@@ -180,8 +200,11 @@ int ledger_round_write(struct ledger *l, const struct ledger_round *r)
 	for (size_t i = 0; i < r->negress; i++)
 		if (money_add(sum, r->egress[i].amount, &sum) != 0)
 			return -RAAS_EOVERFLOW;
+	for (size_t i = 0; i < r->ncredits; i++)
+		if (r->credits[i].amount <= 0 || money_sub(sum, r->credits[i].amount, &sum) != 0)
+			return -EINVAL;
 	if (sum != r->revenue) {
-		log_error("ledger: round %llu revenue %lld is not the sum of its charges %lld",
+		log_error("ledger: round %llu revenue %lld is not its charges less its credits %lld",
 			  (unsigned long long)r->round, (long long)r->revenue, (long long)sum);
 		return -EINVAL;
 	}
@@ -194,6 +217,8 @@ int ledger_round_write(struct ledger *l, const struct ledger_round *r)
 	}
 	if (!err)
 		err = write_round_rows(l, r);
+	if (!err && r->extra)
+		err = r->extra(r->extra_arg, l);
 	if (!err)
 		err = ledger_commit(l);
 	if (err)
@@ -276,15 +301,166 @@ int ledger_meters_each(struct ledger *l, ledger_meter_fn fn, void *arg)
 }
 
 int ledger_host_ack_put(struct ledger *l, uint64_t round, const char *host, bool complete,
-			const char *failures)
+			const char *failures, int kind, const struct ledger_ack_failure *f,
+			size_t nf, int64_t now_wall_ns, bool *recorded)
 {
 	sqlite3_stmt *s = ledger__stmt(l, ST_ACK_PUT);
+	int err;
 
+	if (recorded)
+		*recorded = false;
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, (int64_t)round);
 	ledger__bind_text(s, 2, host);
 	sqlite3_bind_int(s, 3, complete);
 	ledger__bind_text(s, 4, failures ? failures : "");
+	sqlite3_bind_int(s, 5, kind);
+	sqlite3_bind_int64(s, 6, now_wall_ns);
+	if ((err = ledger__write(l, s)) != 0)
+		return err;
+	if (sqlite3_changes(l->db) == 0)
+		return 0; /* the first acknowledgement stands */
+	if (!(s = ledger__stmt(l, ST_ACK_FAILURE_PUT)))
+		return -EIO;
+	for (size_t i = 0; i < nf; i++) {
+		sqlite3_bind_int64(s, 1, (int64_t)round);
+		ledger__bind_text(s, 2, host);
+		ledger__bind_text(s, 3, f[i].tenant);
+		sqlite3_bind_int(s, 4, f[i].resource);
+		sqlite3_bind_int(s, 5, f[i].errno_value);
+		ledger__bind_text(s, 6, f[i].message);
+		if ((err = ledger__write(l, s)) != 0)
+			return err;
+	}
+	if (recorded)
+		*recorded = true;
+	return 0;
+}
+
+int ledger_settlement_put(struct ledger *l, uint64_t round, const char *host, int outcome,
+			  uint64_t settled_round)
+{
+	sqlite3_stmt *s = ledger__stmt(l, ST_SETTLEMENT_PUT);
+
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, (int64_t)round);
+	ledger__bind_text(s, 2, host);
+	sqlite3_bind_int(s, 3, outcome);
+	sqlite3_bind_int64(s, 4, (int64_t)settled_round);
 	return ledger__write(l, s);
+}
+
+/* The first round still to settle: after settled_through, from enforcement_from on. */
+static int64_t unsettled_from(struct ledger *l)
+{
+	int64_t through = 0, from = 1;
+
+	ledger_meta_get_int(l, "settled_through", &through);
+	ledger_meta_get_int(l, "enforcement_from", &from);
+	return through + 1 > from ? through + 1 : from;
+}
+
+static int unsettled_row(sqlite3_stmt *s, void *a)
+{
+	struct ledger__each *c = a;
+	struct ledger_unsettled_row u;
+
+	memset(&u, 0, sizeof(u));
+	u.round = (uint64_t)sqlite3_column_int64(s, 0);
+	u.end_wall_ns = sqlite3_column_int64(s, 1);
+	ledger__column_text(s, 2, u.host, sizeof(u.host));
+	ledger__column_text(s, 3, u.tenant, sizeof(u.tenant));
+	u.resource = sqlite3_column_int(s, 4);
+	u.alloc.pool = sqlite3_column_int64(s, 5);
+	u.alloc.bid = sqlite3_column_int64(s, 6);
+	u.alloc.tenant = sqlite3_column_int64(s, 7);
+	u.alloc.quantity = sqlite3_column_int64(s, 8);
+	u.alloc.unit_price = sqlite3_column_int64(s, 9);
+	u.alloc.payment_per_hour = sqlite3_column_int64(s, 10);
+	u.alloc.charge = sqlite3_column_int64(s, 11);
+	ledger__column_text(s, 12, u.alloc.bid_id, sizeof(u.alloc.bid_id));
+	return ((ledger_unsettled_fn)c->fn)(c->arg, &u);
+}
+
+int ledger_unsettled_each(struct ledger *l, ledger_unsettled_fn fn, void *arg)
+{
+	struct ledger__each c = {(void *)fn, arg, 0};
+
+	return ledger__each_row(
+		l,
+		"SELECT a.round, r.end_wall_ns, p.host, t.name, p.resource, a.pool, a.bid, a.tenant, "
+		"a.quantity, a.unit_price, a.payment_per_hour, a.charge, COALESCE(b.bid_id, '') "
+		"FROM allocations a JOIN rounds r ON r.round = a.round "
+		"JOIN pools p ON p.id = a.pool AND p.from_config = 0 "
+		"JOIN tenants t ON t.id = a.tenant LEFT JOIN bids b ON b.id = a.bid "
+		"LEFT JOIN settlements s ON s.round = a.round AND s.host = p.host "
+		"WHERE a.round >= ?1 AND s.round IS NULL ORDER BY a.round, p.host, a.pool, a.bid",
+		unsettled_from(l), true, unsettled_row, &c);
+}
+
+struct acks_ctx {
+	ledger_ack_fn fn;
+	void *arg;
+	struct ledger *l;
+};
+
+static int failure_row(sqlite3_stmt *s, void *a)
+{
+	struct ledger_ack_row *row = a;
+	struct ledger_ack_failure *f;
+
+	if (row->nfailures % 16 == 0) {
+		f = realloc((void *)row->failures, (row->nfailures + 16) * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		row->failures = f;
+	}
+	f = (struct ledger_ack_failure *)&row->failures[row->nfailures++];
+	memset(f, 0, sizeof(*f));
+	ledger__column_text(s, 0, f->tenant, sizeof(f->tenant));
+	f->resource = sqlite3_column_int(s, 1);
+	f->errno_value = sqlite3_column_int(s, 2);
+	ledger__column_text(s, 3, f->message, sizeof(f->message));
+	return 0;
+}
+
+static int ack_row(sqlite3_stmt *s, void *a)
+{
+	struct acks_ctx *c = a;
+	struct ledger_ack_row row;
+	sqlite3_stmt *q;
+	int err = 0, rc;
+
+	memset(&row, 0, sizeof(row));
+	row.round = (uint64_t)sqlite3_column_int64(s, 0);
+	ledger__column_text(s, 1, row.host, sizeof(row.host));
+	row.complete = sqlite3_column_int(s, 2) != 0;
+	row.kind = sqlite3_column_int(s, 3);
+	if (sqlite3_prepare_v2(c->l->db,
+			       "SELECT tenant, resource, errno_value, message FROM ack_failures "
+			       "WHERE round = ?1 AND host = ?2 ORDER BY tenant, resource",
+			       -1, &q, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, (int64_t)row.round);
+	ledger__bind_text(q, 2, row.host);
+	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		err = failure_row(q, &row);
+	sqlite3_finalize(q);
+	if (!err)
+		err = c->fn(c->arg, &row);
+	free((void *)row.failures);
+	return err;
+}
+
+int ledger_acks_unsettled_each(struct ledger *l, ledger_ack_fn fn, void *arg)
+{
+	struct acks_ctx c = {fn, arg, l};
+
+	return ledger__each_row(l,
+				"SELECT a.round, a.host, a.complete, a.kind FROM host_acks a "
+				"LEFT JOIN settlements s ON s.round = a.round AND s.host = a.host "
+				"WHERE a.round >= ?1 AND s.round IS NULL ORDER BY a.round, a.host",
+				unsettled_from(l), true, ack_row, &c);
 }

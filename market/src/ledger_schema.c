@@ -113,9 +113,67 @@ static const char *const migration_1 =
 	"  PRIMARY KEY (round, host)) WITHOUT ROWID;"
 	"INSERT INTO meta (key, value) VALUES ('created_by', 'raas-marketd/0.1');";
 
+/* Version 2: money follows enforcement, and the registry has a life cycle.
+ *   - host_acks keeps the first answer per (round, host) (kind 0: the agent's ack; kind 1:
+ *     its fail-static carry-over, told when it registers again), ack_failures what of it
+ *     failed, per tenant and resource ("" tenant: nothing of the set was applied);
+ *   - settlements say per (round, host) whether the round's allocations there were in force
+ *     (1 acknowledged, 2 carried over, 3 not acknowledged in time), credits give back the
+ *     charge of each allocation that was not, with the host's reason; the charges view shows
+ *     a credit as kind 3 with a negative amount in the round it was written (settled_round),
+ *     so that a round's revenue is still the sum of its charges;
+ *   - tenants and hosts have a status (0 active, 1 being removed, 2 removed) and the round
+ *     they were removed after;
+ *   - meta: enforcement_from (the first round the rule covers: rounds of a version-1 ledger
+ *     were billed before it existed), settled_through (every round up to it is settled). */
+static const char *const migration_2 =
+	"ALTER TABLE tenants ADD COLUMN status INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tenants ADD COLUMN removed_round INTEGER;"
+	"ALTER TABLE tenants ADD COLUMN removed_wall_ns INTEGER;"
+	"ALTER TABLE hosts ADD COLUMN status INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN removed_round INTEGER;"
+	"ALTER TABLE hosts ADD COLUMN removed_wall_ns INTEGER;"
+	"ALTER TABLE host_acks ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE host_acks ADD COLUMN wall_ns INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE ack_failures ("
+	"  round INTEGER NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  tenant TEXT NOT NULL,"
+	"  resource INTEGER NOT NULL,"
+	"  errno_value INTEGER NOT NULL,"
+	"  message TEXT NOT NULL,"
+	"  PRIMARY KEY (round, host, tenant, resource)) WITHOUT ROWID;"
+	"CREATE TABLE settlements ("
+	"  round INTEGER NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  outcome INTEGER NOT NULL,"
+	"  settled_round INTEGER NOT NULL,"
+	"  PRIMARY KEY (round, host)) WITHOUT ROWID;"
+	"CREATE TABLE credits ("
+	"  round INTEGER NOT NULL,"
+	"  pool INTEGER NOT NULL,"
+	"  bid INTEGER NOT NULL,"
+	"  tenant INTEGER NOT NULL,"
+	"  quantity INTEGER NOT NULL,"
+	"  amount INTEGER NOT NULL CHECK (amount >= 0),"
+	"  reason TEXT NOT NULL,"
+	"  settled_round INTEGER NOT NULL,"
+	"  PRIMARY KEY (round, pool, bid)) WITHOUT ROWID;"
+	"CREATE INDEX credits_settled ON credits (settled_round);"
+	"DROP VIEW charges;"
+	"CREATE VIEW charges (round, tenant, pool, kind, quantity, amount) AS "
+	"  SELECT round, tenant, pool, 1, quantity, charge FROM allocations "
+	"  UNION ALL SELECT round, tenant, pool, 2, bytes, amount FROM egress "
+	"  UNION ALL SELECT settled_round, tenant, pool, 3, quantity, -amount FROM credits;"
+	"INSERT OR REPLACE INTO meta (key, value) SELECT 'enforcement_from', "
+	"  COALESCE(MAX(round), 0) + 1 FROM rounds;"
+	"INSERT OR REPLACE INTO meta (key, value) SELECT 'settled_through', "
+	"  COALESCE(MAX(round), 0) FROM rounds;";
+
 static const char *const migrations[] = {
 	NULL, /* version 0: empty file */
 	migration_1,
+	migration_2,
 };
 
 /* Reads the version inside the transaction, so that two processes opening a new ledger at

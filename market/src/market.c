@@ -169,6 +169,7 @@ void market__tenant_free(struct mkt_tenant *t)
 		free(t->bids[i]);
 	free(t->bids);
 	free(t->holdings);
+	free(t->credits);
 	free(t);
 }
 
@@ -179,10 +180,11 @@ int market__host_add(struct market *m, const struct ledger_host *row, struct mkt
 	if (!h)
 		return -ENOMEM;
 	h->row = *row;
+	hmap_init(&h->tenants);
 	if (hmap_put_str(&m->hosts_by_name, h->row.name, h) ||
 	    hmap_put_str(&m->hosts_by_key, h->row.public_key, h)) {
 		hmap_del_str(&m->hosts_by_name, h->row.name);
-		free(h);
+		market__host_free(h);
 		return -ENOMEM;
 	}
 	if (out)
@@ -204,7 +206,7 @@ int market_identify(void *market, const char *domain, const char *public_key, ch
 		if (!t && !m->in_batch && ledger_tenant_by_key(m->ledger, public_key, &row) == 0 &&
 		    !market__tenant(m, row.name))
 			market__tenant_add(m, &row, &t);
-		if (t) {
+		if (t && t->row.status != LEDGER_REMOVED) {
 			snprintf(identity, id_len, "tenant:%s", t->row.name);
 			return 0;
 		}
@@ -215,7 +217,7 @@ int market_identify(void *market, const char *domain, const char *public_key, ch
 		if (!h && !m->in_batch && ledger_host_by_key(m->ledger, public_key, &row) == 0 &&
 		    !market__host(m, row.name))
 			market__host_add(m, &row, &h);
-		if (h) {
+		if (h && h->row.status != LEDGER_REMOVED) {
 			snprintf(identity, id_len, "host:%s", h->row.name);
 			return 0;
 		}
@@ -474,6 +476,8 @@ int market_create(const struct market_config *cfg, struct ledger *ledger,
 	if ((err = market__load(m, why, why_len)) != 0)
 		goto fail;
 	m->next_close_wall_ns = clk_wall(clock) + cfg->round_ns;
+	m->up_since_wall_ns = clk_wall(clock);
+	ledger_data_version(ledger, &m->data_version);
 	*out = m;
 	return 0;
 fail:
@@ -482,11 +486,62 @@ fail:
 	return err;
 }
 
+int market_reconfigure(struct market *m, const struct market_config *cfg, char *why,
+		       size_t why_len)
+{
+	const struct market_config *old = m->cfg;
+	int err;
+
+#define SAME_STR(f, key)                                                                     \
+	if (strcmp(old->f, cfg->f) != 0) {                                                   \
+		snprintf(why, why_len, "[market] %s cannot change while the market runs "    \
+			 "(\"%s\" -> \"%s\"): restart it", key, old->f, cfg->f);               \
+		return -EINVAL;                                                              \
+	}
+#define SAME_NUM(f, key)                                                                     \
+	if (old->f != cfg->f) {                                                              \
+		snprintf(why, why_len, "[market] %s cannot change while the market runs: "   \
+			 "restart it", key);                                                 \
+		return -EINVAL;                                                              \
+	}
+	SAME_STR(tenant_endpoint, "tenant_endpoint")
+	SAME_STR(price_endpoint, "price_endpoint")
+	SAME_STR(host_endpoint, "host_endpoint")
+	SAME_STR(ledger_path, "ledger")
+	SAME_STR(key_dir, "key_dir")
+	SAME_NUM(round_ns, "round_ms")
+	SAME_NUM(sync_full, "sync")
+	SAME_NUM(seed, "seed")
+#undef SAME_STR
+#undef SAME_NUM
+	if (m->in_batch) {
+		snprintf(why, why_len, "inside a batch");
+		return -EBUSY;
+	}
+	m->cfg = cfg;
+	if ((err = market__declare_pools(m, why, why_len)) != 0 ||
+	    (err = ledger_pools_each(m->ledger, market__retarget_pool, m)) != 0 ||
+	    (err = market__load(m, why, why_len)) != 0) {
+		/* Back to what ran: the ledger holds only what both configs agree on, plus
+		 * pools declared or retargeted, which the old config's load moves back. */
+		char why2[256];
+		m->cfg = old;
+		ledger_pools_each(m->ledger, market__retarget_pool, m);
+		market__load(m, why2, sizeof(why2));
+		if (!why[0])
+			snprintf(why, why_len, "%s", ledger_errmsg(m->ledger));
+		return err;
+	}
+	ledger_data_version(m->ledger, &m->data_version);
+	return 0;
+}
+
 void market_destroy(struct market *m)
 {
 	if (!m)
 		return;
 	market__clear_state(m);
+	market__pending_clear(m);
 	free(m->pools);
 	free(m->meters);
 	free(m);

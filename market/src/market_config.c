@@ -32,6 +32,11 @@ const struct cfg_key mcfg_schema[] = {
 	 "largest request accepted; larger ones are answered ERROR_TOO_BIG"},
 	{"market", "batch_max", CFG_INT, "4096",
 	 "most requests committed to the ledger in one transaction"},
+	{"market", "ack_timeout", CFG_DURATION, "60s",
+	 "how long a host agent has to acknowledge a round (or, registering again, to say it "
+	 "kept enforcing it) before the round's allocations on it are credited"},
+	{"market", "round_log", CFG_DURATION, "1s",
+	 "an info line with the rounds' figures at most this often (0s: every round)"},
 	{"market", "default_model", CFG_STRING, "uniform",
 	 "pricing model of resources without a [resource.NAME] section"},
 	{"market", "default_params", CFG_STRING, "", "its parameters, \"name=value, ...\""},
@@ -60,6 +65,8 @@ void mcfg_defaults(struct market_config *out)
 	out->request_retention_ns = 3600 * INT64_C(1000000000);
 	out->max_request_bytes = 65536;
 	out->batch_max = 4096;
+	out->ack_timeout_ns = 60 * INT64_C(1000000000);
+	out->round_log_ns = INT64_C(1000000000);
 	out->default_model.set = true;
 	snprintf(out->default_model.model, sizeof(out->default_model.model), "uniform");
 }
@@ -193,6 +200,18 @@ static int load_market(const struct cfg *c, struct market_config *o, struct cfg_
 	if ((rc = get_range(c, "market", "batch_max", 1, 1 << 20, &v, err)))
 		return rc;
 	o->batch_max = (size_t)v;
+	if ((rc = cfg_get_duration(c, "market", "ack_timeout", &v, err)))
+		return rc;
+	if (v < o->round_ns)
+		return cfg_error_at(c, "market", "ack_timeout", err,
+				    "shorter than a round (%lld ms): no host could answer in time",
+				    (long long)(o->round_ns / 1000000));
+	o->ack_timeout_ns = v;
+	if ((rc = cfg_get_duration(c, "market", "round_log", &v, err)))
+		return rc;
+	if (v < 0)
+		return cfg_error_at(c, "market", "round_log", err, "must not be negative");
+	o->round_log_ns = v;
 	o->default_model.set = true;
 	if ((rc = copy_str(c, "market", "default_model", o->default_model.model,
 			   sizeof(o->default_model.model), err)) ||

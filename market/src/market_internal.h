@@ -21,6 +21,7 @@ struct mkt_bid {
 	money_t worst_round;     /* the most one round can cost: declared value x round */
 	struct mkt_pool *host_pool; /* host-specific bids: their pool, valid while pools_gen is */
 	uint64_t pools_gen;
+	char refused[160];       /* why the last round left it out ("" when it took part) */
 	struct ledger_bid row;
 };
 
@@ -46,6 +47,10 @@ struct mkt_tenant {
 	uint64_t max_rid;        /* highest request id (<= INT64_MAX) in the ledger */
 	bool max_rid_known;
 	bool notify;             /* had something to say last round (send one more notice) */
+	/* Credits written by the last round close, for its notice. */
+	struct ledger_credit_row *credits;
+	size_t ncredits, capcredits;
+	money_t last_credit;
 };
 
 struct mkt_host {
@@ -54,6 +59,35 @@ struct mkt_host {
 	bool connected;
 	uint64_t acked_round;
 	int64_t last_seen_wall_ns;
+	/* The tenants its agent can enforce (HostRegister.tenants), when it said. */
+	bool tenants_listed;
+	struct hmap tenants;     /* name -> (void *)1 */
+};
+
+/* One allocation of a round on a host agent's pool, until its round is settled. */
+struct mkt_pending_alloc {
+	int64_t pool;
+	int64_t bid;
+	int64_t tenant;
+	int resource;
+	int64_t quantity;
+	money_t charge;
+	char tenant_name[LEDGER_NAME_MAX];
+};
+
+/* A (round, host) whose allocations are not settled yet (ledger.h invariant 7): waiting for
+ * the host's acknowledgement (or carry-over) until deadline, then settled at a round
+ * close. */
+struct mkt_pending {
+	uint64_t round;
+	char host[LEDGER_NAME_MAX];
+	int64_t deadline_wall_ns;  /* the round's close + ack_timeout */
+	bool acked;                /* an acknowledgement or a carry-over is recorded */
+	int ack_kind;              /* enum ledger_ack_kind */
+	struct ledger_ack_failure *failures;
+	size_t nfailures;
+	struct mkt_pending_alloc *allocs;
+	size_t nallocs, capallocs;
 };
 
 /* One meter reading per (host, tenant): billed = what was charged up to; pending = newest. */
@@ -103,6 +137,13 @@ struct market {
 	bool in_batch;
 	size_t batch_first;          /* outbox index where this batch's replies start */
 	struct market_stats stats;
+	/* Settlement (hosts.c, settle.c). */
+	struct mkt_pending *pending; /* in round order */
+	size_t npending, cappending;
+	int64_t up_since_wall_ns;    /* timeouts wait until hosts had ack_timeout to come back */
+	int64_t ack_timeout_ns;
+	/* The registry as the CLI left it: re-read when another connection wrote. */
+	int64_t data_version;
 };
 
 /* ---- market.c ---- */
@@ -162,6 +203,50 @@ void market__allocation(const struct mkt_tenant *t, const struct mkt_holding *h,
 /* Answers a Query from tenant t. */
 void market__query(struct market *m, struct mkt_tenant *t, const struct tp_route *route,
 		   const Raas__Envelope *env, struct market_outbox *out);
+
+/* ---- hosts.c ---- */
+/* Whether host h's agent can enforce tenant name (true when it did not say). */
+bool market__host_maps(const struct mkt_host *h, const char *tenant);
+void market__host_free(struct mkt_host *h);
+/* The refusal text of a tenant on a host that cannot map it. */
+void market__unmapped_reason(const struct mkt_host *h, const char *tenant, char *buf,
+			     size_t len);
+
+/* ---- settle.c ---- */
+/* Adds the round's allocations on host agents' pools to the pending settlements. */
+/* pools[i] is the pool of allocs[i]. */
+int market__pending_add_round(struct market *m, uint64_t round,
+			      const struct ledger_alloc_row *allocs,
+			      struct mkt_pool *const *pools, size_t n, int64_t closed_wall_ns);
+/* Records an acknowledgement (or carry-over) of (round, host) in memory. */
+void market__pending_ack(struct market *m, uint64_t round, const char *host, int kind,
+			 const struct ledger_ack_failure *f, size_t nf);
+struct mkt_pending *market__pending_find(struct market *m, uint64_t round, const char *host);
+/* The settlements due at this close: credit rows (appended to *credits) and the indexes of
+ * the pending entries they settle (marks them). Returns 0 or -ENOMEM. */
+struct mkt_settle {
+	struct ledger_credit_row *credits;
+	size_t ncredits, capcredits;
+	size_t *settled;             /* indexes into m->pending */
+	int *outcome;
+	size_t nsettled;
+	uint64_t settled_through;    /* after this close */
+};
+int market__settle_collect(struct market *m, int64_t now_wall_ns, uint64_t round,
+			   bool round_has_pending, struct mkt_settle *out);
+/* Writes the settlements and settled_through (inside the round's transaction). */
+int market__settle_write(struct market *m, const struct mkt_settle *st, uint64_t round);
+/* After the round committed: drops the settled entries. */
+void market__settle_apply(struct market *m, const struct mkt_settle *st);
+void market__settle_free(struct mkt_settle *st);
+/* Rebuilds the pending settlements from the ledger (start, reload). */
+int market__pending_load(struct market *m);
+void market__pending_clear(struct market *m);
+
+/* ---- registry.c ---- */
+/* Re-reads tenants and hosts when another connection (the CLI) wrote: new members, budget
+ * changes, removals asked for. Outside a batch. */
+int market__registry_refresh(struct market *m);
 
 /* ---- round.c ---- */
 /* Builds the AllocationSet of host h for the last round and appends it to out. */

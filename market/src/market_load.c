@@ -23,7 +23,7 @@ void market__clear_state(struct market *m)
 			market__tenant_free(m->tenants_by_id.slots[i].value);
 	for (size_t i = 0; i < m->hosts_by_name.cap; i++)
 		if (m->hosts_by_name.slots[i].hash > 1)
-			free(m->hosts_by_name.slots[i].value);
+			market__host_free(m->hosts_by_name.slots[i].value);
 	for (size_t i = 0; i < m->npools; i++)
 		market__pool_free(m->pools[i]);
 	hmap_fini(&m->tenants_by_name);
@@ -96,6 +96,9 @@ static int load_alloc(void *arg, uint64_t round, const struct ledger_alloc_row *
 	(void)round;
 	if (!t || !p)
 		return -EPROTO;
+	/* A tenant removed after the round holds nothing any more. */
+	if (t->row.status == LEDGER_REMOVED)
+		return 0;
 	if (t->nholdings == t->capholdings) {
 		size_t cap = t->capholdings ? t->capholdings * 2 : 4;
 		struct mkt_holding *v = realloc(t->holdings, cap * sizeof(*v));
@@ -139,6 +142,8 @@ struct saved_routes {
 	struct tp_route routes[MARKET_TENANT_ROUTES_MAX];
 	size_t n;
 	bool connected;
+	bool tenants_listed;  /* hosts: what their agent said it can enforce (moved) */
+	struct hmap tenants;
 };
 
 static struct saved_routes *save_routes(struct market *m, size_t *n)
@@ -158,12 +163,15 @@ static struct saved_routes *save_routes(struct market *m, size_t *n)
 	}
 	for (size_t i = 0; i < m->hosts_by_name.cap; i++) {
 		struct mkt_host *h = m->hosts_by_name.slots[i].value;
-		if (m->hosts_by_name.slots[i].hash <= 1 || !h->connected)
+		if (m->hosts_by_name.slots[i].hash <= 1 || (!h->connected && !h->tenants_listed))
 			continue;
 		snprintf(v[k].name, sizeof(v[k].name), "%s", h->row.name);
 		v[k].host = true;
 		v[k].routes[0] = h->route;
-		v[k].connected = true;
+		v[k].connected = h->connected;
+		v[k].tenants_listed = h->tenants_listed;
+		v[k].tenants = h->tenants;
+		hmap_init(&h->tenants);
 		v[k++].n = 1;
 	}
 	*n = k;
@@ -175,9 +183,15 @@ static void restore_routes(struct market *m, const struct saved_routes *v, size_
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].host) {
 			struct mkt_host *h = market__host(m, v[i].name);
+			struct hmap tenants = v[i].tenants;
 			if (h) {
 				h->route = v[i].routes[0];
 				h->connected = v[i].connected;
+				h->tenants_listed = v[i].tenants_listed;
+				hmap_fini(&h->tenants);
+				h->tenants = tenants;
+			} else {
+				hmap_fini(&tenants);
 			}
 			continue;
 		}
@@ -213,6 +227,19 @@ int market__load(struct market *m, char *why, size_t why_len)
 	}
 	if ((err = market__index_holdings(m)) != 0) {
 		snprintf(why, why_len, "out of memory");
+		free(saved);
+		return err;
+	}
+	/* What is allocated is what is held (holdings of removed tenants were dropped). */
+	for (size_t i = 0; i < m->npools; i++) {
+		struct mkt_pool *p = m->pools[i];
+		p->allocated = 0;
+		for (size_t j = 0; j < p->nheld; j++)
+			p->allocated += p->held[j].tenant->holdings[p->held[j].index].quantity;
+	}
+	if ((err = market__pending_load(m)) != 0) {
+		snprintf(why, why_len, "loading the allocations to settle: %s (%s)",
+			 raas_strerror(err), ledger_errmsg(m->ledger));
 		free(saved);
 		return err;
 	}

@@ -129,6 +129,7 @@ static int add_bids(struct mkt_tenant *t, const Raas__Query *query, struct query
 		b->min_quantity = row->min_quantity;
 		b->max_quantity = row->max_quantity;
 		b->unit_price = row->unit_price;
+		b->refused = t->bids[i]->refused;
 		b->curve = &q->seg_ptrs[s];
 		b->n_curve = row->ncurve;
 		for (size_t k = 0; k < row->ncurve; k++, s++) {

@@ -162,6 +162,26 @@ static Raas__ErrorCode check_bid(struct answer *a, const Raas__Bid *bid, struct 
 	return RAAS__ERROR_CODE__ERROR_NONE;
 }
 
+/* A host the bid or acquire names must be able to enforce the tenant: refused here, before
+ * any round charges for an allocation its agent would not apply. */
+static Raas__ErrorCode check_host_maps(struct market *m, struct answer *a, const char *host,
+				       const struct mkt_tenant *t)
+{
+	struct mkt_host *h = host[0] ? market__host(m, host) : NULL;
+
+	if (!h)
+		return RAAS__ERROR_CODE__ERROR_NONE;
+	if (h->row.status != LEDGER_ACTIVE)
+		return fail(a, RAAS__ERROR_CODE__ERROR_NO_SUPPLY, "host %s is %s", host,
+			    h->row.status == LEDGER_REMOVED ? "removed" : "being removed");
+	if (!market__host_maps(h, t->row.name)) {
+		char why[256];
+		market__unmapped_reason(h, t->row.name, why, sizeof(why));
+		return fail(a, RAAS__ERROR_CODE__ERROR_DENIED, "%s", why);
+	}
+	return RAAS__ERROR_CODE__ERROR_NONE;
+}
+
 /* The pool a bid or acquire names must exist (for "any": some pool of the resource). */
 static Raas__ErrorCode check_pool_exists(struct market *m, struct answer *a, int resource,
 					 const char *host)
@@ -263,7 +283,7 @@ static Raas__ErrorCode do_bid(struct market *m, struct mkt_tenant *t, const Raas
 	int err;
 
 	if (check_bid(a, env->bid, &row) ||
-	    check_pool_exists(m, a, row.resource, row.host))
+	    check_pool_exists(m, a, row.resource, row.host) || check_host_maps(m, a, row.host, t))
 		return a->code;
 	old = find_bid(t, row.bid_id);
 	if (!old && t->nbids >= MARKET_TENANT_BIDS_MAX)
@@ -279,8 +299,8 @@ static Raas__ErrorCode do_bid(struct market *m, struct mkt_tenant *t, const Raas
 }
 
 /* The pool an acquire goes to: the named one, or the cheapest with room. */
-static struct mkt_pool *acquire_pool(struct market *m, int resource, const char *host,
-				     int64_t quantity, money_t *price)
+static struct mkt_pool *acquire_pool(struct market *m, const struct mkt_tenant *t, int resource,
+				     const char *host, int64_t quantity, money_t *price)
 {
 	struct mkt_pool *best = NULL;
 	money_t best_price = 0;
@@ -295,6 +315,9 @@ static struct mkt_pool *acquire_pool(struct market *m, int resource, const char 
 		struct mkt_pool *p = m->pools[i];
 		if (p->row.resource != resource || p->row.supply - p->allocated < quantity)
 			continue;
+		struct mkt_host *h = p->row.from_config ? NULL : market__host(m, p->row.host);
+		if (h && (h->row.status != LEDGER_ACTIVE || !market__host_maps(h, t->row.name)))
+			continue; /* it could not enforce this tenant */
 		money_t pp = market__posted_price(m, p);
 		if (!best || pp < best_price) {
 			best = p;
@@ -327,9 +350,9 @@ static Raas__ErrorCode do_acquire(struct market *m, struct mkt_tenant *t,
 		return fail(a, RAAS__ERROR_CODE__ERROR_MALFORMED,
 			    "acquire.max_unit_price: %lld is not within 0..%lld",
 			    (long long)q->max_unit_price, (long long)MARKET_PRICE_MAX);
-	if (check_pool_exists(m, a, q->resource, host))
+	if (check_pool_exists(m, a, q->resource, host) || check_host_maps(m, a, host, t))
 		return a->code;
-	p = acquire_pool(m, q->resource, host, q->quantity, &price);
+	p = acquire_pool(m, t, q->resource, host, q->quantity, &price);
 	if (!p)
 		return fail(a, RAAS__ERROR_CODE__ERROR_NO_SUPPLY,
 			    "no %s pool has %lld units free", wire_resource_name(q->resource),
@@ -401,6 +424,9 @@ static Raas__ErrorCode do_release(struct market *m, struct mkt_tenant *t,
 	int64_t left = q->quantity;
 	bool any = false;
 	int err = 0;
+	size_t used = 0;
+
+	a->bid_id[0] = '\0';
 
 	if (check_resource_host(a, "release", q->resource, host))
 		return a->code;
@@ -418,6 +444,12 @@ static Raas__ErrorCode do_release(struct market *m, struct mkt_tenant *t,
 			if (q->quantity > 0 && left <= 0)
 				break;
 			any = true;
+			/* The answer names the bids it released (as many as fit). */
+			if (used + strlen(b->row.bid_id) + 2 < sizeof(a->bid_id)) {
+				int n = snprintf(a->bid_id + used, sizeof(a->bid_id) - used, "%s%s",
+						 used ? "," : "", b->row.bid_id);
+				used += n > 0 ? (size_t)n : 0;
+			}
 			if (q->quantity == 0 || left >= b->row.max_quantity) {
 				left -= b->row.max_quantity;
 				if (!(err = end_version(m, b)))
@@ -446,7 +478,9 @@ static Raas__ErrorCode do_release(struct market *m, struct mkt_tenant *t,
 		return fail(a, RAAS__ERROR_CODE__ERROR_NOT_FOUND,
 			    "%s holds no %s%s%s through a standing bid", t->row.name,
 			    wire_resource_name(q->resource), host[0] ? " on " : "", host);
-	return ack_bid(m, a, "");
+	char released[LEDGER_BID_ID_MAX];
+	snprintf(released, sizeof(released), "%s", a->bid_id);
+	return ack_bid(m, a, released);
 }
 
 static Raas__ErrorCode do_cancel(struct market *m, struct mkt_tenant *t,
@@ -638,6 +672,16 @@ void market_tenant_request(struct market *m, const char *identity, const struct 
 		return;
 	case RAAS__ENVELOPE__BODY_BID:
 	case RAAS__ENVELOPE__BODY_ACQUIRE:
+		if (t->row.status != LEDGER_ACTIVE) {
+			m->stats.errors++;
+			snprintf(msg, sizeof(msg), "tenant %s is being removed: no new bids",
+				 t->row.name);
+			market__push_error(out, MARKET_TO_TENANT, route, env->request_id,
+					   RAAS__ERROR_CODE__ERROR_DENIED, msg);
+			return;
+		}
+		changing_request(m, t, route, env, out);
+		return;
 	case RAAS__ENVELOPE__BODY_RELEASE:
 	case RAAS__ENVELOPE__BODY_CANCEL:
 		changing_request(m, t, route, env, out);

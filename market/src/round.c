@@ -10,8 +10,13 @@
  * hour) for the round length, money_charge(payment, 1, round_ns); metered egress is charged
  * the host's egress price (nanodollars per Gbit) for the bytes metered since the last billed
  * reading, bytes x price / 1.25e8. Each allocation row carries its hold charge; egress is one
- * row per tenant and host; the round's revenue is their sum, which the ledger checks before
- * it writes. */
+ * row per tenant and host; the round's revenue is their sum less the credits the round
+ * writes, which the ledger checks before it writes.
+ *
+ * Money follows enforcement (settle.c): a bid whose host's agent cannot enforce its tenant
+ * is left out before anything is charged (its bid says why); what was charged but not in
+ * force is credited at a later close. Removals the operator asked for are finished here, in
+ * the round's own transaction (registry.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +117,23 @@ static int push_bid(struct mkt_pool *p, struct mkt_bid *b)
 	return 0;
 }
 
+/* Whether pool p takes bids this round: its host (when it is a host agent's) is not being
+ * removed. */
+static bool pool_open(struct market *m, const struct mkt_pool *p)
+{
+	const struct mkt_host *h = p->row.from_config ? NULL : market__host(m, p->row.host);
+
+	return !h || h->row.status == LEDGER_ACTIVE;
+}
+
+/* Whether tenant t may clear in pool p: its host's agent can enforce t. */
+static bool pool_maps(struct market *m, const struct mkt_pool *p, const struct mkt_tenant *t)
+{
+	const struct mkt_host *h = p->row.from_config ? NULL : market__host(m, p->row.host);
+
+	return !h || market__host_maps(h, t->row.name);
+}
+
 /* The cheapest pool of each resource with supply (where "any host" bids go). */
 static void cheapest_pools(struct market *m, struct mkt_pool *cheapest[MCFG_RESOURCES])
 {
@@ -121,7 +143,7 @@ static void cheapest_pools(struct market *m, struct mkt_pool *cheapest[MCFG_RESO
 	for (size_t i = 0; i < m->npools; i++) {
 		struct mkt_pool *p = m->pools[i];
 		int r = p->row.resource;
-		if (r <= 0 || r >= MCFG_RESOURCES || p->row.supply <= 0)
+		if (r <= 0 || r >= MCFG_RESOURCES || p->row.supply <= 0 || !pool_open(m, p))
 			continue;
 		money_t price = market__posted_price(m, p);
 		if (!cheapest[r] || price < best[r]) {
@@ -129,6 +151,27 @@ static void cheapest_pools(struct market *m, struct mkt_pool *cheapest[MCFG_RESO
 			best[r] = price;
 		}
 	}
+}
+
+/* The cheapest open pool of resource r that can enforce t, for an any-host bid whose
+ * cheapest pool cannot (a scan: only tenants some host does not map pay for it). */
+static struct mkt_pool *cheapest_for(struct market *m, int r, const struct mkt_tenant *t)
+{
+	struct mkt_pool *best = NULL;
+	money_t best_price = 0;
+
+	for (size_t i = 0; i < m->npools; i++) {
+		struct mkt_pool *p = m->pools[i];
+		if (p->row.resource != r || p->row.supply <= 0 || !pool_open(m, p) ||
+		    !pool_maps(m, p, t))
+			continue;
+		money_t price = market__posted_price(m, p);
+		if (!best || price < best_price) {
+			best = p;
+			best_price = price;
+		}
+	}
+	return best;
 }
 
 /* The pool of a host-specific bid, cached in the bid until a pool is added. */
@@ -176,24 +219,53 @@ static int gather(struct market *m, struct rows *rows)
 			struct mkt_bid *b = bids[j];
 			struct mkt_pool *p;
 			b->pool = NULL;
+			if (t->row.status != LEDGER_ACTIVE) {
+				snprintf(b->refused, sizeof(b->refused), "tenant %s is being removed",
+					 t->row.name);
+				continue;
+			}
 			if (b->worst_round > left) {
+				char m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX];
 				log_debug("market: round %llu: %s's bid %s sits out (budget)",
 					  (unsigned long long)m->open_round, t->row.name,
 					  b->row.bid_id);
+				snprintf(b->refused, sizeof(b->refused),
+					 "budget: a round could cost %s, %s is left",
+					 money_format(b->worst_round, m1), money_format(left, m2));
 				continue;
 			}
 			if (t->row.budget >= 0)
 				left -= b->worst_round;
 			if (b->row.host[0])
 				p = bid_pool(m, b);
-			else if (b->held_pool && b->held > 0)
+			else if (b->held_pool && b->held > 0 && pool_open(m, b->held_pool) &&
+				 pool_maps(m, b->held_pool, t))
 				p = b->held_pool;
 			else
 				p = b->row.resource > 0 && b->row.resource < MCFG_RESOURCES
 					    ? cheapest[b->row.resource]
 					    : NULL;
-			if (!p)
+			if (p && !b->row.host[0] && !pool_maps(m, p, t))
+				p = cheapest_for(m, b->row.resource, t);
+			if (!p) {
+				snprintf(b->refused, sizeof(b->refused), "%s",
+					 b->row.host[0] ? "no such pool on that host"
+							: "no pool whose host can enforce it");
 				continue;
+			}
+			if (!pool_open(m, p)) {
+				snprintf(b->refused, sizeof(b->refused), "host %s is being removed",
+					 p->row.host);
+				continue;
+			}
+			if (!pool_maps(m, p, t)) {
+				/* Refused before anything is charged: an allocation there would not
+				 * be enforced. */
+				market__unmapped_reason(market__host(m, p->row.host), t->row.name,
+							b->refused, sizeof(b->refused));
+				continue;
+			}
+			b->refused[0] = '\0';
 			b->pool = p;
 			if (push_bid(p, b))
 				return -ENOMEM;
@@ -333,6 +405,25 @@ static int bill_egress(struct market *m, struct rows *rows)
 	return 0;
 }
 
+/* Credits of the round into each tenant's total and its notice. */
+static int apply_credits(struct market *m, const struct mkt_settle *st)
+{
+	for (size_t i = 0; i < st->ncredits; i++) {
+		const struct ledger_credit_row *c = &st->credits[i];
+		struct mkt_tenant *t = hmap_get_i64(&m->tenants_by_id, c->tenant);
+		if (!t)
+			continue;
+		t->row.charged -= c->amount;
+		t->last_charge -= c->amount;
+		t->last_credit += c->amount;
+		if (reserve((void **)&t->credits, t->ncredits, &t->capcredits, sizeof(*t->credits)))
+			return -ENOMEM;
+		t->credits[t->ncredits++] = *c;
+		t->notify = true;
+	}
+	return 0;
+}
+
 /* After the write: memory follows the ledger. */
 static int apply(struct market *m, const struct rows *rows, int64_t closed_wall)
 {
@@ -351,6 +442,8 @@ static int apply(struct market *m, const struct rows *rows, int64_t closed_wall)
 		t->notify = t->nholdings > 0 || t->nbids > 0;
 		t->nholdings = 0;
 		t->last_charge = 0;
+		t->last_credit = 0;
+		t->ncredits = 0;
 		for (size_t j = 0; j < t->nbids; j++) {
 			t->bids[j]->held = 0;
 			t->bids[j]->held_pool = t->bids[j]->pool;
@@ -479,7 +572,7 @@ static void push_notices(struct market *m, struct market_outbox *out)
 		if (m->tenants_by_id.slots[k].hash <= 1)
 			continue;
 		struct mkt_tenant *t = m->tenants_by_id.slots[k].value;
-		if (!t->nroutes || !(t->notify || t->nholdings || t->nbids))
+		if (!t->nroutes || !(t->notify || t->nholdings || t->nbids || t->ncredits))
 			continue;
 		if (t->nholdings > cap) {
 			cap = t->nholdings * 2;
@@ -504,6 +597,26 @@ static void push_notices(struct market *m, struct market_outbox *out)
 		notice.n_holdings = t->nholdings;
 		notice.charged = t->last_charge;
 		notice.balance = t->row.budget < 0 ? -1 : t->row.budget - t->row.charged;
+		notice.credited = t->last_credit;
+		Raas__Credit cr[16], *crp[16];
+		size_t nc = t->ncredits < 16 ? t->ncredits : 16; /* the sum covers all */
+		for (size_t j = 0; j < nc; j++) {
+			const struct ledger_credit_row *c = &t->credits[j];
+			struct mkt_pool *cp = NULL;
+			for (size_t q = 0; q < m->npools && !cp; q++)
+				if (m->pools[q]->row.id == c->pool)
+					cp = m->pools[q];
+			raas__credit__init(&cr[j]);
+			cr[j].round = c->round;
+			cr[j].resource = cp ? cp->row.resource : 0;
+			cr[j].host = cp ? cp->row.host : (char *)"";
+			cr[j].quantity = c->quantity;
+			cr[j].amount = c->amount;
+			cr[j].reason = (char *)c->reason;
+			crp[j] = &cr[j];
+		}
+		notice.credits = crp;
+		notice.n_credits = nc;
 		e.body_case = RAAS__ENVELOPE__BODY_NOTICE;
 		e.notice = &notice;
 		uint8_t *buf;
@@ -525,34 +638,155 @@ static void push_notices(struct market *m, struct market_outbox *out)
 	free(ptrs);
 }
 
+/* What the round's transaction writes beside its rows: settlements, removals. */
+struct round_extra {
+	struct market *m;
+	const struct mkt_settle *settle;
+	uint64_t round;
+	int64_t now_wall;
+};
+
+/* Whether anything of tenant t (or, with host, on host) is still to settle, the settlements
+ * of this close left aside. */
+static bool pending_left(const struct market *m, const struct mkt_settle *st, int64_t tenant,
+			 const char *host)
+{
+	for (size_t i = 0; i < m->npending; i++) {
+		bool settling = false;
+		for (size_t k = 0; k < st->nsettled; k++)
+			settling = settling || st->settled[k] == i;
+		if (settling)
+			continue;
+		const struct mkt_pending *p = &m->pending[i];
+		if (host && strcmp(p->host, host) == 0)
+			return true;
+		for (size_t j = 0; !host && j < p->nallocs; j++)
+			if (p->allocs[j].tenant == tenant)
+				return true;
+	}
+	return false;
+}
+
+static int write_extra(void *arg, struct ledger *l)
+{
+	struct round_extra *x = arg;
+	struct market *m = x->m;
+	int64_t last = (int64_t)x->round - 1;
+	int err = market__settle_write(m, x->settle, x->round);
+
+	for (size_t k = 0; !err && k < m->tenants_by_id.cap; k++) {
+		if (m->tenants_by_id.slots[k].hash <= 1)
+			continue;
+		struct mkt_tenant *t = m->tenants_by_id.slots[k].value;
+		if (t->row.status != LEDGER_REMOVING)
+			continue;
+		/* Its bids took no part in this round: they were last in force in the last. */
+		int n = ledger_bids_end_tenant(l, t->row.id, last);
+		if (n < 0)
+			err = n;
+		else if (!pending_left(m, x->settle, t->row.id, NULL))
+			err = ledger_tenant_set_status(l, t->row.id, LEDGER_REMOVED, last,
+						       x->now_wall);
+	}
+	for (size_t k = 0; !err && k < m->hosts_by_name.cap; k++) {
+		if (m->hosts_by_name.slots[k].hash <= 1)
+			continue;
+		struct mkt_host *h = m->hosts_by_name.slots[k].value;
+		if (h->row.status != LEDGER_REMOVING)
+			continue;
+		for (size_t i = 0; !err && i < m->npools; i++) {
+			struct ledger_pool row = m->pools[i]->row;
+			if (strcmp(row.host, h->row.name) != 0 || row.supply == 0)
+				continue;
+			row.supply = 0;
+			err = ledger_pool_put(l, &row);
+		}
+		if (!err && !pending_left(m, x->settle, 0, h->row.name))
+			err = ledger_host_set_status(l, h->row.id, LEDGER_REMOVED, last, x->now_wall);
+	}
+	return err;
+}
+
+/* After the commit: removals in memory (what write_extra wrote). */
+static void apply_removals(struct market *m, const struct mkt_settle *st, uint64_t round)
+{
+	for (size_t k = 0; k < m->tenants_by_id.cap; k++) {
+		if (m->tenants_by_id.slots[k].hash <= 1)
+			continue;
+		struct mkt_tenant *t = m->tenants_by_id.slots[k].value;
+		if (t->row.status != LEDGER_REMOVING)
+			continue;
+		while (t->nbids)
+			market__bid_detach(t, t->bids[t->nbids - 1]);
+		if (!pending_left(m, st, t->row.id, NULL)) {
+			t->row.status = LEDGER_REMOVED;
+			t->row.removed_round = (int64_t)round - 1;
+			log_info("market: tenant %s removed after round %llu (charged %lld "
+				 "nanodollars in all)",
+				 t->row.name, (unsigned long long)round - 1, (long long)t->row.charged);
+		}
+	}
+	for (size_t k = 0; k < m->hosts_by_name.cap; k++) {
+		if (m->hosts_by_name.slots[k].hash <= 1)
+			continue;
+		struct mkt_host *h = m->hosts_by_name.slots[k].value;
+		if (h->row.status != LEDGER_REMOVING)
+			continue;
+		for (size_t i = 0; i < m->npools; i++)
+			if (strcmp(m->pools[i]->row.host, h->row.name) == 0)
+				m->pools[i]->row.supply = 0;
+		if (!pending_left(m, st, 0, h->row.name)) {
+			h->row.status = LEDGER_REMOVED;
+			h->row.removed_round = (int64_t)round - 1;
+			h->connected = false;
+			log_info("market: host %s removed after round %llu", h->row.name,
+				 (unsigned long long)round - 1);
+		}
+	}
+}
+
 int market_round_close(struct market *m, struct market_outbox *out)
 {
 	struct rows rows;
+	struct mkt_settle settle;
 	int64_t closed_wall = clk_wall(m->clock), clear_ns = 0;
 	int64_t t0 = clk_mono(&clk_real), t1, t2;
+	uint64_t round = m->open_round;
 	int err;
 
 	if (m->in_batch)
 		return -EBUSY;
+	market__registry_refresh(m);
 	if (closed_wall < m->round_start_wall_ns)
 		closed_wall = m->round_start_wall_ns; /* the wall clock stepped back */
 	memset(&rows, 0, sizeof(rows));
+	memset(&settle, 0, sizeof(settle));
 	err = gather(m, &rows);
 	for (size_t i = 0; i < m->npools && !err; i++)
 		if (m->pools[i]->row.resource != RAAS__RESOURCE__RESOURCE_EGRESS)
 			err = clear_pool(m, m->pools[i], &rows, &clear_ns);
 	if (!err)
 		err = bill_egress(m, &rows);
+	bool round_pending = false;
+	for (size_t i = 0; i < rows.nallocs && !round_pending; i++)
+		round_pending = !rows.alloc_bids[i]->pool->row.from_config;
+	if (!err)
+		err = market__settle_collect(m, closed_wall, round, round_pending, &settle);
 	t1 = clk_mono(&clk_real);
 
-	money_t revenue = 0;
+	money_t revenue = 0, credited = 0;
 	for (size_t i = 0; i < rows.nallocs && !err; i++)
 		err = money_add(revenue, rows.allocs[i].charge, &revenue);
 	for (size_t i = 0; i < rows.negress && !err; i++)
 		err = money_add(revenue, rows.egress[i].amount, &revenue);
+	for (size_t i = 0; i < settle.ncredits && !err; i++)
+		err = money_add(credited, settle.credits[i].amount, &credited);
+	if (!err)
+		err = money_sub(revenue, credited, &revenue);
 	if (!err) {
+		struct round_extra extra = {m, &settle, round, closed_wall};
 		struct ledger_round r = {
-			.round = m->open_round,
+			.round = round,
 			.start_wall_ns = m->round_start_wall_ns,
 			.end_wall_ns = closed_wall,
 			.round_ns = m->cfg->round_ns,
@@ -566,8 +800,12 @@ int market_round_close(struct market *m, struct market_outbox *out)
 			.negress = rows.negress,
 			.meters = rows.meters,
 			.nmeters = rows.nmeters,
+			.credits = settle.credits,
+			.ncredits = settle.ncredits,
 			.prune_requests_before_wall_ns =
 				closed_wall - m->cfg->request_retention_ns,
+			.extra = write_extra,
+			.extra_arg = &extra,
 		};
 		err = ledger_round_write(m->ledger, &r);
 	}
@@ -577,10 +815,30 @@ int market_round_close(struct market *m, struct market_outbox *out)
 		log_error("market: round %llu not closed: %s; it stays open",
 			  (unsigned long long)m->open_round, raas_strerror(err));
 		rows_free(&rows);
+		market__settle_free(&settle);
 		return err;
 	}
-	err = apply(m, &rows, closed_wall);
+	/* Each allocation's pool, taken before memory moves on (removals free bids). */
+	struct mkt_pool **pools = malloc((rows.nallocs ? rows.nallocs : 1) * sizeof(*pools));
+	for (size_t i = 0; pools && i < rows.nallocs; i++)
+		pools[i] = rows.alloc_bids[i]->pool;
+	err = pools ? apply(m, &rows, closed_wall) : -ENOMEM;
+	if (!err)
+		err = apply_credits(m, &settle);
+	apply_removals(m, &settle, round);
+	market__settle_apply(m, &settle);
+	if (!err && round_pending)
+		err = market__pending_add_round(m, round, rows.allocs, pools, rows.nallocs,
+						closed_wall);
+	free(pools);
+	m->stats.last_allocs = rows.nallocs;
+	m->stats.last_bids = (uint64_t)rows.bids;
+	m->stats.last_revenue = revenue;
+	m->stats.last_credits = settle.ncredits;
+	m->stats.last_credited = credited;
+	m->stats.pending = m->npending;
 	rows_free(&rows);
+	market__settle_free(&settle);
 	if (err) {
 		char why[512];
 		log_error("market: applying round %llu: %s; reloading",

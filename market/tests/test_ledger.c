@@ -1,12 +1,16 @@
 /* test_ledger.c: the ledger's rows, its invariant checks (each shown able to fail), schema
- * versioning, and a fault sweep: fail the n-th write of a round or a batch for every n and
- * check that nothing was half-written and every invariant still holds. */
+ * versioning and the upgrade of a real version-1 ledger, the one-market lock (held by
+ * another process), online backup, first-acknowledgement-wins, and a fault sweep: fail the
+ * n-th write of a round or a batch for every n and check that nothing was half-written and
+ * every invariant still holds. */
 #include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -374,6 +378,140 @@ static void test_fault_sweep_batch(void)
 	}
 }
 
+
+/* A ledger written by the schema-1 build (market/tests/ledger-v1.sql) opens migrated: old
+ * rounds intact, the enforcement rule starting after them, every invariant holding. */
+static void test_migrate_v1(void)
+{
+	char path[512], why[LEDGER_WHY_MAX], *sql;
+	FILE *f = fopen(RAAS_SOURCE_DIR "/market/tests/ledger-v1.sql", "r");
+	sqlite3 *db;
+	long n;
+
+	ASSERT_TRUE(f != NULL);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	sql = calloc(1, (size_t)n + 1);
+	ASSERT_TRUE(sql && fread(sql, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/v1.sqlite", dir);
+	ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+	ASSERT_EQ(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(sql);
+
+	int version;
+	ASSERT_OK(ledger_file_version(path, &version, why, sizeof(why)));
+	ASSERT_EQ(version, 1);
+	/* The CLI's read-only open refuses it until a market migrated it. */
+	struct ledger_options ro = {.readonly = true};
+	struct ledger *l;
+	ASSERT_EQ(ledger_open(path, &ro, &l, why, sizeof(why)), -RAAS_EVERSION);
+	ASSERT_STR_CONTAINS(why, "start raas-marketd once to migrate it");
+	ASSERT_OK(ledger_open(path, NULL, &l, why, sizeof(why)));
+	ASSERT_EQ(ledger_schema_version(l), LEDGER_SCHEMA_VERSION);
+	uint64_t last, rounds;
+	money_t revenue;
+	int64_t from, through;
+	ASSERT_OK(ledger_last_round(l, &last, NULL));
+	ASSERT_EQ(last, 29);
+	ASSERT_OK(ledger_meta_get_int(l, "enforcement_from", &from));
+	ASSERT_OK(ledger_meta_get_int(l, "settled_through", &through));
+	ASSERT_EQ(from, 30);
+	ASSERT_EQ(through, 29);
+	/* 16 rounds x 2 cores x $3.60/h x 0.1 s = $0.0032. */
+	ASSERT_OK(ledger_revenue_total(l, 0, 0, &rounds, &revenue));
+	ASSERT_EQ(rounds, 29);
+	ASSERT_EQ(revenue, 3200000);
+	struct ledger_tenant t;
+	ASSERT_OK(ledger_tenant_by_name(l, "alice", &t));
+	ASSERT_EQ(t.charged, 3200000);
+	ASSERT_EQ(t.status, LEDGER_ACTIVE);
+	ASSERT_EQ(t.budget, 5000000000);
+	if (ledger_check(l, why, sizeof(why)) != 0)
+		TEST_FAIL("migrated ledger: %s", why);
+	ledger_close(l);
+}
+
+/* One market per ledger: the lock of another process is seen, with its pid, and freed when
+ * that process dies. */
+static void test_lock(void)
+{
+	char path[512], why[512];
+	int fd, pipefd[2];
+	long holder = 0;
+
+	snprintf(path, sizeof(path), "%s/locked.sqlite", dir);
+	ASSERT_OK(ledger_lock_probe(path, &holder)); /* no lock file yet: free */
+	ASSERT_OK(pipe(pipefd));
+	pid_t child = fork();
+	ASSERT_TRUE(child >= 0);
+	if (child == 0) {
+		char b = 1;
+		if (ledger_lock(path, 0, &fd, &holder, why, sizeof(why)) != 0)
+			_exit(1);
+		if (write(pipefd[1], &b, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	char b;
+	ASSERT_EQ(read(pipefd[0], &b, 1), 1);
+	ASSERT_EQ(ledger_lock_probe(path, &holder), -EBUSY);
+	ASSERT_EQ(holder, child);
+	holder = 0;
+	ASSERT_EQ(ledger_lock(path, 100, &fd, &holder, why, sizeof(why)), -EBUSY);
+	ASSERT_EQ(holder, child);
+	ASSERT_STR_CONTAINS(why, "locked by process");
+	kill(child, SIGKILL); /* a crash frees it */
+	waitpid(child, NULL, 0);
+	ASSERT_OK(ledger_lock(path, 0, &fd, &holder, why, sizeof(why)));
+	ledger_unlock(fd);
+	ASSERT_OK(ledger_lock(":memory:", 0, &fd, &holder, why, sizeof(why)));
+	ASSERT_EQ(fd, -1);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+
+/* The owner's identity, meta values, the first acknowledgement of a round wins, backups. */
+static void test_meta_acks_backup(void)
+{
+	struct ledger *l = open_new("meta.sqlite");
+	struct ledger_owner o = {.pid = 4242, .started_wall_ns = 7}, back;
+	char why[1200], copy[512];
+	bool recorded;
+
+	snprintf(o.hostname, sizeof(o.hostname), "m1");
+	snprintf(o.tenant_endpoint, sizeof(o.tenant_endpoint), "tcp://10.0.0.1:7101");
+	ASSERT_OK(ledger_owner_record(l, &o));
+	ASSERT_OK(ledger_owner_read(l, &back));
+	ASSERT_EQ(back.pid, 4242);
+	ASSERT_STR_EQ(back.tenant_endpoint, "tcp://10.0.0.1:7101");
+	ASSERT_STR_EQ(back.hostname, "m1");
+
+	struct ledger_ack_failure f = {.tenant = "carol", .resource = 1, .errno_value = 2,
+				       .message = "no mapping"};
+	ASSERT_OK(ledger_host_ack_put(l, 5, "h1", false, "carol/cores: no mapping", 0, &f, 1, 1,
+				      &recorded));
+	ASSERT_TRUE(recorded);
+	ASSERT_OK(ledger_host_ack_put(l, 5, "h1", true, "", 0, NULL, 0, 2, &recorded));
+	ASSERT_TRUE(!recorded); /* the first one stands */
+
+	snprintf(copy, sizeof(copy), "%s/copy.sqlite", dir);
+	int pages = 0;
+	ASSERT_OK(ledger_backup(l, copy, &pages, why, sizeof(why)));
+	ASSERT_GT(pages, 1);
+	ASSERT_EQ(ledger_backup(l, copy, &pages, why, sizeof(why)), -EEXIST);
+	ledger_close(l);
+	struct ledger *c;
+	ASSERT_OK(ledger_open(copy, NULL, &c, why, sizeof(why)));
+	ASSERT_OK(ledger_owner_read(c, &back));
+	ASSERT_EQ(back.pid, 4242);
+	ASSERT_OK(ledger_check(c, why, sizeof(why)));
+	ledger_close(c);
+}
+
 int main(void)
 {
 	log_init("test_ledger", LOG_ERROR, false);
@@ -384,6 +522,9 @@ int main(void)
 	test_rows();
 	test_checks_fail();
 	test_schema_version();
+	test_migrate_v1();
+	test_lock();
+	test_meta_acks_backup();
 	test_fault_sweep_round();
 	test_fault_sweep_batch();
 	printf("test_ledger: ok\n");

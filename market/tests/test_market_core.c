@@ -5,7 +5,10 @@
  * write fails (nothing announced, the round stays open and closes later), host registration
  * creating pools and receiving its allocation set, metered egress billing, budgets (a bid
  * beyond the budget is refused; a tenant whose budget runs low sits out), any-host bids, a
- * partial release, and a restart over the same ledger that resumes exactly. */
+ * partial release, a restart over the same ledger that resumes exactly, and settlement:
+ * charges credited when a host reports a failure or does not acknowledge in time, kept when
+ * it acknowledges or carries a round over (fail-static), refusals of tenants a host cannot
+ * map, the enforcement invariant catching a missing credit, and a tenant removal. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +345,252 @@ static void test_hosts_and_egress(void)
 	ASSERT_EQ(egress_billed("alice"), 2100000000);
 }
 
+
+/* ---- Money follows enforcement (settle.c) ---- */
+
+static Raas__Envelope *register_h2(const char *const *tenants, size_t ntenants,
+				   const char *enforced_tenant, int64_t enforced)
+{
+	Raas__Envelope e;
+	Raas__HostRegister reg = RAAS__HOST_REGISTER__INIT;
+	Raas__Capacity cap = RAAS__CAPACITY__INIT, *caps[1] = {&cap};
+	Raas__Allocation al = RAAS__ALLOCATION__INIT, *als[1] = {&al};
+
+	wire_envelope_init(&e, 0);
+	cap.resource = RAAS__RESOURCE__RESOURCE_CORES;
+	cap.quantity = 8;
+	cap.available = true;
+	reg.capacity = caps;
+	reg.n_capacity = 1;
+	reg.tenants = (char **)tenants;
+	reg.n_tenants = ntenants;
+	reg.tenants_listed = true;
+	if (enforced_tenant) {
+		al.tenant = (char *)enforced_tenant;
+		al.resource = RAAS__RESOURCE__RESOURCE_CORES;
+		al.host = "h2";
+		al.quantity = enforced;
+		reg.enforced = als;
+		reg.n_enforced = 1;
+	}
+	e.body_case = RAAS__ENVELOPE__BODY_HOST_REGISTER;
+	e.host_register = &reg;
+	return request("host:h2", &e);
+}
+
+static void ack_h2(uint64_t round, const char *failed_tenant)
+{
+	Raas__Envelope e;
+	Raas__AllocationAck ack = RAAS__ALLOCATION_ACK__INIT;
+	Raas__ApplyFailure f = RAAS__APPLY_FAILURE__INIT, *fs[1] = {&f};
+
+	wire_envelope_init(&e, 0);
+	ack.round = round;
+	ack.complete = failed_tenant == NULL;
+	if (failed_tenant) {
+		f.tenant = (char *)failed_tenant;
+		f.resource = RAAS__RESOURCE__RESOURCE_CORES;
+		f.errno_value = EIO;
+		f.message = "cpuset.cpus: Input/output error";
+		ack.failures = fs;
+		ack.n_failures = 1;
+	}
+	e.body_case = RAAS__ENVELOPE__BODY_ALLOCATION_ACK;
+	e.allocation_ack = &ack;
+	expect_ok(request("host:h2", &e));
+}
+
+/* The notice to alice in the outbox of the last close, or NULL (caller frees). */
+static Raas__Envelope *notice_to(const char *tenant)
+{
+	for (size_t i = 0; i < out.n; i++) {
+		if (out.v[i].dest != MARKET_TO_TENANT || !out.v[i].tenant)
+			continue;
+		if (out.v[i].tenant != tenant_row(tenant).id)
+			continue;
+		Raas__Envelope *e = decode(&out.v[i]);
+		if (e->body_case == RAAS__ENVELOPE__BODY_NOTICE)
+			return e;
+		wire_free(e);
+	}
+	return NULL;
+}
+
+struct credit_sum {
+	money_t amount;
+	int n, timeouts, failures;
+};
+
+static int sum_credit(void *arg, const struct ledger_credit_line *c)
+{
+	struct credit_sum *s = arg;
+	s->amount += c->amount;
+	s->n++;
+	s->timeouts += strstr(c->reason, "did not acknowledge") != NULL;
+	s->failures += strstr(c->reason, "Input/output error") != NULL;
+	return 0;
+}
+
+/* Fixed $3.60 per core-hour; 2 cores for a 10 s round = $0.02. Round by round:
+ *   R1 acknowledged          charged            R2 ack fails for alice   credited
+ *   R3, R4 unacknowledged, carried over at the re-registration (2 cores kept): charged
+ *   R5 unacknowledged past ack_timeout (30 s): credited; R6.. acknowledged: charged.
+ * carol and bob, whom h2 cannot map, are refused before anything is charged. */
+static void test_settlement(void)
+{
+	const char *mapped[] = {"alice"};
+	const money_t per_round = 20000000;
+	char why[LEDGER_WHY_MAX];
+
+	/* Hellos, so that the tenants get notices. */
+	Raas__Envelope e;
+	Raas__Hello hello = RAAS__HELLO__INIT;
+	wire_envelope_init(&e, 0);
+	e.body_case = RAAS__ENVELOPE__BODY_HELLO;
+	e.hello = &hello;
+	expect_ok(request("tenant:alice", &e));
+
+	Raas__Envelope *r = register_h2(mapped, 1, NULL, 0);
+	expect_ok(r);
+	close_round(); /* the pool is priced */
+	money_t charged0 = tenant_row("alice").charged;
+
+	/* carol: refused at the door, with the reason. */
+	Raas__Acquire acq = RAAS__ACQUIRE__INIT;
+	wire_envelope_init(&e, 0);
+	acq.resource = RAAS__RESOURCE__RESOURCE_CORES;
+	acq.host = "h2";
+	acq.quantity = 2;
+	e.body_case = RAAS__ENVELOPE__BODY_ACQUIRE;
+	e.acquire = &acq;
+	expect_code(request("tenant:carol", &e), RAAS__ERROR_CODE__ERROR_DENIED,
+		    "host h2 cannot enforce tenant carol");
+	/* An any-host bid of bob's (h2 cannot map him either) stands, but takes no part: the
+	 * query says why. */
+	Raas__Bid cb = RAAS__BID__INIT;
+	wire_envelope_init(&e, 0);
+	cb.bid_id = "c-any";
+	cb.resource = RAAS__RESOURCE__RESOURCE_CORES;
+	cb.host = "";
+	cb.max_quantity = 1;
+	cb.unit_price = 1;
+	e.body_case = RAAS__ENVELOPE__BODY_BID;
+	e.bid = &cb;
+	expect_ok(request("tenant:bob", &e));
+	close_round();
+	Raas__Query q = RAAS__QUERY__INIT;
+	wire_envelope_init(&e, 0);
+	q.what = RAAS__QUERY__WHAT__WHAT_BIDS;
+	e.body_case = RAAS__ENVELOPE__BODY_QUERY;
+	e.query = &q;
+	r = request("tenant:bob", &e);
+	bool seen = false;
+	for (size_t i = 0; i < r->reply->query->n_bids; i++)
+		if (strcmp(r->reply->query->bids[i]->bid_id, "c-any") == 0) {
+			ASSERT_STR_EQ(r->reply->query->bids[i]->refused,
+				      "no pool whose host can enforce it");
+			seen = true;
+		}
+	ASSERT_TRUE(seen);
+	wire_free(r);
+	wire_envelope_init(&e, 0);
+	e.body_case = RAAS__ENVELOPE__BODY_ACQUIRE;
+	e.acquire = &acq;
+	expect_ok(request("tenant:alice", &e));
+
+	uint64_t r1 = market_open_round(mkt);
+	close_round(); /* R1: alice holds 2 cores on h2 */
+	ack_h2(r1, NULL);
+	close_round(); /* R2; R1 settled */
+	ack_h2(r1 + 1, "alice");
+	close_round(); /* R3; R2 credited */
+	Raas__Envelope *n = notice_to("alice");
+	ASSERT_TRUE(n != NULL);
+	ASSERT_EQ(n->notice->credited, per_round);
+	ASSERT_EQ(n->notice->charged, per_round - per_round); /* R3 charged, R2 given back */
+	ASSERT_EQ(n->notice->n_credits, 1);
+	ASSERT_EQ(n->notice->credits[0]->round, r1 + 1);
+	ASSERT_STR_CONTAINS(n->notice->credits[0]->reason, "host h2, round");
+	ASSERT_STR_CONTAINS(n->notice->credits[0]->reason, "Input/output error");
+	wire_free(n);
+
+	/* A restart with R3 pending: the pending settlement is rebuilt from the ledger. */
+	market_destroy(mkt);
+	start();
+	r = register_h2(mapped, 1, NULL, 0); /* no enforcement reported: R3 not in force? */
+	/* ...it was registered without saying what it enforces: R3 is not covered. */
+	expect_ok(r);
+	close_round(); /* R4; R3 credited (carry-over did not cover it) */
+	close_round(); /* R5 */
+	/* Out of reach for R4 and R5; back, enforcing 2 cores: carried over. */
+	r = register_h2(mapped, 1, "alice", 2);
+	expect_ok(r);
+	uint64_t r6 = market_open_round(mkt);
+	close_round(); /* R6 (unacknowledged: times out) */
+	for (int i = 0; i < 4; i++) {
+		uint64_t next = market_open_round(mkt);
+		close_round(); /* R7..R10, each acknowledged */
+		ack_h2(next, NULL);
+	}
+	close_round();
+	close_round();
+
+	/* Alice held 2 cores from R1 to now; credited R2, R3 (no carry-over) and R6. */
+	uint64_t last = market_open_round(mkt) - 1;
+	int64_t held_rounds = (int64_t)(last - r1 + 1);
+	struct credit_sum cs = {0};
+	ASSERT_OK(ledger_credits_each(ledger, "alice", 0, 0, sum_credit, &cs));
+	ASSERT_EQ(cs.n, 3);
+	ASSERT_EQ(cs.failures, 1);
+	ASSERT_EQ(cs.timeouts, 1);
+	ASSERT_EQ(cs.amount, 3 * per_round);
+	/* The rounds still pending at the end are charged and not yet settled; they settle as
+	 * the test acknowledges them or the clock runs out: count only what the rule says. */
+	ASSERT_EQ(tenant_row("alice").charged - charged0, (held_rounds - 3) * per_round);
+	(void)r6;
+	ASSERT_OK(ledger_check_enforcement(ledger, why, sizeof(why)));
+	check();
+
+	/* The invariant finds a charge without its credit: a copy with one credit deleted. */
+	char copy[300], cmd[700];
+	int pages;
+	snprintf(copy, sizeof(copy), "%s.copy", path);
+	unlink(copy);
+	ASSERT_OK(ledger_backup(ledger, copy, &pages, why, sizeof(why)));
+	snprintf(cmd, sizeof(cmd),
+		 "sqlite3 %s \"DELETE FROM credits WHERE round = (SELECT MIN(round) FROM credits)\"",
+		 copy);
+	ASSERT_OK(system(cmd));
+	struct ledger *l2;
+	ASSERT_OK(ledger_open(copy, NULL, &l2, why, sizeof(why)));
+	ASSERT_EQ(ledger_check_enforcement(l2, why, sizeof(why)), -EPROTO);
+	ASSERT_STR_CONTAINS(why, "is charged for an allocation that was not in force");
+	ledger_close(l2);
+	unlink(copy);
+
+	/* alice removed (as raas tenant remove --force asks): her bids end at the next close
+	 * and she is removed once her last rounds are settled. */
+	/* From another connection, as the CLI does: the market notices its commit. */
+	ASSERT_OK(ledger_open(path, NULL, &l2, why, sizeof(why)));
+	ASSERT_OK(ledger_tenant_set_status(l2, tenant_row("alice").id, LEDGER_REMOVING, -1,
+					   clk_wall(&clock_)));
+	ledger_close(l2);
+	uint64_t asked = market_open_round(mkt);
+	close_round();
+	ASSERT_EQ(tenant_row("alice").status, LEDGER_REMOVING); /* asked's allocation pending */
+	struct ledger_bid lb;
+	ASSERT_EQ(ledger_bid_standing(ledger, tenant_row("alice").id, "acquire/cores/h2", &lb),
+		  -ENOENT);
+	ack_h2(asked - 1, NULL);
+	close_round();
+	ASSERT_EQ(tenant_row("alice").status, LEDGER_REMOVED);
+	ASSERT_EQ(tenant_row("alice").removed_round, (int64_t)asked);
+	char id[64];
+	ASSERT_EQ(market_identify(mkt, "tenant", tenant_row("alice").public_key, id, sizeof(id)),
+		  -ENOENT);
+	check();
+}
+
 static void test_restart(void)
 {
 	uint64_t open = market_open_round(mkt);
@@ -377,8 +626,15 @@ int main(void)
 				    5000000, 0, NULL, why, sizeof(why)));
 	ASSERT_OK(ledger_host_add(ledger, "h1", "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6", 0, NULL,
 				  why, sizeof(why)));
+	ASSERT_OK(ledger_host_add(ledger, "h2", "Y[7T]QUPm@g=<y%2PlNIvbxM1#:t.qV(S*e9wP<2", 0, NULL,
+				  why, sizeof(why)));
 	mcfg_defaults(&cfg);
 	cfg.round_ns = 10 * NS_PER_S;
+	cfg.ack_timeout_ns = 30 * NS_PER_S;
+	struct mcfg_model *cores = &cfg.resources[RAAS__RESOURCE__RESOURCE_CORES];
+	cores->set = true;
+	snprintf(cores->model, sizeof(cores->model), "fixed");
+	snprintf(cores->params, sizeof(cores->params), "price=$3.60");
 	cfg.npools = 1;
 	snprintf(cfg.pools[0].name, sizeof(cfg.pools[0].name), "bw");
 	snprintf(cfg.pools[0].host, sizeof(cfg.pools[0].host), "h1");
@@ -396,6 +652,7 @@ int main(void)
 	test_release_and_budget();
 	test_hosts_and_egress();
 	test_restart();
+	test_settlement();
 
 	market_outbox_fini(&out);
 	market_destroy(mkt);

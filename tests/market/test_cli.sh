@@ -78,14 +78,16 @@ contains out "h1,"
 run 0 "$B/raas" tenant list -o json
 jqt 'length == 2 and .[1].name == "bob" and .[1].budget == null'
 run 0 "$B/raas" tenant list -o csv
-[ "$(head -1 out)" = "name,public_key,budget,charged,created" ] || fail "tenant csv header"
+[ "$(head -1 out)" = "name,public_key,budget,charged,created,status" ] || fail "tenant csv header"
 [ "$(wc -l <out)" = 3 ] || fail "tenant csv rows"
 run 0 "$B/raas" tenant list
 contains out "unlimited"
 contains out '\$1.00'
 run 0 "$B/raas" host list -o json
 jqt 'length == 1 and .[0].name == "h1"'
-run 64 "$B/raas" tenant remove alice
+run 64 "$B/raas" tenant frob alice
+contains err 'unknown subcommand "frob" (add, list, remove, budget)'
+run 64 "$B/raas" host add h2 --key keys/h1.pub --force
 run 64 "$B/raas" host add h2 --key keys/h1.pub --budget '$1'
 
 echo "market"
@@ -205,6 +207,20 @@ run 65 "$B/raas" cancel never-placed
 contains err 'ERROR_NOT_FOUND: cancel.bid_id: alice has no standing bid "never-placed"'
 run 65 "$B/raas" bid --resource bandwidth --host h1 --max 100 --price '$1000' --id big
 contains err "ERROR_BUDGET"
+# The answer of a release names what it released.
+run 0 "$B/raas" acquire --resource cores --host h1 --quantity 1
+run 0 "$B/raas" release --resource cores --host h1 -o json
+jqt '.[0].bid_id == "acquire/cores/h1"'
+
+echo "round trips"
+# Sent when the handshake completes: a 300 ms timeout is plenty for a healthy market.
+run 0 "$B/raas" prices --timeout 300
+# A wrong server key is told apart from an unreachable market.
+run 0 "$B/raas" keygen --dir keys impostor
+run 77 "$B/raas" --server-key keys/impostor.pub prices --timeout 3000
+contains err "the market's key does not match RAAS_SERVER_KEY (keys/impostor.pub)"
+RAAS_CLI_TIMING=1 "$B/raas" prices >out 2>err || fail "prices with timing"
+contains err "connect+handshake"
 
 echo "ledger reports"
 run 0 "$B/raas" revenue -o json
@@ -220,6 +236,38 @@ run 65 "$B/raas" invoice nobody
 contains err 'no tenant "nobody"'
 run 66 "$B/raas" invoice alice --ledger "$T/none.sqlite"
 run 64 "$B/raas" revenue --from 5 --to 2
+
+echo "operator verbs"
+run 0 "$B/raas" ledger check -o json
+jqt '.[0].result | startswith("ok")'
+jqt '.[0].rounds > 0 and .[0].schema == 2'
+run 0 "$B/raas" ledger backup "$T/backup.sqlite" -o json
+jqt '.[0].pages > 0 and .[0].last_round > 0'
+run 0 "$B/raas" ledger check --ledger "$T/backup.sqlite"
+run 73 "$B/raas" ledger backup "$T/backup.sqlite"
+contains err "exists"
+run 0 "$B/raas" tenant budget alice '$2' -o json
+jqt '.[0].budget == 2'
+run 0 "$B/raas" tenant budget bob unlimited -o json
+jqt '.[0].budget == null'
+run 64 "$B/raas" tenant budget alice lots
+run 65 "$B/raas" tenant budget nobody '$1'
+# bob still bids: refused without --force.
+run 65 "$B/raas" tenant remove bob
+contains err "bob has 1 standing bids"
+run 0 "$B/raas" --key keys/bob.key bids -o json
+jqt 'length == 1'
+run 0 "$B/raas" tenant remove bob --force -o json
+jqt '.[-1].kind == "total" and .[-1].round == null'
+run 0 "$B/raas" tenant list -o json
+jqt '(.[] | select(.name == "bob") | .status) == "removed"'
+run 77 "$B/raas" --key keys/bob.key prices --timeout 2000
+contains err "refused key"
+run 65 "$B/raas" tenant remove bob
+contains err "was removed"
+run 0 "$B/raas" credits -o json
+jqt 'length == 0'
+run 0 "$B/raas" ledger check
 
 echo "errors"
 run 64 "$B/raas"
@@ -246,7 +294,7 @@ run 78 "$B/raas" --key bad.pub prices
 echo "help"
 run 0 "$B/raas" --help
 contains out "usage: raas"
-for cmd in keygen tenant host bid acquire release cancel bids prices allocations rounds revenue invoice; do
+for cmd in keygen tenant host ledger credits bid acquire release cancel bids prices allocations rounds revenue invoice; do
 	run 0 "$B/raas" $cmd --help
 	contains out "usage: raas $cmd"
 done

@@ -205,12 +205,11 @@ static void refused(const char *what, const char *ep, int type, const struct tp_
 	Raas__Envelope e, *reply = NULL;
 	Raas__Hello hello = RAAS__HELLO__INIT;
 
-	ASSERT_OK(tp_connect(h.ctx, type, ep, k, h.market_key.public_key, &s));
+	void *mon;
+	ASSERT_OK(tp_connect_monitored(h.ctx, type, ep, k, h.market_key.public_key, &s, &mon));
 	if (type == ZMQ_SUB) {
-		void *mon;
 		bool ok = false;
 		ASSERT_OK(tp_subscribe(s, ""));
-		ASSERT_OK(tp_monitor_start(h.ctx, s, &mon));
 		int64_t deadline = h_now_ms() + 3 * h.round_ms + 2000;
 		bool was_refused = false;
 		while (h_now_ms() < deadline) {
@@ -221,18 +220,18 @@ static void refused(const char *what, const char *ep, int type, const struct tp_
 		}
 		ASSERT_TRUE(was_refused);
 		ASSERT_TRUE(!ok);
-		tp_close(mon);
 	} else {
 		wire_envelope_init(&e, 5);
 		e.body_case = RAAS__ENVELOPE__BODY_HELLO;
 		e.hello = &hello;
-		int err = tp_call(h.ctx, s, &e, 300 * NS_PER_MS, 3 * NS_PER_S, WIRE_MAX_BYTES, NULL,
-				  NULL, &reply);
+		int err = tp_call_on(s, mon, &e, 300 * NS_PER_MS, 3 * NS_PER_S, WIRE_MAX_BYTES, NULL,
+				     NULL, &reply, NULL);
 		if (err != -EACCES)
 			TEST_FAIL("%s: expected the key refused (-EACCES), got %d", what, err);
 		ASSERT_TRUE(reply == NULL);
 	}
 	printf("  %s: refused\n", what);
+	tp_monitor_stop(s, mon);
 	tp_close(s);
 }
 

@@ -7,7 +7,10 @@
 #define COMMON_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+
+struct clk;
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -17,6 +20,14 @@ void log_init(const char *component, enum log_level level, bool json);
 void log_set_sink(FILE *sink);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
+/* Rate limit of repeated warn and error lines (log.c explains "repeated"): the first is
+ * written, the next ones within ns are counted, and the count is written once the interval is
+ * over (with the next such line, or by log_tick()). 0 (the default) writes every line. clock
+ * (borrowed; NULL: the real clock) times the windows. Daemons set one minute. */
+void log_set_repeat_interval(int64_t ns, const struct clk *clock);
+/* Writes the counts of repeated lines whose interval is over; daemons call it from their
+ * loop. */
+void log_tick(void);
 /* "error", "warn", "info", "debug" -> level. Returns 0 or -EINVAL. */
 int log_level_parse(const char *name, enum log_level *out);
 

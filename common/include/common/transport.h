@@ -100,6 +100,12 @@ int tp_bind(void *ctx, int type, const char *endpoint, const struct tp_keypair *
  * connection that is not up. key NULL: no CURVE (non-tcp only). */
 int tp_connect(void *ctx, int type, const char *endpoint, const struct tp_keypair *key,
 	       const char *server_public, void **out);
+/* tp_connect, with a socket monitor (tp_monitor_start) started before the connection is
+ * made, so that no handshake event is missed (after a refused key libzmq does not try
+ * again: its one HANDSHAKE_FAILED_AUTH is the only word). The caller ends the monitor with
+ * tp_monitor_stop() before closing the socket. */
+int tp_connect_monitored(void *ctx, int type, const char *endpoint, const struct tp_keypair *key,
+			 const char *server_public, void **out, void **monitor);
 /* Closes a socket without lingering on unsent messages. NULL is ignored. */
 void tp_close(void *sock);
 
@@ -153,21 +159,60 @@ int tp_subscribe(void *sock, const char *prefix);
  * a late reply to an earlier try). Borrows env. */
 typedef void (*tp_other_fn)(void *arg, const Raas__Envelope *env);
 
-/* Sends request e on a DEALER and waits for the Reply envelope with the same request id,
- * resending the same bytes every try_ns (a retried request is answered, never applied twice,
- * by the server's request-id rule) until deadline_ns of waiting in total. Other messages go
- * to other (may be NULL). On success *reply owns the reply envelope (wire_free). Returns 0,
- * -ETIMEDOUT, -EACCES when the server refused our key (seen through a socket monitor), or a
- * receive error. */
+/* Sends request e on a DEALER and waits for the Reply envelope with the same request id.
+ * With ctx (a socket monitor is started on the dealer) the request goes out the moment the
+ * CURVE handshake completes, and is re-sent every try_ns after that; without ctx it is
+ * offered every few milliseconds until the connection takes it (ZMQ_IMMEDIATE), then every
+ * try_ns. A retried request is answered, never applied twice (the server's request-id rule).
+ * Waits up to deadline_ns in total. Other messages go to other (may be NULL). On success
+ * *reply owns the reply envelope (wire_free). Returns 0, or (monitor seen with ctx):
+ *   -EACCES        the server refused our key (ZAP);
+ *   -EKEYREJECTED  a TCP connection was made but the CURVE handshake failed on the server's
+ *                  side: the server's public key we were given is not the server's (or the
+ *                  endpoint is not a CURVE server);
+ *   -ETIMEDOUT     no reply (no connection at all: an unreachable server, or a silent one);
+ * or a receive error. *timing (may be NULL) says where the time went. */
+struct tp_call_timing {
+	int64_t handshake_ns;   /* from the call to the handshake (-1: not seen) */
+	int64_t reply_ns;       /* from the first send the connection took to the reply */
+	int tries;              /* sends the connection took */
+};
+int tp_call_timed(void *ctx, void *dealer, const Raas__Envelope *e, int64_t try_ns,
+		  int64_t deadline_ns, size_t max_bytes, tp_other_fn other, void *arg,
+		  Raas__Envelope **reply, struct tp_call_timing *timing);
 int tp_call(void *ctx, void *dealer, const Raas__Envelope *e, int64_t try_ns,
 	    int64_t deadline_ns, size_t max_bytes, tp_other_fn other, void *arg,
 	    Raas__Envelope **reply);
+/* The same on a dealer whose monitor the caller started (tp_connect_monitored: the way to
+ * see a refused key for sure); monitor may be NULL. */
+int tp_call_on(void *dealer, void *monitor, const Raas__Envelope *e, int64_t try_ns,
+	       int64_t deadline_ns, size_t max_bytes, tp_other_fn other, void *arg,
+	       Raas__Envelope **reply, struct tp_call_timing *timing);
 
-/* Starts watching a client socket's handshakes (zmq_socket_monitor on an inproc endpoint of
- * its own), so that tp_auth_refused() can tell a refused key from a silent server. */
+/* What a client socket's monitor has seen of its connections (tp_monitor_update). */
+struct tp_link {
+	int connects;           /* TCP connections made */
+	int handshakes;         /* CURVE handshakes completed */
+	int refused;            /* the server refused our key (HANDSHAKE_FAILED_AUTH) */
+	int broken;             /* handshakes that failed otherwise: the server closed the
+				   connection mid-handshake (a wrong server key) or spoke nonsense */
+	int disconnects;
+	bool up;                /* the last event was a completed handshake */
+};
+
+/* Starts watching a client socket's connections and handshakes (zmq_socket_monitor on an
+ * inproc endpoint of its own). *monitor is a PAIR socket, readable when an event waits (put
+ * it in a poll set); end it with tp_monitor_stop(). */
 int tp_monitor_start(void *ctx, void *sock, void **monitor);
+/* Ends watching sock and closes monitor. Always end a monitor this way while its socket
+ * lives on: libzmq sends monitor events from its I/O thread, and an event sent to a monitor
+ * whose reading end is closed blocks that thread, and with it every socket of the context.
+ * NULL monitor is ignored. */
+void tp_monitor_stop(void *sock, void *monitor);
+/* Drains the monitor's events into link. Returns how many events it read. */
+int tp_monitor_update(void *monitor, struct tp_link *link);
 /* Drains monitor events; true once the server refused our key (HANDSHAKE_FAILED_AUTH), and
- * sets *ok when a handshake succeeded. */
+ * sets *ok when a handshake succeeded. (tp_monitor_update tells more.) */
 bool tp_auth_refused(void *monitor, bool *ok);
 
 /* ---- ZAP: who a CURVE key belongs to ---- */

@@ -63,6 +63,21 @@ int ha_agent_enforced(const struct ha_agent *a, size_t tenant, enum enf_resource
 		      struct enf_setting *out);
 /* The highest round applied completely (0: none). */
 uint64_t ha_agent_last_round(const struct ha_agent *a);
+
+/* What the agent did since the last call (the daemon's info line per round_log). */
+struct ha_agent_stats {
+	uint64_t sets;           /* allocation sets applied */
+	uint64_t sets_failed;    /* of which with failures */
+	uint64_t allocations;
+	uint64_t failures;
+	int64_t apply_ns, apply_max_ns;
+	uint64_t last_round;
+};
+void ha_agent_take_stats(struct ha_agent *a, struct ha_agent_stats *out);
+/* Removes what the agent enforces for tenant (every available resource): a tenant dropped
+ * from the config by a reload. 0, -ENOENT for a tenant it does not know, or the first
+ * backend error (why says which). */
+int ha_agent_revert_tenant(struct ha_agent *a, const char *tenant, char *why, size_t why_len);
 /* The backend handle enforcing res, or NULL. Borrowed. */
 struct enf_handle *ha_agent_backend(struct ha_agent *a, enum enf_resource res);
 

@@ -90,6 +90,12 @@ struct market_stats {
 	int64_t last_close_ns;   /* how long the last round close took (clear + write) */
 	int64_t last_clear_ns;   /* of which clearing */
 	int64_t last_write_ns;   /* of which the ledger transaction */
+	uint64_t last_bids;      /* bids that took part in the last round */
+	uint64_t last_allocs;    /* allocations it made */
+	money_t last_revenue;    /* its revenue (charges less credits) */
+	uint64_t last_credits;   /* credits it wrote (allocations not in force) */
+	money_t last_credited;   /* their sum */
+	uint64_t pending;        /* (round, host) pairs waiting to be settled */
 };
 
 struct market;
@@ -101,6 +107,13 @@ struct market;
 int market_create(const struct market_config *cfg, struct ledger *ledger,
 		  const struct clk *clock, struct market **out, char *why, size_t why_len);
 void market_destroy(struct market *m);
+/* Moves the market to cfg (borrowed, must outlive the market; the old one may go once this
+ * returned 0): declares its pools, moves registered pools to its models, and reloads the
+ * state from the ledger (the registry re-read with it). Keys that cannot change while the
+ * market runs (endpoints, ledger, key_dir, round_ms, sync, seed) must be equal: -EINVAL with
+ * why naming the first that is not. Outside a batch. */
+int market_reconfigure(struct market *m, const struct market_config *cfg, char *why,
+		       size_t why_len);
 
 /* ZAP lookup (tp_zap_lookup_fn): domain "tenant" admits tenants' keys, "host" hosts' keys,
  * "prices" both; the identity is "tenant:NAME" or "host:NAME". Keys added to the ledger by

@@ -7,6 +7,10 @@
  *   nom-board wait INSTANCE [--timeout DUR]  sleep until the next update (exit 0), or 75
  *   nom-board check INSTANCE                 the header and body invariants (exit 0 or 65)
  *
+ * A board whose writer's pid is not alive is shown as "writer gone" and its market state as
+ * stale, whatever the board last said (what it said is kept as market_reported): nothing
+ * keeps it current any more.
+ *
  * Exit codes (sysexits): 0 ok, 64 usage, 65 damaged board, 69 no board, 75 timed out. */
 #include <errno.h>
 #include <getopt.h>
@@ -60,8 +64,9 @@ static void show_json(const struct bb_body *b, const struct bb_header *hdr, bool
 	printf("{\"instance\":");
 	json_string(hdr->instance);
 	printf(",\"writer_pid\":%d,\"writer_alive\":%s,\"epoch\":%u,\"updates\":%" PRIu64
-	       ",\"market\":\"%s\",\"market_message\":",
+	       ",\"market\":\"%s\",\"market_reported\":\"%s\",\"market_message\":",
 	       hdr->writer_pid, alive ? "true" : "false", s->writer_epoch, s->update_count,
+	       alive ? bb_market_state_name(s->market_state) : bb_market_state_name(BB_MARKET_STALE),
 	       bb_market_state_name(s->market_state));
 	json_string(s->market_message);
 	printf(",\"tenant\":");
@@ -112,11 +117,23 @@ static void show_text(const struct bb_body *b, const struct bb_header *hdr, bool
 	const struct bb_state *s = &b->state;
 	char m1[MONEY_TEXT_MAX], m2[MONEY_TEXT_MAX], cpus[256];
 
-	printf("instance %s  writer pid %d (%s)  epoch %u  updates %" PRIu64 "\n", hdr->instance,
-	       hdr->writer_pid, alive ? "alive" : "gone", s->writer_epoch, s->update_count);
-	printf("market   %s%s%s  tenant %s  round %" PRIu64 "  reconnects %" PRIu64 "\n",
-	       bb_market_state_name(s->market_state), s->market_message[0] ? ": " : "",
-	       s->market_message, s->tenant[0] ? s->tenant : "-", s->round, s->reconnects);
+	if (alive)
+		printf("instance %s  writer pid %d  epoch %u  updates %" PRIu64 "\n", hdr->instance,
+		       hdr->writer_pid, s->writer_epoch, s->update_count);
+	else
+		printf("instance %s  writer gone (pid %d is not running)  epoch %u  updates %" PRIu64
+		       "\n",
+		       hdr->instance, hdr->writer_pid, s->writer_epoch, s->update_count);
+	if (alive)
+		printf("market   %s%s%s  tenant %s  round %" PRIu64 "  reconnects %" PRIu64 "\n",
+		       bb_market_state_name(s->market_state), s->market_message[0] ? ": " : "",
+		       s->market_message, s->tenant[0] ? s->tenant : "-", s->round, s->reconnects);
+	else
+		printf("market   %s (writer gone; it last said %s%s%s)  tenant %s  round %" PRIu64
+		       "\n",
+		       bb_market_state_name(BB_MARKET_STALE), bb_market_state_name(s->market_state),
+		       s->market_message[0] ? ": " : "", s->market_message,
+		       s->tenant[0] ? s->tenant : "-", s->round);
 	printf("account  charged %s  balance %s  memory budget %" PRId64 " MiB\n",
 	       money_format(s->charged_total, m1), s->balance < 0 ? "unlimited" : money_format(s->balance, m2),
 	       s->memory_budget_mib);

@@ -76,7 +76,7 @@ static int open_sub(struct priced *p)
 			return err;
 	}
 	if (p->mon_sub) {
-		zmq_close(p->mon_sub);
+		tp_monitor_stop(p->sub, p->mon_sub); /* zmq_close alone can stall the I/O thread */
 		p->mon_sub = NULL;
 	}
 	static int generation;
@@ -89,7 +89,7 @@ static int open_sub(struct priced *p)
 static void resubscribe(struct priced *p)
 {
 	if (p->mon_sub) {
-		zmq_close(p->mon_sub);
+		tp_monitor_stop(p->sub, p->mon_sub);
 		p->mon_sub = NULL;
 	}
 	tp_close(p->sub);
@@ -157,10 +157,8 @@ void priced_market_close(struct priced *p)
 					       q->sent ? "sent, and may have been applied" : "not sent");
 		pending_free(q);
 	}
-	if (p->mon_dealer)
-		zmq_close(p->mon_dealer);
-	if (p->mon_sub)
-		zmq_close(p->mon_sub);
+	tp_monitor_stop(p->dealer, p->mon_dealer);
+	tp_monitor_stop(p->sub, p->mon_sub);
 	tp_close(p->dealer);
 	tp_close(p->sub);
 	p->mon_dealer = p->mon_sub = p->dealer = p->sub = NULL;
