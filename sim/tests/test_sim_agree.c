@@ -241,7 +241,7 @@ int main(void)
 		"[resource.bandwidth]\nmodel = uniform\n[resource.cores]\nmodel = uniform\n"
 		"[output]\nrecord_bids = -1\n"
 		"[template.n]\nprofile = " RAAS_SOURCE_DIR
-		"/sim/scenarios/profiles/nom-thesis.csv\nresource = bandwidth\nload = diurnal\n"
+		"/sim/tests/profiles/synthetic.csv\nresource = bandwidth\nload = diurnal\n"
 		"level = many\ndiurnal_period = 2h\nlifetime = exp\nlifetime_mean = 40m\n"
 		"[class.mc]\ntemplate = n\napp = memcached\nutility = refund\nbeta = 100\ncount = 6\n"
 		"arrival_mean = 10m\n"

@@ -45,7 +45,7 @@ expect 0 "help-config" -- "$SIM" help-config
 contains "$T/out" "[class.*] utility = penalty" "help-config"
 
 expect 0 "validate nom-thesis" -- "$SIM" validate "$SRC/sim/scenarios/nom-thesis.ini"
-contains "$T/out" "ok: 36 classes" "validate nom-thesis"
+contains "$T/out" "ok: 39 classes" "validate nom-thesis"
 expect 0 "validate mechanisms" -- "$SIM" validate "$SRC/sim/scenarios/mechanisms.ini"
 contains "$T/out" "6 variants" "validate mechanisms"
 printf '[sim]\nduration = 10s\nround = 1s\n[class.a]\nkind = flat\nresource = cores\nquantitty = 2\n' >"$T/bad.ini"
@@ -62,7 +62,7 @@ contains "$T/err" "shared data folder was not found (looked in: /nonexistent-sim
 expect 0 "run nom-thesis" -- "$SIM" run "$SRC/sim/scenarios/nom-thesis.ini" --out "$T/nt.sqlite" --progress=json --set sim.duration=90s --seed 3
 contains "$T/err" '"round":90,"rounds":90' "progress json"
 contains "$T/out" "Profit over the run" "profit table"
-contains "$T/out" "Beside the published figures" "thesis comparison"
+contains "$T/out" "What each remaining gap needs" "thesis comparison"
 [ "$(sqlite3 "$T/nt.sqlite" "select value from meta where key='seed' and variant=''")" = 3 ] || { echo "FAIL: seed not recorded"; fails=$((fails + 1)); }
 [ "$(sqlite3 "$T/nt.sqlite" "select count(*) from rounds")" = 90 ] || { echo "FAIL: 90 rounds expected"; fails=$((fails + 1)); }
 sqlite3 "$T/nt.sqlite" "select value from meta where key='scenario'" | grep -q '^\[report\]' || { echo "FAIL: scenario text not recorded"; fails=$((fails + 1)); }
