@@ -17,6 +17,7 @@
 #include "sim/report.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/study.h"
 
 #define EX_USAGE 64
 #define EX_DATAERR 65
@@ -36,6 +37,10 @@ static void usage(FILE *f)
 	      "                    [--seed N] [--threads N] [--progress=auto|never|json] [--quiet]\n"
 	      "       raas-sim validate SCENARIO.ini [--set SECTION.KEY=VALUE]...\n"
 	      "       raas-sim report RUN.sqlite --out DIR [--no-charts]\n"
+	      "       raas-sim report STUDY [--out DIR] [--no-charts]   (a merged study)\n"
+	      "       raas-sim sweep STUDY.ini [--local [--jobs N] | --slurm [--wait]] [--out DIR]\n"
+	      "       raas-sim sweep-task DIR FIRST[-LAST]\n"
+	      "       raas-sim merge DIR [--out STUDY.sqlite]\n"
 	      "       raas-sim bench [--hosts N] [--tenants N[,N...]] [--rounds N] [--threads N]\n"
 	      "       raas-sim fit-spot TRACE.csv... [--from DATE] [--to DATE] [--tick $X] [--seed N]\n"
 	      "                    [--changes N] [--fit-changes N] [--pooled-only] [--csv FILE]\n"
@@ -285,6 +290,13 @@ static int cmd_report(struct args *a)
 {
 	char why[1024];
 
+	if (a->npositional == 1 && sim_study_is(a->positional[0])) {
+		int rc = sim_study_report(a->positional[0], a->out, a->charts, stdout, why,
+					  sizeof(why));
+		if (rc)
+			fprintf(stderr, "raas-sim: %s\n", why);
+		return exit_code(rc);
+	}
 	if (a->npositional != 1 || !a->out) {
 		fprintf(stderr, "raas-sim report: give one RUN.sqlite and --out DIR\n");
 		return EX_USAGE;
@@ -447,6 +459,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "fit-spot") == 0)
 		return cmd_fit_spot(argc, argv);
+	if (strcmp(cmd, "sweep") == 0 || strcmp(cmd, "sweep-task") == 0 ||
+	    strcmp(cmd, "merge") == 0)
+		return sim_study_main(argc, argv);
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc;
