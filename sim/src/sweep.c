@@ -200,7 +200,7 @@ static int run_slurm(const struct sim_sweep_opts *o, const struct sim_study *s, 
 	size_t ntasks = (s->nruns + per - 1) / per;
 	char script[PATH_MAX], logs[PATH_MAX];
 	char *text = malloc(8192 + 3 * PATH_MAX);
-	int rc;
+	int rc = 0;
 
 	if (!text)
 		return -ENOMEM;
