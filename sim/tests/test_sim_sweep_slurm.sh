@@ -16,7 +16,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "test_sim_sweep_slurm: skipped: slurmd and munged need root"
 	exit 77
 fi
-for b in slurmctld slurmd munged sbatch squeue scontrol parallel sqlite3 ss; do
+for b in slurmctld slurmd munged sbatch sinfo scontrol parallel sqlite3 ss od; do
 	command -v "$b" >/dev/null 2>&1 || [ -x "/usr/sbin/$b" ] || {
 		echo "FAIL: $b is missing (scripts/install-deps installs slurm-wlm, munge, parallel)"
 		exit 1
