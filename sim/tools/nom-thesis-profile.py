@@ -166,6 +166,10 @@ HEADER = """\
 # requests (Little's law: 16 / 399 us = 40.1K ops/s, the charts' 40K at W = 14). So T61's nom
 # row stands at W = 14 under many and W = 0 under single, and the charts give only shapes.
 #
+# Not inputs: Table 6.2 (exits, interrupt injections, CPU utilization): the experiment prices
+# bandwidth only, CPU and memory are free (sec. 6.1), so they do not enter the profit; and the
+# run-to-run deviations (sec. 6.1), which the report does not need for one deterministic run.
+#
 # Codes (published: T61, P1; the rest derived or assumed):
 #   T61 Table 6.1's mean latency and jitter, us.
 #   P1  the charts' stated memcached points: 38K ops/s at W = 10, 40K at W = 14, 38K at 32.
