@@ -104,9 +104,8 @@ static int cmd_sweep(int argc, char **argv)
 		fprintf(stderr, "raas-sim sweep: give one STUDY.ini\n");
 		return 64;
 	}
-	if ((o.wait || o.sbatch_args || o.per_task) && o.engine != SIM_SWEEP_SLURM) {
-		fprintf(stderr, "raas-sim sweep: --wait, --sbatch-args and --per-task go with "
-				"--slurm\n");
+	if ((o.wait || o.sbatch_args) && o.engine != SIM_SWEEP_SLURM) {
+		fprintf(stderr, "raas-sim sweep: --wait and --sbatch-args go with --slurm\n");
 		return 64;
 	}
 	if (o.jobs && o.engine != SIM_SWEEP_LOCAL) {

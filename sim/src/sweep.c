@@ -152,8 +152,14 @@ static int run_local(const struct sim_sweep_opts *o, const struct sim_study *s, 
 		snprintf(why, len, "%s: %s", tasks, strerror(errno));
 		return -EIO;
 	}
-	for (size_t i = 0; i < s->nruns; i++)
-		fprintf(f, "%zu\n", i);
+	/* Chunks of runs per parallel job: GNU parallel costs a few ms per job (more than a
+	 * short run), so a job takes several runs, while keeping about 20 jobs per CPU for the
+	 * balance and the bar. */
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t slots = (size_t)(o->jobs > 0 ? o->jobs : (cpus > 0 ? cpus : 1)) * 20;
+	size_t per = o->per_task ? o->per_task : (s->nruns + slots - 1) / slots;
+	for (size_t i = 0; i < s->nruns; i += per)
+		fprintf(f, "%zu-%zu\n", i, i + per - 1 < s->nruns ? i + per - 1 : s->nruns - 1);
 	if (fclose(f)) {
 		snprintf(why, len, "%s: write failed", tasks);
 		return -EIO;

@@ -91,7 +91,8 @@ struct sim_sweep_opts {
 	bool progress;              /* --local: GNU parallel's progress bar */
 	const char *sbatch_args;    /* --slurm: extra sbatch arguments, split at blanks */
 	bool wait;                  /* --slurm: sbatch --wait */
-	size_t per_task;            /* --slurm: runs per array task (0: fit MaxArraySize 1001) */
+	size_t per_task;            /* runs per task (0: --local about 20 tasks per job slot,
+				       --slurm as few as fit Slurm's MaxArraySize 1001) */
 	const char *self;           /* the raas-sim binary tasks run (default /proc/self/exe) */
 };
 
