@@ -352,57 +352,25 @@ struct manifest_run {
 	size_t nassign;
 };
 
-/* Finds run `index` in the manifest text (modified in place). */
-static int manifest_find(char *text, size_t index, char **scenario, int *threads,
-			 struct manifest_run *r, char *why, size_t len)
+/* Parses one run line (modified in place) into r and its index. */
+static int parse_run_line(char *line, size_t *index, struct manifest_run *r)
 {
-	char *save = NULL;
-	bool magic = false, found = false;
-
-	*scenario = NULL;
-	*threads = 1;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (!magic) {
-			if (strcmp(line, MANIFEST_MAGIC) != 0)
-				break;
-			magic = true;
-			continue;
-		}
-		if (!strncmp(line, "scenario\t", 9))
-			*scenario = line + 9;
-		else if (!strncmp(line, "threads\t", 8))
-			*threads = atoi(line + 8);
-		else if (!strncmp(line, "run\t", 4)) {
-			char *f[300];
-			size_t nf = 0;
-			char *s2 = NULL;
-			for (char *t = strtok_r(line, "\t", &s2); t && nf < 300;
-			     t = strtok_r(NULL, "\t", &s2))
-				f[nf++] = t;
-			/* NAME may be empty: strtok skips it, so count from the end. */
-			if (nf < 4 || strtoull(f[1], NULL, 10) != index)
-				continue;
-			size_t na = nf >= 5 && strchr(f[3], '=') ? strtoull(f[4], NULL, 10)
-								: strtoull(f[3], NULL, 10);
-			size_t first = nf - na;
-			if (na > 256 || first < 4)
-				break;
-			r->seed = strtoull(f[2], NULL, 10);
-			r->nassign = na;
-			for (size_t k = 0; k < na; k++)
-				r->assign[k] = f[first + k];
-			found = true;
-			break;
-		}
-	}
-	if (!magic) {
-		snprintf(why, len, "not a study manifest (no '%s' line)", MANIFEST_MAGIC);
+	char *f[300], *s2 = NULL;
+	size_t nf = 0;
+	for (char *t = strtok_r(line, "\t", &s2); t && nf < 300; t = strtok_r(NULL, "\t", &s2))
+		f[nf++] = t;
+	/* NAME may be empty (no axes): strtok skips it, so count the assignments from the end. */
+	if (nf < 4)
 		return -EINVAL;
-	}
-	if (!found || !*scenario) {
-		snprintf(why, len, "no run %zu in the manifest", index);
-		return -ERANGE;
-	}
+	size_t na = nf >= 5 && strchr(f[3], '=') ? strtoull(f[4], NULL, 10)
+						: strtoull(f[3], NULL, 10);
+	if (na > 256 || nf - na < 4)
+		return -EINVAL;
+	*index = strtoull(f[1], NULL, 10);
+	r->seed = strtoull(f[2], NULL, 10);
+	r->nassign = na;
+	for (size_t k = 0; k < na; k++)
+		r->assign[k] = f[nf - na + k];
 	return 0;
 }
 
@@ -438,48 +406,66 @@ static char *read_text(const char *path, char *why, size_t len)
 
 int sim_sweep_task(const char *dir, size_t first, size_t last, char *why, size_t why_len)
 {
-	char path[PATH_MAX];
-	int rc = 0;
+	char path[PATH_MAX], err[1024], *scenario = NULL, *save = NULL;
+	int rc = 0, threads = 1;
+	size_t done = 0;
+	bool magic = false;
 
 	if (sim__path(path, sizeof(path), "%s/manifest.tsv", dir)) {
 		snprintf(why, why_len, "path too long");
 		return -ENAMETOOLONG;
 	}
-	char *orig = read_text(path, why, why_len);
-	if (!orig)
+	char *text = read_text(path, why, why_len);
+	if (!text)
 		return -ENOENT;
-	size_t n = strlen(orig);
-	char *text = malloc(n + 1);
-	if (!text) {
-		free(orig);
-		snprintf(why, why_len, "out of memory");
-		return -ENOMEM;
+	/* One pass over the manifest: the header lines come first, then the runs in order. */
+	for (char *line = strtok_r(text, "\n", &save); line && !rc && done < last - first + 1;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!magic) {
+			if (strcmp(line, MANIFEST_MAGIC) != 0)
+				break;
+			magic = true;
+		} else if (!strncmp(line, "scenario\t", 9)) {
+			scenario = line + 9;
+		} else if (!strncmp(line, "threads\t", 8)) {
+			threads = atoi(line + 8);
+		} else if (!strncmp(line, "run\t", 4)) {
+			struct manifest_run r;
+			size_t i;
+			if (parse_run_line(line, &i, &r)) {
+				snprintf(why, why_len, "%s: a malformed run line", path);
+				rc = -EINVAL;
+				break;
+			}
+			if (i < first || i > last)
+				continue;
+			char out[PATH_MAX];
+			if (!scenario || sim__run_file(dir, i, out, sizeof(out))) {
+				snprintf(why, why_len, "%s: %s", path,
+					 scenario ? "path too long" : "no scenario line");
+				rc = -EINVAL;
+				break;
+			}
+			struct sim_run_opts o = {.scenario = scenario, .out = out,
+						 .overrides = r.assign, .noverrides = r.nassign,
+						 .have_seed = true, .seed = r.seed,
+						 .threads = threads > 0 ? threads : 1,
+						 .progress = SIM_PROGRESS_NEVER};
+			struct sim_run_stats st;
+			rc = sim_run(&o, &st, err, sizeof(err));
+			if (rc)
+				snprintf(why, why_len, "run %zu (seed %" PRIu64 "): %s", i, r.seed, err);
+			done++;
+		}
 	}
-	for (size_t i = first; i <= last && !rc; i++) {
-		struct manifest_run r;
-		char *scenario, out[PATH_MAX], err[1024];
-		int threads;
-		memcpy(text, orig, n + 1);
-		rc = manifest_find(text, i, &scenario, &threads, &r, err, sizeof(err));
-		if (rc) {
-			snprintf(why, why_len, "%s: %s", path, err);
-			break;
-		}
-		if (sim__run_file(dir, i, out, sizeof(out))) {
-			snprintf(why, why_len, "path too long");
-			rc = -ENAMETOOLONG;
-			break;
-		}
-		struct sim_run_opts o = {.scenario = scenario, .out = out, .overrides = r.assign,
-					 .noverrides = r.nassign, .have_seed = true, .seed = r.seed,
-					 .threads = threads > 0 ? threads : 1,
-					 .progress = SIM_PROGRESS_NEVER};
-		struct sim_run_stats st;
-		rc = sim_run(&o, &st, err, sizeof(err));
-		if (rc)
-			snprintf(why, why_len, "run %zu (seed %" PRIu64 "): %s", i, r.seed, err);
+	if (!rc && !magic) {
+		snprintf(why, why_len, "%s: not a study manifest (no '%s' line)", path,
+			 MANIFEST_MAGIC);
+		rc = -EINVAL;
+	} else if (!rc && done < last - first + 1) {
+		snprintf(why, why_len, "%s: no run %zu in the manifest", path, first + done);
+		rc = -ERANGE;
 	}
 	free(text);
-	free(orig);
 	return rc;
 }
