@@ -409,25 +409,71 @@ static int validate(const struct sim_study *s, char *why, size_t len)
 	return rc;
 }
 
-int sim_study_load(const char *path, struct sim_study **out, char *why, size_t why_len)
+/* A study named path (for messages and its default name) in folder dir, text owned by s. */
+static struct sim_study *study_new(const char *path, const char *dir)
 {
 	struct sim_study *s = calloc(1, sizeof(*s));
-	int rc;
-
-	if (!s) {
-		snprintf(why, why_len, "out of memory");
-		return -ENOMEM;
-	}
-	snprintf(s->path, sizeof(s->path), "%s", path);
 	char copy[1024];
-	snprintf(copy, sizeof(copy), "%s", path);
-	snprintf(s->dir, sizeof(s->dir), "%s", dirname(copy));
+
+	if (!s)
+		return NULL;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	snprintf(copy, sizeof(copy), "%s", path);
 	char *base = basename(copy), *dot = strrchr(base, '.');
 	if (dot)
 		*dot = '\0';
 	snprintf(s->name, sizeof(s->name), "%.63s", base);
 	s->threads = 1;
+	return s;
+}
+
+static int finish(struct sim_study *s, struct sim_study **out, char *why, size_t why_len)
+{
+	int rc = parse(s, why, why_len);
+	if (rc == -ENOMEM)
+		snprintf(why, why_len, "out of memory");
+	if (!rc)
+		rc = validate(s, why, why_len);
+	if (rc) {
+		sim_study_destroy(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+int sim_study_parse(const char *name, const char *text, size_t len, const char *dir,
+		    struct sim_study **out, char *why, size_t why_len)
+{
+	struct sim_study *s = study_new(name, dir);
+
+	if (!s || !(s->text = malloc(len + 1))) {
+		sim_study_destroy(s);
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(s->text, text, len);
+	s->text[len] = '\0';
+	if (memchr(text, '\0', len)) {
+		snprintf(why, why_len, "%s: a NUL byte in the file", name);
+		sim_study_destroy(s);
+		return -RAAS_ECONFIG;
+	}
+	return finish(s, out, why, why_len);
+}
+
+int sim_study_load(const char *path, struct sim_study **out, char *why, size_t why_len)
+{
+	char copy[1024];
+	snprintf(copy, sizeof(copy), "%s", path);
+	struct sim_study *s = study_new(path, dirname(copy));
+	int rc;
+
+	if (!s) {
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		rc = -errno;
@@ -448,6 +494,12 @@ int sim_study_load(const char *path, struct sim_study **out, char *why, size_t w
 			s->text = v;
 			cap *= 2;
 		}
+		if (c == '\0') {
+			fclose(f);
+			snprintf(why, why_len, "%s: a NUL byte in the file", path);
+			sim_study_destroy(s);
+			return -RAAS_ECONFIG;
+		}
 		s->text[n++] = (char)c;
 	}
 	fclose(f);
@@ -457,17 +509,7 @@ int sim_study_load(const char *path, struct sim_study **out, char *why, size_t w
 		return -ENOMEM;
 	}
 	s->text[n] = '\0';
-	rc = parse(s, why, why_len);
-	if (rc == -ENOMEM)
-		snprintf(why, why_len, "out of memory");
-	if (!rc)
-		rc = validate(s, why, why_len);
-	if (rc) {
-		sim_study_destroy(s);
-		return rc;
-	}
-	*out = s;
-	return 0;
+	return finish(s, out, why, why_len);
 }
 
 void sim_study_destroy(struct sim_study *s)

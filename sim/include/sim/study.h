@@ -65,6 +65,10 @@ struct sim_study {
  * combination of levels loads as a scenario (errors name STUDY:LINE: section.key: why, or the
  * scenario's own error for that level). Returns 0, -RAAS_ECONFIG, -ENOENT or -ENOMEM with why. */
 int sim_study_load(const char *path, struct sim_study **out, char *why, size_t why_len);
+/* The same from text in memory (len bytes): name stands for the file in messages, dir is the
+ * folder the scenario path is relative to. */
+int sim_study_parse(const char *name, const char *text, size_t len, const char *dir,
+		    struct sim_study **out, char *why, size_t why_len);
 void sim_study_destroy(struct sim_study *s);
 
 /* One run of the grid: its seed, its level per axis and its --set assignments (pointers into
