@@ -1,8 +1,9 @@
 /* world.c: building and tearing down a run's world; adding, placing and removing tenants.
  *
  * Every random draw of the world (placement, arrival gaps, lifetimes, flat values) comes from
- * one generator seeded from the run's seed and the variant's name, drawn in event order on
- * the main thread; each pool has its own generator, reseeded every round from the seed, the
+ * one generator seeded from the run's seed alone (not the variant: every variant meets the
+ * same tenants), drawn in event order on the main thread, and none of them depends on a
+ * price; each pool has its own generator, reseeded every round from the seed, the
  * pool's identity and the round by pricing-models' pool setup (the market's too), so that the
  * pools may clear on any thread in any order and still draw the same numbers. */
 #include <errno.h>
@@ -169,7 +170,9 @@ int world_create(const struct sim_scenario *sc, uint64_t seed, struct sim_world 
 		world_destroy(w);
 		return -ENOMEM;
 	}
-	gsl_rng_set(w->rng, (unsigned long)sim__stream_seed(seed, sc->variant, UINT64_MAX - 1, 0));
+	/* Not the variant: every variant of a scenario (a mechanism, say) meets the same tenant
+	 * population, arrivals and departures. */
+	gsl_rng_set(w->rng, (unsigned long)sim__stream_seed(seed, "", UINT64_MAX - 1, 0));
 	if ((e = create_pools(w, why, why_len)) || (e = create_classes(w, why, why_len))) {
 		if (e == -ENOMEM && !why[0])
 			snprintf(why, why_len, "out of memory");
