@@ -52,8 +52,11 @@ bool sim_study_is(const char *path)
 
 	if (stat(path, &st) != 0)
 		return false;
-	if (S_ISDIR(st.st_mode))
-		snprintf(p, sizeof(p), "%s/study.sqlite", path);
+	if (S_ISDIR(st.st_mode)) {
+		/* A study folder, merged or not (the report then says to merge it). */
+		snprintf(p, sizeof(p), "%s/manifest.tsv", path);
+		return stat(p, &st) == 0;
+	}
 	else
 		snprintf(p, sizeof(p), "%s", path);
 	if (sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
@@ -422,10 +425,15 @@ int sim_study_report(const char *path, const char *out_dir, bool plot, FILE *out
 	struct stat sb;
 	int rc;
 
-	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 		snprintf(p, sizeof(p), "%s/study.sqlite", path);
-	else
+		if (stat(p, &sb) != 0) {
+			snprintf(why, why_len, "%s: not merged yet (raas-sim merge %s)", path, path);
+			return -ENOENT;
+		}
+	} else {
 		snprintf(p, sizeof(p), "%s", path);
+	}
 	if (sqlite3_open_v2(p, &st.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		snprintf(why, why_len, "%s: %s", p, st.db ? sqlite3_errmsg(st.db) : "cannot open");
 		sqlite3_close(st.db);

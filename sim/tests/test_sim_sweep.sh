@@ -40,6 +40,8 @@ why=$(same_run "$T/s/runs/run-000007.sqlite" "$T/hand.sqlite") || fail "run 7 is
 # ... and another seed changes it.
 why=$(same_run "$T/s/runs/run-000006.sqlite" "$T/hand.sqlite") && fail "run 6 (seed 1) equals the seed-2 run"
 
+"$SIM" report "$T/s" >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 69 ] && grep -q "not merged yet (raas-sim merge" "$T/err" || fail "report before merge: rc $rc: $(cat "$T/err")"
 "$SIM" merge "$T/s" >"$T/out" 2>"$T/err" || fail "merge: $(cat "$T/err")"
 grep -q "12 runs into" "$T/out" || fail "merge message: $(cat "$T/out")"
 ST="$T/s/study.sqlite"
