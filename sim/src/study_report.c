@@ -18,6 +18,7 @@
 
 #include "report_internal.h"
 #include "sim/study.h"
+#include "study_checks.h"
 #include "study_internal.h"
 
 #define MAX_CELLS 4096
@@ -459,6 +460,9 @@ int sim_study_report(const char *path, const char *out_dir, bool plot, FILE *out
 		"are paired by seed (one seed = one tenant population).\n\n",
 		st.name, st.nruns, st.nseeds, buf[0] ? buf : "none", st.compare);
 	print_tables(&st, out);
+	/* The known results of auction theory on the study's own recorded rounds. */
+	if ((rc = study_checks(st.db, out, why, why_len)))
+		goto out;
 	if (out_dir) {
 		if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) {
 			snprintf(why, why_len, "%s: %s", out_dir, strerror(errno));

@@ -74,6 +74,10 @@ for combo in "uniform scarce 0" "vcg ample 3"; do
 	echo "$line" | grep -qF -- "$want" || fail "report $1/$2: want revenue '$want' in: $line"
 done
 grep -q -- "-> most revenue:" "$T/out" || fail "no answer line"
+# The known results on the recorded rounds: every vcg and uniform clearing passes.
+awk '/VCG welfare = the optimum:/ { v = ($6 == $8 && $6 > 100) }
+	/uniform revenue >= reserve x units sold:/ { u = ($8 == $10 && $8 > 100) }
+	END { exit !(v && u) }' "$T/out" || fail "known results: $(grep -A3 'Known results' "$T/out")"
 # A run file is still reported as a run file.
 "$SIM" report "$T/hand.sqlite" --out "$T/rep1" --no-charts >"$T/out" 2>&1 || fail "report RUN: $(cat "$T/out")"
 
