@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/error.h"
 #include "pricing/spot.h"
@@ -247,9 +248,13 @@ int sim_fit_spot(const struct sim_fit_spot_opts *o, FILE *out, char *why, size_t
 			       pool->m_paper.nband_gaps, &pool->ks_paper);
 
 	char f1[MONEY_TEXT_MAX], f2[MONEY_TEXT_MAX];
-	fprintf(out, "raas-sim fit-spot: %zu traces, window %.19s to %.19s, tick %s\n", n,
-		o->from_ns || o->to_ns ? "(given)" : PM_SPOT_EPOCH_FROM,
-		o->from_ns || o->to_ns ? "(given)" : PM_SPOT_EPOCH_TO, money_format(tick, f1));
+	char w0[32], w1[32];
+	time_t s0 = (time_t)(from / 1000000000), s1 = (time_t)(to / 1000000000);
+	struct tm tm0, tm1;
+	strftime(w0, sizeof(w0), "%Y-%m-%d %H:%M:%S", gmtime_r(&s0, &tm0));
+	strftime(w1, sizeof(w1), "%Y-%m-%d %H:%M:%S", gmtime_r(&s1, &tm1));
+	fprintf(out, "raas-sim fit-spot: %zu traces, window %s to %s UTC, tick %s\n", n, w0, w1,
+		money_format(tick, f1));
 	fprintf(out, "model output: %zu changes per comparison; 'fit' = the trace's own fit, "
 		     "'pooled' = the shipped defaults (the pooled fit) on the trace's band, "
 		     "'paper' = spot-ar1-paper on the trace's band; KS: the gaps from prices "
