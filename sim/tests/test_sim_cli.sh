@@ -99,6 +99,22 @@ for v in fixed uniform vcg psp proportional utilization; do
 	contains "$T/out" "$v " "mechanisms summary ($v)"
 done
 
+# fit-spot: bad traces and options are named; a short trace of its own is measured and fitted.
+printf '2010-01-01 00:00:00,0.03\n2010-01-01 01:00:00,abc\n' >"$T/bad.csv"
+expect 65 "fit-spot on a bad trace" -- "$SIM" fit-spot "$T/bad.csv"
+contains "$T/err" "bad.csv:2: bad price 'abc'" "fit-spot on a bad trace"
+expect 69 "fit-spot on a missing trace" -- "$SIM" fit-spot "$T/none.csv"
+expect 64 "fit-spot without traces" -- "$SIM" fit-spot
+expect 64 "fit-spot bad --from" -- "$SIM" fit-spot "$T/bad.csv" --from 2010-13-01 --to 2011-01-01
+contains "$T/err" "--from '2010-13-01' is not YYYY-MM-DD" "fit-spot bad --from"
+awk 'BEGIN { t = 1262304000; p = 30; for (i = 0; i < 400; i++) {
+	t += 3600 * (1 + (i * 7) % 3); p = 30 + (i * 5) % 4
+	print strftime("%Y-%m-%d %H:%M:%S", t, 1) "," p / 1000 } }' >"$T/own.csv"
+expect 0 "fit-spot on a trace" -- "$SIM" fit-spot "$T/own.csv" --from 2010-01-01 --to 2011-01-01 --changes 2000 --fit-changes 500 --csv "$T/fit.csv"
+contains "$T/out" "band [\$0.03, \$0.033] (3 ticks)" "fit-spot band"
+contains "$T/out" "fitted spot-ar1 parameters" "fit-spot parameters"
+contains "$T/fit.csv" "own,trace,0.030,0.033,400," "fit-spot csv"
+
 if [ "$fails" -ne 0 ]; then
 	echo "test_sim_cli: $fails failures"
 	exit 1
