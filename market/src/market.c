@@ -231,58 +231,34 @@ void market__pool_free(struct mkt_pool *p)
 {
 	if (!p)
 		return;
-	pm_destroy(p->pm);
-	if (p->rng)
-		gsl_rng_free(p->rng);
+	pm_pool_setup_destroy(p->setup);
 	free(p->round_bids);
 	free(p->held);
 	free(p);
 }
 
-static int make_model(const char *model, const char *params_text, struct pm_instance **out,
-		      char *why, size_t why_len)
-{
-	struct pm_param params[32];
-	struct pm_error pe = {{0}};
-	char *storage = NULL;
-	int n = pm_params_parse(params_text, params, 32, &storage, &pe);
-	int err;
-
-	if (n < 0 || n > 32) {
-		free(storage);
-		snprintf(why, why_len, "parameters \"%.200s\": %.200s", params_text,
-			 n < 0 ? pe.message : "too many");
-		return n < 0 ? n : -E2BIG;
-	}
-	err = pm_create(model, params, (size_t)n, out, &pe);
-	free(storage);
-	if (err)
-		snprintf(why, why_len, "model %s (%.200s): %.200s", model, params_text,
-			 pe.message);
-	return err;
-}
-
 int market__pool_add(struct market *m, const struct ledger_pool *row, struct mkt_pool **out)
 {
 	struct mkt_pool *p = calloc(1, sizeof(*p));
-	char key[LEDGER_NAME_MAX + 16], why[512];
+	char key[LEDGER_NAME_MAX + 16];
+	struct pm_error pe = {{0}};
 	int err;
 
 	if (!p)
 		return -ENOMEM;
 	p->row = *row;
-	err = make_model(row->model, row->params, &p->pm, why, sizeof(why));
+	/* The one pool setup raas-sim uses too (pricing/pool.h). */
+	struct pm_pool_spec spec = {.model = row->model, .params = row->params, .host = row->host,
+				    .resource = wire_resource_name(row->resource),
+				    .seed = m->cfg->seed, .round_ns = m->cfg->round_ns};
+	err = pm_pool_setup_create(&spec, &p->setup, &pe);
 	if (err) {
-		log_error("market: pool %s/%s: %s", row->host, wire_resource_name(row->resource),
-			  why);
+		log_error("market: pool %s/%s: model %s (%.200s): %.200s", row->host,
+			  wire_resource_name(row->resource), row->model, row->params, pe.message);
 		free(p);
 		return err;
 	}
-	p->rng = gsl_rng_alloc(gsl_rng_mt19937);
-	if (!p->rng) {
-		market__pool_free(p);
-		return -ENOMEM;
-	}
+	p->pm = pm_pool_setup_instance(p->setup);
 	if (m->npools == m->cappools) {
 		size_t cap = m->cappools ? m->cappools * 2 : 16;
 		struct mkt_pool **v = realloc(m->pools, cap * sizeof(*v));
@@ -305,27 +281,13 @@ int market__pool_add(struct market *m, const struct ledger_pool *row, struct mkt
 	return 0;
 }
 
-uint64_t market_round_seed(uint64_t seed, int64_t pool_id, uint64_t round)
-{
-	uint64_t s = seed * UINT64_C(0x9E3779B97F4A7C15) ^
-		     (uint64_t)pool_id * UINT64_C(0xBF58476D1CE4E5B9) ^ round;
-
-	s ^= s >> 31;
-	return s ? s : 1;
-}
-
 void market__pm_pool(struct market *m, struct mkt_pool *p, uint64_t round, struct pm_pool *out)
 {
-	/* A generator per pool reseeded every round from (seed, pool, round): a round's
-	 * clearing is reproducible whatever happened before it, restarts included. */
-	gsl_rng_set(p->rng, (unsigned long)market_round_seed(m->cfg->seed, p->row.id, round));
-	memset(out, 0, sizeof(*out));
-	out->supply = p->row.supply;
-	out->round = round;
-	out->round_ns = m->cfg->round_ns;
-	/* The market's own time line: round r starts at (r - 1) x round length. */
-	out->now_ns = (int64_t)(round - 1) * m->cfg->round_ns;
-	out->rng = p->rng;
+	/* Reseeded every round from (seed, pool, round) and timed on the market's own time
+	 * line (round r starts at (r - 1) x round length): a round's clearing is reproducible
+	 * whatever happened before it, restarts included. */
+	(void)m;
+	pm_pool_setup_round(p->setup, round, p->row.supply, out);
 }
 
 money_t market__posted_price(struct market *m, struct mkt_pool *p)

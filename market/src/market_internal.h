@@ -7,6 +7,7 @@
 #include "hmap.h"
 #include "market/market.h"
 #include "pricing/pm.h"
+#include "pricing/pool.h"
 
 struct mkt_pool;
 struct mkt_tenant;
@@ -107,8 +108,8 @@ struct mkt_pool_holding {
 
 struct mkt_pool {
 	struct ledger_pool row;
-	struct pm_instance *pm;
-	gsl_rng *rng;
+	struct pm_pool_setup *setup; /* the model, its generator, seeds and time line (pool.h) */
+	struct pm_instance *pm;      /* the setup's model instance */
 	money_t price;           /* last clearing's price (or posted price) */
 	bool priced;             /* a round has priced it */
 	int64_t allocated;       /* in the last round */

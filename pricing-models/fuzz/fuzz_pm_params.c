@@ -14,7 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const models[] = {"fixed", "uniform", "vcg", "psp", "mpsp",
-					     "proportional", "spot-ar1", "utilization"};
+					     "proportional", "spot-ar1", "spot-ar1-paper",
+					     "utilization"};
 	struct pm_param p[16];
 	struct pm_error err;
 	char *storage = NULL;

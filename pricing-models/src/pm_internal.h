@@ -20,6 +20,10 @@
 int pm__errorf(struct pm_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The model's own instance behind a handle from pm_create() (NULL for anything else), for
+ * library code that drives a model it knows (spot-ar1's series generator). */
+struct pm_instance *pm__impl(struct pm_instance *inst);
+
 /* ---- Parameters (already validated by pm_create: every spec'd name present once) ---- */
 
 const char *pm__param(const struct pm_param *params, size_t n, const char *name);

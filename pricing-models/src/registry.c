@@ -15,6 +15,7 @@ static const struct pm_model *const builtins[] = {
 	&pm_model_fixed,        &pm_model_uniform,     &pm_model_vcg,
 	&pm_model_psp,          &pm_model_mpsp,        &pm_model_proportional,
 	&pm_model_spot_ar1,     &pm_model_utilization, &pm_model_trace,
+	&pm_model_spot_ar1_paper,
 };
 #define NBUILTIN (sizeof(builtins) / sizeof(builtins[0]))
 #define MAX_REGISTERED 64

@@ -172,6 +172,12 @@ void pm_destroy(struct pm_instance *inst)
 	free(h);
 }
 
+struct pm_instance *pm__impl(struct pm_instance *inst)
+{
+	struct pm_handle *h = handle_of(inst);
+	return h ? h->impl : NULL;
+}
+
 const struct pm_model *pm_instance_model(const struct pm_instance *inst)
 {
 	const struct pm_handle *h = (const struct pm_handle *)inst;

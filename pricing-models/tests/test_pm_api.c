@@ -16,9 +16,10 @@ static void registry(void)
 	const struct pm_model *all[32];
 	size_t n = pm_models(all, 32);
 	static const char *names[] = {"fixed",        "uniform",  "vcg",         "psp",  "mpsp",
-				      "proportional", "spot-ar1", "utilization", "trace"};
-	ASSERT_EQ(n, 9);
-	for (size_t i = 0; i < 9; i++) {
+				      "proportional", "spot-ar1", "utilization", "trace",
+				      "spot-ar1-paper"};
+	ASSERT_EQ(n, 10);
+	for (size_t i = 0; i < 10; i++) {
 		ASSERT_STR_EQ(all[i]->name, names[i]);
 		ASSERT_TRUE(pm_find(names[i]) == all[i]);
 		ASSERT_EQ(all[i]->api_version, PM_API_VERSION);

@@ -11,10 +11,13 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "pricing/trace.h"
 #include "sim/bench.h"
+#include "sim/fit_spot.h"
 #include "sim/report.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "sim/study.h"
 
 #define EX_USAGE 64
 #define EX_DATAERR 65
@@ -34,7 +37,13 @@ static void usage(FILE *f)
 	      "                    [--seed N] [--threads N] [--progress=auto|never|json] [--quiet]\n"
 	      "       raas-sim validate SCENARIO.ini [--set SECTION.KEY=VALUE]...\n"
 	      "       raas-sim report RUN.sqlite --out DIR [--no-charts]\n"
+	      "       raas-sim report STUDY [--out DIR] [--no-charts]   (a merged study)\n"
+	      "       raas-sim sweep STUDY.ini [--local [--jobs N] | --slurm [--wait]] [--out DIR]\n"
+	      "       raas-sim sweep-task DIR FIRST[-LAST]\n"
+	      "       raas-sim merge DIR [--out STUDY.sqlite]\n"
 	      "       raas-sim bench [--hosts N] [--tenants N[,N...]] [--rounds N] [--threads N]\n"
+	      "       raas-sim fit-spot TRACE.csv... [--from DATE] [--to DATE] [--tick $X] [--seed N]\n"
+	      "                    [--changes N] [--fit-changes N] [--pooled-only] [--csv FILE]\n"
 	      "       raas-sim help-config | --version | --help\n"
 	      "Scenarios, keys and the run file: docs/simulator.md.\n",
 	      f);
@@ -281,6 +290,13 @@ static int cmd_report(struct args *a)
 {
 	char why[1024];
 
+	if (a->npositional == 1 && sim_study_is(a->positional[0])) {
+		int rc = sim_study_report(a->positional[0], a->out, a->charts, stdout, why,
+					  sizeof(why));
+		if (rc)
+			fprintf(stderr, "raas-sim: %s\n", why);
+		return exit_code(rc);
+	}
 	if (a->npositional != 1 || !a->out) {
 		fprintf(stderr, "raas-sim report: give one RUN.sqlite and --out DIR\n");
 		return EX_USAGE;
@@ -311,6 +327,95 @@ static int cmd_bench(struct args *a)
 	if (rc) {
 		fprintf(stderr, "raas-sim bench: %s\n", why);
 		return exit_code(rc);
+	}
+	return 0;
+}
+
+/* "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" (UTC). */
+static int parse_date(const char *s, int64_t *out)
+{
+	char buf[20];
+
+	if (strlen(s) == 10) {
+		snprintf(buf, sizeof(buf), "%s 00:00:00", s);
+		s = buf;
+	}
+	return pm_trace_parse_time(s, strlen(s), out);
+}
+
+static int cmd_fit_spot(int argc, char **argv)
+{
+	static const struct option fo[] = {
+		{"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},
+		{"tick", required_argument, NULL, 'k'}, {"seed", required_argument, NULL, 's'},
+		{"changes", required_argument, NULL, 'c'},
+		{"fit-changes", required_argument, NULL, 'F'},
+		{"pooled-only", no_argument, NULL, 'p'}, {"csv", required_argument, NULL, 'o'},
+		{NULL, 0, NULL, 0},
+	};
+	struct sim_fit_spot_opts o = {.seed = 1};
+	char why[1024];
+	uint64_t v;
+	int c;
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", fo, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+		case 't':
+			if (parse_date(optarg, c == 'f' ? &o.from_ns : &o.to_ns)) {
+				fprintf(stderr, "raas-sim fit-spot: --%s '%s' is not YYYY-MM-DD "
+						"[HH:MM:SS]\n", c == 'f' ? "from" : "to", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'k':
+			if (money_parse(optarg, &o.tick, NULL) || o.tick <= 0) {
+				fprintf(stderr, "raas-sim fit-spot: --tick '%s' is not a positive "
+						"amount such as $0.001\n", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 's':
+		case 'c':
+		case 'F':
+			if (parse_u64(optarg, &v) || (c != 's' && (v < 100 || v > 10000000))) {
+				fprintf(stderr, "raas-sim fit-spot: '%s' is not %s\n", optarg,
+					c == 's' ? "an integer >= 0" : "a count of 100 to 10,000,000");
+				return EX_USAGE;
+			}
+			if (c == 's')
+				o.seed = v;
+			else if (c == 'c')
+				o.changes = (size_t)v;
+			else
+				o.fit_changes = (size_t)v;
+			break;
+		case 'p':
+			o.pooled_only = true;
+			break;
+		case 'o':
+			o.csv = optarg;
+			break;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if ((o.from_ns || o.to_ns) && !(o.from_ns && o.to_ns && o.from_ns < o.to_ns)) {
+		fprintf(stderr, "raas-sim fit-spot: give both --from and --to, --from first\n");
+		return EX_USAGE;
+	}
+	o.traces = (const char *const *)argv + optind;
+	o.ntraces = (size_t)(argc - optind);
+	if (!o.ntraces) {
+		fprintf(stderr, "raas-sim fit-spot: give one or more trace files\n");
+		return EX_USAGE;
+	}
+	int rc = sim_fit_spot(&o, stdout, why, sizeof(why));
+	if (rc) {
+		fprintf(stderr, "raas-sim fit-spot: %s\n", why);
+		return rc == -RAAS_EPARSE ? EX_DATAERR : exit_code(rc);
 	}
 	return 0;
 }
@@ -352,6 +457,11 @@ int main(int argc, char **argv)
 		help_config();
 		return 0;
 	}
+	if (strcmp(cmd, "fit-spot") == 0)
+		return cmd_fit_spot(argc, argv);
+	if (strcmp(cmd, "sweep") == 0 || strcmp(cmd, "sweep-task") == 0 ||
+	    strcmp(cmd, "merge") == 0)
+		return sim_study_main(argc, argv);
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc;

@@ -17,7 +17,7 @@
 
 extern char **environ;
 
-static bool have_gnuplot(void)
+bool report__have_gnuplot(void)
 {
 	const char *path = getenv("PATH");
 	char buf[4096], cand[4200];
@@ -33,7 +33,7 @@ static bool have_gnuplot(void)
 }
 
 /* Runs `gnuplot script` in dir. Returns 0 or -EIO. */
-static int run_gnuplot(const char *dir, const char *script, char *why, size_t why_len)
+int report__run_gnuplot(const char *dir, const char *script, char *why, size_t why_len)
 {
 	char path[1200];
 	pid_t pid;
@@ -52,7 +52,7 @@ static int run_gnuplot(const char *dir, const char *script, char *why, size_t wh
 	return 0;
 }
 
-static FILE *open_in(const char *dir, const char *name, char *why, size_t why_len)
+FILE *report__open_in(const char *dir, const char *name, char *why, size_t why_len)
 {
 	char path[1200];
 	FILE *f;
@@ -159,12 +159,12 @@ static int chart_series(struct report *r, const char *dir, const char *base, con
 	snprintf(dat, sizeof(dat), "%s.dat", base);
 	snprintf(gpn, sizeof(gpn), "%s.gp", base);
 	snprintf(png, sizeof(png), "%s.png", base);
-	FILE *f = open_in(dir, dat, why, why_len);
+	FILE *f = report__open_in(dir, dat, why, why_len);
 	if (!f)
 		return -EIO;
 	int rc = write_series(r, f, sql, res, tdiv, cumulative);
 	fclose(f);
-	FILE *gp = open_in(dir, gpn, why, why_len);
+	FILE *gp = report__open_in(dir, gpn, why, why_len);
 	if (!gp || rc) {
 		if (gp)
 			fclose(gp);
@@ -174,13 +174,13 @@ static int chart_series(struct report *r, const char *dir, const char *base, con
 	fprintf(gp, "cd '%s'\n", dir);
 	plot_lines(r, gp, png, title, ylabel, xlabel, dat, steps);
 	fclose(gp);
-	return run_gnuplot(dir, gpn, why, why_len);
+	return report__run_gnuplot(dir, gpn, why, why_len);
 }
 
 static int chart_profit(struct report *r, const char *dir, char *why, size_t why_len)
 {
 	sqlite3_stmt *st;
-	FILE *f = open_in(dir, "profit.dat", why, why_len);
+	FILE *f = report__open_in(dir, "profit.dat", why, why_len);
 	int nrows = 0;
 
 	if (!f)
@@ -216,7 +216,7 @@ static int chart_profit(struct report *r, const char *dir, char *why, size_t why
 	}
 	sqlite3_finalize(st);
 	fclose(f);
-	FILE *gp = open_in(dir, "profit.gp", why, why_len);
+	FILE *gp = report__open_in(dir, "profit.gp", why, why_len);
 	if (!gp)
 		return -EIO;
 	fprintf(gp,
@@ -230,7 +230,7 @@ static int chart_profit(struct report *r, const char *dir, char *why, size_t why
 		"plot for [i=2:%zu] 'profit.dat' using i:xtic(1) title columnheader(i)\n",
 		dir, nrows > 20 ? 1400 : 1000, r->nvariants + 1);
 	fclose(gp);
-	return run_gnuplot(dir, "profit.gp", why, why_len);
+	return report__run_gnuplot(dir, "profit.gp", why, why_len);
 }
 
 int report_charts(struct report *r, const char *dir, FILE *note, char *why, size_t why_len)
@@ -239,7 +239,7 @@ int report_charts(struct report *r, const char *dir, FILE *note, char *why, size
 	size_t nres = resources(r, res, 8);
 	int rc = 0;
 
-	if (!have_gnuplot()) {
+	if (!report__have_gnuplot()) {
 		fprintf(note, "raas-sim report: gnuplot not found on PATH (Debian: gnuplot-nox); "
 			      "no charts, the CSVs are written\n");
 		return -ENOENT;

@@ -27,6 +27,13 @@ double report_number(struct report *r, const char *sql, const char *variant);
  * note goes to note), or -EIO with why. */
 int report_charts(struct report *r, const char *dir, FILE *note, char *why, size_t why_len);
 
+/* gnuplot helpers (report_charts.c), shared with the study report: whether gnuplot is on
+ * PATH; `gnuplot DIR/SCRIPT` (0 or -EIO with why); a file DIR/NAME opened for writing (NULL
+ * with why). */
+bool report__have_gnuplot(void);
+int report__run_gnuplot(const char *dir, const char *script, char *why, size_t why_len);
+FILE *report__open_in(const char *dir, const char *name, char *why, size_t why_len);
+
 /* The nom thesis comparison (report_thesis.c), printed to out. */
 void report_thesis(struct report *r, FILE *out);
 

@@ -217,11 +217,12 @@ static void clear_pool(struct run *r, struct worker *wk, struct sim_pool *p, enu
 		       int64_t host, size_t n, struct sim_stats *st)
 {
 	struct sim_world *w = r->w;
-	struct pm_pool pool = {.supply = p->supply, .round = r->k, .now_ns = r->t,
-			       .round_ns = r->sc->round_ns, .rng = p->rng};
+	struct pm_pool pool;
 	struct pm_result res_out = {.outcomes = wk->outs};
 	struct pm_error err;
 
+	/* Round k of the run is the pool setup's round k + 1: it starts at k x round length. */
+	pm_pool_setup_round(p->setup, r->k + 1, p->supply, &pool);
 	memset(wk->outs, 0, (n ? n : 1) * sizeof(*wk->outs));
 	int e = pm_clear(p->inst, &pool, wk->bids, n, &res_out, &err);
 	if (e) {
@@ -260,16 +261,18 @@ static void clear_pool(struct run *r, struct worker *wk, struct sim_pool *p, enu
  * read its posted price. */
 static void post_egress(struct run *r, struct sim_pool *p, int64_t host, struct sim_stats *st)
 {
-	struct pm_pool pool = {.supply = p->supply, .round = r->k, .now_ns = r->t,
-			       .round_ns = r->sc->round_ns, .rng = p->rng};
+	struct pm_pool pool;
 	struct pm_result res_out = {0};
 	struct pm_outcome none;
 	struct pm_error err;
 
 	res_out.outcomes = &none;
+	pm_pool_setup_round(p->setup, r->k + 1, p->supply, &pool);
 	int e = pm_clear(p->inst, &pool, NULL, 0, &res_out, &err);
-	if (!e)
+	if (!e) {
+		pm_pool_setup_round(p->setup, r->k + 1, p->supply, &pool);
 		e = pm_posted_price(p->inst, &pool, &p->price);
+	}
 	if (e) {
 		run_fail(r, e, "round %llu, egress of host %lld: %s: %s", (unsigned long long)r->k,
 			 (long long)host, r->sc->res[SIM_RES_EGRESS].model,

@@ -1,10 +1,11 @@
 /* world.c: building and tearing down a run's world; adding, placing and removing tenants.
  *
  * Every random draw of the world (placement, arrival gaps, lifetimes, flat values) comes from
- * one generator seeded from the run's seed and the variant's name, drawn in event order on
- * the main thread; each pool has its own generator, seeded from the same seed and the pool's
- * identity, so that the pools may clear on any thread in any order and still draw the same
- * numbers. */
+ * one generator seeded from the run's seed alone (not the variant: every variant meets the
+ * same tenants), drawn in event order on the main thread, and none of them depends on a
+ * price; each pool has its own generator, reseeded every round from the seed, the
+ * pool's identity and the round by pricing-models' pool setup (the market's too), so that the
+ * pools may clear on any thread in any order and still draw the same numbers. */
 #include <errno.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
@@ -39,39 +40,45 @@ uint64_t sim__stream_seed(uint64_t seed, const char *variant, uint64_t a, uint64
 	return mix(mix(mix(seed) ^ hash_name(variant)) ^ mix(a * 0x100000001b3ULL + b));
 }
 
-static int pool_init(struct sim_world *w, struct sim_pool *p, enum sim_resource r, uint64_t id,
-		     const struct pm_param *params, size_t nparams, int64_t supply, char *why,
-		     size_t why_len)
+void world_host_name(int64_t host, char *buf, size_t len)
+{
+	if (host < 0)
+		snprintf(buf, len, "*");
+	else
+		snprintf(buf, len, "h%lld", (long long)host);
+}
+
+/* A pool's model through the one pool setup the market uses too (pricing/pool.h): the same
+ * seed, host and resource give the same generator stream in every round. */
+static int pool_init(struct sim_world *w, struct sim_pool *p, enum sim_resource r, int64_t host,
+		     int64_t supply, char *why, size_t why_len)
 {
 	const struct sim_resource_cfg *rc = &w->sc->res[r];
 	struct pm_error perr;
+	char hname[32];
 
 	p->supply = supply;
-	p->rng = gsl_rng_alloc(gsl_rng_taus2);
-	if (!p->rng) {
-		snprintf(why, why_len, "out of memory");
-		return -ENOMEM;
-	}
-	gsl_rng_set(p->rng, (unsigned long)sim__stream_seed(w->seed, w->sc->variant, id, r));
 	if (rc->pricing == SIM_PRICING_SCHEDULE) {
 		p->price = sim_schedule_price(&rc->schedule, 0);
 		return 0;
 	}
-	int e = pm_create(rc->model, params, nparams, &p->inst, &perr);
+	world_host_name(host, hname, sizeof(hname));
+	struct pm_pool_spec spec = {.model = rc->model, .params = rc->params, .host = hname,
+				    .resource = sim_resource_name(r), .seed = w->seed,
+				    .round_ns = w->sc->round_ns};
+	int e = pm_pool_setup_create(&spec, &p->setup, &perr);
 	if (e) {
 		snprintf(why, why_len, "resource.%s: model %s: %s", sim_resource_name(r), rc->model,
 			 perr.message);
 		return e;
 	}
+	p->inst = pm_pool_setup_instance(p->setup);
 	return 0;
 }
 
 static void pool_fini(struct sim_pool *p)
 {
-	if (p->inst)
-		pm_destroy(p->inst);
-	if (p->rng)
-		gsl_rng_free(p->rng);
+	pm_pool_setup_destroy(p->setup);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -81,32 +88,20 @@ static int create_pools(struct sim_world *w, char *why, size_t why_len)
 
 	for (int r = 0; r < SIM_NRES; r++) {
 		const struct sim_resource_cfg *rc = &sc->res[r];
-		struct pm_param params[64];
-		struct pm_error perr;
-		char *storage = NULL;
-		int np = 0, e = 0;
+		int e = 0;
 
 		if (rc->pricing == SIM_PRICING_NONE)
 			continue;
-		if (rc->pricing == SIM_PRICING_MODEL) {
-			np = pm_params_parse(rc->params, params, 64, &storage, &perr);
-			if (np < 0) {
-				snprintf(why, why_len, "resource.%s.params: %s",
-					 sim_resource_name((enum sim_resource)r), perr.message);
-				return np;
-			}
-		}
 		bool global = rc->scope == SIM_SCOPE_GLOBAL || rc->pricing == SIM_PRICING_SCHEDULE;
 		if (global) {
 			int64_t supply = rc->capacity * (int64_t)w->nhosts;
-			e = pool_init(w, &w->global[r], (enum sim_resource)r, UINT64_MAX, params,
-				      (size_t)np, supply, why, why_len);
+			e = pool_init(w, &w->global[r], (enum sim_resource)r, -1, supply, why,
+				      why_len);
 		} else {
 			for (size_t h = 0; h < w->nhosts && !e; h++)
-				e = pool_init(w, &w->hosts[h].pools[r], (enum sim_resource)r, h,
-					      params, (size_t)np, rc->capacity, why, why_len);
+				e = pool_init(w, &w->hosts[h].pools[r], (enum sim_resource)r,
+					      (int64_t)h, rc->capacity, why, why_len);
 		}
-		free(storage);
 		if (e)
 			return e;
 	}
@@ -175,7 +170,9 @@ int world_create(const struct sim_scenario *sc, uint64_t seed, struct sim_world 
 		world_destroy(w);
 		return -ENOMEM;
 	}
-	gsl_rng_set(w->rng, (unsigned long)sim__stream_seed(seed, sc->variant, UINT64_MAX - 1, 0));
+	/* Not the variant: every variant of a scenario (a mechanism, say) meets the same tenant
+	 * population, arrivals and departures. */
+	gsl_rng_set(w->rng, (unsigned long)sim__stream_seed(seed, "", UINT64_MAX - 1, 0));
 	if ((e = create_pools(w, why, why_len)) || (e = create_classes(w, why, why_len))) {
 		if (e == -ENOMEM && !why[0])
 			snprintf(why, why_len, "out of memory");

@@ -25,6 +25,7 @@
 
 #include "nom/econ_optimize.h"
 #include "pricing/pm.h"
+#include "pricing/pool.h"
 #include "sim/evq.h"
 #include "sim/scenario.h"
 
@@ -51,8 +52,9 @@ struct sim_tenant {
 
 /* One pool: one resource on one host (or the whole cloud, scope global). */
 struct sim_pool {
-	struct pm_instance *inst; /* SIM_PRICING_MODEL */
-	gsl_rng *rng;             /* the pool's own stream, seeded from (seed, variant, pool) */
+	struct pm_pool_setup *setup; /* SIM_PRICING_MODEL: model, generator, seeds, time line
+				        (pricing/pool.h, the market's too) */
+	struct pm_instance *inst;    /* the setup's model instance */
 	money_t price;            /* this round's price */
 	int64_t supply;
 };
@@ -107,6 +109,9 @@ void world_destroy(struct sim_world *w);
 uint32_t world_add_tenant(struct sim_world *w, uint32_t cls);
 /* Removes a live tenant (its accumulators must have been flushed). */
 void world_remove_tenant(struct sim_world *w, uint32_t t);
+
+/* The name a host has in pool seeds and run files: "h<index>"; "*" for cloud-wide pools. */
+void world_host_name(int64_t host, char *buf, size_t len);
 
 /* The pool of resource r that tenant-side host h uses. */
 struct sim_pool *world_pool(struct sim_world *w, size_t h, enum sim_resource r);

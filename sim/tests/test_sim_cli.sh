@@ -45,7 +45,7 @@ expect 0 "help-config" -- "$SIM" help-config
 contains "$T/out" "[class.*] utility = penalty" "help-config"
 
 expect 0 "validate nom-thesis" -- "$SIM" validate "$SRC/sim/scenarios/nom-thesis.ini"
-contains "$T/out" "ok: 36 classes" "validate nom-thesis"
+contains "$T/out" "ok: 39 classes" "validate nom-thesis"
 expect 0 "validate mechanisms" -- "$SIM" validate "$SRC/sim/scenarios/mechanisms.ini"
 contains "$T/out" "6 variants" "validate mechanisms"
 printf '[sim]\nduration = 10s\nround = 1s\n[class.a]\nkind = flat\nresource = cores\nquantitty = 2\n' >"$T/bad.ini"
@@ -62,7 +62,7 @@ contains "$T/err" "shared data folder was not found (looked in: /nonexistent-sim
 expect 0 "run nom-thesis" -- "$SIM" run "$SRC/sim/scenarios/nom-thesis.ini" --out "$T/nt.sqlite" --progress=json --set sim.duration=90s --seed 3
 contains "$T/err" '"round":90,"rounds":90' "progress json"
 contains "$T/out" "Profit over the run" "profit table"
-contains "$T/out" "Beside the published figures" "thesis comparison"
+contains "$T/out" "What each remaining gap needs" "thesis comparison"
 [ "$(sqlite3 "$T/nt.sqlite" "select value from meta where key='seed' and variant=''")" = 3 ] || { echo "FAIL: seed not recorded"; fails=$((fails + 1)); }
 [ "$(sqlite3 "$T/nt.sqlite" "select count(*) from rounds")" = 90 ] || { echo "FAIL: 90 rounds expected"; fails=$((fails + 1)); }
 sqlite3 "$T/nt.sqlite" "select value from meta where key='scenario'" | grep -q '^\[report\]' || { echo "FAIL: scenario text not recorded"; fails=$((fails + 1)); }
@@ -98,6 +98,22 @@ expect 0 "run mechanisms" -- "$SIM" run "$SRC/sim/scenarios/mechanisms.ini" --ou
 for v in fixed uniform vcg psp proportional utilization; do
 	contains "$T/out" "$v " "mechanisms summary ($v)"
 done
+
+# fit-spot: bad traces and options are named; a short trace of its own is measured and fitted.
+printf '2010-01-01 00:00:00,0.03\n2010-01-01 01:00:00,abc\n' >"$T/bad.csv"
+expect 65 "fit-spot on a bad trace" -- "$SIM" fit-spot "$T/bad.csv"
+contains "$T/err" "bad.csv:2: bad price 'abc'" "fit-spot on a bad trace"
+expect 69 "fit-spot on a missing trace" -- "$SIM" fit-spot "$T/none.csv"
+expect 64 "fit-spot without traces" -- "$SIM" fit-spot
+expect 64 "fit-spot bad --from" -- "$SIM" fit-spot "$T/bad.csv" --from 2010-13-01 --to 2011-01-01
+contains "$T/err" "--from '2010-13-01' is not YYYY-MM-DD" "fit-spot bad --from"
+awk 'BEGIN { t = 1262304000; p = 30; for (i = 0; i < 400; i++) {
+	t += 3600 * (1 + (i * 7) % 3); p = 30 + (i * 5) % 4
+	print strftime("%Y-%m-%d %H:%M:%S", t, 1) "," p / 1000 } }' >"$T/own.csv"
+expect 0 "fit-spot on a trace" -- "$SIM" fit-spot "$T/own.csv" --from 2010-01-01 --to 2011-01-01 --changes 2000 --fit-changes 500 --csv "$T/fit.csv"
+contains "$T/out" "band [\$0.03, \$0.033] (3 ticks)" "fit-spot band"
+contains "$T/out" "fitted spot-ar1 parameters" "fit-spot parameters"
+contains "$T/fit.csv" "own,trace,0.030,0.033,400," "fit-spot csv"
 
 if [ "$fails" -ne 0 ]; then
 	echo "test_sim_cli: $fails failures"

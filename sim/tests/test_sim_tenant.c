@@ -17,7 +17,7 @@ static const char *text =
 	"[resource.bandwidth]\nmodel = uniform\n[resource.cores]\nmodel = uniform\n"
 	"[resource.egress]\nmodel = schedule\nschedule = 0s $1\n"
 	"[template.n]\napp = memcached\nprofile = " RAAS_SOURCE_DIR
-	"/sim/scenarios/profiles/nom-thesis.csv\nutility = refund\nbeta = 100\n"
+	"/sim/tests/profiles/synthetic.csv\nutility = refund\nbeta = 100\n"
 	"load = phases\nphases = many:10m:0.5\n"
 	"[class.adaptive]\ntemplate = n\nresource = bandwidth\n"
 	"[class.static]\ntemplate = n\nresource = bandwidth\nstrategy = static-lat\n"

@@ -18,6 +18,7 @@
 #include "harness.h"
 #include "market/market.h"
 #include "pricing/pm.h"
+#include "pricing/pool.h"
 #include "test.h"
 
 #define ROUND_MS 60
@@ -195,8 +196,10 @@ static void expected(const struct scenario *sc, const struct ledger_view *v, uin
 		bids[t].ncurve = (size_t)sc->bid[t].nseg;
 		bids[t].held = held[t];
 	}
-	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-	gsl_rng_set(rng, (unsigned long)market_round_seed(1, v->pool, r));
+	/* The documented pool setup (pricing/pool.h): taus2 seeded per (seed, host, resource,
+	 * round), round r at (r - 1) x round length. */
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_taus2);
+	gsl_rng_set(rng, (unsigned long)pm_pool_seed(1, "h1", "bandwidth", r));
 	struct pm_pool pool = {
 		.supply = SUPPLY,
 		.round = r,

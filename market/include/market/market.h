@@ -154,11 +154,9 @@ uint64_t market_open_round(const struct market *m);
 void market_set_next_close(struct market *m, int64_t wall_ns);
 void market_get_stats(const struct market *m, struct market_stats *out);
 
-/* The seed a pool's generator gets for a round: a function of the config's seed, the pool
- * and the round only, so that a round clears the same after a restart, and so that a test
- * or raas-sim can reproduce it: pm_pool.rng seeded with this, supply, round, now_ns =
- * (round - 1) x round_ns, round_ns. */
-uint64_t market_round_seed(uint64_t seed, int64_t pool_id, uint64_t round);
+/* A pool's model, generator, seed per round and time line come from pricing-models'
+ * pm_pool_setup (pricing/pool.h), the one setup raas-sim uses too: round r's generator is
+ * seeded with pm_pool_seed(seed, host, resource name, r) and now_ns = (r - 1) x round_ns. */
 
 /* Checks the invariants above against the ledger; 0 or -EPROTO with why. */
 int market_check(struct market *m, char *why, size_t why_len);

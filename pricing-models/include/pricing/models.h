@@ -132,17 +132,34 @@ extern const struct pm_model pm_model_proportional;
  * Reserve P_i = P_{i-1} + D_i, D_i = -a D_{i-1} + eps, eps ~ N(0, sigma), sigma =
  * sigma_factor (C - F); P is rounded to the tick; eps is redrawn while P_i leaves [F, C] or
  * equals P_{i-1} (D_{i-1} is the realized, rounded change). Start P_0 = F, D_0 = -0.1 (C - F).
- * The reserve changes at most once per clearing, and only when at least min_interval (plus an
- * exponential gap of mean gap_mean, drawn from pool->rng, when gap_mean > 0) has passed since
- * the last change, measured on pool->now_ns. The first clearing sets the clock origin.
- * Clearing: the uniform auction above with this reserve (EC2: winners pay the spot price).
- * Posted price: the current reserve.
- * Parameters: floor F (money, $0.034), ceiling C (money, $0.038), a (double, 0.7),
- * sigma_factor (double, 0.39), tick (money, $0.001), min_interval (duration, 1h), gap_mean
- * (duration, 0s), supply_cap (int, 0 = none). F and C are rounded inward to the tick.
+ * With probability jump_prob a change is instead a jump: P_i uniform among the tick prices of
+ * [F, C] at least (C - F) / 2 from P_{i-1}.
+ * Timing: the price is reconsidered at most once per clearing, when at least min_interval +
+ * U[0, interval_spread] (+ an exponential gap of mean gap_mean when gap_mean > 0) has passed
+ * since the last reconsideration, measured on pool->now_ns (the first clearing sets the
+ * origin); a reconsideration changes the price with probability change_prob (the first after a
+ * change), change_prob_later (the later ones) or excursion_change_prob (during an excursion).
+ * Excursions (demand of bidders outside the model): a change from inside the band goes above
+ * it with probability excursion_prob, to C + (0.12 + Exp(excursion_height)) (C - F) rounded
+ * to the tick (at least a tick above C); a change above the band stays above (at a new such price) with probability
+ * excursion_stay, else the posted price is the reserve again. The hidden reserve steps at
+ * every change, excursion or not.
+ * Clearing: the uniform auction above with the posted price as its reserve (EC2: winners pay
+ * the spot price). Posted price: the reserve, or the excursion's price.
+ * Parameters: floor F (money, $0.034), ceiling C (money, $0.038), a, sigma_factor, tick
+ * (money, $0.001), jump_prob, min_interval, interval_spread, change_prob, change_prob_later,
+ * gap_mean (duration, 0s), excursion_prob, excursion_stay, excursion_height,
+ * excursion_change_prob, supply_cap (int, 0 = none). F and C are
+ * rounded inward to the tick. spot-ar1's defaults are calibrated on ../shared/data (spot.h:
+ * a 0.848, sigma_factor 0.519, jump_prob 0.373, reconsiderations U[60.6 min, 90.9 min] apart
+ * changing with probability 0.466 then 0.432, ...) so that its output measures like the
+ * traces; spot-ar1-paper has the paper's figures (a 0.7, sigma_factor 0.39, no jumps, a change
+ * every hour, no excursions).
  * Source: markets.md section 2 (Agmon Ben-Yehuda et al., TEAC 2013; m1.small: a = 0.5,
- * sigma_factor = 0.5; after Feb 2011: min_interval 5m, gap_mean 1.5h). */
+ * sigma_factor = 0.5; after Feb 2011: min_interval 5m, gap_mean 1.5h); docs/pricing-models.md
+ * (the calibration). */
 extern const struct pm_model pm_model_spot_ar1;
+extern const struct pm_model pm_model_spot_ar1_paper;
 
 /* ---- utilization: a posted price stepped by utilization, CloudSigma-style ----
  * Formula: price = base x multiplier(u), where u is the utilization (allocated / supply) of
