@@ -177,10 +177,21 @@ struct nom_status {
 	uint64_t reconnects;
 	bool priced_alive;          /* the board's writer process is running */
 	pid_t priced_pid;
+	/* Where the instance runs, from nom-priced's [priced] config ("" = not set): */
+	char host[48];              /* host */
+	char cpuset[256];           /* cpuset: its cpuset cgroup directory */
+	char memory_cgroup[256];    /* memory_cgroup: its memory cgroup directory */
+	char netns[256];            /* netns: its network namespace, a name or a path */
+	char endpoint[128];         /* nom-priced's local API */
 };
 
 /* The market connection and the account, from the board. Returns 0. */
 int nom_status(struct nom *nom, struct nom_status *out);
+
+/* Why nom_open(instance) failed with err, in one line for the user, into buf: no board (is
+ * nom-priced running?), a board of another layout version (which one), a damaged board, a bad
+ * name. Returns buf. */
+char *nom_explain_open(const char *instance, int err, char *buf, size_t len);
 
 /* The instance's account at the market (a query): charged so far and budget (-1: none). */
 int nom_account(struct nom *nom, int64_t *charged_total, int64_t *budget);
