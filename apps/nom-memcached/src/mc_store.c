@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mc_curve.h"
 #include "mc_store.h"
 
 struct mc_store {
@@ -18,6 +19,8 @@ struct mc_store {
 	size_t bytes;
 	uint64_t cas_next;           /* the last version handed out */
 	int64_t flush_at_ns;         /* delayed flush_all deadline (0: none) */
+	size_t item_max;             /* -I as configured (a smaller limit caps it) */
+	struct mc_curve *curve;      /* NULL unless cfg.curve_max */
 	struct mc_store_stats st;
 };
 
@@ -58,9 +61,15 @@ int mc_store_create(const struct mc_store_config *cfg, const struct mc_clock *cl
 		return -ENOMEM;
 	s->cfg = *cfg;
 	s->clock = *clock;
+	s->item_max = cfg->item_max;
+	if (cfg->curve_max && mc_curve_create(cfg->curve_max, &s->curve) != 0) {
+		free(s);
+		return -ENOMEM;
+	}
 	s->nbuckets = 1024;
 	s->table = calloc(s->nbuckets, sizeof(*s->table));
 	if (!s->table) {
+		mc_curve_destroy(s->curve);
 		free(s);
 		return -ENOMEM;
 	}
@@ -68,8 +77,13 @@ int mc_store_create(const struct mc_store_config *cfg, const struct mc_clock *cl
 	return 0;
 }
 
+static size_t item_size(const struct mc_item *it);
+
 static void lru_unlink(struct mc_store *s, struct mc_item *it)
 {
+	if (s->curve)
+		mc_curve_remove(s->curve, it->stamp, item_size(it));
+	it->stamp = 0;
 	if (it->prev)
 		it->prev->next = it->next;
 	else
@@ -90,6 +104,18 @@ static void lru_push(struct mc_store *s, struct mc_item *it)
 	s->lru_head = it;
 	if (!s->lru_tail)
 		s->lru_tail = it;
+	if (s->curve) {
+		int renumber = 0;
+		it->stamp = mc_curve_insert(s->curve, item_size(it), &renumber);
+		if (renumber) { /* the stamps ran out: every item again, oldest first */
+			size_t n = 0;
+			for (struct mc_item *x = s->lru_head; x; x = x->next)
+				n++;
+			mc_curve_renumber(s->curve, n);
+			for (struct mc_item *x = s->lru_tail; x; x = x->prev)
+				x->stamp = mc_curve_insert(s->curve, item_size(x), &renumber);
+		}
+	}
 }
 
 /* Removes and frees an item. */
@@ -113,6 +139,7 @@ void mc_store_destroy(struct mc_store *s)
 		return;
 	while (s->lru_head)
 		item_drop(s, s->lru_head);
+	mc_curve_destroy(s->curve);
 	free(s->table);
 	free(s);
 }
@@ -213,10 +240,15 @@ struct mc_item *mc_store_get(struct mc_store *s, const char *key, size_t nkey, b
 	if (bump) {
 		if (it) {
 			s->st.get_hits++;
+			if (s->curve) /* "VALUE <key> <flags> <bytes>\r\n", the data, "END\r\n" */
+				mc_curve_hit(s->curve, now_ns(s), it->stamp,
+					     it->nkey + it->nbytes + 30);
 			lru_unlink(s, it);
 			lru_push(s, it);
 		} else {
 			s->st.get_misses++;
+			if (s->curve)
+				mc_curve_miss(s->curve, now_ns(s), hash_key(key, nkey), s->bytes);
 		}
 	}
 	return it;
@@ -232,6 +264,8 @@ static bool make_room(struct mc_store *s, size_t need, const struct mc_item *kee
 			victim = victim->prev;
 		if (!victim || !s->cfg.evict)
 			return false;
+		if (s->curve)
+			mc_curve_evicted(s->curve, victim->hash, item_size(victim), s->cfg.mem_limit);
 		item_drop(s, victim);
 		s->st.evictions++;
 	}
@@ -266,6 +300,8 @@ static void item_link(struct mc_store *s, struct mc_item *it, struct mc_item *ol
 
 	if (old)
 		item_drop(s, old);
+	if (s->curve)
+		mc_curve_forget(s->curve, it->hash);
 	it->cas = ++s->cas_next;
 	it->time_ns = now_ns(s);
 	b = it->hash & (s->nbuckets - 1);
@@ -477,9 +513,16 @@ void mc_store_flush(struct mc_store *s, int32_t exptime)
 void mc_store_set_limit(struct mc_store *s, size_t bytes)
 {
 	s->cfg.mem_limit = bytes;
-	if (s->cfg.item_max > bytes)
-		s->cfg.item_max = bytes;
+	s->cfg.item_max = s->item_max > bytes ? bytes : s->item_max;
 	make_room(s, 0, NULL);
+}
+
+void mc_store_curve(struct mc_store *s, struct nom_memory_curve *out)
+{
+	if (s->curve)
+		mc_curve_read(s->curve, now_ns(s), out);
+	else
+		memset(out, 0, sizeof(*out));
 }
 
 void mc_store_stats(const struct mc_store *s, struct mc_store_stats *out)

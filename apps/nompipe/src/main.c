@@ -106,5 +106,6 @@ int main(int argc, char **argv)
 	rc = app_opts_parse(&o, argc, argv, &extra);
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	return app_run(&o, &ops, &app, NULL);
+	struct app_spec spec = {.ops = &ops, .app = &app};
+	return app_run(&o, &spec);
 }

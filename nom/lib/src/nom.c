@@ -68,6 +68,8 @@ int nom_open(const char *instance, const struct nom_options *opts, struct nom **
 	snprintf(n->instance, sizeof(n->instance), "%s", instance);
 	n->timeout_ns = o.timeout_ns ? o.timeout_ns : NOM_DEFAULT_TIMEOUT_NS;
 	n->no_pin = o.no_pin;
+	if (opts && opts->size >= offsetof(struct nom_options, pin_later) + sizeof(bool))
+		n->pin_later = o.pin_later;
 	if (o.endpoint) {
 		snprintf(n->endpoint, sizeof(n->endpoint), "%s", o.endpoint);
 		n->endpoint_fixed = true;
@@ -325,6 +327,34 @@ char *nom_explain_open(const char *instance, int err, char *buf, size_t len)
 			 raas_strerror(err));
 	}
 	return buf;
+}
+
+int nom_wait_change_or(struct nom *n, int64_t timeout_ns, const uint32_t *word,
+		       uint32_t word_seen)
+{
+	int err = bb_wait_change_or(n->r, &n->seen, timeout_ns, word, word_seen);
+
+	if (err == 1) {
+		ok(n);
+		return 1;
+	}
+	if (err == -RAAS_ESTALE && bb_reader_retired(n->r)) {
+		err = reopen(n);
+		if (err)
+			return err;
+	} else if (err == -ETIMEDOUT) {
+		return nom__fail(n, err, "no change on the board within %lld ns",
+				 (long long)timeout_ns);
+	} else if (err) {
+		return nom__fail(n, err, "board of %s: %s", n->instance, raas_strerror(err));
+	}
+	if (n->pin_active) {
+		err = nom__follow_cores(n);
+		if (err)
+			return err;
+	}
+	ok(n);
+	return 0;
 }
 
 const char *nom_strerror(int err)

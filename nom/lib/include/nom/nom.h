@@ -61,6 +61,10 @@ struct nom_options {
 	int64_t timeout_ns;   /* per request; 0: 5 s */
 	const char *endpoint; /* the local API; NULL: the one nom-priced wrote on the board */
 	bool no_pin;          /* do not touch thread affinity on cores holdings */
+	/* nom_acquire of cores returns once the market granted them, without waiting for their
+	 * CPUs to reach the board; nom_wait_change(_or) pins when they do (a controller thread
+	 * that must not block for a round). */
+	bool pin_later;
 };
 
 /* Opens instance's board and connects to its nom-priced. opts may be NULL (defaults). Returns
@@ -162,6 +166,12 @@ void nom_acquire_bid_id(enum nom_resource resource, const char *host, char *buf,
  * -ETIMEDOUT. Re-pins the threads when the CPUs of a cores holding changed. Re-opens the board
  * if nom-priced replaced it. */
 int nom_wait_change(struct nom *nom, int64_t timeout_ns);
+
+/* As nom_wait_change, and also returns 1 (without waiting further) as soon as *word differs
+ * from word_seen: one sleep on the board and on a word of this process (bb_kick() moves it
+ * and wakes the sleeper). Returns 0 on a board change, 1 on the word, -ETIMEDOUT. */
+int nom_wait_change_or(struct nom *nom, int64_t timeout_ns, const uint32_t *word,
+		       uint32_t word_seen);
 
 struct nom_status {
 	enum nom_market_state market;
