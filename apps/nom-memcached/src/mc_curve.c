@@ -6,10 +6,12 @@
  * fw is a Fenwick tree over stamps holding each item's size at its stamp, so the bytes of
  * the items used after item i are total - prefix(stamp_i): its stack distance. When now
  * reaches cap the caller renumbers every item from the tail of its LRU list.
- * Ghosts: a ring of the most recently evicted keys (hash, size, the evicted-bytes counter
- * after it), trimmed so that cache limit + ghost bytes <= max_bytes; a direct-mapped index
- * hash -> ring sequence finds them (a rare collision loses a ghost, never invents one: the
- * ring entry's hash is compared).
+ * Ghosts: a ring of the most recently evicted keys (hash, size), in eviction order, trimmed
+ * so that cache limit + live ghost bytes <= max_bytes; gw, a Fenwick tree over the ring's
+ * slots, holds each live ghost's size, so a ghost's distance past the cache is the bytes of
+ * the live ghosts evicted after it (a key set again, or hit as a ghost, is no ghost: its bytes
+ * leave gw). A direct-mapped index hash -> ring sequence finds them (a rare collision loses a
+ * ghost, never invents one: the ring entry's hash is compared).
  * Histograms: hits per distance bucket (MiB steps) in the current and the previous epoch.
  * Invariants: total == the sum of fw's values (the cache's bytes); ring [tail, head) live. */
 #include <errno.h>
@@ -22,14 +24,9 @@
 
 struct ghost {
 	uint64_t hash; /* 0: forgotten */
-	uint64_t pos;  /* evicted bytes counter after this key */
 	uint32_t size;
 };
 
-struct ghost_slot {
-	uint64_t hash;
-	uint64_t seq;
-};
 
 struct mc_curve {
 	size_t max_bytes;
@@ -40,8 +37,10 @@ struct mc_curve {
 	/* ghosts */
 	struct ghost *ring;
 	uint64_t ring_cap, head, tail; /* sequences; live [tail, head) */
-	uint64_t ghost_bytes, evicted_total;
-	struct ghost_slot *index;
+	uint64_t ghost_bytes;          /* live ghosts' */
+	uint64_t live;                 /* live ghosts (the rest of [tail, head) is forgotten) */
+	int64_t *gw;                   /* Fenwick tree over ring slots: live sizes */
+	uint32_t *index;               /* hash -> ring slot + 1 (0: none) */
 	uint64_t index_mask;
 	/* histograms */
 	size_t nb;          /* buckets */
@@ -51,6 +50,33 @@ struct mc_curve {
 	int64_t epoch_start, prev_start;
 	int cur;
 };
+
+static void gw_add(struct mc_curve *c, uint64_t seq, int64_t v)
+{
+	for (uint64_t i = seq % c->ring_cap + 1; i <= c->ring_cap; i += i & -i)
+		c->gw[i] += v;
+}
+
+static int64_t gw_prefix(const struct mc_curve *c, uint64_t slots)
+{
+	int64_t s = 0;
+
+	for (uint64_t i = slots; i > 0; i -= i & -i)
+		s += c->gw[i];
+	return s;
+}
+
+/* Live ghost bytes of sequences (q, head). */
+static int64_t ghosts_after(const struct mc_curve *c, uint64_t q)
+{
+	uint64_t count = c->head - 1 - q, a = (q + 1) % c->ring_cap;
+
+	if (count == 0)
+		return 0;
+	if (a + count <= c->ring_cap)
+		return gw_prefix(c, a + count) - gw_prefix(c, a);
+	return gw_prefix(c, c->ring_cap) - gw_prefix(c, a) + gw_prefix(c, a + count - c->ring_cap);
+}
 
 static void fw_add(struct mc_curve *c, uint32_t i, int64_t v)
 {
@@ -79,6 +105,7 @@ int mc_curve_create(size_t max_bytes, struct mc_curve **out)
 	c->fw = calloc(c->cap + 1, sizeof(*c->fw));
 	c->ring_cap = 1u << 12;
 	c->ring = calloc(c->ring_cap, sizeof(*c->ring));
+	c->gw = calloc(c->ring_cap + 1, sizeof(*c->gw));
 	c->index_mask = (1u << 14) - 1;
 	c->index = calloc(c->index_mask + 1, sizeof(*c->index));
 	double mib = (double)max_bytes / MIB;
@@ -89,7 +116,7 @@ int mc_curve_create(size_t max_bytes, struct mc_curve **out)
 	c->hist[0] = calloc(c->nb + 1, sizeof(double));
 	c->hist[1] = calloc(c->nb + 1, sizeof(double));
 	c->epoch_start = c->prev_start = -1;
-	if (!c->fw || !c->ring || !c->index || !c->hist[0] || !c->hist[1]) {
+	if (!c->fw || !c->ring || !c->gw || !c->index || !c->hist[0] || !c->hist[1]) {
 		mc_curve_destroy(c);
 		return -ENOMEM;
 	}
@@ -103,6 +130,7 @@ void mc_curve_destroy(struct mc_curve *c)
 		return;
 	free(c->fw);
 	free(c->ring);
+	free(c->gw);
 	free(c->index);
 	free(c->hist[0]);
 	free(c->hist[1]);
@@ -158,7 +186,12 @@ static void ghost_trim(struct mc_curve *c, size_t cache_limit)
 
 	while (c->tail < c->head && (c->ghost_bytes > room || c->head - c->tail >= c->ring_cap)) {
 		struct ghost *g = &c->ring[c->tail % c->ring_cap];
-		c->ghost_bytes -= g->size;
+		if (g->hash) {
+			c->ghost_bytes -= g->size;
+			c->live--;
+			gw_add(c, c->tail, -(int64_t)g->size);
+			g->hash = 0;
+		}
 		c->tail++;
 	}
 }
@@ -167,63 +200,87 @@ void mc_curve_evicted(struct mc_curve *c, uint64_t hash, size_t size, size_t cac
 {
 	if (c->max_bytes <= cache_limit || hash == 0)
 		return;
-	if (c->head - c->tail >= c->ring_cap && c->ring_cap < (1u << 24)) {
-		/* Grow the ring (and its index) to keep ghosts up to max_bytes. */
-		uint64_t ncap = c->ring_cap * 2;
+	if (c->head - c->tail + 1 >= c->ring_cap && c->ring_cap < (1u << 24)) {
+		/* Full: compact away the forgotten ghosts if they are most of it, else grow the
+		 * ring (and its index) to keep ghosts up to max_bytes. */
+		uint64_t ncap = c->live * 2 < c->ring_cap ? c->ring_cap : c->ring_cap * 2;
 		struct ghost *r = calloc(ncap, sizeof(*r));
-		struct ghost_slot *ix = calloc(ncap * 4, sizeof(*ix));
-		if (r && ix) {
+		uint32_t *ix = calloc(ncap * 4, sizeof(*ix));
+		int64_t *gw = calloc(ncap + 1, sizeof(*gw));
+		if (r && ix && gw) {
+			uint64_t n = 0;
 			for (uint64_t q = c->tail; q < c->head; q++)
-				r[q % ncap] = c->ring[q % c->ring_cap];
-			for (uint64_t q = c->tail; q < c->head; q++)
-				if (r[q % ncap].hash) {
-					struct ghost_slot *s = &ix[r[q % ncap].hash & (ncap * 4 - 1)];
-					s->hash = r[q % ncap].hash;
-					s->seq = q;
-				}
+				if (c->ring[q % c->ring_cap].hash)
+					r[n++] = c->ring[q % c->ring_cap];
+			for (uint64_t q = 0; q < n; q++)
+				ix[r[q].hash & (ncap * 4 - 1)] = (uint32_t)q + 1;
+			c->tail = 0;
+			c->head = n;
 			free(c->ring);
 			free(c->index);
+			free(c->gw);
 			c->ring = r;
 			c->index = ix;
+			c->gw = gw;
 			c->ring_cap = ncap;
 			c->index_mask = ncap * 4 - 1;
+			for (uint64_t q = 0; q < n; q++)
+				gw_add(c, q, r[q].size);
 		} else {
 			free(r);
 			free(ix);
+			free(gw);
 		}
 	}
 	ghost_trim(c, cache_limit);
 	if (c->head - c->tail >= c->ring_cap) {
-		c->ghost_bytes -= c->ring[c->tail % c->ring_cap].size;
+		struct ghost *old = &c->ring[c->tail % c->ring_cap];
+		if (old->hash) {
+			c->ghost_bytes -= old->size;
+			c->live--;
+			gw_add(c, c->tail, -(int64_t)old->size);
+			old->hash = 0;
+		}
 		c->tail++;
 	}
-	c->evicted_total += size;
 	struct ghost *g = &c->ring[c->head % c->ring_cap];
 	g->hash = hash;
 	g->size = (uint32_t)size;
-	g->pos = c->evicted_total;
-	c->index[hash & c->index_mask] = (struct ghost_slot){.hash = hash, .seq = c->head};
+	c->index[hash & c->index_mask] = (uint32_t)(c->head % c->ring_cap) + 1;
+	gw_add(c, c->head, (int64_t)size);
 	c->head++;
+	c->live++;
 	c->ghost_bytes += size;
 	ghost_trim(c, cache_limit);
 }
 
-static struct ghost *ghost_find(struct mc_curve *c, uint64_t hash)
+/* The live ghost of hash, its sequence in *seq; NULL if none. */
+static struct ghost *ghost_find(struct mc_curve *c, uint64_t hash, uint64_t *seq)
 {
-	struct ghost_slot *s = &c->index[hash & c->index_mask];
+	uint32_t slot = c->index[hash & c->index_mask];
 
-	if (hash == 0 || s->hash != hash || s->seq < c->tail || s->seq >= c->head)
-		return NULL;
-	struct ghost *g = &c->ring[s->seq % c->ring_cap];
-	return g->hash == hash ? g : NULL;
+	if (hash == 0 || slot == 0 || c->ring[slot - 1].hash != hash)
+		return NULL; /* trimmed and forgotten ghosts have hash 0 */
+	uint64_t t = c->tail % c->ring_cap, sl = slot - 1;
+	*seq = c->tail + (sl >= t ? sl - t : sl + c->ring_cap - t);
+	return &c->ring[sl];
+}
+
+static void ghost_drop(struct mc_curve *c, struct ghost *g, uint64_t seq)
+{
+	g->hash = 0;
+	c->live--;
+	c->ghost_bytes -= g->size;
+	gw_add(c, seq, -(int64_t)g->size);
 }
 
 void mc_curve_forget(struct mc_curve *c, uint64_t hash)
 {
-	struct ghost *g = ghost_find(c, hash);
+	uint64_t seq;
+	struct ghost *g = ghost_find(c, hash, &seq);
 
 	if (g)
-		g->hash = 0; /* its bytes stay counted: the ghost list's positions are unchanged */
+		ghost_drop(c, g, seq);
 }
 
 /* ---- histograms ---- */
@@ -275,12 +332,15 @@ void mc_curve_hit(struct mc_curve *c, int64_t now_ns, uint32_t stamp, size_t rep
 void mc_curve_miss(struct mc_curve *c, int64_t now_ns, uint64_t hash, size_t cache_bytes)
 {
 	struct ghost *g;
+	uint64_t seq;
 
 	epoch(c, now_ns);
 	c->lookups[c->cur]++;
-	if ((g = ghost_find(c, hash)) != NULL) {
-		record(c, (double)cache_bytes + (double)(c->evicted_total - g->pos) + g->size);
-		g->hash = 0;
+	if ((g = ghost_find(c, hash, &seq)) != NULL) {
+		/* In an LRU cache of any size, the items more recent than this key are the
+		 * cache's and the live ghosts evicted after it. */
+		record(c, (double)cache_bytes + (double)ghosts_after(c, seq));
+		ghost_drop(c, g, seq);
 	}
 }
 

@@ -11,6 +11,12 @@
  * those distances, per second, over the last two epochs of one second each, so it follows a
  * changing workload within about two seconds.
  *
+ * Cost: a Fenwick tree of 8 bytes per stamp (4 x the items at most), and per ghost slot
+ * about 40 bytes (ring, index, tree), with forgotten ghosts compacted away: with 1 KiB items
+ * a few percent of the bytes ghosted, which --memory-reserve covers. test_mc_curve checks
+ * the curve against LRU caches of each size: exact below the cache's size, within 2.5 points
+ * past it (ghosts lost to index collisions).
+ *
  * Not thread-safe: the store's thread owns it (the controller reads it through srv_call). */
 #ifndef MC_CURVE_H
 #define MC_CURVE_H
