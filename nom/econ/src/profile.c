@@ -457,7 +457,7 @@ static int assemble(struct parser *p, struct econ_profile **out)
 			goto fail_out;
 		}
 		app->nlevels = n1;
-		app->core_levels = app->levels + n1;
+		app->core_levels = k > n1 ? app->levels + n1 : NULL;
 		app->ncore_levels = k - n1;
 		for (size_t l = 0; l < app->ncore_levels; l++)
 			if (!econ_app_level(app, app->core_levels[l].name)) {
