@@ -469,6 +469,15 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 			adapt__emit(a, "market", ",\"state\":\"fresh\"");
 			adapt__resync(a);
 		}
+		if (pr.traffic < 0 && !a->no_price_said) {
+			/* nom-priced follows only the prices it is told to: say how, once. */
+			a->no_price_said = true;
+			adapt__emit(a, "market",
+				    ",\"state\":\"no-price\",\"message\":\"no bandwidth or egress "
+				    "price for host %s on the board: nothing is held until one comes "
+				    "(add bandwidth/%s to nom-priced's [priced] subscribe)\"",
+				    a->host, a->host);
+		}
 	}
 
 	double P = pr.traffic < 0 ? 0 : pr.traffic;

@@ -75,11 +75,20 @@ bool adapt__priced(struct nom_adapt *a, enum nom_resource r)
 	return nom_price(a->cfg.nom, r, a->host, &p) == 0;
 }
 
+/* The resources this app holds: bandwidth always, cores and memory when configured. */
+static bool managed(const struct nom_adapt *a, enum nom_resource r)
+{
+	return r == NOM_BANDWIDTH || (r == NOM_CORES && a->cfg.cores_max > 0) ||
+	       (r == NOM_MEMORY && a->cfg.memory_max_mib > 0);
+}
+
 void adapt__read_held(struct nom_adapt *a)
 {
 	for (size_t i = 0; i < NHELD; i++) {
 		enum nom_resource r = held_resources[i];
 		struct nom_holding_info h;
+		if (!managed(a, r))
+			continue;
 		if (nom_holding(a->cfg.nom, r, a->host, &h) != 0)
 			continue;
 		if (!a->held_known[r] || h.quantity != a->held[r]) {

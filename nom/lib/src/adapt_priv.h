@@ -59,6 +59,7 @@ struct nom_adapt {
 	/* the market */
 	char host[BB_NAME_MAX];
 	bool stale, stale_said;
+	bool no_price_said;       /* "no traffic price on the board" said once */
 	int64_t standing[ADAPT_NRES];
 	int64_t held[ADAPT_NRES];
 	bool held_known[ADAPT_NRES];
