@@ -397,8 +397,9 @@ static double curve_at(const struct nom_memory_curve *c, double mib)
 }
 
 /* The cache size whose hits are worth their memory (docs/economics.md): maximizes
- * hits(m) x bytes x 8e-9 x (a - P) - (m + reserve) x memory price, over whole MiB. */
-static void choose_memory(struct nom_adapt *a, const struct choice *ch, double P, double mem_s)
+ * hits(m) x bytes x 8e-9 x (a - P) - (m + reserve) x memory price, over whole MiB. Memory
+ * the market does not price (mem_hour < 0) costs nothing to keep: the most. */
+static void choose_memory(struct nom_adapt *a, const struct choice *ch, double P, double mem_hour)
 {
 	const struct nom_adapt_config *c = &a->cfg;
 	struct nom_memory_curve curve;
@@ -407,12 +408,12 @@ static void choose_memory(struct nom_adapt *a, const struct choice *ch, double P
 		return;
 	if (c->memory_curve(c->arg, &curve) != 0)
 		return;
-	if (c->strategy == NOM_UNAWARE) {
+	if (c->strategy == NOM_UNAWARE || mem_hour < 0) {
 		a->memory_target = c->memory_max_mib;
 	} else if (curve.lookups >= NOM_MEMORY_MIN_LOOKUPS) {
 		double margin = ch->value > P ? ch->value - P : 0;
 		double per_hit = curve.bytes_per_hit * 8e-9 * margin;
-		double cost = mem_s > 0 ? mem_s : 0;
+		double cost = mem_hour / 3600;
 		int64_t best = c->memory_min_mib;
 		double vbest = -INFINITY;
 		for (int64_t m = c->memory_min_mib; m <= c->memory_max_mib; m++) {
@@ -502,7 +503,7 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 		need = 0; /* the point loses money on every Gbit: hold none */
 	w.bandwidth_mbit = need;
 	a->wp.predicted_hit_rate = -1;
-	choose_memory(a, &ch, P, mem_s);
+	choose_memory(a, &ch, P, pr.memory_hour);
 	w.predicted_hit_rate = a->wp.predicted_hit_rate;
 	w.memory_target_mib = a->memory_target;
 	w.utility = ch.utility;

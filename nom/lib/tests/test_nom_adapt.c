@@ -236,10 +236,10 @@ int main(void)
 	st = step(a);
 	ASSERT_EQ(st.wp.memory_target_mib, 1);
 	ASSERT_NEAR(st.wp.predicted_hit_rate, 9000.0 / 32 / 10000, 1e-9);
-	/* Unpriced memory is free: the whole working set. */
+	/* Memory the market does not price costs nothing to keep: the most (--memory). */
 	now_prices.memory_hour = -1;
 	st = step(a);
-	ASSERT_EQ(st.wp.memory_target_mib, 32);
+	ASSERT_EQ(st.wp.memory_target_mib, 64);
 	nom_adapt_destroy(a);
 	econ_profile_destroy(p);
 
