@@ -190,7 +190,21 @@ int app_opts_parse(struct app_opts *o, int argc, char **argv, const struct app_e
 	if (ne)
 		memcpy(all + nc, extra->options, ne * sizeof(*all));
 	optind = 1;
-	while (rc == 0 && (opt = getopt_long(argc, argv, "", all, NULL)) != -1) {
+	const char *shorts = extra && extra->shorts ? extra->shorts : "";
+	while (rc == 0 && (opt = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
+		if (opt > 0 && opt < 256 && opt != '?' && opt != ':' && extra && extra->short_vals) {
+			/* A short form: the long option's value. */
+			int k = 0;
+			for (const char *p = shorts; *p; p++) {
+				if (*p == ':')
+					continue;
+				if (*p == opt) {
+					opt = extra->short_vals[k];
+					break;
+				}
+				k++;
+			}
+		}
 		double v;
 		const char *name = "";
 

@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 				  "  --max-file-mb N           largest file served (default 64)\n"
 				  "  --workers N               serving threads, kernel stack (default 1)\n"
 				  "  --cores-max N             --instance: the most cores it holds (default: --workers)\n",
-				  handle, &app};
+				  handle, &app, NULL, NULL};
 	struct app_opts o;
 	int rc;
 

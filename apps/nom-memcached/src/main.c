@@ -226,6 +226,7 @@ static int handle(void *ctx, int opt, const char *arg)
 
 int main(int argc, char **argv)
 {
+	static const int short_vals[] = {OPT_MEMORY, OPT_ITEM, OPT_NOEVICT};
 	static const struct option extra_opts[] = {
 		{"memory", required_argument, 0, OPT_MEMORY},
 		{"max-item-size", required_argument, 0, OPT_ITEM},
@@ -241,7 +242,7 @@ int main(int argc, char **argv)
 		"  --no-evictions            refuse stores when full instead of evicting\n"
 		"  --memory-min MB           --instance: the least cache it keeps (default 1)\n"
 		"  --memory-reserve MB       --instance: memory held beyond the cache (default 16)\n",
-		handle, &app};
+		handle, &app, "m:I:M", short_vals};
 	struct app_opts o;
 	struct mc_clock clk = {clock_mono, clock_wall, NULL};
 	int rc;

@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 	struct app_extra extra = {extra_opts,
 				  "  --start N                 NPtcp's -l: the first size (default 1)\n"
 				  "  --perturbation N          NPtcp's -p (default 3)\n",
-				  handle, &app};
+				  handle, &app, NULL, NULL};
 	struct app_opts o;
 	int rc;
 

@@ -82,13 +82,15 @@ static void emit_wp(struct nom_adapt *a, const char *event)
 	const struct econ_point *pt = w->point;
 
 	adapt__emit(a, event,
-		    ",\"strategy\":\"%s\",\"price\":%.6g,\"round\":%" PRIu64
+		    ",\"strategy\":\"%s\",\"price\":%.6g,\"core_price\":%.6g,\"memory_price\":%.6g,"
+		    "\"round\":%" PRIu64
 		    ",\"published_wall_ns\":%" PRId64 ",\"level\":\"%s\",\"rate\":%.1f,"
 		    "\"conns\":%.0f,\"open\":%" PRId64 ",\"delay_us\":%.3g,\"cores\":%" PRId64
 		    ",\"bandwidth_mbit\":%" PRId64 ",\"memory_mib\":%" PRId64
 		    ",\"memory_target_mib\":%" PRId64 ",\"hit_rate\":%.4f,\"tput_rps\":%.1f,"
 		    "\"latency_us\":%.2f,\"jitter_us\":%.2f,\"utility\":%.6g",
-		    nom_strategy_name(a->cfg.strategy), w->price, w->round, w->published_wall_ns,
+		    nom_strategy_name(a->cfg.strategy), w->price, w->core_hour, w->memory_hour,
+		    w->round, w->published_wall_ns,
 		    w->level_name ? w->level_name : "", a->rate, a->clients, a->open,
 		    w->knobs.delay_us, w->cores, w->bandwidth_mbit, w->memory_mib,
 		    w->memory_target_mib, w->predicted_hit_rate, pt ? pt->tput_rps : 0,
@@ -493,6 +495,8 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 	w.level = level;
 	w.level_name = a->app->levels[level].name;
 	w.price = pr.traffic;
+	w.core_hour = pr.core_hour;
+	w.memory_hour = pr.memory_hour;
 	w.round = pr.round;
 	w.published_wall_ns = pr.published_wall_ns;
 	w.cores = c->cores_max > 0 ? ch.cores : 0;
@@ -522,7 +526,9 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 			w.utility -= (double)(w.memory_target_mib + c->memory_reserve_mib) * mem_s;
 	}
 
-	bool repick = !a->started || pr.traffic != a->wp.price || level != a->wp.level;
+	bool repick = !a->started || pr.traffic != a->wp.price || level != a->wp.level ||
+		      (c->cores_max > 0 && pr.core_hour != a->wp.core_hour) ||
+		      (c->memory_max_mib > 0 && pr.memory_hour != a->wp.memory_hour);
 	bool changed = !a->started || w.knobs.delay_us != a->wp.knobs.delay_us ||
 		       w.cores != a->wp.cores || w.bandwidth_mbit != a->wp.bandwidth_mbit ||
 		       w.memory_mib != a->wp.memory_mib ||

@@ -70,6 +70,10 @@ struct app_extra {
 	/* Returns 0, or -1 after printing what is wrong. */
 	int (*handle)(void *ctx, int opt, const char *arg);
 	void *ctx;
+	/* Short forms (getopt letters, e.g. "m:I:M") and the long option value of each letter,
+	 * in the same order; NULL: none. */
+	const char *shorts;
+	const int *short_vals;
 };
 
 /* Defaults for app `prog` listening on default_port. */

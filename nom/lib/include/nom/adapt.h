@@ -76,6 +76,8 @@ struct nom_wp {
 	int64_t memory_mib;     /* cache memory it uses now (0: memory not managed) */
 	int64_t memory_target_mib; /* cache memory it holds or is acquiring */
 	double price;           /* the traffic price it was picked at, $/Gbit (< 0: unknown) */
+	double core_hour, memory_hour; /* the cores' and memory's prices then, $ per unit-hour
+					* (< 0: not priced) */
 	double utility;         /* predicted U at that price, $/s, net of core and memory costs */
 	double predicted_hit_rate; /* memory: the curve's hit rate at memory_target_mib (< 0: n/a) */
 	uint64_t round;         /* the round and publish time of the price it used */
