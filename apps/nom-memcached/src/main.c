@@ -6,7 +6,7 @@
  * -m / --memory MB       memory for items (default 64), least recently used evicted first;
  *                        with --instance the most it holds: its cache follows the memory it
  *                        holds, between --memory-min (1) and --memory, plus --memory-reserve
- *                        (16) for the process itself (docs/apps.md, docs/economics.md)
+ *                        (32) for the process itself (docs/apps.md, docs/economics.md)
  * -I / --max-item-size   largest item, bytes or with k/m (default 1m)
  * -M / --no-evictions    answer "SERVER_ERROR out of memory" instead of evicting
  * Common options (stack, driver, delay, adaptive, utility, profile, prices): app/opts.h.
@@ -241,7 +241,7 @@ int main(int argc, char **argv)
 		"  --max-item-size SIZE      largest item, bytes, 512k, 1m (default 1m)\n"
 		"  --no-evictions            refuse stores when full instead of evicting\n"
 		"  --memory-min MB           --instance: the least cache it keeps (default 1)\n"
-		"  --memory-reserve MB       --instance: memory held beyond the cache (default 16)\n",
+		"  --memory-reserve MB       --instance: memory held beyond the cache (default 32)\n",
 		handle, &app, "m:I:M", short_vals};
 	struct app_opts o;
 	struct mc_clock clk = {clock_mono, clock_wall, NULL};
@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 	app_opts_init(&o, "nom-memcached", 11211);
 	o.profile_app = "memcached";
 	o.memory_min_mib = 1;
-	o.memory_reserve_mib = 16;
+	o.memory_reserve_mib = 32;
 	app.opts = &o;
 	rc = app_opts_parse(&o, argc, argv, &extra);
 	if (rc)
