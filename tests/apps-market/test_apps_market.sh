@@ -17,8 +17,8 @@
 #     W=0:  300 rps at 300 us: T 39.84 Mbit/s, a = 17
 #     W=12: 400 rps at 600 us: T 53.12 Mbit/s, a = 14
 #     P=1:  U = 0.637 < 0.691 -> W=12, holds 54;  P=12: U = 0.199 > 0.106 -> W=0, holds 40
-#   netpipe (bonus, alpha 8; 1 MiB messages, one point W=0)
-#     1.19 messages/s: T 9.98 Mbit/s, a = 8 + 0.01 / 840 ms = 8.00001
+#   netpipe (bonus, alpha 8; 1 MB messages, one point W=0)
+#     1.19 messages/s: T 9.52 Mbit/s, a = 8 + 0.01 / 840 ms = 8.00001
 #     P=1: holds 10;  P=12 > a: releases everything (its traffic falls to the tc floor)
 #
 # Asserted:
@@ -146,7 +146,7 @@ memcached,many,0,4000,100,10,1100,test
 memcached,many,20,6000,400,40,1100,test
 nhttpd,many,0,300,300,30,16600,test
 nhttpd,many,12,400,600,60,16600,test
-netpipe,single,0,1.19,840000,0,1048576,test
+netpipe,single,0,1.19,840000,0,1000000,test
 EOF
 mkdir -p "$T/www"
 head -c 16384 /dev/urandom >"$T/www/f16k"
@@ -156,17 +156,20 @@ common="--driver xdp --mode interrupt --profile $T/profile.csv --strategy adapti
 # shellcheck disable=SC2086
 "$B/nom-run" --instance "$A" -- "$B/nom-memcached" --instance "$A" --if t1 \
 	--addr 10.205.1.2/24 --gateway 10.205.1.1 --utility refund $common \
-	>"$T/app-mc.log" 2>"$T/app-mc.err" &
+	>"$T/app-mc.log" 2>"$T/app-mc-err.log" &
+APPS=$!
 started $!
 # shellcheck disable=SC2086
 "$B/nom-run" --instance "$Bn" -- "$B/nhttpd" --instance "$Bn" --if t2 --root "$T/www" \
 	--addr 10.205.2.2/24 --gateway 10.205.2.1 --utility refund $common \
-	>"$T/app-http.log" 2>"$T/app-http.err" &
+	>"$T/app-http.log" 2>"$T/app-http-err.log" &
+APPS="$APPS $!"
 started $!
 # shellcheck disable=SC2086
 "$B/nom-run" --instance "$C" -- "$B/nompipe" --instance "$C" --if t3 \
 	--addr 10.205.3.2/24 --gateway 10.205.3.1 --utility bonus --alpha 8 $common \
-	--start 1048576 --perturbation 0 >"$T/app-np.log" 2>"$T/app-np.err" &
+	--start 1000000 --perturbation 0 >"$T/app-np.log" 2>"$T/app-np-err.log" &
+APPS="$APPS $!" # nom-run becomes the app (exec): these are the apps' pids
 started $!
 listening() { # IP PORT
 	ip netns exec "$S" bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
@@ -179,11 +182,14 @@ log "clients"
 LOAD_S=$((STEP_S + 40))
 ip netns exec "$S" memcaslap -s 10.205.1.2:11211 -t ${LOAD_S}s -T 2 -c 16 -X 1024 -w 1k \
 	>"$T/memcaslap.log" 2>&1 &
+CLIENTS=$!
 started $!
 ip netns exec "$S" wrk -t 2 -c 16 -d ${LOAD_S}s http://10.205.2.2:8080/f16k >"$T/wrk.log" 2>&1 &
+CLIENTS="$CLIENTS $!"
 started $!
-ip netns exec "$S" NPtcp -h 10.205.3.2 -l 1048576 -u 4194304 -p 0 -n 1000 \
+ip netns exec "$S" NPtcp -h 10.205.3.2 -l 1000000 -u 4000000 -p 0 -n 1000 \
 	-o "$T/np.out" >"$T/nptcp.log" 2>&1 &
+CLIENTS="$CLIENTS $!"
 started $!
 
 # class_bytes MINOR: bytes sent by HTB class 1:MINOR on up0.
@@ -193,6 +199,13 @@ class_bytes() {
 rate_is() { # MINOR RATE: the class's rate as tc prints it ("53Mbit")
 	[ "$(tc -n "$H" class show dev up0 classid "1:$1" |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") { print $(i + 1); exit } }')" = "$2" ]
+}
+rates_are() { # MBIT1 MBIT2 MBIT3: the three classes' rates (0: the 100 kbit/s floor)
+	for x in 10:$1 20:$2 30:$3; do
+		want=${x#*:}Mbit
+		[ "$want" = 0Mbit ] && want=100Kbit
+		rate_is "${x%:*}" "$want" || return 1
+	done
 }
 holds() { # INSTANCE MBIT: the board shows this bandwidth held on h1
 	board "$1" "([.holdings[] | select(.resource == \"bandwidth\") | .quantity] | add // 0) == $2"
@@ -214,8 +227,7 @@ log "at \$1/Gbit: each holds what its point needs"
 wait_for 20 "nom-memcached holds 53" holds "$A" 53
 wait_for 20 "nhttpd holds 54" holds "$Bn" 54
 wait_for 20 "nompipe holds 10" holds "$C" 10
-wait_for 10 "the classes at 53, 54, 10 Mbit/s" \
-	sh -c "$(declare -f rate_is); H=$H; rate_is 10 53Mbit && rate_is 20 54Mbit && rate_is 30 10Mbit"
+wait_for 10 "the classes at 53, 54, 10 Mbit/s" rates_are 53 54 10
 jq -e -s '[.[] | select(.event == "pick")] | last | .delay_us == 20' "$T/app-mc.log" >/dev/null ||
 	fail "nom-memcached's W at \$1 is not 20: $(grep '"pick"' "$T/app-mc.log" | tail -1)"
 jq -e -s '[.[] | select(.event == "pick")] | last | .delay_us == 12' "$T/app-http.log" >/dev/null ||
@@ -264,8 +276,7 @@ for x in mc:0:36 http:0:40 np:0:0; do
 	echo "$p" | jq -e ".round <= $R + 1 and .delay_us == $w and .bandwidth_mbit == $mbit" >/dev/null ||
 		fail "$app's pick at the new price is not W=$w, $mbit Mbit/s from a round <= $((R + 1))"
 done
-wait_for 10 "the classes at 36, 40 Mbit/s and the floor" \
-	sh -c "$(declare -f rate_is); H=$H; rate_is 10 36Mbit && rate_is 20 40Mbit && rate_is 30 100Kbit"
+wait_for 10 "the classes at 36, 40 Mbit/s and the floor" rates_are 36 40 0
 sleep 1
 measure 5
 log "  measured: memcached $RATE_10 (holds 36), nhttpd $RATE_20 (40), nompipe $RATE_30 (0: floor 0.1) Mbit/s"
@@ -274,18 +285,9 @@ within "$RATE_20" 40 10 || fail "nhttpd sends $RATE_20 Mbit/s holding 40"
 awk -v v="$RATE_30" 'BEGIN { exit !(v < 1) }' || fail "nompipe sends $RATE_30 Mbit/s holding nothing"
 
 log "ledger: what the boards show charged is what the ledger charged"
-for pid in $PIDS; do
-	case "$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null)" in
-	*memcaslap* | *wrk* | *NPtcp*) kill "$pid" 2>/dev/null || true ;;
-	esac
-done
-# The apps release everything when stopped; the charges stop a round after.
-for app in nom-memcached nhttpd nompipe; do pkill -TERM -x -P "$$" "$app" 2>/dev/null || true; done
-for pid in $PIDS; do
-	case "$(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null)" in
-	*nom-run*) kill -TERM "$pid" 2>/dev/null || true ;;
-	esac
-done
+# The clients stop; the apps, stopped, release everything (the charges stop a round after).
+for pid in $CLIENTS; do kill "$pid" 2>/dev/null || true; done
+for pid in $APPS; do kill -TERM "$pid" 2>/dev/null || true; done
 for i in "$A" "$Bn" "$C"; do
 	wait_for 10 "$i holds nothing" holds "$i" 0
 done
