@@ -548,8 +548,8 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 	if (market(a)) {
 		int64_t bw_limit = c->strategy == NOM_UNAWARE
 					   ? c->max_price
-					   : (int64_t)ceil(ch.value * NOM_GBIT_PER_MBPS_HOUR *
-							   (double)MONEY_PER_DOLLAR);
+					   : (int64_t)llround(ch.value * NOM_GBIT_PER_MBPS_HOUR *
+							      (double)MONEY_PER_DOLLAR);
 		if (adapt__priced(a, NOM_BANDWIDTH))
 			adapt__hold(a, NOM_BANDWIDTH, w.bandwidth_mbit, bw_limit, pr.round);
 		if (c->cores_max > 0 && pr.core_hour >= 0)
