@@ -52,6 +52,10 @@ cg_cleanup() {
 market_cleanup() {
 	rc=$?
 	set +e # a cleanup step that fails must not stop the others
+	{
+		for pid in $PIDS; do kill -9 "$pid"; done
+		for pid in $PIDS; do wait "$pid"; done
+	} 2>/dev/null
 	cg_cleanup
 	(exit "$rc")
 	cleanup

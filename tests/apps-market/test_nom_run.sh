@@ -141,7 +141,8 @@ wait_for 10 "the process pinned to CPU 1" grep -qx "pinned 1" "$T/pin.out"
 grep -qx "$PIN" "$CG_CPUSET/cgroup.procs" || fail "the pinned process is not in $CG_CPUSET"
 "$B/nom-ctl" "$A" release cores h1 1 >/dev/null || fail "release a core"
 wait_for 10 "the cpuset down to CPU 0" file_is "$CG_CPUSET/cpuset.cpus" 0
-wait_for 5 "the process allowed CPU 0 only" test "$(status_field "$PIN" Cpus_allowed_list)" = 0
+allowed_is() { [ "$(status_field "$PIN" Cpus_allowed_list)" = "$1" ]; }
+wait_for 5 "the process allowed CPU 0 only" allowed_is 0
 kill -USR1 "$PIN"
 wait_for 5 "the process woke up" grep -q "^on CPU" "$T/pin.out"
 grep -qx "on CPU 0" "$T/pin.out" || fail "the process still runs on a released CPU: $(grep '^on CPU' "$T/pin.out")"

@@ -88,13 +88,17 @@ static void emit_wp(struct nom_adapt *a, const char *event)
 		    "\"conns\":%.0f,\"open\":%" PRId64 ",\"delay_us\":%.3g,\"cores\":%" PRId64
 		    ",\"bandwidth_mbit\":%" PRId64 ",\"memory_mib\":%" PRId64
 		    ",\"memory_target_mib\":%" PRId64 ",\"hit_rate\":%.4f,\"tput_rps\":%.1f,"
-		    "\"latency_us\":%.2f,\"jitter_us\":%.2f,\"utility\":%.6g",
+		    "\"latency_us\":%.2f,\"jitter_us\":%.2f,\"utility\":%.6g,\"stale\":%s,"
+		    "\"held_bandwidth\":%" PRId64 ",\"held_cores\":%" PRId64
+		    ",\"held_memory\":%" PRId64,
 		    nom_strategy_name(a->cfg.strategy), w->price, w->core_hour, w->memory_hour,
 		    w->round, w->published_wall_ns,
 		    w->level_name ? w->level_name : "", a->rate, a->clients, a->open,
 		    w->knobs.delay_us, w->cores, w->bandwidth_mbit, w->memory_mib,
 		    w->memory_target_mib, w->predicted_hit_rate, pt ? pt->tput_rps : 0,
-		    pt ? pt->latency_us : 0, pt ? pt->jitter_us : 0, w->utility);
+		    pt ? pt->latency_us : 0, pt ? pt->jitter_us : 0, w->utility,
+		    a->stale ? "true" : "false", a->held[NOM_BANDWIDTH], a->held[NOM_CORES],
+		    a->held[NOM_MEMORY]);
 }
 
 /* ---- levels ---- */
@@ -436,6 +440,14 @@ static void choose_memory(struct nom_adapt *a, const struct choice *ch, double P
 				     : -1;
 }
 
+static void report(struct nom_adapt *a, int64_t t_ns)
+{
+	if (a->cfg.report_ns > 0 && t_ns - a->last_report >= a->cfg.report_ns) {
+		a->last_report = t_ns;
+		emit_wp(a, "status");
+	}
+}
+
 static bool market(const struct nom_adapt *a)
 {
 	return a->cfg.nom != NULL;
@@ -465,6 +477,7 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 					    "\"delay_us %.3g and the holdings the board shows\"",
 					    why, a->wp.knobs.delay_us);
 			}
+			report(a, t_ns); /* the status goes on, saying stale */
 			return false;
 		}
 		if (a->stale) {
@@ -558,10 +571,7 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 			adapt__hold(a, NOM_MEMORY, w.memory_target_mib + c->memory_reserve_mib,
 				    c->max_price, pr.round);
 	}
-	if (c->report_ns > 0 && t_ns - a->last_report >= c->report_ns) {
-		a->last_report = t_ns;
-		emit_wp(a, "status");
-	}
+	report(a, t_ns);
 	return changed;
 }
 
