@@ -75,6 +75,7 @@ struct mc_store_stats {
 	uint64_t delete_hits, delete_misses, incr_hits, incr_misses, decr_hits, decr_misses;
 	uint64_t cas_hits, cas_misses, cas_badval, cmd_flush;
 	size_t mem_limit;
+	size_t arena_mapped; /* bytes of item memory mapped (limit + slack after a shrink) */
 };
 
 struct mc_store;

@@ -115,11 +115,29 @@ int main(void)
 
 	/* Shrinking the limit evicts the least recently used down to it, at once. */
 	struct mc_store_stats st;
+	mc_store_stats(big, &st);
+	size_t mapped_before = st.arena_mapped;
 	mc_store_set_limit(big, 2 * MIB);
 	mc_store_stats(big, &st);
 	ASSERT_TRUE(st.bytes <= 2 * MIB);
 	ASSERT_GT(st.evictions, 0);
+	/* ... and its memory goes back to the kernel: at most the limit and two chunks stay
+	 * mapped (the arena compacts the survivors). */
+	printf("item memory mapped: %zu KiB before, %zu KiB after the shrink to 2 MiB\n",
+	       mapped_before >> 10, st.arena_mapped >> 10);
+	ASSERT_GT(mapped_before, 12 * MIB);
+	ASSERT_LE(st.arena_mapped, 4 * MIB + MIB);
 	mc_store_check(big);
+	/* Every item is still whole after the moves. */
+	for (unsigned k = 0; k < NKEYS; k++) {
+		char key[32];
+		int kl = snprintf(key, sizeof(key), "key:%u", k);
+		struct mc_item *it = mc_store_get(big, key, (size_t)kl, false);
+		if (it) {
+			ASSERT_EQ(it->nbytes - 2, 300 + (k * 7919u) % 1700);
+			ASSERT_TRUE(memcmp(mc_item_value(it), value, it->nbytes - 2) == 0);
+		}
+	}
 	/* Growing back restores the item size limit the store was made with. */
 	mc_store_set_limit(big, 16 * MIB);
 	ASSERT_TRUE(mc_store_size_ok(big, 10, 0, MIB - 200));
