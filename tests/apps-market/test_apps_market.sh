@@ -193,10 +193,6 @@ ip netns exec "$S" NPtcp -h 10.205.3.2 -l 1000000 -u 4000000 -p 0 -n 1000 \
 CLIENTS="$CLIENTS $!"
 started $!
 
-# class_bytes MINOR: bytes sent by HTB class 1:MINOR on up0.
-class_bytes() {
-	tc -n "$H" -s class show dev up0 classid "1:$1" | awk '$1 == "Sent" { print $2; exit }'
-}
 rate_is() { # MINOR RATE: the class's rate as tc prints it ("53Mbit")
 	[ "$(tc -n "$H" class show dev up0 classid "1:$1" |
 		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") { print $(i + 1); exit } }')" = "$2" ]
@@ -211,14 +207,27 @@ rates_are() { # MBIT1 MBIT2 MBIT3: the three classes' rates (0: the 100 kbit/s f
 holds() { # INSTANCE MBIT: the board shows this bandwidth held on h1
 	board "$1" "([.holdings[] | select(.resource == \"bandwidth\") | .quantity] | add // 0) == $2"
 }
+# snapshot: BYTES_10, BYTES_20, BYTES_30 sent by the three classes, from one tc call, and
+# SNAP_NS the time of that call (the midpoint of before and after it: on a loaded machine tc
+# itself takes a while).
+snapshot() {
+	snap_a=$(date +%s%N)
+	snap_out=$(tc -n "$H" -s class show dev up0)
+	snap_b=$(date +%s%N)
+	SNAP_NS=$(((snap_a + snap_b) / 2))
+	read -r BYTES_10 BYTES_20 BYTES_30 < <(echo "$snap_out" | awk '
+		$1 == "class" { cur = $3 } $1 == "Sent" { b[cur] = $2 }
+		END { printf "%d %d %d\n", b["1:10"], b["1:20"], b["1:30"] }')
+}
 # measure SECONDS: RATE_10, RATE_20, RATE_30, the classes' send rates in Mbit/s.
 measure() {
-	b1=$(class_bytes 10) b2=$(class_bytes 20) b3=$(class_bytes 30) s=$(date +%s%N)
+	snapshot
+	b1=$BYTES_10 b2=$BYTES_20 b3=$BYTES_30 s=$SNAP_NS
 	sleep "$1"
-	e1=$(class_bytes 10) e2=$(class_bytes 20) e3=$(class_bytes 30) e=$(date +%s%N)
-	RATE_10=$(awk -v a="$b1" -v b="$e1" -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", (b - a) * 8e3 / (e - s) }')
-	RATE_20=$(awk -v a="$b2" -v b="$e2" -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", (b - a) * 8e3 / (e - s) }')
-	RATE_30=$(awk -v a="$b3" -v b="$e3" -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", (b - a) * 8e3 / (e - s) }')
+	snapshot
+	RATE_10=$(awk -v a="$b1" -v b="$BYTES_10" -v s="$s" -v e="$SNAP_NS" 'BEGIN { printf "%.2f", (b - a) * 8e3 / (e - s) }')
+	RATE_20=$(awk -v a="$b2" -v b="$BYTES_20" -v s="$s" -v e="$SNAP_NS" 'BEGIN { printf "%.2f", (b - a) * 8e3 / (e - s) }')
+	RATE_30=$(awk -v a="$b3" -v b="$BYTES_30" -v s="$s" -v e="$SNAP_NS" 'BEGIN { printf "%.2f", (b - a) * 8e3 / (e - s) }')
 }
 within() { # VALUE TARGET PERCENT
 	awk -v v="$1" -v t="$2" -v p="$3" 'BEGIN { d = v - t; if (d < 0) d = -d; exit !(d <= t * p / 100) }'

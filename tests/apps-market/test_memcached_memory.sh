@@ -136,5 +136,7 @@ usage=$(cat "$CG_MEMORY/memory.usage_in_bytes")
 wait "$LG" || fail "nom-loadgen failed: $(tail -3 "$T/loadgen.log")"
 errors=$(grep '"target"' "$T/loadgen.log" | jq -s 'map(.errors) | add')
 [ "$errors" = 0 ] || fail "$errors requests failed"
-log "  no request failed; the group uses $((usage >> 20)) MiB of 24; oom events $(grep -c oom_kill "$CG_MEMORY/memory.oom_control" 2>/dev/null || echo 0)"
+oom=$(awk '$1 == "oom_kill" { print $2 }' "$CG_MEMORY/memory.oom_control")
+[ "${oom:-0}" = 0 ] || fail "the group's OOM killer killed $oom processes"
+log "  no request failed; the group uses $((usage >> 20)) MiB of 24; no OOM kill"
 log "ok"
