@@ -632,10 +632,12 @@ static void *adapt_main(void *arg)
 			if (timeout < 0)
 				timeout = 0;
 		}
-		if (a->cfg.prices)
-			nom_source_wait(a->cfg.prices, t, timeout, &a->kick, seen);
-		else
-			bb_wait_word(&a->kick, seen, timeout);
+		int err = a->cfg.prices ? nom_source_wait(a->cfg.prices, t, timeout, &a->kick, seen)
+					: bb_wait_word(&a->kick, seen, timeout);
+		if (err && err != -ETIMEDOUT)
+			/* The source cannot wait (its board is gone, say): do not spin; look again
+			 * in 100 ms or at a kick. */
+			bb_wait_word(&a->kick, seen, ADAPT_RETRY_NS);
 	}
 	return NULL;
 }

@@ -29,6 +29,7 @@
 #define ADAPT_PERSIST 2       /* windows a new level must hold before it is taken */
 #define ADAPT_HYSTERESIS 1.5
 #define ADAPT_NRES 6          /* indexed by enum nom_resource */
+#define ADAPT_RETRY_NS INT64_C(100000000) /* a source that cannot wait: look again then */
 
 struct adapt_opts {           /* the working points of one level, per core count */
 	size_t n;
