@@ -139,10 +139,10 @@ reaction() {
 		"$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-# overhead APP PROTO PORT EXTRA_APP_ARGS LOADGEN_ARGS: one line for APP.
+# overhead N APP PROTO PORT EXTRA_APP_ARGS LOADGEN_ARGS: one line for APP, its two servers in
+# namespaces s<N>1 and s<N>2.
 overhead() {
-	app=$1 proto=$2 port=$3 extra=$4 lg=$5 ia=$((RANDOM % 200 + 10)) ib=$((RANDOM % 200 + 10))
-	while [ "$ib" = "$ia" ]; do ib=$((RANDOM % 200 + 10)); done
+	ia=${1}1 ib=${1}2 app=$2 proto=$3 port=$4 extra=$5 lg=$6
 	log "overhead: $app"
 	server_ns $ia
 	server_ns $ib
@@ -196,7 +196,7 @@ overhead() {
 
 [ "$ONLY" = overhead ] || reaction
 if [ "$ONLY" != reaction ]; then
-	overhead nom-memcached memcached 11211 "" "--conns 16 --keys 1000 --value-size 1024"
-	overhead nhttpd http 8080 "--root $T" "--conns 16 --path /index.html"
-	overhead nompipe netpipe 5002 "" "--conns 1"
+	overhead 1 nom-memcached memcached 11211 "" "--conns 16 --keys 1000 --value-size 1024"
+	overhead 2 nhttpd http 8080 "--root $T" "--conns 16 --path /index.html"
+	overhead 3 nompipe netpipe 5002 "" "--conns 1"
 fi
