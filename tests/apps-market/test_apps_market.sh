@@ -154,7 +154,7 @@ head -c 16384 /dev/urandom >"$T/www/f16k"
 log "apps, inside their instances"
 common="--driver xdp --mode interrupt --profile $T/profile.csv --strategy adaptive --report-ms 1000"
 # shellcheck disable=SC2086
-"$B/nom-run" --instance "$A" -- "$B/nom-memcached" --instance "$A" --if t1 \
+"$B/nom-run" --instance "$A" -- "$B/nom-memcached" --instance "$A" --if t1 -m 160 \
 	--addr 10.205.1.2/24 --gateway 10.205.1.1 --utility refund $common \
 	>"$T/app-mc.log" 2>"$T/app-mc-err.log" &
 APPS=$!
@@ -181,7 +181,11 @@ wait_for 20 "nompipe listening" listening 10.205.3.2 5002
 log "clients"
 LOAD_S=$((STEP_S + 40))
 clients_t0=$(date +%s)
-ip netns exec "$S" memcaslap -s 10.205.1.2:11211 -t ${LOAD_S}s -T 2 -c 16 -X 1024 -w 1k \
+# A closed-loop client keeps a class backlogged only with enough bytes in flight for the
+# round trip on a loaded machine: memcaslap 128 requests of 1 KiB (about 29 ms of queue at
+# 36 Mbit/s; 128K keys, all in nom-memcached's 160 MiB), wrk 16 x 16.6 KB (53 ms at 40 Mbit/s),
+# NPtcp 1 MB messages.
+ip netns exec "$S" memcaslap -s 10.205.1.2:11211 -t ${LOAD_S}s -T 2 -c 128 -X 1024 -w 1k \
 	>"$T/memcaslap.log" 2>&1 &
 CLIENTS=$!
 started $!
