@@ -22,7 +22,8 @@
 #    slice pair has an edge); each ratio is the geometric mean of the two passes' ratios.
 #    Ratios instance / constant: throughput (aim >= 0.98), mean and p99 latency (aim <= 1.02).
 #
-# One JSON line per figure on stdout, progress on stderr. Root (namespaces, XDP).
+# One JSON line per figure on stdout, progress on stderr (REACTION_TSV=FILE keeps the 100
+# reaction times: pick ms, holding ms). Root (namespaces, XDP).
 set -eu
 : "${RAAS_BIN:?set RAAS_BIN to build/bin}" "${RAAS_SOURCE_DIR:?set RAAS_SOURCE_DIR to the source tree}"
 CHANGES=100 ROUND_MS=200 SECONDS_LOAD=10 ONLY=""
@@ -134,8 +135,12 @@ reaction() {
 	nh=$(wc -l <"$T/hold.ms")
 	read -r p50 p99 < <(percentiles "$T/pick.ms")
 	read -r h50 h99 < <(percentiles "$T/hold.ms")
-	printf '{"bench":"reaction","changes":%d,"round_ms":%d,"pick_p50_ms":%s,"pick_p99_ms":%s,"holding_p50_ms":%s,"holding_p99_ms":%s,"holdings_seen":%d,"aim_ms":%d,"load":"%s"}\n' \
-		"$CHANGES" "$ROUND_MS" "$p50" "$p99" "$h50" "$h99" "$nh" $((ROUND_MS + 10)) \
+	aim=$((ROUND_MS + 10))
+	within=$(awk -v a=$aim '$1 <= a { n++ } END { print n + 0 }' "$T/hold.ms")
+	pslow=$(awk '$1 > 10 { n++ } END { print n + 0 }' "$T/pick.ms")
+	cp "$T/react100.tsv" "${REACTION_TSV:-/dev/null}" 2>/dev/null || true
+	printf '{"bench":"reaction","changes":%d,"round_ms":%d,"pick_p50_ms":%s,"pick_p99_ms":%s,"picks_over_10ms":%d,"holding_p50_ms":%s,"holding_p99_ms":%s,"holdings_within_aim":%d,"holdings_seen":%d,"aim_ms":%d,"load":"%s"}\n' \
+		"$CHANGES" "$ROUND_MS" "$p50" "$p99" "$pslow" "$h50" "$h99" "$within" "$nh" "$aim" \
 		"$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
