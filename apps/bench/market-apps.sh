@@ -21,19 +21,23 @@
 #    both share the machine's moments, twice, with the targets in both orders (the first of a
 #    slice pair has an edge); each ratio is the geometric mean of the two passes' ratios.
 #    Ratios instance / constant: throughput (aim >= 0.98), mean and p99 latency (aim <= 1.02).
+#    --calibrate runs the "instance" slot alone at a constant price too (still inside its
+#    instance's namespace through nom-run): the A/A ratios it prints are this machine's noise
+#    and any bias of the set-up, against which the real ratios are read.
 #
 # One JSON line per figure on stdout, progress on stderr (REACTION_TSV=FILE keeps the 100
 # reaction times: pick ms, holding ms). Root (namespaces, XDP).
 set -eu
 : "${RAAS_BIN:?set RAAS_BIN to build/bin}" "${RAAS_SOURCE_DIR:?set RAAS_SOURCE_DIR to the source tree}"
-CHANGES=100 ROUND_MS=200 SECONDS_LOAD=10 ONLY=""
+CHANGES=100 ROUND_MS=200 SECONDS_LOAD=10 ONLY="" CALIBRATE=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--changes) CHANGES=$2; shift 2 ;;
 	--round-ms) ROUND_MS=$2; shift 2 ;;
 	--seconds) SECONDS_LOAD=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
-	*) echo "usage: $0 [--changes N] [--round-ms MS] [--seconds S] [--only reaction|overhead]" >&2; exit 64 ;;
+	--calibrate) CALIBRATE=1; shift ;;
+	*) echo "usage: $0 [--changes N] [--round-ms MS] [--seconds S] [--only reaction|overhead] [--calibrate]" >&2; exit 64 ;;
 	esac
 done
 . "$RAAS_SOURCE_DIR/tests/apps-market/lib.sh"
@@ -154,10 +158,12 @@ overhead() {
 	inst=$P-ov-$app
 	priced_start bob "$inst" subscribe=bandwidth/h2 host=h2 netns="$P-s$ia"
 	wait_for 20 "the board fresh" board "$inst" '.market == "fresh"'
+	market="--instance $inst --profile $T/profile.csv --utility refund --strategy static"
+	[ "$CALIBRATE" = 1 ] && market="--price 1" # the A/A run: both alone at a constant price
 	# shellcheck disable=SC2086
-	"$B/nom-run" --instance "$inst" -- "$B/$app" --instance "$inst" \
-		$NOMNET --if s$ia --addr 10.206.$ia.2/24 --profile "$T/profile.csv" --utility refund \
-		--strategy static --delay 0 $extra >"$T/ov-$app-i.log" 2>"$T/ov-$app-i-err.log" &
+	"$B/nom-run" --instance "$inst" -- "$B/$app" $market \
+		$NOMNET --if s$ia --addr 10.206.$ia.2/24 --delay 0 $extra \
+		>"$T/ov-$app-i.log" 2>"$T/ov-$app-i-err.log" &
 	pi=$!
 	started $pi
 	# shellcheck disable=SC2086
@@ -167,7 +173,7 @@ overhead() {
 	started $pc
 	wait_for 20 "$app (instance) listening" listening 10.206.$ia.2 "$port"
 	wait_for 20 "$app (constant) listening" listening 10.206.$ib.2 "$port"
-	wait_for 10 "$app holds its bandwidth" \
+	[ "$CALIBRATE" = 1 ] || wait_for 10 "$app holds its bandwidth" \
 		board "$inst" '([.holdings[] | select(.resource == "bandwidth") | .quantity] | add // 0) > 0'
 	# Two passes with the targets in both orders (the first target of a slice pair has an
 	# edge on a loaded machine); each figure is the geometric mean of the two passes.
@@ -181,12 +187,12 @@ overhead() {
 	done
 	kill "$pi" "$pc" 2>/dev/null || true
 	wait "$pi" "$pc" 2>/dev/null || true
-	jq -c -s --arg app "$app" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '
+	jq -c -s --arg app "$app" --arg cal "$CALIBRATE" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '
 		def gm(a; b): ((a | log) + (b | log)) / 2 | exp;
 		def r3: . * 1000 | round / 1000;
 		(.[0:2] | map(select(.target == 0))[0]) as $i1 | (.[0:2] | map(select(.target == 1))[0]) as $c1
 		| (.[2:4] | map(select(.target == 1))[0]) as $i2 | (.[2:4] | map(select(.target == 0))[0]) as $c2
-		| {bench: "overhead", app: $app, w_us: 0, conns: $i1.conns, seconds_per_pass: $i1.duration_s,
+		| {bench: (if $cal == "1" then "overhead-calibration" else "overhead" end), app: $app, w_us: 0, conns: $i1.conns, seconds_per_pass: $i1.duration_s,
 		   instance_tput_rps: gm($i1.tput_rps; $i2.tput_rps) | round,
 		   constant_tput_rps: gm($c1.tput_rps; $c2.tput_rps) | round,
 		   tput_ratio: (gm($i1.tput_rps / $c1.tput_rps; $i2.tput_rps / $c2.tput_rps) | r3),

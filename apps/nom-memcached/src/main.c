@@ -134,6 +134,9 @@ static void curve_in_thread(void *arg)
 {
 	struct curve_call *c = arg;
 
+	/* The first ask starts the measurement (the controller asks only while memory is
+	 * priced, so that an app on a market that does not price it pays nothing per get). */
+	mc_store_curve_start(c->app->server.store);
 	mc_store_curve(c->app->server.store, c->out);
 }
 
@@ -269,7 +272,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "nom-memcached: --memory-min is larger than --memory\n");
 			return 64;
 		}
-		/* The cache follows the holding: measure what each size would hit. */
+		/* The cache follows the holding: what each size would hit may be measured. */
 		app.store_cfg.curve_max = app.store_cfg.mem_limit;
 	}
 	/* A whole store command (line and value) must fit the connection's input buffer. */

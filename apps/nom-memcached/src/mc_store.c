@@ -68,15 +68,9 @@ int mc_store_create(const struct mc_store_config *cfg, const struct mc_clock *cl
 		free(s);
 		return -ENOMEM;
 	}
-	if (cfg->curve_max && mc_curve_create(cfg->curve_max, &s->curve) != 0) {
-		mc_arena_destroy(s->arena);
-		free(s);
-		return -ENOMEM;
-	}
 	s->nbuckets = 1024;
 	s->table = calloc(s->nbuckets, sizeof(*s->table));
 	if (!s->table) {
-		mc_curve_destroy(s->curve);
 		mc_arena_destroy(s->arena);
 		free(s);
 		return -ENOMEM;
@@ -103,6 +97,19 @@ static void lru_unlink(struct mc_store *s, struct mc_item *it)
 	it->prev = it->next = NULL;
 }
 
+/* Gives every item a new stamp, from the least to the most recently used. */
+static void stamp_all(struct mc_store *s)
+{
+	int renumber = 0;
+	size_t n = 0;
+
+	for (struct mc_item *x = s->lru_head; x; x = x->next)
+		n++;
+	mc_curve_renumber(s->curve, n);
+	for (struct mc_item *x = s->lru_tail; x; x = x->prev)
+		x->stamp = mc_curve_insert(s->curve, item_size(x), &renumber);
+}
+
 static void lru_push(struct mc_store *s, struct mc_item *it)
 {
 	it->prev = NULL;
@@ -115,14 +122,8 @@ static void lru_push(struct mc_store *s, struct mc_item *it)
 	if (s->curve) {
 		int renumber = 0;
 		it->stamp = mc_curve_insert(s->curve, item_size(it), &renumber);
-		if (renumber) { /* the stamps ran out: every item again, oldest first */
-			size_t n = 0;
-			for (struct mc_item *x = s->lru_head; x; x = x->next)
-				n++;
-			mc_curve_renumber(s->curve, n);
-			for (struct mc_item *x = s->lru_tail; x; x = x->prev)
-				x->stamp = mc_curve_insert(s->curve, item_size(x), &renumber);
-		}
+		if (renumber) /* the stamps ran out: every item again, oldest first */
+			stamp_all(s);
 	}
 }
 
@@ -557,6 +558,17 @@ void mc_store_set_limit(struct mc_store *s, size_t bytes)
 	s->cfg.item_max = s->item_max > bytes ? bytes : s->item_max;
 	make_room(s, 0, NULL);
 	compact(s); /* and the memory the evicted items took goes back to the kernel */
+}
+
+int mc_store_curve_start(struct mc_store *s)
+{
+	if (s->curve || !s->cfg.curve_max)
+		return 0;
+	int rc = mc_curve_create(s->cfg.curve_max, &s->curve);
+	if (rc)
+		return rc;
+	stamp_all(s); /* the items already cached, in their LRU order */
+	return 0;
 }
 
 void mc_store_curve(struct mc_store *s, struct nom_memory_curve *out)

@@ -63,8 +63,8 @@ struct mc_store_config {
 	size_t mem_limit;   /* bytes (memcached -m, default 64 MiB) */
 	size_t item_max;    /* memcached -I (default 1 MiB) */
 	bool evict;         /* false: refuse to store when full (memcached -M) */
-	/* Measure the hit-rate curve for caches up to this many bytes (0: do not measure):
-	 * what --instance mode values memory by (mc_curve.h). */
+	/* The hit-rate curve may be measured for caches up to this many bytes (0: never): what
+	 * --instance mode values memory by (mc_curve.h), once mc_store_curve_start() is called. */
 	size_t curve_max;
 };
 
@@ -116,6 +116,10 @@ void mc_store_flush(struct mc_store *s, int32_t exptime);
 void mc_store_set_limit(struct mc_store *s, size_t bytes);
 
 struct nom_memory_curve;
+/* Starts measuring the hit-rate curve (idempotent; the items already cached enter it in their
+ * LRU order). Until then gets pay nothing for it: the controller starts it only while the
+ * market prices memory. Returns 0, or -ENOMEM (not measuring). */
+int mc_store_curve_start(struct mc_store *s);
 /* The hit-rate curve measured so far (mc_curve.h); an empty curve when not measured. */
 void mc_store_curve(struct mc_store *s, struct nom_memory_curve *out);
 

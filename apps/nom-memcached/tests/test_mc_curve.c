@@ -66,6 +66,9 @@ int main(void)
 	ASSERT_OK(mc_store_create(&cfg, &clk, &big));
 	cfg.mem_limit = 4 * MIB;
 	ASSERT_OK(mc_store_create(&cfg, &clk, &small));
+	ASSERT_OK(mc_store_curve_start(big));
+	ASSERT_OK(mc_store_curve_start(small));
+	ASSERT_OK(mc_store_curve_start(small)); /* idempotent */
 	cfg.curve_max = 0;
 	for (int i = 0; i < NPLAIN; i++) {
 		cfg.mem_limit = plain_mib[i] * MIB;

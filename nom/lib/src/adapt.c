@@ -412,11 +412,16 @@ static void choose_memory(struct nom_adapt *a, const struct choice *ch, double P
 
 	if (c->memory_max_mib <= 0)
 		return;
+	if (c->strategy == NOM_UNAWARE || mem_hour < 0) {
+		/* Unpriced (or price-unaware): the most, and no curve asked for, so that the app
+		 * need not measure one (nom-memcached measures from its first ask on). */
+		a->memory_target = c->memory_max_mib;
+		a->wp.predicted_hit_rate = -1;
+		return;
+	}
 	if (c->memory_curve(c->arg, &curve) != 0)
 		return;
-	if (c->strategy == NOM_UNAWARE || mem_hour < 0) {
-		a->memory_target = c->memory_max_mib;
-	} else if (curve.lookups >= NOM_MEMORY_MIN_LOOKUPS) {
+	if (curve.lookups >= NOM_MEMORY_MIN_LOOKUPS) {
 		double margin = ch->value > P ? ch->value - P : 0;
 		double per_hit = curve.bytes_per_hit * 8e-9 * margin;
 		double cost = mem_hour / 3600;
