@@ -2,7 +2,7 @@
 # test_memcached_memory.sh: nom-memcached's cache follows the memory it holds under a memory
 # price step, and the host agent's memory limit binds it all along.
 #
-# The real raas-marketd prices h1's memory by a trace ($0.00001 per MiB-hour, then $1,000
+# The real raas-marketd prices h1's memory by a trace ($0.00001 per MiB-hour, then $100,000
 # from STEP_S), raas-hostagentd enforces it with the cgroup backend (this run's own v1 memory
 # cgroup), nom-priced has the memory cgroup in its config and nom-run puts nom-memcached
 # (--instance, kernel sockets, -m 64 --memory-min 8 --memory-reserve 16) into it. The client:
@@ -32,7 +32,7 @@ keys market alice h1
 export RAAS_LEDGER=$T/ledger.sqlite
 "$B/raas" tenant add alice --key "$T/keys/alice.pub" >/dev/null
 "$B/raas" host add h1 --key "$T/keys/h1.pub" >/dev/null
-printf '2026-01-01 00:00:00,0.00001\n2026-01-01 00:00:%02d,1000\n' "$STEP_S" >"$T/memory.trace"
+printf '2026-01-01 00:00:00,0.00001\n2026-01-01 00:00:%02d,100000\n' "$STEP_S" >"$T/memory.trace"
 market_ini 200 <<EOF
 [resource.memory]
 model = trace
@@ -72,7 +72,7 @@ memcached,many,0,4000,100,10,1100,test
 EOF
 PORT=$((20000 + RANDOM % 20000))
 "$B/nom-run" --instance "$A" --wait 20s -- "$B/nom-memcached" --instance "$A" --stack kernel \
-	--bind 127.0.0.1 --port "$PORT" -m 64 --memory-min 8 --memory-reserve 16 \
+	--bind 127.0.0.1 --port "$PORT" -m 64 --memory-min 8 --memory-reserve 16 --max-price '$1000000' \
 	--profile "$T/profile.csv" --utility refund --report-ms 500 >"$T/app.log" 2>"$T/app-err.log" &
 APP=$!
 started $APP
@@ -108,13 +108,13 @@ left=$((t0 + STEP_S - $(date +%s)))
 
 log "dear memory: down to --memory-min"
 small() {
-	jq -e -s '[.[] | select(.event == "pick" and .memory_price > 999)] | last
+	jq -e -s '[.[] | select(.event == "pick" and .memory_price > 99999)] | last
 		| .memory_mib == 8 and .memory_target_mib == 8' "$T/app.log" >/dev/null
 }
 wait_for $((left + 10)) "the app picks 8 MiB at the dear price" small
 wait_for 10 "the board holds 24 MiB" memory_held 24
 wait_for 10 "the cgroup limit at 24 MiB" file_is "$CG_MEMORY/memory.limit_in_bytes" $((24 << 20))
-H=$(jq -s '[.[] | select(.event == "pick" and .memory_price > 999)] | last | .hit_rate' "$T/app.log")
+H=$(jq -s '[.[] | select(.event == "pick" and .memory_price > 99999)] | last | .hit_rate' "$T/app.log")
 limit2=$(stat_of limit_maxbytes)
 [ "$limit2" = $((8 << 20)) ] || fail "memcstat shows limit_maxbytes $limit2, not 8 MiB"
 # Let the client see 4 s of the smaller cache.
