@@ -10,6 +10,9 @@
  *               [--conns N] [--duration-s S] | [--phase SECONDS:CONNS ...]
  *               [--warmup-s S] [--interval-ms MS] [--slice-ms MS]
  *               memcached: [--keys K] [--value-size V] [--set-ratio R]  (gets of preloaded keys)
+ *                          [--cache-aside]  (no preload: gets of uniform keys, a set of the
+ *                          key after every miss, as an application in front of a database;
+ *                          hits and misses counted: the hit rate a cache size gives) 
  *               http:      [--path /a.txt]
  *               netpipe:   the NetPIPE handshake, then 1-byte ping-pongs (NPtcp's first size)
  *
@@ -46,13 +49,15 @@ enum proto { P_MEMCACHED, P_HTTP, P_NETPIPE };
 struct conn {
 	int fd;
 	int target;
-	char req[512];
+	char *req;              /* 512 bytes, or a whole set with --cache-aside */
 	size_t req_len, req_sent;
 	char *in;
 	size_t in_len, in_cap;
 	int64_t sent_ns;
 	bool busy;
 	unsigned seq;
+	bool need_set;          /* --cache-aside: the last get missed: set its key next */
+	char key[32];
 };
 
 #define MAX_TARGETS 8
@@ -71,6 +76,7 @@ struct cfg {
 	int interval_ms;
 	unsigned keys, value_size;
 	double set_ratio;
+	bool cache_aside;
 	const char *path;
 };
 
@@ -83,6 +89,7 @@ struct bin {
 	size_t n, cap;
 	uint64_t bytes;
 	int64_t active_ns;
+	uint64_t hits, misses; /* memcached gets */
 };
 
 static struct bin bins[MAX_TARGETS][MAX_PHASES];
@@ -207,18 +214,28 @@ static void next_request(struct conn *c)
 	case P_MEMCACHED: {
 		char k[32];
 
+		if (cfg.cache_aside && c->need_set) {
+			int n = snprintf(c->req, 96, "set %s 0 0 %u\r\n", c->key, cfg.value_size);
+			for (unsigned i = 0; i < cfg.value_size; i++)
+				c->req[n + i] = (char)('a' + (i + c->seq) % 26);
+			memcpy(c->req + n + cfg.value_size, "\r\n", 2);
+			c->req_len = (size_t)n + cfg.value_size + 2;
+			c->need_set = false;
+			break;
+		}
 		make_key(k, (unsigned)(rand_r(&rng) % cfg.keys));
+		memcpy(c->key, k, sizeof(c->key));
 		if (cfg.set_ratio > 0 && rand_r(&rng) < cfg.set_ratio * RAND_MAX) {
 			/* A set of a short value keeps the request small; the next get of the key
 			 * then returns it. Values stay the preloaded size on average. */
-			c->req_len = (size_t)snprintf(c->req, sizeof(c->req), "set %s 0 0 1\r\nx\r\n", k);
+			c->req_len = (size_t)snprintf(c->req, 512, "set %s 0 0 1\r\nx\r\n", k);
 		} else {
-			c->req_len = (size_t)snprintf(c->req, sizeof(c->req), "get %s\r\n", k);
+			c->req_len = (size_t)snprintf(c->req, 512, "get %s\r\n", k);
 		}
 		break;
 	}
 	case P_HTTP:
-		c->req_len = (size_t)snprintf(c->req, sizeof(c->req),
+		c->req_len = (size_t)snprintf(c->req, 512,
 					      "GET %s HTTP/1.1\r\nHost: bench\r\n\r\n", cfg.path);
 		break;
 	case P_NETPIPE:
@@ -333,7 +350,7 @@ static int usage(void)
 	fprintf(stderr, "usage: nom-loadgen --proto memcached|http|netpipe --connect IP:PORT... "
 			"[--conns N] [--duration-s S] [--phase S:CONNS...] [--warmup-s S]\n"
 			"       [--interval-ms MS] [--slice-ms MS] [--keys K] [--value-size V] "
-			"[--set-ratio R] [--path P]\n");
+			"[--set-ratio R] [--cache-aside] [--path P]\n");
 	return 64;
 }
 
@@ -369,12 +386,15 @@ int main(int argc, char **argv)
 		{"keys", required_argument, 0, 'k'}, {"value-size", required_argument, 0, 'v'},
 		{"set-ratio", required_argument, 0, 's'}, {"path", required_argument, 0, 'p'},
 		{"phase", required_argument, 0, 'F'}, {"slice-ms", required_argument, 0, 'S'},
+		{"cache-aside", no_argument, 0, 'A'},
 		{0, 0, 0, 0}};
 	const char *proto = NULL;
 	struct conn *conns;
 	int ep, opt, maxc = 0, nconns, active = -1, phase = 0;
 	int64_t t_measure, t_end, next_interval, phase_end[MAX_PHASES], last_tick = 0;
 	size_t interval_from = 0;
+	uint64_t interval_hits = 0, interval_gets = 0;
+	int interval_phase = 0;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -393,6 +413,7 @@ int main(int argc, char **argv)
 		case 's': cfg.set_ratio = atof(optarg); break;
 		case 'p': cfg.path = optarg; break;
 		case 'S': cfg.slice_ms = atoi(optarg); break;
+		case 'A': cfg.cache_aside = true; break;
 		case 'F':
 			if (cfg.nphases == MAX_PHASES ||
 			    sscanf(optarg, "%lf:%d", &cfg.phase_s[cfg.nphases],
@@ -425,7 +446,7 @@ int main(int argc, char **argv)
 	else
 		return usage();
 	for (int t = 0; t < cfg.ntargets; t++)
-		if (cfg.proto == P_MEMCACHED && preload(t) < 0) {
+		if (cfg.proto == P_MEMCACHED && !cfg.cache_aside && preload(t) < 0) {
 			fprintf(stderr, "nom-loadgen: cannot preload %u keys into target %d\n", cfg.keys, t);
 			return 1;
 		}
@@ -444,6 +465,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "nom-loadgen: connection %d to target %d failed\n", i, c->target);
 			return 1;
 		}
+		c->req = malloc(512 + (cfg.cache_aside ? cfg.value_size + 96 : 0));
+		if (!c->req)
+			return 70;
 		c->in_cap = 1u << 16;
 		c->in = malloc(c->in_cap);
 		epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
@@ -481,15 +505,23 @@ int main(int argc, char **argv)
 				send_request(&conns[i], now_ns());
 		if (cfg.interval_ms > 0 && cfg.ntargets == 1 && now >= next_interval) {
 			struct bin *b = &bins[0][phase];
+			if (phase != interval_phase) {
+				interval_phase = phase;
+				interval_hits = interval_gets = 0;
+			}
 			struct summary s = summarize(b->lat, interval_from < b->n ? interval_from : b->n, b->n);
 			double secs = cfg.interval_ms / 1000.0;
 
+			uint64_t gets = b->hits + b->misses - interval_gets;
 			printf("{\"t_s\":%.3f,\"rps\":%.1f,\"mean_us\":%.2f,\"jitter_us\":%.2f,"
-			       "\"p99_us\":%.2f,\"n\":%zu}\n",
+			       "\"p99_us\":%.2f,\"n\":%zu,\"errors\":%llu,\"hit_rate\":%.4f}\n",
 			       (double)(next_interval - t_measure) / 1e9, (double)s.n / secs,
-			       s.mean_us, s.jitter_us, s.p99_us, s.n);
+			       s.mean_us, s.jitter_us, s.p99_us, s.n, (unsigned long long)errors,
+			       gets ? (double)(b->hits - interval_hits) / (double)gets : 0.0);
 			fflush(stdout);
 			interval_from = b->n;
+			interval_hits = b->hits;
+			interval_gets = b->hits + b->misses;
 			next_interval += (int64_t)cfg.interval_ms * 1000000;
 		}
 		n = epoll_wait(ep, ev, 256, 2);
@@ -521,6 +553,16 @@ int main(int argc, char **argv)
 					c->in_len = 0;
 					break;
 				}
+				if (cfg.proto == P_MEMCACHED && c->in[0] != 'S') {
+					bool miss = len == 5; /* "END\r\n" alone */
+					if (c->sent_ns >= t_measure) {
+						if (miss)
+							bins[c->target][phase].misses++;
+						else
+							bins[c->target][phase].hits++;
+					}
+					c->need_set = cfg.cache_aside && miss;
+				}
 				if (c->sent_ns >= t_measure)
 					record(&bins[c->target][phase], t - c->sent_ns, len);
 				memmove(c->in, c->in + len, c->in_len - (size_t)len);
@@ -542,10 +584,12 @@ int main(int argc, char **argv)
 			printf("{\"target\":%d,\"phase\":%d,\"proto\":\"%s\",\"conns\":%d,"
 			       "\"duration_s\":%.3f,\"requests\":%zu,\"errors\":%llu,\"tput_rps\":%.1f,"
 			       "\"mean_us\":%.2f,\"jitter_us\":%.2f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
-			       "\"p999_us\":%.2f,\"bytes_per_request\":%.1f}\n",
+			       "\"p999_us\":%.2f,\"bytes_per_request\":%.1f,\"hits\":%llu,"
+			       "\"misses\":%llu}\n",
 			       t, p, proto, cfg.phase_conns[p], secs, s.n, (unsigned long long)errors,
 			       secs > 0 ? (double)s.n / secs : 0.0, s.mean_us, s.jitter_us, s.p50_us,
-			       s.p99_us, s.p999_us, s.n ? (double)b->bytes / (double)s.n : 0.0);
+			       s.p99_us, s.p999_us, s.n ? (double)b->bytes / (double)s.n : 0.0,
+			       (unsigned long long)b->hits, (unsigned long long)b->misses);
 		}
 	for (int i = 0; i < nconns; i++)
 		close(conns[i].fd);

@@ -67,9 +67,14 @@ static void cleanup(void)
 	rmdir(keydir);
 }
 
+/* The wall clock just before the latest nom-priced was started: its request ids (its start
+ * time + a counter) are above it. */
+static int64_t spawned_wall_ns;
+
 static pid_t spawn_priced(const char *inst, const char *key, const char *api_ep)
 {
 	char a[16][300];
+	struct timespec wall;
 	int n = 0;
 
 	snprintf(a[n++], sizeof(a[0]), "%s/nom-priced", RAAS_BIN_DIR);
@@ -91,6 +96,8 @@ static pid_t spawn_priced(const char *inst, const char *key, const char *api_ep)
 	for (int i = 0; i < n; i++)
 		argv[i] = a[i];
 	argv[n] = NULL;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	spawned_wall_ns = (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec;
 	pid_t pid = fork();
 	if (pid == 0) {
 		int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -243,7 +250,8 @@ static void test_prices_and_bids(struct nom *n)
 	ASSERT_EQ(nom_price(n, NOM_BANDWIDTH, "h10", &p), -ENOENT);
 
 	/* A standing bid: acknowledged, on the board, at the market. */
-	uint64_t before = (uint64_t)time(NULL) * INT64_C(1000000000);
+	/* Not time(NULL) now: nom-priced may have started in the previous second. */
+	uint64_t before = (uint64_t)spawned_wall_ns;
 	struct nom_bid b = {.bid_id = "bw-1", .resource = NOM_BANDWIDTH, .host = "h1",
 			    .min_quantity = 10, .max_quantity = 100, .unit_price = 9000};
 	uint64_t eff = 0;

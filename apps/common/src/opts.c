@@ -6,12 +6,13 @@
 #include <string.h>
 
 #include "app/opts.h"
+#include "common/money.h"
 
 enum {
 	O_STACK = 256, O_DRIVER, O_IF, O_ADDR, O_GATEWAY, O_MAC, O_RING, O_RXB, O_TXB, O_XDPMODE,
 	O_MODE, O_CPU, O_STATS, O_PORT, O_BIND, O_DELAY, O_ADAPTIVE, O_UTILITY, O_ALPHA, O_BETA,
 	O_GAMMA, O_DELTA, O_X, O_L0, O_PROFILE, O_PROFILE_APP, O_PRICES, O_PRICE, O_REPORT,
-	O_LOG, O_HELP,
+	O_LOG, O_HELP, O_INSTANCE, O_HOST, O_STRATEGY, O_STATIC_LEVEL, O_BW_MAX, O_MAX_PRICE,
 };
 
 static const struct option common[] = {
@@ -46,6 +47,12 @@ static const struct option common[] = {
 	{"report-ms", required_argument, 0, O_REPORT},
 	{"log-level", required_argument, 0, O_LOG},
 	{"help", no_argument, 0, O_HELP},
+	{"instance", required_argument, 0, O_INSTANCE},
+	{"host", required_argument, 0, O_HOST},
+	{"strategy", required_argument, 0, O_STRATEGY},
+	{"static-level", required_argument, 0, O_STATIC_LEVEL},
+	{"bandwidth-max", required_argument, 0, O_BW_MAX},
+	{"max-price", required_argument, 0, O_MAX_PRICE},
 };
 
 static const char common_usage[] =
@@ -69,7 +76,16 @@ static const char common_usage[] =
 	"  --prices FILE             price schedule: lines `time_offset price` ($/Gbit)\n"
 	"  --price P                 a fixed price, $/Gbit\n"
 	"  --report-ms N             print a JSON status line every N ms\n"
-	"  --log-level error|warn|info|debug\n";
+	"  --log-level error|warn|info|debug\n"
+	"on the market (docs/apps.md):\n"
+	"  --instance NAME           run inside nom instance NAME: prices from its board, holdings\n"
+	"                            acquired and released through its nom-priced\n"
+	"  --host H                  the host it holds resources on (default: the board's)\n"
+	"  --strategy S              adaptive (default), static-tpt, static-lat, static (--delay),\n"
+	"                            unaware (price-unaware, --delay)\n"
+	"  --static-level L          the level static-tpt/static-lat take their row from\n"
+	"  --bandwidth-max MBIT      the most bandwidth it holds\n"
+	"  --max-price $P            acquire limit per unit-hour (unaware, cores, memory; $1000)\n";
 
 void app_opts_init(struct app_opts *o, const char *prog, uint16_t default_port)
 {
@@ -81,6 +97,8 @@ void app_opts_init(struct app_opts *o, const char *prog, uint16_t default_port)
 	o->port = default_port;
 	o->price = -1;
 	o->log_level = LOG_INFO;
+	o->workers = 1;
+	o->strategy = NOM_ADAPTIVE;
 	econ_utility_thesis(ECON_REFUND, &o->utility);
 }
 
@@ -107,9 +125,35 @@ static int check(struct app_opts *o, bool delay_given)
 {
 	const char *why;
 
-	if (o->adaptive && delay_given)
+	if (o->adaptive && o->strategy_set && o->strategy != NOM_ADAPTIVE)
+		return bad(o, "adaptive", "", "contradicts --strategy");
+	if (o->adaptive)
+		o->strategy = NOM_ADAPTIVE;
+	if (o->instance) {
+		if (!o->strategy_set && !o->adaptive)
+			o->strategy = NOM_ADAPTIVE;
+		o->adaptive = o->strategy == NOM_ADAPTIVE;
+		if (o->prices_path || o->price >= 0)
+			return bad(o, o->prices_path ? "prices" : "price", "",
+				   "with --instance the prices come from the instance's board");
+		if (!o->profile_path)
+			return bad(o, "instance", o->instance,
+				   "needs --profile FILE (what each working point needs)");
+		if (o->strategy != NOM_UNAWARE && !o->utility_set)
+			return bad(o, "instance", o->instance,
+				   "needs --utility penalty|refund|bonus (or --strategy unaware)");
+		if (o->adaptive && delay_given)
+			return bad(o, "delay", "", "--strategy adaptive picks the delay itself");
+		if ((o->strategy == NOM_STATIC_TPT || o->strategy == NOM_STATIC_LAT) && delay_given)
+			return bad(o, "delay", "", "static-tpt and static-lat take the delay from the profile");
+	} else if (o->strategy_set || o->host || o->bandwidth_max_mbit || o->max_price) {
+		return bad(o, o->strategy_set ? "strategy" : o->host ? "host" :
+			   o->bandwidth_max_mbit ? "bandwidth-max" : "max-price", "",
+			   "only with --instance NAME");
+	}
+	if (!o->instance && o->adaptive && delay_given)
 		return bad(o, "delay", "", "give either --delay or --adaptive, not both");
-	if (o->adaptive) {
+	if (!o->instance && o->adaptive) {
 		if (!o->profile_path)
 			return bad(o, "adaptive", "", "needs --profile FILE");
 		if (!o->utility_set)
@@ -117,7 +161,8 @@ static int check(struct app_opts *o, bool delay_given)
 		if (!o->prices_path && o->price < 0)
 			return bad(o, "adaptive", "", "needs --prices FILE or --price P");
 		if (o->srv.stack != SRV_NOMNET)
-			return bad(o, "adaptive", "", "tunes nomnet's delay: not with --stack kernel");
+			return bad(o, "adaptive", "", "tunes nomnet's delay: not with --stack kernel "
+				   "(in --instance mode it tunes the holdings too)");
 	}
 	if (o->prices_path && o->price >= 0)
 		return bad(o, "price", "", "give either --prices FILE or --price P");
@@ -145,7 +190,21 @@ int app_opts_parse(struct app_opts *o, int argc, char **argv, const struct app_e
 	if (ne)
 		memcpy(all + nc, extra->options, ne * sizeof(*all));
 	optind = 1;
-	while (rc == 0 && (opt = getopt_long(argc, argv, "", all, NULL)) != -1) {
+	const char *shorts = extra && extra->shorts ? extra->shorts : "";
+	while (rc == 0 && (opt = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
+		if (opt > 0 && opt < 256 && opt != '?' && opt != ':' && extra && extra->short_vals) {
+			/* A short form: the long option's value. */
+			int k = 0;
+			for (const char *p = shorts; *p; p++) {
+				if (*p == ':')
+					continue;
+				if (*p == opt) {
+					opt = extra->short_vals[k];
+					break;
+				}
+				k++;
+			}
+		}
 		double v;
 		const char *name = "";
 
@@ -267,6 +326,27 @@ int app_opts_parse(struct app_opts *o, int argc, char **argv, const struct app_e
 			if (num(optarg, 1, 3600000, &v) < 0)
 				rc = bad(o, name, optarg, "want milliseconds 1-3600000");
 			o->report_ns = (int64_t)(v * 1e6);
+			break;
+		case O_INSTANCE: o->instance = optarg; break;
+		case O_HOST: o->host = optarg; break;
+		case O_STATIC_LEVEL: o->static_level = optarg; break;
+		case O_STRATEGY:
+			if (nom_strategy_parse(optarg, &o->strategy) < 0)
+				rc = bad(o, name, optarg,
+					 "want adaptive, static-tpt, static-lat, static or unaware");
+			o->strategy_set = true;
+			break;
+		case O_BW_MAX:
+			if (num(optarg, 1, 1e9, &v) < 0 || v != floor(v))
+				rc = bad(o, name, optarg, "want whole Mbit/s, 1 or more");
+			o->bandwidth_max_mbit = (int64_t)v;
+			break;
+		case O_MAX_PRICE:
+		{
+			const char *why = "want dollars per unit-hour > 0 ($1000)";
+			if (money_parse(optarg, &o->max_price, &why) < 0 || o->max_price <= 0)
+				rc = bad(o, name, optarg, why);
+		}
 			break;
 		case O_LOG:
 			if (log_level_parse(optarg, &o->log_level) < 0)

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "srv_priv.h"
@@ -54,6 +56,8 @@ int srv_create(const struct srv_config *cfg, const struct srv_app_ops *ops, void
 	s->ops = ops;
 	s->app = app;
 	s->epfd = s->wake_fd = -1;
+	pthread_mutex_init(&s->call_mu, NULL);
+	pthread_cond_init(&s->call_cv, NULL);
 	for (unsigned i = 0; i < 4; i++)
 		s->lfds[i] = -1;
 	rc = cfg->stack == SRV_KERNEL ? srv__kernel_create(s) : srv__nomnet_create(s);
@@ -101,6 +105,8 @@ void srv_destroy(struct srv *s)
 	if (!s)
 		return;
 	s->be->destroy(s);
+	pthread_mutex_destroy(&s->call_mu);
+	pthread_cond_destroy(&s->call_cv);
 	free(s);
 }
 
@@ -117,6 +123,59 @@ struct nomnet *srv_nomnet(struct srv *s)
 struct srv *srv_of(const struct srv_conn *c)
 {
 	return c->s;
+}
+
+void srv__loop_running(struct srv *s, bool running)
+{
+	pthread_mutex_lock(&s->call_mu);
+	s->loop_running = running;
+	if (!running && s->call_fn) { /* asked as the loop stopped: run it here */
+		s->call_fn(s->call_arg);
+		s->call_fn = NULL;
+		s->calls_done++;
+	}
+	pthread_cond_broadcast(&s->call_cv);
+	pthread_mutex_unlock(&s->call_mu);
+}
+
+void srv__run_call(struct srv *s)
+{
+	pthread_mutex_lock(&s->call_mu);
+	if (s->call_fn) {
+		s->call_fn(s->call_arg);
+		s->call_fn = NULL;
+		s->calls_done++;
+		pthread_cond_broadcast(&s->call_cv);
+	}
+	pthread_mutex_unlock(&s->call_mu);
+}
+
+int srv_call(struct srv *s, void (*fn)(void *arg), void *arg)
+{
+	if (s->cfg.stack == SRV_NOMNET) {
+		nomnet_lock(s->net);
+		fn(arg);
+		nomnet_unlock(s->net);
+		return 0;
+	}
+	pthread_mutex_lock(&s->call_mu);
+	while (s->call_fn) /* one call at a time */
+		pthread_cond_wait(&s->call_cv, &s->call_mu);
+	if (!s->loop_running) {
+		fn(arg);
+		pthread_mutex_unlock(&s->call_mu);
+		return 0;
+	}
+	s->call_fn = fn;
+	s->call_arg = arg;
+	uint64_t ticket = ++s->calls_asked, one = 1;
+	if (write(s->wake_fd, &one, sizeof(one)) < 0) {
+		/* the eventfd only fails when full: the loop wakes anyway */
+	}
+	while (s->calls_done < ticket)
+		pthread_cond_wait(&s->call_cv, &s->call_mu);
+	pthread_mutex_unlock(&s->call_mu);
+	return 0;
 }
 
 void srv_add_requests(struct srv *s, uint64_t n)
@@ -162,6 +221,8 @@ struct srv_conn *srv__conn_new(struct srv *s, void *tcp, int fd)
 	s->conns = c;
 	atomic_fetch_add(&s->accepted, 1);
 	atomic_fetch_add(&s->active, 1);
+	if (s->cfg.load)
+		nom_load_conn(s->cfg.load, +1);
 	c->in_app++;
 	c->state = s->ops->open(s->app, c);
 	c->in_app--;
@@ -186,6 +247,8 @@ static void conn_free(struct srv_conn *c)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	atomic_fetch_sub(&s->active, 1);
+	if (s->cfg.load)
+		nom_load_conn(s->cfg.load, -1);
 	free(c);
 }
 
@@ -387,6 +450,12 @@ int srv_deliver(struct srv_conn *c, struct buf *out, uint64_t requests, uint64_t
 	}
 	if (requests != *counted) {
 		srv_add_requests(c->s, requests - *counted);
+		if (c->s->cfg.load) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			nom_load_add(c->s->cfg.load, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
+				     requests - *counted, &c->load_token);
+		}
 		*counted = requests;
 	}
 	if (close)

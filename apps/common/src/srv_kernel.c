@@ -44,6 +44,8 @@ static int krn_listen(struct srv *s, uint16_t port)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (s->cfg.reuse_port)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0) {
 		int rc = -errno;
 
@@ -140,12 +142,15 @@ static int krn_run(struct srv *s)
 
 	if (!rbuf)
 		return -ENOMEM;
+	srv__loop_running(s, true);
 	while (!atomic_load(&s->stop)) {
 		int n = epoll_wait(s->epfd, ev, 64, 1000);
 
 		if (n < 0 && errno != EINTR) {
+			int err = -errno;
+			srv__loop_running(s, false);
 			free(rbuf);
-			return -errno;
+			return err;
 		}
 		for (int i = 0; i < n; i++) {
 			uintptr_t d = (uintptr_t)ev[i].data.ptr;
@@ -158,6 +163,7 @@ static int krn_run(struct srv *s)
 
 					if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 						break;
+					srv__run_call(s);
 				} else {
 					accept_all(s, fd);
 				}
@@ -178,6 +184,7 @@ static int krn_run(struct srv *s)
 			}
 		}
 	}
+	srv__loop_running(s, false);
 	free(rbuf);
 	return 0;
 }

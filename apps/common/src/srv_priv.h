@@ -14,6 +14,7 @@
 #ifndef APP_SRV_PRIV_H
 #define APP_SRV_PRIV_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -52,6 +53,7 @@ struct srv_conn {
 	bool abort_asked;
 	bool finished;
 	uint32_t events;        /* kernel: epoll interest armed */
+	uint64_t load_token;    /* the load meter's note of the window it was counted in */
 	struct srv_conn *prev, *next;
 };
 
@@ -74,7 +76,18 @@ struct srv {
 	int lfds[4];
 	unsigned nlfds;
 	int wake_fd;
+	/* srv_call on the kernel backend */
+	pthread_mutex_t call_mu;
+	pthread_cond_t call_cv;
+	void (*call_fn)(void *arg);
+	void *call_arg;
+	uint64_t calls_asked, calls_done;
+	bool loop_running;
 };
+
+/* Kernel backend: the loop runs a pending srv_call (under call_mu) and marks it done. */
+void srv__run_call(struct srv *s);
+void srv__loop_running(struct srv *s, bool running);
 
 extern const struct srv_backend srv__nomnet;
 extern const struct srv_backend srv__kernel;

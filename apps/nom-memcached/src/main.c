@@ -1,8 +1,12 @@
 /* nom-memcached: a memcached server (text protocol) on nomnet, or on kernel sockets.
  *
  *   nom-memcached [common nom app options] [-m MB] [-I SIZE] [-M]
+ *                 [--instance NAME [--memory-min MB] [--memory-reserve MB]]
  *
- * -m / --memory MB       memory for items (default 64), least recently used evicted first
+ * -m / --memory MB       memory for items (default 64), least recently used evicted first;
+ *                        with --instance the most it holds: its cache follows the memory it
+ *                        holds, between --memory-min (1) and --memory, plus --memory-reserve
+ *                        (32) for the process itself (docs/apps.md, docs/economics.md)
  * -I / --max-item-size   largest item, bytes or with k/m (default 1m)
  * -M / --no-evictions    answer "SERVER_ERROR out of memory" instead of evicting
  * Common options (stack, driver, delay, adaptive, utility, profile, prices): app/opts.h.
@@ -21,11 +25,14 @@
 #define OPT_MEMORY 1000
 #define OPT_ITEM 1001
 #define OPT_NOEVICT 1002
+#define OPT_MEMMIN 1003
+#define OPT_RESERVE 1004
 
 struct mc_app {
 	struct mc_server server;
 	struct mc_store_config store_cfg;
 	struct srv *srv;
+	struct app_opts *opts;
 };
 
 struct mc_session {
@@ -117,6 +124,42 @@ static void nomnet_stats(void *arg, struct buf *out)
 	(void)buf_append(out, line, (size_t)len);
 }
 
+struct curve_call {
+	struct mc_app *app;
+	struct nom_memory_curve *out;
+	int64_t mib;
+};
+
+static void curve_in_thread(void *arg)
+{
+	struct curve_call *c = arg;
+
+	/* The first ask starts the measurement (the controller asks only while memory is
+	 * priced, so that an app on a market that does not price it pays nothing per get). */
+	mc_store_curve_start(c->app->server.store);
+	mc_store_curve(c->app->server.store, c->out);
+}
+
+/* The controller asks for the measured hit-rate curve: read in the server's thread. */
+static int memory_curve(void *arg, struct nom_memory_curve *out)
+{
+	struct mc_app *app = arg;
+	struct curve_call c = {app, out, 0};
+
+	if (!app->srv)
+		return -EAGAIN;
+	return srv_call(app->srv, curve_in_thread, &c);
+}
+
+/* Called in the server's thread: the cache follows the memory held (evicting the least
+ * recently used items down to the new size at once). */
+static void set_memory(void *arg, int64_t mib)
+{
+	struct mc_app *app = arg;
+
+	mc_store_set_limit(app->server.store, (size_t)mib << 20);
+}
+
 static void on_ready(struct srv *s, void *arg)
 {
 	struct mc_app *app = arg;
@@ -167,24 +210,42 @@ static int handle(void *ctx, int opt, const char *arg)
 	case OPT_NOEVICT:
 		app->store_cfg.evict = false;
 		return 0;
+	case OPT_MEMMIN:
+	case OPT_RESERVE:
+		if (parse_size(arg, &v) < 0 || v > 1048576 || (opt == OPT_MEMMIN && v < 1)) {
+			fprintf(stderr, "nom-memcached: --%s %s: want megabytes %s-1048576\n",
+				opt == OPT_MEMMIN ? "memory-min" : "memory-reserve", arg,
+				opt == OPT_MEMMIN ? "1" : "0");
+			return -1;
+		}
+		if (opt == OPT_MEMMIN)
+			app->opts->memory_min_mib = (int64_t)v;
+		else
+			app->opts->memory_reserve_mib = (int64_t)v;
+		return 0;
 	}
 	return -1;
 }
 
 int main(int argc, char **argv)
 {
+	static const int short_vals[] = {OPT_MEMORY, OPT_ITEM, OPT_NOEVICT};
 	static const struct option extra_opts[] = {
 		{"memory", required_argument, 0, OPT_MEMORY},
 		{"max-item-size", required_argument, 0, OPT_ITEM},
 		{"no-evictions", no_argument, 0, OPT_NOEVICT},
+		{"memory-min", required_argument, 0, OPT_MEMMIN},
+		{"memory-reserve", required_argument, 0, OPT_RESERVE},
 		{0, 0, 0, 0}};
 	struct mc_app app;
 	struct app_extra extra = {
 		extra_opts,
 		"  --memory MB               memory for items (default 64)\n"
 		"  --max-item-size SIZE      largest item, bytes, 512k, 1m (default 1m)\n"
-		"  --no-evictions            refuse stores when full instead of evicting\n",
-		handle, &app};
+		"  --no-evictions            refuse stores when full instead of evicting\n"
+		"  --memory-min MB           --instance: the least cache it keeps (default 1)\n"
+		"  --memory-reserve MB       --instance: memory held beyond the cache (default 32)\n",
+		handle, &app, "m:I:M", short_vals};
 	struct app_opts o;
 	struct mc_clock clk = {clock_mono, clock_wall, NULL};
 	int rc;
@@ -195,12 +256,24 @@ int main(int argc, char **argv)
 	app.store_cfg.evict = true;
 	app_opts_init(&o, "nom-memcached", 11211);
 	o.profile_app = "memcached";
+	o.memory_min_mib = 1;
+	o.memory_reserve_mib = 32;
+	app.opts = &o;
 	rc = app_opts_parse(&o, argc, argv, &extra);
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	if (app.store_cfg.item_max > app.store_cfg.mem_limit) {
 		fprintf(stderr, "nom-memcached: --max-item-size is larger than --memory\n");
 		return 64;
+	}
+	if (o.instance) {
+		o.memory_max_mib = (int64_t)(app.store_cfg.mem_limit >> 20);
+		if (o.memory_min_mib > o.memory_max_mib) {
+			fprintf(stderr, "nom-memcached: --memory-min is larger than --memory\n");
+			return 64;
+		}
+		/* The cache follows the holding: what each size would hit may be measured. */
+		app.store_cfg.curve_max = app.store_cfg.mem_limit;
 	}
 	/* A whole store command (line and value) must fit the connection's input buffer. */
 	o.srv.in_max = app.store_cfg.item_max + (64u << 10);
@@ -213,7 +286,9 @@ int main(int argc, char **argv)
 	app.server.pid = (uint32_t)getpid();
 	app.server.extra_stats = nomnet_stats;
 	app.server.extra_arg = &app;
-	rc = app_run(&o, &mc_ops, &app, on_ready);
+	struct app_spec spec = {.ops = &mc_ops, .app = &app, .on_ready = on_ready,
+				.memory_curve = memory_curve, .set_memory = set_memory};
+	rc = app_run(&o, &spec);
 	app.srv = NULL;
 	mc_store_destroy(app.server.store);
 	return rc;

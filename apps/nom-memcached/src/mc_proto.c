@@ -435,6 +435,7 @@ static void stats_general(struct mc_conn *c)
 	stat_u64(&c->out, "touch_hits", st.touch_hits);
 	stat_u64(&c->out, "touch_misses", st.touch_misses);
 	stat_u64(&c->out, "limit_maxbytes", st.mem_limit);
+	stat_u64(&c->out, "nom_arena_bytes", st.arena_mapped);
 	stat_u64(&c->out, "threads", 1);
 	stat_u64(&c->out, "bytes", st.bytes);
 	stat_u64(&c->out, "curr_items", st.curr_items);

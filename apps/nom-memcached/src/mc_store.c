@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mc_arena.h"
+#include "mc_curve.h"
 #include "mc_store.h"
 
 struct mc_store {
@@ -18,6 +20,9 @@ struct mc_store {
 	size_t bytes;
 	uint64_t cas_next;           /* the last version handed out */
 	int64_t flush_at_ns;         /* delayed flush_all deadline (0: none) */
+	size_t item_max;             /* -I as configured (a smaller limit caps it) */
+	struct mc_curve *curve;      /* NULL unless cfg.curve_max */
+	struct mc_arena *arena;      /* the items' memory: given back as the limit falls */
 	struct mc_store_stats st;
 };
 
@@ -58,9 +63,15 @@ int mc_store_create(const struct mc_store_config *cfg, const struct mc_clock *cl
 		return -ENOMEM;
 	s->cfg = *cfg;
 	s->clock = *clock;
+	s->item_max = cfg->item_max;
+	if (mc_arena_create(&s->arena) != 0) {
+		free(s);
+		return -ENOMEM;
+	}
 	s->nbuckets = 1024;
 	s->table = calloc(s->nbuckets, sizeof(*s->table));
 	if (!s->table) {
+		mc_arena_destroy(s->arena);
 		free(s);
 		return -ENOMEM;
 	}
@@ -68,8 +79,13 @@ int mc_store_create(const struct mc_store_config *cfg, const struct mc_clock *cl
 	return 0;
 }
 
+static size_t item_size(const struct mc_item *it);
+
 static void lru_unlink(struct mc_store *s, struct mc_item *it)
 {
+	if (s->curve)
+		mc_curve_remove(s->curve, it->stamp, item_size(it));
+	it->stamp = 0;
 	if (it->prev)
 		it->prev->next = it->next;
 	else
@@ -81,6 +97,19 @@ static void lru_unlink(struct mc_store *s, struct mc_item *it)
 	it->prev = it->next = NULL;
 }
 
+/* Gives every item a new stamp, from the least to the most recently used. */
+static void stamp_all(struct mc_store *s)
+{
+	int renumber = 0;
+	size_t n = 0;
+
+	for (struct mc_item *x = s->lru_head; x; x = x->next)
+		n++;
+	mc_curve_renumber(s->curve, n);
+	for (struct mc_item *x = s->lru_tail; x; x = x->prev)
+		x->stamp = mc_curve_insert(s->curve, item_size(x), &renumber);
+}
+
 static void lru_push(struct mc_store *s, struct mc_item *it)
 {
 	it->prev = NULL;
@@ -90,6 +119,12 @@ static void lru_push(struct mc_store *s, struct mc_item *it)
 	s->lru_head = it;
 	if (!s->lru_tail)
 		s->lru_tail = it;
+	if (s->curve) {
+		int renumber = 0;
+		it->stamp = mc_curve_insert(s->curve, item_size(it), &renumber);
+		if (renumber) /* the stamps ran out: every item again, oldest first */
+			stamp_all(s);
+	}
 }
 
 /* Removes and frees an item. */
@@ -104,7 +139,7 @@ static void item_drop(struct mc_store *s, struct mc_item *it)
 	lru_unlink(s, it);
 	s->count--;
 	s->bytes -= item_size(it);
-	free(it);
+	mc_arena_free(s->arena, it);
 }
 
 void mc_store_destroy(struct mc_store *s)
@@ -113,6 +148,8 @@ void mc_store_destroy(struct mc_store *s)
 		return;
 	while (s->lru_head)
 		item_drop(s, s->lru_head);
+	mc_curve_destroy(s->curve);
+	mc_arena_destroy(s->arena);
 	free(s->table);
 	free(s);
 }
@@ -213,10 +250,15 @@ struct mc_item *mc_store_get(struct mc_store *s, const char *key, size_t nkey, b
 	if (bump) {
 		if (it) {
 			s->st.get_hits++;
+			if (s->curve) /* "VALUE <key> <flags> <bytes>\r\n", the data, "END\r\n" */
+				mc_curve_hit(s->curve, now_ns(s), it->stamp,
+					     it->nkey + it->nbytes + 30);
 			lru_unlink(s, it);
 			lru_push(s, it);
 		} else {
 			s->st.get_misses++;
+			if (s->curve)
+				mc_curve_miss(s->curve, now_ns(s), hash_key(key, nkey), s->bytes);
 		}
 	}
 	return it;
@@ -232,17 +274,47 @@ static bool make_room(struct mc_store *s, size_t need, const struct mc_item *kee
 			victim = victim->prev;
 		if (!victim || !s->cfg.evict)
 			return false;
+		if (s->curve)
+			mc_curve_evicted(s->curve, victim->hash, item_size(victim), s->cfg.mem_limit);
 		item_drop(s, victim);
 		s->st.evictions++;
 	}
 	return true;
 }
 
-/* Allocates an item (not linked). value may be NULL (filled by the caller). */
-static struct mc_item *item_new(const char *key, size_t nkey, uint32_t flags, int64_t exp_ns,
-				const char *value, size_t vlen)
+/* The arena moved an item: every pointer to it (LRU neighbours or ends, its hash chain's
+ * predecessor) now points to its copy. */
+static void moved(void *arg, void *old_block, void *new_block)
 {
-	struct mc_item *it = malloc(sizeof(*it) + nkey + vlen + 2);
+	struct mc_store *s = arg;
+	struct mc_item *old = old_block, *it = new_block;
+	struct mc_item **pp = &s->table[it->hash & (s->nbuckets - 1)];
+
+	if (it->prev)
+		it->prev->next = it;
+	else if (s->lru_head == old)
+		s->lru_head = it;
+	if (it->next)
+		it->next->prev = it;
+	else if (s->lru_tail == old)
+		s->lru_tail = it;
+	while (*pp && *pp != old)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = it;
+}
+
+/* Gives back what is mapped beyond the limit (and two chunks of slack). */
+static void compact(struct mc_store *s)
+{
+	mc_arena_compact(s->arena, s->cfg.mem_limit + 2 * MC_ARENA_CHUNK, moved, s);
+}
+
+/* Allocates an item (not linked). value may be NULL (filled by the caller). */
+static struct mc_item *item_new(struct mc_store *s, const char *key, size_t nkey, uint32_t flags,
+				int64_t exp_ns, const char *value, size_t vlen)
+{
+	struct mc_item *it = mc_arena_alloc(s->arena, sizeof(*it) + nkey + vlen + 2);
 
 	if (!it)
 		return NULL;
@@ -266,6 +338,8 @@ static void item_link(struct mc_store *s, struct mc_item *it, struct mc_item *ol
 
 	if (old)
 		item_drop(s, old);
+	if (s->curve)
+		mc_curve_forget(s->curve, it->hash);
 	it->cas = ++s->cas_next;
 	it->time_ns = now_ns(s);
 	b = it->hash & (s->nbuckets - 1);
@@ -331,7 +405,7 @@ enum mc_result mc_store_put(struct mc_store *s, enum mc_cmd cmd, const char *key
 
 		if (!mc_store_size_ok(s, nkey, old->flags, total))
 			return MC_NOT_STORED;
-		it = item_new(key, nkey, old->flags, old->exp_ns, NULL, total);
+		it = item_new(s, key, nkey, old->flags, old->exp_ns, NULL, total);
 		if (!it)
 			return MC_NOT_STORED;
 		if (cmd == MC_APPEND) {
@@ -342,18 +416,22 @@ enum mc_result mc_store_put(struct mc_store *s, enum mc_cmd cmd, const char *key
 			memcpy(it->data + nkey + vlen, mc_item_value(old), ovlen);
 		}
 	} else {
-		it = item_new(key, nkey, flags, exp_ns, value, vlen);
+		it = item_new(s, key, nkey, flags, exp_ns, value, vlen);
 		if (!it)
 			return MC_NO_MEMORY;
 	}
 	need = item_size(it) - (old ? item_size(old) : 0);
 	if (item_size(it) > (old ? item_size(old) : 0) && !make_room(s, need, old)) {
-		free(it);
+		mc_arena_free(s->arena, it);
 		return MC_NO_MEMORY;
 	}
 	item_link(s, it, old);
 	if (cas_out)
 		*cas_out = it->cas;
+	/* Dead blocks pile up in the chunks as items are replaced and evicted: compact once
+	 * they pass an eighth of the limit (it may move the item just stored). */
+	if (mc_arena_mapped(s->arena) > s->cfg.mem_limit + s->cfg.mem_limit / 8 + 4 * MC_ARENA_CHUNK)
+		compact(s);
 	return MC_STORED;
 }
 
@@ -446,11 +524,11 @@ enum mc_delta_result mc_store_delta(struct mc_store *s, const char *key, size_t 
 		lru_push(s, it);
 		return MC_DELTA_OK;
 	}
-	nit = item_new(key, nkey, it->flags, it->exp_ns, buf, len);
+	nit = item_new(s, key, nkey, it->flags, it->exp_ns, buf, len);
 	if (!nit)
 		return MC_DELTA_EOM;
 	if (!make_room(s, item_size(nit) - item_size(it), it)) {
-		free(nit);
+		mc_arena_free(s->arena, nit);
 		return MC_DELTA_EOM;
 	}
 	item_link(s, nit, it);
@@ -477,9 +555,28 @@ void mc_store_flush(struct mc_store *s, int32_t exptime)
 void mc_store_set_limit(struct mc_store *s, size_t bytes)
 {
 	s->cfg.mem_limit = bytes;
-	if (s->cfg.item_max > bytes)
-		s->cfg.item_max = bytes;
+	s->cfg.item_max = s->item_max > bytes ? bytes : s->item_max;
 	make_room(s, 0, NULL);
+	compact(s); /* and the memory the evicted items took goes back to the kernel */
+}
+
+int mc_store_curve_start(struct mc_store *s)
+{
+	if (s->curve || !s->cfg.curve_max)
+		return 0;
+	int rc = mc_curve_create(s->cfg.curve_max, &s->curve);
+	if (rc)
+		return rc;
+	stamp_all(s); /* the items already cached, in their LRU order */
+	return 0;
+}
+
+void mc_store_curve(struct mc_store *s, struct nom_memory_curve *out)
+{
+	if (s->curve)
+		mc_curve_read(s->curve, now_ns(s), out);
+	else
+		memset(out, 0, sizeof(*out));
 }
 
 void mc_store_stats(const struct mc_store *s, struct mc_store_stats *out)
@@ -488,6 +585,7 @@ void mc_store_stats(const struct mc_store *s, struct mc_store_stats *out)
 	out->curr_items = s->count;
 	out->bytes = s->bytes;
 	out->mem_limit = s->cfg.mem_limit;
+	out->arena_mapped = mc_arena_mapped(s->arena);
 }
 
 void mc_store_reset_stats(struct mc_store *s)
@@ -519,4 +617,7 @@ void mc_store_check(const struct mc_store *s)
 		abort();
 	if (s->cfg.evict && s->bytes > s->cfg.mem_limit)
 		abort();
+	if (mc_arena_live(s->arena) < s->bytes)
+		abort();
+	mc_arena_check(s->arena);
 }

@@ -46,6 +46,7 @@ struct mc_item {
 	uint32_t flags;
 	uint32_t nkey;
 	uint32_t nbytes;                 /* value length + 2 */
+	uint32_t stamp;                  /* the hit-rate curve's last-use stamp (0: none) */
 	char data[];                     /* key, value, "\r\n" */
 };
 
@@ -62,6 +63,9 @@ struct mc_store_config {
 	size_t mem_limit;   /* bytes (memcached -m, default 64 MiB) */
 	size_t item_max;    /* memcached -I (default 1 MiB) */
 	bool evict;         /* false: refuse to store when full (memcached -M) */
+	/* The hit-rate curve may be measured for caches up to this many bytes (0: never): what
+	 * --instance mode values memory by (mc_curve.h), once mc_store_curve_start() is called. */
+	size_t curve_max;
 };
 
 struct mc_store_stats {
@@ -71,6 +75,7 @@ struct mc_store_stats {
 	uint64_t delete_hits, delete_misses, incr_hits, incr_misses, decr_hits, decr_misses;
 	uint64_t cas_hits, cas_misses, cas_badval, cmd_flush;
 	size_t mem_limit;
+	size_t arena_mapped; /* bytes of item memory mapped (limit + slack after a shrink) */
 };
 
 struct mc_store;
@@ -107,8 +112,16 @@ enum mc_delta_result mc_store_delta(struct mc_store *s, const char *key, size_t 
 				    uint64_t delta, char *buf);
 /* flush_all with memcached's exptime argument (0 or negative: now). */
 void mc_store_flush(struct mc_store *s, int32_t exptime);
-/* cache_memlimit: a new limit (evicts down to it). */
+/* cache_memlimit: a new limit (evicts down to it, least recently used first). */
 void mc_store_set_limit(struct mc_store *s, size_t bytes);
+
+struct nom_memory_curve;
+/* Starts measuring the hit-rate curve (idempotent; the items already cached enter it in their
+ * LRU order). Until then gets pay nothing for it: the controller starts it only while the
+ * market prices memory. Returns 0, or -ENOMEM (not measuring). */
+int mc_store_curve_start(struct mc_store *s);
+/* The hit-rate curve measured so far (mc_curve.h); an empty curve when not measured. */
+void mc_store_curve(struct mc_store *s, struct nom_memory_curve *out);
 
 void mc_store_stats(const struct mc_store *s, struct mc_store_stats *out);
 void mc_store_reset_stats(struct mc_store *s);

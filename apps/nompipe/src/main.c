@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 	struct app_extra extra = {extra_opts,
 				  "  --start N                 NPtcp's -l: the first size (default 1)\n"
 				  "  --perturbation N          NPtcp's -p (default 3)\n",
-				  handle, &app};
+				  handle, &app, NULL, NULL};
 	struct app_opts o;
 	int rc;
 
@@ -106,5 +106,6 @@ int main(int argc, char **argv)
 	rc = app_opts_parse(&o, argc, argv, &extra);
 	if (rc)
 		return rc == 1 ? 0 : rc;
-	return app_run(&o, &ops, &app, NULL);
+	struct app_spec spec = {.ops = &ops, .app = &app};
+	return app_run(&o, &spec);
 }

@@ -11,6 +11,9 @@ void np_sched_init(struct np_sched *s, uint64_t start, unsigned perturbation)
 	memset(s, 0, sizeof(*s));
 	s->len = start ? start : 1;
 	s->inc = s->len > 1 ? s->len / 2 : 1;
+	/* NPtcp counts a start above 1 as its second size (-l 1000: 1000, 1500, 2000, 3000,
+	 * 4000, 6000, ... as -l 1 gives 1, 2, 3, 4, 6, 8, ...). */
+	s->nq = s->len > 1 ? 1 : 0;
 	s->perturbation = perturbation;
 }
 
@@ -47,6 +50,7 @@ void np_conn_init(struct np_conn *c, uint64_t start, unsigned perturbation)
 {
 	memset(c, 0, sizeof(*c));
 	np_sched_init(&c->sched, start, perturbation);
+	c->lat_size = start ? start : 1;
 	/* The receiver starts with a Sync: its "SyncMe" goes out at once. */
 	c->state = NP_SYNC;
 	c->after_sync = AFTER_FIRST;
@@ -139,13 +143,27 @@ size_t np_process(struct np_conn *c, const uint8_t *data, size_t len)
 			synced(c);
 			break;
 		}
-		case NP_LATENCY:
-			(void)buf_append(&c->out, data + pos, 1);
-			pos++;
+		case NP_LATENCY: {
+			/* NPtcp's latency ping-pongs are of its start size (-l), each sent back
+			 * once whole. */
+			size_t want = (size_t)c->lat_size - c->msg.len;
+
+			if (c->lat_size > NP_MAX_MESSAGE)
+				return pos + fail(c, "message size out of range", 0);
+			if (want > avail)
+				want = avail;
+			if (buf_append(&c->msg, data + pos, want) < 0)
+				return pos + fail(c, "out of memory for a message", 0);
+			pos += want;
+			if (c->msg.len < c->lat_size)
+				break;
+			(void)buf_append(&c->out, buf_head(&c->msg), c->msg.len);
+			buf_reset(&c->msg);
 			c->messages++;
 			if (--c->lat_left == 0)
 				sync_then(c, AFTER_LATENCY);
 			break;
+		}
 		case NP_REPEAT: {
 			size_t want = 4 - c->hlen;
 

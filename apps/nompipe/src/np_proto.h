@@ -4,7 +4,7 @@
  * the same options (-l start, -p perturbation) and exchange, in order (learned from NPtcp
  * 3.7.2 on the wire):
  *   Sync                       each side writes "SyncMe" then reads 6 bytes
- *   100 x 1-byte ping-pong     the latency estimate
+ *   100 x ping-pong of -l bytes (default 1), the latency estimate
  *   Sync
  *   for each size n:  Sync; the repeat count (4 bytes, network order);
  *                     3 trials of { Sync; repeat x (receive n bytes, send them back) }
@@ -54,6 +54,7 @@ struct np_conn {
 	uint64_t nrepeat, left;  /* messages per trial, messages left in this trial */
 	unsigned trial;
 	unsigned lat_left;
+	uint64_t lat_size;       /* the latency ping-pong's message: the first size, -l */
 	struct buf msg;          /* the message being received */
 	struct buf out;          /* replies */
 	uint64_t messages;       /* ping-pongs completed */

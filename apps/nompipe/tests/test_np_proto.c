@@ -109,6 +109,24 @@ int main(void)
 		for (size_t i = 0; i < sizeof(p0) / sizeof(p0[0]); i++)
 			ASSERT_EQ(np_sched_next(&s), p0[i]);
 	}
+	/* A larger start, as NPtcp -l 1000 -p 3 sends it (recorded from NPtcp 3.7.2's own
+	 * output), and -l 1000000 -p 0. */
+	np_sched_init(&s, 1000, 3);
+	{
+		static const uint64_t l1000[] = {997,  1000, 1003, 1497, 1500, 1503,
+						 1997, 2000, 2003, 2997, 3000, 3003,
+						 3997, 4000, 4003, 5997, 6000, 6003};
+
+		for (size_t i = 0; i < sizeof(l1000) / sizeof(l1000[0]); i++)
+			ASSERT_EQ(np_sched_next(&s), l1000[i]);
+	}
+	np_sched_init(&s, 1000000, 0);
+	{
+		static const uint64_t l1m[] = {1000000, 1500000, 2000000, 3000000, 4000000};
+
+		for (size_t i = 0; i < sizeof(l1m) / sizeof(l1m[0]); i++)
+			ASSERT_EQ(np_sched_next(&s), l1m[i]);
+	}
 
 	session(40);
 	chunk = 7;

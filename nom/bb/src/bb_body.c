@@ -144,7 +144,10 @@ int bb_check_body(const struct bb_body *b, bool verify_checksum, char *why, size
 	if (s->market_state > BB_MARKET_STOPPED)
 		return fail(why, why_len, "market state %u is not a state", s->market_state);
 	if (!string_ok(s->tenant, sizeof(s->tenant)) || !string_ok(s->endpoint, sizeof(s->endpoint)) ||
-	    !string_ok(s->market_message, sizeof(s->market_message)))
+	    !string_ok(s->market_message, sizeof(s->market_message)) ||
+	    !string_ok(s->host, sizeof(s->host)) || !string_ok(s->cpuset, sizeof(s->cpuset)) ||
+	    !string_ok(s->memory_cgroup, sizeof(s->memory_cgroup)) ||
+	    !string_ok(s->netns, sizeof(s->netns)))
 		return fail(why, why_len, "a state string is not NUL-terminated and zero-padded");
 	for (uint32_t i = 0; i < s->nprices; i++) {
 		const struct bb_price *p = &b->prices[i];

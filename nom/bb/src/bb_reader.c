@@ -15,6 +15,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+
 #include "bb_priv.h"
 #include "common/error.h"
 
@@ -322,6 +325,63 @@ int bb_wait_change(struct bb_reader *r, uint32_t *seen, int64_t timeout_ns)
 	}
 }
 
+/* futex_waitv (Linux 5.16): one sleep on the board's sequence word (shared: the writer is
+ * another process) and the caller's word (private: a thread of this process moves it). */
+static int waitv2(const uint32_t *board, uint32_t bval, const uint32_t *word, uint32_t wval,
+		  const struct timespec *deadline)
+{
+	struct futex_waitv w[2] = {
+		{.val = bval, .uaddr = (uintptr_t)board, .flags = FUTEX_32},
+		{.val = wval, .uaddr = (uintptr_t)word, .flags = FUTEX_32 | FUTEX_PRIVATE_FLAG},
+	};
+	long rc = syscall(SYS_futex_waitv, w, 2, 0, deadline, CLOCK_MONOTONIC);
+
+	if (rc >= 0 || errno == EAGAIN || errno == EINTR)
+		return 0;
+	return -errno;
+}
+
+int bb_wait_change_or(struct bb_reader *r, uint32_t *seen, int64_t timeout_ns,
+		      const uint32_t *word, uint32_t word_seen)
+{
+	struct timespec dl, *deadline = NULL;
+	int64_t at = INT64_MAX;
+	bool waitv = true;
+
+	if (timeout_ns >= 0) {
+		at = bb__mono_ns() + timeout_ns;
+		dl.tv_sec = at / 1000000000;
+		dl.tv_nsec = at % 1000000000;
+		deadline = &dl;
+	}
+	for (;;) {
+		if (bb_reader_retired(r))
+			return -RAAS_ESTALE;
+		uint32_t s = bb__seq_load(&r->hdr->seq);
+		if (s != *seen && !(s & 1u)) {
+			*seen = s;
+			return 0;
+		}
+		if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != word_seen)
+			return 1;
+		int64_t now = bb__mono_ns();
+		if (now >= at)
+			return -ETIMEDOUT;
+		int err = waitv ? waitv2(&r->hdr->seq, s, word, word_seen, deadline) : -ENOSYS;
+		if (err == -ENOSYS) {
+			/* An older kernel: sleep on the board in slices and look at the word
+			 * between them (a kick then takes up to one slice). */
+			waitv = false;
+			int64_t slice = at - now < BB_WAIT_SLICE_NS ? at - now : BB_WAIT_SLICE_NS;
+			struct timespec sl = {.tv_sec = (now + slice) / 1000000000,
+					      .tv_nsec = (now + slice) % 1000000000};
+			err = bb__futex_wait(&r->hdr->seq, s, &sl);
+		}
+		if (err && err != -ETIMEDOUT && err != -EINTR && err != -EAGAIN)
+			return err;
+	}
+}
+
 int bb_check(struct bb_reader *r, char *why, size_t why_len)
 {
 	struct bb_body *b = malloc(sizeof(*b));
@@ -346,4 +406,30 @@ int bb_check(struct bb_reader *r, char *why, size_t why_len)
 	}
 	free(b);
 	return err;
+}
+
+void bb_kick(uint32_t *word)
+{
+	__atomic_add_fetch(word, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+int bb_wait_word(const uint32_t *word, uint32_t seen, int64_t timeout_ns)
+{
+	struct timespec dl, *deadline = NULL;
+
+	if (timeout_ns >= 0) {
+		int64_t at = bb__mono_ns() + timeout_ns;
+		dl.tv_sec = at / 1000000000;
+		dl.tv_nsec = at % 1000000000;
+		deadline = &dl;
+	}
+	for (;;) {
+		if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != seen)
+			return 0;
+		long rc = syscall(SYS_futex, word, FUTEX_WAIT_BITSET_PRIVATE, seen, deadline, NULL,
+				  FUTEX_BITSET_MATCH_ANY);
+		if (rc < 0 && errno == ETIMEDOUT)
+			return __atomic_load_n(word, __ATOMIC_ACQUIRE) != seen ? 0 : -ETIMEDOUT;
+	}
 }

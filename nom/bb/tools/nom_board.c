@@ -73,6 +73,14 @@ static void show_json(const struct bb_body *b, const struct bb_header *hdr, bool
 	json_string(s->tenant);
 	printf(",\"endpoint\":");
 	json_string(s->endpoint);
+	printf(",\"host\":");
+	json_string(s->host);
+	printf(",\"cpuset\":");
+	json_string(s->cpuset);
+	printf(",\"memory_cgroup\":");
+	json_string(s->memory_cgroup);
+	printf(",\"netns\":");
+	json_string(s->netns);
 	printf(",\"reconnects\":%" PRIu64 ",\"round\":%" PRIu64 ",\"round_ns\":%" PRId64
 	       ",\"next_round_wall_ns\":%" PRId64 ",\"charged_total\":%" PRId64
 	       ",\"last_charged\":%" PRId64 ",\"balance\":%" PRId64
@@ -138,6 +146,9 @@ static void show_text(const struct bb_body *b, const struct bb_header *hdr, bool
 	       money_format(s->charged_total, m1), s->balance < 0 ? "unlimited" : money_format(s->balance, m2),
 	       s->memory_budget_mib);
 	printf("endpoint %s\n", s->endpoint[0] ? s->endpoint : "-");
+	printf("place    host %s  cpuset %s  memory %s  netns %s\n", s->host[0] ? s->host : "-",
+	       s->cpuset[0] ? s->cpuset : "-", s->memory_cgroup[0] ? s->memory_cgroup : "-",
+	       s->netns[0] ? s->netns : "-");
 	printf("prices (per unit-hour):\n");
 	for (uint32_t i = 0; i < s->nprices; i++) {
 		const struct bb_price *p = &b->prices[i];

@@ -27,6 +27,7 @@ enum column {
 	COL_JITTER,
 	COL_BYTES,
 	COL_SOURCE,
+	COL_CORES,
 	NCOLUMNS
 };
 
@@ -39,6 +40,7 @@ static const char *const column_names[NCOLUMNS] = {
 	[COL_JITTER] = "jitter_us",
 	[COL_BYTES] = "bytes_per_request",
 	[COL_SOURCE] = "source",
+	[COL_CORES] = "cores",
 };
 
 #define MAX_FIELDS 16
@@ -48,6 +50,7 @@ struct row {
 	char app[ECON_NAME_MAX];
 	char load[ECON_NAME_MAX];
 	struct econ_point pt;
+	int cores;                 /* the cores column; 1 when absent */
 	size_t app_idx, level_idx; /* set by assemble() */
 };
 
@@ -195,7 +198,7 @@ static int parse_header(struct parser *p, char **fields, int n)
 			return fail(p, p->line, "header", -RAAS_EPARSE,
 				    "unknown column '%s' (columns: app, load, delay_us, "
 				    "throughput_rps, latency_us, jitter_us, bytes_per_request, "
-				    "source)",
+				    "source, cores)",
 				    fields[i]);
 		if (seen[col])
 			return fail(p, p->line, "header", -RAAS_EPARSE, "column '%s' given twice",
@@ -204,7 +207,7 @@ static int parse_header(struct parser *p, char **fields, int n)
 		p->colmap[i] = col;
 	}
 	for (int c = 0; c < NCOLUMNS; c++)
-		if (!seen[c] && c != COL_SOURCE)
+		if (!seen[c] && c != COL_SOURCE && c != COL_CORES)
 			return fail(p, p->line, "header", -RAAS_EPARSE, "missing column '%s'",
 				    column_names[c]);
 	p->nfields = n;
@@ -225,6 +228,11 @@ static int check_number(struct parser *p, int col, const char *text, double *out
 		if (v < 0 || v > ECON_DELAY_MAX_US)
 			return fail(p, p->line, column_names[col], -RAAS_EPARSE,
 				    "%s is outside [0, %g] us", text, ECON_DELAY_MAX_US);
+		break;
+	case COL_CORES:
+		if (v < 1 || v > ECON_CORES_MAX || v != floor(v))
+			return fail(p, p->line, column_names[col], -RAAS_EPARSE,
+				    "%s is not a whole number of cores 1-%d", text, ECON_CORES_MAX);
 		break;
 	case COL_JITTER:
 		if (v < 0)
@@ -254,6 +262,7 @@ static int parse_row(struct parser *p, char **fields, int n)
 			    ECON_PROFILE_MAX_ROWS);
 	memset(&r, 0, sizeof(r));
 	r.pt.line = p->line;
+	r.cores = 1;
 	for (int i = 0; i < n; i++) {
 		int col = p->colmap[i];
 		rc = 0;
@@ -282,6 +291,12 @@ static int parse_row(struct parser *p, char **fields, int n)
 		case COL_BYTES:
 			rc = check_number(p, col, fields[i], &r.pt.bytes_per_request);
 			break;
+		case COL_CORES: {
+			double c = 1;
+			rc = check_number(p, col, fields[i], &c);
+			r.cores = (int)c;
+			break;
+		}
 		default: /* source: free text */
 			break;
 		}
@@ -321,7 +336,7 @@ void econ_profile_destroy(struct econ_profile *prof)
 	if (!prof)
 		return;
 	for (size_t a = 0; a < prof->napps; a++) {
-		for (size_t l = 0; l < prof->apps[a].nlevels; l++)
+		for (size_t l = 0; l < prof->apps[a].nlevels + prof->apps[a].ncore_levels; l++)
 			free(prof->apps[a].levels[l].points);
 		free(prof->apps[a].levels);
 	}
@@ -374,7 +389,8 @@ static int assemble(struct parser *p, struct econ_profile **out)
 			prof->napps++;
 		}
 		struct econ_app *app = &prof->apps[a];
-		while (l < app->nlevels && strcmp(app->levels[l].name, r->load) != 0)
+		while (l < app->nlevels && (strcmp(app->levels[l].name, r->load) != 0 ||
+					    app->levels[l].cores != r->cores))
 			l++;
 		if (l == app->nlevels) {
 			if (l == ECON_PROFILE_MAX_LEVELS) {
@@ -384,6 +400,7 @@ static int assemble(struct parser *p, struct econ_profile **out)
 				goto fail_out;
 			}
 			snprintf(app->levels[l].name, ECON_NAME_MAX, "%s", r->load);
+			app->levels[l].cores = r->cores;
 			app->nlevels++;
 		}
 		r->app_idx = a;
@@ -405,18 +422,52 @@ static int assemble(struct parser *p, struct econ_profile **out)
 		struct econ_app *app = &prof->apps[a];
 		for (size_t l = 0; l < app->nlevels; l++) {
 			struct econ_level *lvl = &app->levels[l];
+			const char *cores = lvl->cores > 1 ? " with more cores" : "";
 			qsort(lvl->points, lvl->npoints, sizeof(lvl->points[0]), cmp_point_delay);
 			for (size_t i = 1; i < lvl->npoints; i++) {
 				if (lvl->points[i].delay_us == lvl->points[i - 1].delay_us) {
 					rc = fail(p, lvl->points[i].line, "delay_us", -RAAS_EPARSE,
-						  "%s/%s at delay %g us given twice (first at "
+						  "%s/%s%s at delay %g us given twice (first at "
 						  "line %d)",
-						  app->name, lvl->name, lvl->points[i].delay_us,
+						  app->name, lvl->name, cores, lvl->points[i].delay_us,
 						  lvl->points[i - 1].line);
 					goto fail_out;
 				}
 			}
 		}
+	}
+	/* Levels measured on more than one core go behind the one-core levels, as core_levels:
+	 * readers of levels (raas-sim) see exactly the one-core profile. */
+	for (size_t a = 0; a < prof->napps; a++) {
+		struct econ_app *app = &prof->apps[a];
+		struct econ_level tmp[ECON_PROFILE_MAX_LEVELS];
+		size_t n1 = 0, k = 0;
+		for (size_t l = 0; l < app->nlevels; l++)
+			if (app->levels[l].cores <= 1)
+				tmp[k++] = app->levels[l];
+		n1 = k;
+		for (size_t l = 0; l < app->nlevels; l++)
+			if (app->levels[l].cores > 1)
+				tmp[k++] = app->levels[l];
+		memcpy(app->levels, tmp, k * sizeof(tmp[0]));
+		if (n1 == 0) {
+			rc = fail(p, app->levels[0].points[0].line, "cores", -RAAS_EPARSE,
+				  "app %s has rows only for more than one core (give its one-core "
+				  "rows too)", app->name);
+			goto fail_out;
+		}
+		app->nlevels = n1;
+		app->core_levels = k > n1 ? app->levels + n1 : NULL;
+		app->ncore_levels = k - n1;
+		for (size_t l = 0; l < app->ncore_levels; l++)
+			if (!econ_app_level(app, app->core_levels[l].name)) {
+				rc = fail(p, app->core_levels[l].points[0].line, "cores",
+					  -RAAS_EPARSE,
+					  "%s/%s has rows for %d cores but none for one core",
+					  app->name, app->core_levels[l].name,
+					  app->core_levels[l].cores);
+				goto fail_out;
+			}
 	}
 	free(npts);
 	*out = prof;
@@ -491,6 +542,17 @@ const struct econ_level *econ_app_level(const struct econ_app *a, const char *le
 	return NULL;
 }
 
+const struct econ_level *econ_app_level_cores(const struct econ_app *a, const char *level,
+					     int cores)
+{
+	if (cores <= 1)
+		return econ_app_level(a, level);
+	for (size_t i = 0; i < a->ncore_levels; i++)
+		if (a->core_levels[i].cores == cores && strcmp(a->core_levels[i].name, level) == 0)
+			return &a->core_levels[i];
+	return NULL;
+}
+
 double econ_point_gbps(const struct econ_point *pt)
 {
 	return pt->tput_rps * pt->bytes_per_request * 8.0 / 1e9;
@@ -556,11 +618,15 @@ void econ_profile_check(const struct econ_profile *p)
 		CHECK(app->nlevels >= 1);
 		for (size_t b = 0; b < a; b++)
 			CHECK(strcmp(p->apps[b].name, app->name) != 0);
-		for (size_t l = 0; l < app->nlevels; l++) {
+		for (size_t l = 0; l < app->nlevels + app->ncore_levels; l++) {
 			const struct econ_level *lvl = &app->levels[l];
+			bool multi = l >= app->nlevels;
 			CHECK(lvl->npoints >= 1);
-			for (size_t m = 0; m < l; m++)
-				CHECK(strcmp(app->levels[m].name, lvl->name) != 0);
+			CHECK(multi ? lvl->cores > 1 : lvl->cores <= 1);
+			CHECK(!multi || econ_app_level(app, lvl->name));
+			for (size_t m = multi ? app->nlevels : 0; m < l; m++)
+				CHECK(strcmp(app->levels[m].name, lvl->name) != 0 ||
+				      app->levels[m].cores != lvl->cores);
 			for (size_t i = 0; i < lvl->npoints; i++) {
 				const struct econ_point *q = &lvl->points[i];
 				CHECK(i == 0 || q->delay_us > lvl->points[i - 1].delay_us);

@@ -184,9 +184,62 @@ static void test_load(void)
 	ASSERT_STR_CONTAINS(fmt(&err), "not a regular file");
 }
 
+/* The optional cores column: rows measured on more than one core become core_levels, each
+ * beside the one-core level of its name; readers of levels see the one-core profile. */
+static void test_cores(void)
+{
+	static const char text[] =
+		"app,load,delay_us,throughput_rps,latency_us,jitter_us,bytes_per_request,cores\n"
+		"nh,many,0,100,50,5,1000,1\n"
+		"nh,many,0,180,48,5,1000,2\n"
+		"nh,many,10,190,60,5,1000,2\n"
+		"nh,single,0,40,20,2,1000,1\n";
+	struct econ_profile *p;
+	struct econ_error err;
+
+	ASSERT_OK(econ_profile_parse("p.csv", text, strlen(text), &p, &err));
+	econ_profile_check(p);
+	const struct econ_app *a = econ_profile_app(p, "nh");
+	ASSERT_EQ(a->nlevels, 2);
+	ASSERT_EQ(a->ncore_levels, 1);
+	ASSERT_STR_EQ(a->levels[0].name, "many");
+	ASSERT_EQ(a->levels[0].npoints, 1);
+	const struct econ_level *two = econ_app_level_cores(a, "many", 2);
+	ASSERT_TRUE(two != NULL && two->cores == 2 && two->npoints == 2);
+	ASSERT_NEAR(two->points[1].tput_rps, 190, 0);
+	ASSERT_TRUE(econ_app_level_cores(a, "many", 1) == &a->levels[0]);
+	ASSERT_TRUE(econ_app_level_cores(a, "single", 2) == NULL);
+	econ_profile_destroy(p);
+	/* Without the column nothing changes. */
+	ASSERT_OK(econ_profile_parse("p.csv", HDR "mc,many,0,100,50,5,1000\n", strlen(HDR) + 24,
+				     &p, &err));
+	ASSERT_EQ(p->apps[0].ncore_levels, 0);
+	ASSERT_TRUE(p->apps[0].core_levels == NULL);
+	econ_profile_destroy(p);
+}
+
+static void test_cores_errors(void)
+{
+#define CHDR "app,load,delay_us,throughput_rps,latency_us,jitter_us,bytes_per_request,cores\n"
+	expect_error(CHDR "nh,many,0,100,50,5,1000,0\n", -RAAS_EPARSE, "p.csv:2: cores: ",
+		     "not a whole number of cores");
+	expect_error(CHDR "nh,many,0,100,50,5,1000,1.5\n", -RAAS_EPARSE, "p.csv:2: cores: ",
+		     "not a whole number of cores");
+	expect_error(CHDR "nh,many,0,100,50,5,1000,2\n", -RAAS_EPARSE, "p.csv:2: cores: ",
+		     "rows only for more than one core");
+	expect_error(CHDR "nh,many,0,100,50,5,1000,1\nnh,single,0,100,50,5,1000,2\n",
+		     -RAAS_EPARSE, "p.csv:3: cores: ", "none for one core");
+	expect_error(CHDR "nh,many,0,100,50,5,1000,2\nnh,many,0,90,50,5,1000,1\n"
+		     "nh,many,0,80,50,5,1000,2\n", -RAAS_EPARSE, "p.csv:4: delay_us: ",
+		     "with more cores at delay 0 us given twice");
+#undef CHDR
+}
+
 int main(void)
 {
 	test_good();
+	test_cores();
+	test_cores_errors();
 	test_errors();
 	test_load();
 	printf("test_econ_profile: ok\n");

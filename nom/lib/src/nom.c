@@ -19,6 +19,11 @@ _Static_assert((int)NOM_MARKET_STALE == (int)BB_MARKET_STALE &&
 _Static_assert(NOM_CPU_MAX == BB_CPU_WORDS * 64, "CPU masks of the same size");
 _Static_assert((int)NOM_BID_RESYNC == (int)BB_BID_RESYNC, "libnom's bid states are the board's");
 _Static_assert(sizeof(((struct nom_bid_info *)0)->host) == BB_NAME_MAX, "host names fit");
+_Static_assert(sizeof(((struct nom_status *)0)->host) == BB_NAME_MAX &&
+		       sizeof(((struct nom_status *)0)->cpuset) == BB_PATH_MAX &&
+		       sizeof(((struct nom_status *)0)->netns) == BB_PATH_MAX &&
+		       sizeof(((struct nom_status *)0)->endpoint) == BB_ENDPOINT_MAX,
+	       "the board's strings fit nom_status");
 
 int nom__fail(struct nom *n, int err, const char *fmt, ...)
 {
@@ -63,6 +68,8 @@ int nom_open(const char *instance, const struct nom_options *opts, struct nom **
 	snprintf(n->instance, sizeof(n->instance), "%s", instance);
 	n->timeout_ns = o.timeout_ns ? o.timeout_ns : NOM_DEFAULT_TIMEOUT_NS;
 	n->no_pin = o.no_pin;
+	if (opts && opts->size >= offsetof(struct nom_options, pin_later) + sizeof(bool))
+		n->pin_later = o.pin_later;
 	if (o.endpoint) {
 		snprintf(n->endpoint, sizeof(n->endpoint), "%s", o.endpoint);
 		n->endpoint_fixed = true;
@@ -244,6 +251,11 @@ int nom_status(struct nom *n, struct nom_status *out)
 	out->memory_budget_mib = s.memory_budget_mib;
 	out->reconnects = s.reconnects;
 	out->priced_alive = bb_writer_alive(n->r, &out->priced_pid);
+	snprintf(out->host, sizeof(out->host), "%s", s.host);
+	snprintf(out->cpuset, sizeof(out->cpuset), "%s", s.cpuset);
+	snprintf(out->memory_cgroup, sizeof(out->memory_cgroup), "%s", s.memory_cgroup);
+	snprintf(out->netns, sizeof(out->netns), "%s", s.netns);
+	snprintf(out->endpoint, sizeof(out->endpoint), "%s", s.endpoint);
 	if (!out->priced_alive && out->market == NOM_MARKET_FRESH) {
 		/* The writer died without saying so: nothing on the board is being kept current. */
 		out->market = NOM_MARKET_STALE;
@@ -258,6 +270,74 @@ int nom_wait_change(struct nom *n, int64_t timeout_ns)
 {
 	int err = bb_wait_change(n->r, &n->seen, timeout_ns);
 
+	if (err == -RAAS_ESTALE && bb_reader_retired(n->r)) {
+		err = reopen(n);
+		if (err)
+			return err;
+	} else if (err == -ETIMEDOUT) {
+		return nom__fail(n, err, "no change on the board within %lld ns",
+				 (long long)timeout_ns);
+	} else if (err) {
+		return nom__fail(n, err, "board of %s: %s", n->instance, raas_strerror(err));
+	}
+	if (n->pin_active) {
+		err = nom__follow_cores(n);
+		if (err)
+			return err;
+	}
+	ok(n);
+	return 0;
+}
+
+char *nom_explain_open(const char *instance, int err, char *buf, size_t len)
+{
+	char path[96] = "";
+
+	bb_path(instance ? instance : "", path, sizeof(path));
+	switch (err) {
+	case -EINVAL:
+		snprintf(buf, len, "'%s' is not an instance name (1-63 of [A-Za-z0-9_.-], not "
+			 "starting with a dot)", instance ? instance : "");
+		break;
+	case -ENOENT:
+		snprintf(buf, len, "instance %s has no bulletin board (%s): is its nom-priced "
+			 "running?", instance, path);
+		break;
+	case -RAAS_EVERSION: {
+		/* Read the version the file says, to name it. */
+		uint32_t version = 0;
+		FILE *f = fopen(path, "rb");
+		if (f) {
+			struct bb_header h;
+			if (fread(&h, sizeof(h), 1, f) == 1)
+				version = h.version;
+			fclose(f);
+		}
+		snprintf(buf, len, "the board of instance %s (%s) has layout version %u; this "
+			 "build reads version %u: run nom-priced and the app from the same build",
+			 instance, path, version, BB_VERSION);
+		break;
+	}
+	case -RAAS_EPROTO:
+		snprintf(buf, len, "the board of instance %s (%s) is damaged (not a bulletin "
+			 "board's header)", instance, path);
+		break;
+	default:
+		snprintf(buf, len, "cannot open the board of instance %s (%s): %s", instance, path,
+			 raas_strerror(err));
+	}
+	return buf;
+}
+
+int nom_wait_change_or(struct nom *n, int64_t timeout_ns, const uint32_t *word,
+		       uint32_t word_seen)
+{
+	int err = bb_wait_change_or(n->r, &n->seen, timeout_ns, word, word_seen);
+
+	if (err == 1) {
+		ok(n);
+		return 1;
+	}
 	if (err == -RAAS_ESTALE && bb_reader_retired(n->r)) {
 		err = reopen(n);
 		if (err)

@@ -28,6 +28,7 @@ struct nom {
 
 	/* thread pinning */
 	bool no_pin;
+	bool pin_later;            /* nom_acquire does not wait for the CPUs: waits re-pin */
 	bool pin_active;           /* the app acquired cores (or asked to pin): follow them */
 	bool pinned;               /* the threads are pinned to pinned_mask */
 	uint64_t pinned_mask[NOM_CPU_WORDS];

@@ -349,6 +349,10 @@ int nom_acquire(struct nom *n, enum nom_resource resource, const char *host, int
 	if (err)
 		return err;
 	wire_free(reply);
+	if (resource == NOM_CORES && !n->no_pin && n->pin_later) {
+		n->pin_active = true; /* nom_wait_change pins once the CPUs are on the board */
+		return nom__follow_cores(n);
+	}
 	if (resource == NOM_CORES && !n->no_pin)
 		return pin_after_acquire(n, host, before.quantity + quantity);
 	return 0;

@@ -54,7 +54,9 @@ struct priced_config {
 	char market_key[512];   /* path of the market's .pub */
 	char api[BB_ENDPOINT_MAX]; /* local API endpoint (ipc://) */
 	char host[BB_NAME_MAX]; /* the host this instance runs on ("" = not known) */
-	char cpuset[512];       /* the instance's cpuset directory ("" = own affinity) */
+	char cpuset[BB_PATH_MAX]; /* the instance's cpuset directory ("" = own affinity) */
+	char memory_cgroup[BB_PATH_MAX]; /* its memory cgroup directory ("" = not known) */
+	char netns[BB_PATH_MAX]; /* its network namespace: name or absolute path ("" = none) */
 	char subscribe[1024];   /* e.g. "bandwidth/h1 memory/h1"; host "*" = all hosts */
 	int board_mode;
 	int api_mode;

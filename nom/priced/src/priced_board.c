@@ -195,6 +195,13 @@ void priced_board_publish(struct priced *p)
 
 	if (!p->dirty)
 		return;
+	/* Where the instance runs (bb_layout.h version 2): the config's, on every publish, so
+	 * that a board taken over from another writer carries them from its first update. */
+	struct bb_state *s = &bb_writer_body(p->board)->state;
+	bb_set_string(s->host, sizeof(s->host), p->cfg.host);
+	bb_set_string(s->cpuset, sizeof(s->cpuset), p->cfg.cpuset);
+	bb_set_string(s->memory_cgroup, sizeof(s->memory_cgroup), p->cfg.memory_cgroup);
+	bb_set_string(s->netns, sizeof(s->netns), p->cfg.netns);
 	int err = bb_writer_publish(p->board, clk_wall(p->clk), clk_mono(p->clk), why, sizeof(why));
 	if (err)
 		log_error("board: update refused: %s", why); /* a bug: the working copy is bad */

@@ -27,6 +27,10 @@ static const struct cfg_key schema[] = {
 	{"priced", "host", CFG_STRING, "", "the host this instance runs on (its cores and memory)"},
 	{"priced", "cpuset", CFG_STRING, "",
 	 "the instance's cpuset cgroup directory (default: this process's CPU affinity)"},
+	{"priced", "memory_cgroup", CFG_STRING, "",
+	 "the instance's memory cgroup directory, as the host agent names it (nom-run joins it)"},
+	{"priced", "netns", CFG_STRING, "",
+	 "the instance's network namespace: a name in /run/netns or an absolute path (nom-run)"},
 	{"priced", "subscribe", CFG_STRING, "",
 	 "prices to follow: resource/host words, host * for all (bandwidth/h1 cores/*)"},
 	{"priced", "stale_after", CFG_DURATION, "0s",
@@ -130,6 +134,14 @@ static int get_mode(struct cfg *c, const char *key, int *out, struct cfg_error *
 	return 0;
 }
 
+/* A cgroup directory is absolute (nom-run writes into it from wherever it runs). */
+static int check_dir(struct cfg *c, const char *key, const char *v, struct cfg_error *err)
+{
+	if (v[0] && v[0] != '/')
+		return cfg_error_at(c, "priced", key, err, "'%s' is not an absolute directory", v);
+	return 0;
+}
+
 static int load(struct cfg *c, struct priced_config *o, struct cfg_error *err)
 {
 	int rc;
@@ -148,6 +160,9 @@ static int load(struct cfg *c, struct priced_config *o, struct cfg_error *err)
 	    (rc = get_string(c, "api", o->api, sizeof(o->api), err)) ||
 	    (rc = get_string(c, "host", o->host, sizeof(o->host), err)) ||
 	    (rc = get_string(c, "cpuset", o->cpuset, sizeof(o->cpuset), err)) ||
+	    (rc = get_string(c, "memory_cgroup", o->memory_cgroup, sizeof(o->memory_cgroup),
+			     err)) ||
+	    (rc = get_string(c, "netns", o->netns, sizeof(o->netns), err)) ||
 	    (rc = get_string(c, "subscribe", o->subscribe, sizeof(o->subscribe), err)) ||
 	    (rc = get_mode(c, "api_mode", &o->api_mode, err)) ||
 	    (rc = get_mode(c, "board_mode", &o->board_mode, err)))
@@ -157,6 +172,14 @@ static int load(struct cfg *c, struct priced_config *o, struct cfg_error *err)
 	if (strncmp(o->api, "ipc://", 6) != 0)
 		return cfg_error_at(c, "priced", "api", err,
 				    "'%s': the local API is ipc:// only (no CURVE on it)", o->api);
+	if ((rc = check_dir(c, "cpuset", o->cpuset, err)) ||
+	    (rc = check_dir(c, "memory_cgroup", o->memory_cgroup, err)))
+		return rc;
+	if (o->netns[0] && o->netns[0] != '/' &&
+	    (strchr(o->netns, '/') || strcmp(o->netns, ".") == 0 || strcmp(o->netns, "..") == 0))
+		return cfg_error_at(c, "priced", "netns", err,
+				    "'%s' is neither a name in /run/netns nor an absolute path",
+				    o->netns);
 	struct priced_sub subs[PRICED_MAX_SUBS];
 	if (priced_subs_parse(o->subscribe, subs, PRICED_MAX_SUBS, why, sizeof(why)) < 0)
 		return cfg_error_at(c, "priced", "subscribe", err, "%s", why);

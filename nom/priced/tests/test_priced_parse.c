@@ -143,8 +143,23 @@ static void test_config(void)
 	ASSERT_STR_EQ(c.api, "ipc:///tmp/x.sock");
 	ASSERT_EQ(c.board_mode, 0600);
 
+	/* Where the instance runs (for nom-run, on the board): absolute directories, a netns
+	 * name or an absolute path. */
+	char *place[] = {"priced.cpuset=/sys/fs/cgroup/cpuset/raas/alice",
+			 "priced.memory_cgroup=/sys/fs/cgroup/memory/raas/alice",
+			 "priced.netns=alice-ns"};
+	ASSERT_OK(priced_config_load(&c, path, place, 3));
+	ASSERT_STR_EQ(c.cpuset, "/sys/fs/cgroup/cpuset/raas/alice");
+	ASSERT_STR_EQ(c.memory_cgroup, "/sys/fs/cgroup/memory/raas/alice");
+	ASSERT_STR_EQ(c.netns, "alice-ns");
+	char *path_ns[] = {"priced.netns=/proc/1/ns/net"};
+	ASSERT_OK(priced_config_load(&c, path, path_ns, 1));
+	ASSERT_STR_EQ(c.netns, "/proc/1/ns/net");
+
 	/* Bad values are refused (the message, on stderr, names file:line: key). */
 	char *bad[][1] = {{"priced.api=tcp://127.0.0.1:5"}, {"priced.instance=a/b"},
+			  {"priced.memory_cgroup=raas/alice"}, {"priced.cpuset=cpuset/alice"},
+			  {"priced.netns=a/b"}, {"priced.netns=.."},
 			  {"priced.subscribe=cpu/h1"}, {"priced.board_mode=999"},
 			  {"priced.stale_after=3"}, {"priced.nonsense=1"}, {"priced.ping_timeout=1ms"}};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

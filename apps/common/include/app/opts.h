@@ -16,6 +16,9 @@
  *                               l0 in us: docs/economics.md)
  *   --profile FILE [--profile-app NAME]   working points (docs/profiles.md)
  *   --prices FILE | --price P   price schedule (`time_offset price` lines) or a fixed $/Gbit
+ *   --instance NAME             run on the market as nom instance NAME (docs/apps.md), with
+ *     --host H --strategy adaptive|static-tpt|static-lat|static|unaware --static-level L
+ *     --bandwidth-max MBIT --max-price $P
  *   --report-ms N               print a JSON status line every N ms (and at every re-pick)
  *   --log-level error|warn|info|debug
  *
@@ -29,6 +32,7 @@
 
 #include "app/srv.h"
 #include "common/log.h"
+#include "nom/adapt.h"
 #include "nom/econ.h"
 
 struct app_opts {
@@ -45,6 +49,18 @@ struct app_opts {
 	double price;             /* --price; < 0: not given */
 	int64_t report_ns;        /* 0: no periodic report */
 	enum log_level log_level;
+	/* On the market (--instance) */
+	const char *instance;     /* NULL: the app runs alone */
+	const char *host;         /* NULL: the board's */
+	enum nom_strategy strategy;
+	bool strategy_set;
+	const char *static_level;
+	int64_t bandwidth_max_mbit; /* 0: no cap */
+	int64_t max_price;        /* nanodollars per unit-hour; 0: the controller's default */
+	/* Set by the app's own options (app_extra): */
+	unsigned workers;         /* serving threads (kernel stack); default 1 */
+	int64_t cores_max;        /* --instance: cores it may hold; 0: none held */
+	int64_t memory_min_mib, memory_max_mib, memory_reserve_mib; /* max 0: not managed */
 };
 
 /* An app's extra options: long options (val >= 1000) and a handler for them. */
@@ -54,6 +70,10 @@ struct app_extra {
 	/* Returns 0, or -1 after printing what is wrong. */
 	int (*handle)(void *ctx, int opt, const char *arg);
 	void *ctx;
+	/* Short forms (getopt letters, e.g. "m:I:M") and the long option value of each letter,
+	 * in the same order; NULL: none. */
+	const char *shorts;
+	const int *short_vals;
 };
 
 /* Defaults for app `prog` listening on default_port. */

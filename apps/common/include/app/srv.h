@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "app/buf.h"
+#include "nom/load.h"
 #include "nom/net.h"
 
 struct srv;
@@ -51,6 +52,10 @@ struct srv_config {
 	size_t in_max;            /* most unconsumed input kept per connection */
 	size_t out_high;          /* pause input above this much queued output */
 	size_t out_low;           /* resume below this */
+	bool reuse_port;          /* kernel: SO_REUSEPORT, for several servers on one port */
+	/* The app's load meter (borrowed, may be NULL): every connection opened and closed and
+	 * every batch of requests completed (srv_deliver) is reported to it. */
+	struct nom_load *load;
 };
 
 /* Fills defaults: nomnet, in_max 2 MiB, out_high 4 MiB, out_low 1 MiB. */
@@ -94,6 +99,11 @@ size_t srv_pending(const struct srv_conn *c);
  * counter, and closes when asked. Returns 0 or srv_send's error. */
 int srv_deliver(struct srv_conn *c, struct buf *out, uint64_t requests, uint64_t *counted,
 		bool close);
+
+/* Runs fn(arg) in the server's thread, between events, and returns when it ran (nomnet: under
+ * the stack's lock; kernel: the epoll loop runs it; before srv_run or after it returned: here).
+ * For what must not race the app's callbacks, e.g. resizing a cache. Returns 0. */
+int srv_call(struct srv *s, void (*fn)(void *arg), void *arg);
 
 /* The app's load: requests served (any thread may read). */
 void srv_add_requests(struct srv *s, uint64_t n);

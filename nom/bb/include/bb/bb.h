@@ -107,6 +107,19 @@ uint32_t bb_reader_seq(const struct bb_reader *r);
  * -ETIMEDOUT, or -RAAS_ESTALE when the board was retired. Returns at once when the board
  * already changed since *seen. Start with *seen = bb_reader_seq(). */
 int bb_wait_change(struct bb_reader *r, uint32_t *seen, int64_t timeout_ns);
+/* As bb_wait_change, and also returns 1 as soon as *word (a word of this process, e.g. a
+ * thread's kick counter) differs from word_seen: one sleep on two events. Another thread
+ * moves the word and wakes it with bb_kick(). Kernels without futex_waitv (before 5.16)
+ * look at the word every BB_WAIT_SLICE_NS. */
+#define BB_WAIT_SLICE_NS 5000000
+int bb_wait_change_or(struct bb_reader *r, uint32_t *seen, int64_t timeout_ns,
+		      const uint32_t *word, uint32_t word_seen);
+/* Moves *word by one and wakes the threads of this process sleeping on it (in
+ * bb_wait_change_or or bb_wait_word). */
+void bb_kick(uint32_t *word);
+/* Sleeps until *word differs from seen or timeout_ns passes (< 0: forever). Returns 0 or
+ * -ETIMEDOUT. */
+int bb_wait_word(const uint32_t *word, uint32_t seen, int64_t timeout_ns);
 /* Whether the writer retired this board (reopen it by name). */
 bool bb_reader_retired(const struct bb_reader *r);
 /* The pid of the board's current writer, and whether it is alive. */

@@ -1,4 +1,4 @@
-/* bb_layout.h: the shared-memory layout of a nom instance's bulletin board (version 1).
+/* bb_layout.h: the shared-memory layout of a nom instance's bulletin board (version 2).
  *
  * The bulletin board is the file /dev/shm/nom.<instance>: nom-priced, the instance's agent
  * towards the market, is its one writer; the instance's apps map it read-only and read prices,
@@ -47,12 +47,15 @@
 #include <stdint.h>
 
 #define BB_MAGIC UINT64_C(0x31424242424d4f4e) /* "NOMBBBB1" read as little-endian bytes */
-#define BB_VERSION 1u
+/* Version 2 added the instance's place (host, cpuset and memory cgroups, network namespace) to
+ * the state block, for nom-run and the apps' --instance mode. */
+#define BB_VERSION 2u
 
 #define BB_NAME_MAX 48     /* host names, bid ids: bytes including the NUL */
 #define BB_TENANT_MAX 64   /* tenant and instance names, including the NUL */
 #define BB_ENDPOINT_MAX 128
 #define BB_MESSAGE_MAX 128
+#define BB_PATH_MAX 256    /* cgroup directories and namespace paths, including the NUL */
 #define BB_MAX_PRICES 64
 #define BB_MAX_HOLDINGS 64
 #define BB_MAX_BIDS 64
@@ -134,6 +137,12 @@ struct bb_state {
 	char tenant[BB_TENANT_MAX];
 	char endpoint[BB_ENDPOINT_MAX]; /* nom-priced's local API (ipc://...) */
 	char market_message[BB_MESSAGE_MAX]; /* why the market state is what it is */
+	/* Where the instance runs, from nom-priced's config (written once, at start): the
+	 * host agent enforces its cores and memory on these cgroups; "" = not confined. */
+	char host[BB_NAME_MAX];             /* [priced] host */
+	char cpuset[BB_PATH_MAX];           /* [priced] cpuset: cpuset cgroup directory */
+	char memory_cgroup[BB_PATH_MAX];    /* [priced] memory_cgroup: memory cgroup directory */
+	char netns[BB_PATH_MAX];            /* [priced] netns: a name (/run/netns/NAME) or a path */
 };
 
 struct bb_price {
@@ -187,7 +196,7 @@ struct bb_body {
 
 _Static_assert(sizeof(struct bb_header) == 256, "bb_header is 256 bytes");
 _Static_assert(offsetof(struct bb_header, seq) == 192, "seq on the header's 4th line");
-_Static_assert(sizeof(struct bb_state) == 456, "bb_state layout");
+_Static_assert(sizeof(struct bb_state) == 456 + BB_NAME_MAX + 3 * BB_PATH_MAX, "bb_state layout");
 _Static_assert(sizeof(struct bb_price) == 120, "bb_price layout");
 _Static_assert(sizeof(struct bb_holding) == 216, "bb_holding layout");
 _Static_assert(sizeof(struct bb_bid) == 144, "bb_bid layout");

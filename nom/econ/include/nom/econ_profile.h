@@ -16,7 +16,8 @@
  * A parsed profile is an immutable value: built by econ_profile_parse() or econ_profile_load(),
  * read by anyone (any thread), freed by econ_profile_destroy(). Invariants after a successful
  * parse (econ_profile_check() asserts them):
- *   1. every app has >= 1 level, every level >= 1 point; names are unique within their parent;
+ *   1. every app has >= 1 level, every level >= 1 point; names are unique within their parent
+ *      (core_levels: (name, cores) unique, and each name is also a one-core level);
  *   2. a level's points are sorted by strictly increasing delay;
  *   3. every number is finite; delay in [0, ECON_DELAY_MAX_US]; throughput, latency and bytes
  *      per request > 0; jitter >= 0.
@@ -32,7 +33,8 @@
 #define ECON_PROFILE_MAX_ROWS 100000
 #define ECON_PROFILE_MAX_LINE 4096
 #define ECON_PROFILE_MAX_APPS 256
-#define ECON_PROFILE_MAX_LEVELS 64 /* per app */
+#define ECON_PROFILE_MAX_LEVELS 64 /* per app, one-core and multi-core levels together */
+#define ECON_CORES_MAX 1024        /* the optional cores column: 1..1024 */
 
 /* One working point. */
 struct econ_point {
@@ -48,12 +50,18 @@ struct econ_level {
 	char name[ECON_NAME_MAX]; /* "many", "single", or a client count */
 	struct econ_point *points;
 	size_t npoints;
+	int cores;                /* the cores the rows were measured on (0 or 1: one) */
 };
 
 struct econ_app {
 	char name[ECON_NAME_MAX]; /* "memcached" */
-	struct econ_level *levels;
+	struct econ_level *levels; /* measured on one core (no cores column, or cores 1) */
 	size_t nlevels;
+	/* Levels measured on more than one core (the cores column, > 1), each with a one-core
+	 * level of the same name in levels; what an app that holds cores compares. NULL / 0 in
+	 * a profile without such rows (raas-sim reads levels only). */
+	struct econ_level *core_levels;
+	size_t ncore_levels;
 };
 
 struct econ_profile {
@@ -84,6 +92,9 @@ void econ_profile_destroy(struct econ_profile *p);
 /* Lookups; NULL when absent. The results are borrowed from the profile. */
 const struct econ_app *econ_profile_app(const struct econ_profile *p, const char *app);
 const struct econ_level *econ_app_level(const struct econ_app *a, const char *level);
+/* The level of that name measured on cores cores (cores <= 1: econ_app_level()). */
+const struct econ_level *econ_app_level_cores(const struct econ_app *a, const char *level,
+					     int cores);
 
 /* The point's throughput in Gbit/s. */
 double econ_point_gbps(const struct econ_point *pt);

@@ -61,6 +61,10 @@ struct nom_options {
 	int64_t timeout_ns;   /* per request; 0: 5 s */
 	const char *endpoint; /* the local API; NULL: the one nom-priced wrote on the board */
 	bool no_pin;          /* do not touch thread affinity on cores holdings */
+	/* nom_acquire of cores returns once the market granted them, without waiting for their
+	 * CPUs to reach the board; nom_wait_change(_or) pins when they do (a controller thread
+	 * that must not block for a round). */
+	bool pin_later;
 };
 
 /* Opens instance's board and connects to its nom-priced. opts may be NULL (defaults). Returns
@@ -163,6 +167,12 @@ void nom_acquire_bid_id(enum nom_resource resource, const char *host, char *buf,
  * if nom-priced replaced it. */
 int nom_wait_change(struct nom *nom, int64_t timeout_ns);
 
+/* As nom_wait_change, and also returns 1 (without waiting further) as soon as *word differs
+ * from word_seen: one sleep on the board and on a word of this process (bb_kick() moves it
+ * and wakes the sleeper). Returns 0 on a board change, 1 on the word, -ETIMEDOUT. */
+int nom_wait_change_or(struct nom *nom, int64_t timeout_ns, const uint32_t *word,
+		       uint32_t word_seen);
+
 struct nom_status {
 	enum nom_market_state market;
 	char message[128];          /* why the market state is what it is */
@@ -177,10 +187,21 @@ struct nom_status {
 	uint64_t reconnects;
 	bool priced_alive;          /* the board's writer process is running */
 	pid_t priced_pid;
+	/* Where the instance runs, from nom-priced's [priced] config ("" = not set): */
+	char host[48];              /* host */
+	char cpuset[256];           /* cpuset: its cpuset cgroup directory */
+	char memory_cgroup[256];    /* memory_cgroup: its memory cgroup directory */
+	char netns[256];            /* netns: its network namespace, a name or a path */
+	char endpoint[128];         /* nom-priced's local API */
 };
 
 /* The market connection and the account, from the board. Returns 0. */
 int nom_status(struct nom *nom, struct nom_status *out);
+
+/* Why nom_open(instance) failed with err, in one line for the user, into buf: no board (is
+ * nom-priced running?), a board of another layout version (which one), a damaged board, a bad
+ * name. Returns buf. */
+char *nom_explain_open(const char *instance, int err, char *buf, size_t len);
 
 /* The instance's account at the market (a query): charged so far and budget (-1: none). */
 int nom_account(struct nom *nom, int64_t *charged_total, int64_t *budget);

@@ -1,4 +1,5 @@
-/* price.c: price sources for nom apps: a constant price and a price schedule file.
+/* source.c: libnom's price sources (source.h): the wrappers, a constant price and a price
+ * schedule file. The board source is in source_board.c.
  *
  * The schedule is the "price trace" of an app run alone, e.g. the thesis's $1/Gbit for 60 s
  * then $10/Gbit. The parser bounds its input and names the line of any error. */
@@ -10,29 +11,67 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/price.h"
+#include "bb/bb.h"
 #include "common/error.h"
+#include "nom/source.h"
 
-int price_get(const struct price_source *s, int64_t t_ns, double *price, int64_t *next_ns)
+static void unpriced(struct nom_prices *p, double traffic)
 {
-	double p = 0;
+	memset(p, 0, sizeof(*p));
+	p->traffic = traffic;
+	p->core_hour = -1;
+	p->memory_hour = -1;
+}
+
+int nom_source_get(const struct nom_source *s, int64_t t_ns, struct nom_prices *out,
+		   int64_t *next_ns)
+{
+	struct nom_prices p;
 	int64_t next = INT64_MAX;
 	int rc;
 
-	if (!s || !s->ops || s->ops->version != PRICE_SOURCE_VERSION)
+	if (!s || !s->ops || s->ops->version != NOM_SOURCE_VERSION || !s->ops->get)
 		return -EINVAL;
+	unpriced(&p, -1);
 	rc = s->ops->get(s->priv, t_ns < 0 ? 0 : t_ns, &p, &next);
 	if (rc < 0)
 		return rc;
-	if (!isfinite(p) || p < 0)
+	if (!isfinite(p.traffic) || !isfinite(p.core_hour) || !isfinite(p.memory_hour))
 		return -ERANGE;
-	*price = p;
+	p.why[sizeof(p.why) - 1] = '\0';
+	*out = p;
 	if (next_ns)
 		*next_ns = next;
 	return 0;
 }
 
-void price_destroy(struct price_source *s)
+int nom_source_wait(const struct nom_source *s, int64_t t_ns, int64_t timeout_ns,
+		    const uint32_t *kick, uint32_t kick_seen)
+{
+	struct nom_prices p;
+	int64_t next = INT64_MAX;
+
+	if (!s || !s->ops || s->ops->version != NOM_SOURCE_VERSION || !kick)
+		return -EINVAL;
+	if (s->ops->wait)
+		return s->ops->wait(s->priv, t_ns, timeout_ns, kick, kick_seen);
+	/* Until the next known change, the kick or the timeout, whichever comes first. */
+	if (s->ops->get(s->priv, t_ns < 0 ? 0 : t_ns, &p, &next) == 0 && next != INT64_MAX) {
+		int64_t until = next > t_ns ? next - t_ns : 0;
+		if (timeout_ns < 0 || until < timeout_ns) {
+			int rc = bb_wait_word(kick, kick_seen, until);
+			return rc == -ETIMEDOUT ? 0 : rc; /* the step came: prices changed */
+		}
+	}
+	return bb_wait_word(kick, kick_seen, timeout_ns);
+}
+
+const char *nom_source_name(const struct nom_source *s)
+{
+	return s && s->ops && s->ops->name ? s->ops->name : "?";
+}
+
+void nom_source_destroy(struct nom_source *s)
 {
 	if (!s)
 		return;
@@ -43,20 +82,20 @@ void price_destroy(struct price_source *s)
 
 /* ---- constant ---- */
 
-static int fixed_get(void *priv, int64_t t, double *price, int64_t *next)
+static int fixed_get(void *priv, int64_t t, struct nom_prices *out, int64_t *next)
 {
 	(void)t;
-	*price = *(double *)priv;
+	unpriced(out, *(double *)priv);
 	*next = INT64_MAX;
 	return 0;
 }
 
-static const struct price_source_ops fixed_ops = {
-	.version = PRICE_SOURCE_VERSION, .name = "fixed", .get = fixed_get, .destroy = free};
+static const struct nom_source_ops fixed_ops = {
+	.version = NOM_SOURCE_VERSION, .name = "fixed", .get = fixed_get, .destroy = free};
 
-int price_fixed(double price, struct price_source **out)
+int nom_source_fixed(double price, struct nom_source **out)
 {
-	struct price_source *s;
+	struct nom_source *s;
 	double *p;
 
 	if (!isfinite(price) || price < 0)
@@ -87,7 +126,7 @@ struct schedule {
 	struct step steps[];
 };
 
-static int sched_get(void *priv, int64_t t, double *price, int64_t *next)
+static int sched_get(void *priv, int64_t t, struct nom_prices *out, int64_t *next)
 {
 	const struct schedule *s = priv;
 	size_t lo = 0, hi = s->n; /* the last step with t_ns <= t */
@@ -100,13 +139,13 @@ static int sched_get(void *priv, int64_t t, double *price, int64_t *next)
 		else
 			hi = mid;
 	}
-	*price = s->steps[lo].price;
+	unpriced(out, s->steps[lo].price);
 	*next = lo + 1 < s->n ? s->steps[lo + 1].t_ns : INT64_MAX;
 	return 0;
 }
 
-static const struct price_source_ops sched_ops = {
-	.version = PRICE_SOURCE_VERSION, .name = "schedule", .get = sched_get, .destroy = free};
+static const struct nom_source_ops sched_ops = {
+	.version = NOM_SOURCE_VERSION, .name = "schedule", .get = sched_get, .destroy = free};
 
 /* A plain decimal: digits, one optional point, optional exponent; no sign, hex, inf, nan. */
 static int parse_decimal(const char *s, size_t len, double *out)
@@ -174,15 +213,15 @@ static int parse_offset(const char *s, size_t len, int64_t *out)
 		return -RAAS_EPARSE; \
 	} while (0)
 
-int price_schedule_parse(const char *name, const char *text, size_t len,
-			 struct price_source **out, char *err, size_t errlen)
+int nom_source_schedule_parse(const char *name, const char *text, size_t len,
+			      struct nom_source **out, char *err, size_t errlen)
 {
 	struct schedule *sch = NULL;
 	size_t cap = 0, pos = 0;
 	int line = 0;
 
-	if (len > PRICE_SCHEDULE_MAX_BYTES) {
-		snprintf(err, errlen, "%s: over %u bytes", name, PRICE_SCHEDULE_MAX_BYTES);
+	if (len > NOM_SCHEDULE_MAX_BYTES) {
+		snprintf(err, errlen, "%s: over %u bytes", name, NOM_SCHEDULE_MAX_BYTES);
 		return -RAAS_ETOOBIG;
 	}
 	while (pos < len) {
@@ -242,9 +281,9 @@ int price_schedule_parse(const char *name, const char *text, size_t len,
 		if (!sch || sch->n == cap) {
 			struct schedule *g;
 
-			if (cap >= PRICE_SCHEDULE_MAX_STEPS) {
+			if (cap >= NOM_SCHEDULE_MAX_STEPS) {
 				snprintf(err, errlen, "%s:%d: over %d steps", name, line,
-					 PRICE_SCHEDULE_MAX_STEPS);
+					 NOM_SCHEDULE_MAX_STEPS);
 				free(sch);
 				return -RAAS_ETOOBIG;
 			}
@@ -282,7 +321,8 @@ int price_schedule_parse(const char *name, const char *text, size_t len,
 	return 0;
 }
 
-int price_schedule_load(const char *path, struct price_source **out, char *err, size_t errlen)
+int nom_source_schedule_load(const char *path, struct nom_source **out, char *err,
+			     size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	char *text;
@@ -294,17 +334,17 @@ int price_schedule_load(const char *path, struct price_source **out, char *err, 
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
-	text = malloc(PRICE_SCHEDULE_MAX_BYTES + 1);
+	text = malloc(NOM_SCHEDULE_MAX_BYTES + 1);
 	if (!text) {
 		fclose(f);
 		return -ENOMEM;
 	}
-	n = fread(text, 1, PRICE_SCHEDULE_MAX_BYTES + 1, f);
+	n = fread(text, 1, NOM_SCHEDULE_MAX_BYTES + 1, f);
 	if (ferror(f)) {
 		rc = -EIO;
 		snprintf(err, errlen, "%s: read error", path);
 	} else {
-		rc = price_schedule_parse(path, text, n, out, err, errlen);
+		rc = nom_source_schedule_parse(path, text, n, out, err, errlen);
 	}
 	fclose(f);
 	free(text);
