@@ -20,7 +20,8 @@ endif()
 
 # Fuzz builds instrument every library for coverage; only fuzz targets link libFuzzer's main.
 if(RAAS_FUZZ)
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
 

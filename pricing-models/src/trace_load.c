@@ -60,8 +60,12 @@ int pm_trace_parse_time(const char *s, size_t len, int64_t *out_ns)
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (d > mdays[mo - 1] + (mo == 2 && leap))
 		return -RAAS_EPARSE;
-	int64_t days = days_from_civil(y, mo, d);
-	*out_ns = ((days * 24 + h) * 60 + mi) * (int64_t)60 * NS_PER_SECOND + se * NS_PER_SECOND;
+	/* Seconds cannot overflow for four-digit years; nanoseconds can (int64 ns spans only
+	 * 1677-09-21 to 2262-04-11), so that step is checked instead of wrapping. */
+	int64_t secs = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + se, ns;
+	if (__builtin_mul_overflow(secs, NS_PER_SECOND, &ns))
+		return -RAAS_EOVERFLOW;
+	*out_ns = ns;
 	return 0;
 }
 
@@ -130,7 +134,14 @@ int pm_trace_parse(const char *name, const char *text, size_t len, struct pm_tra
 		*comma = '\0';
 		char *price_text = comma + 1;
 		int64_t ts;
-		if (pm_trace_parse_time(buf, (size_t)(comma - buf), &ts))
+		int trc = pm_trace_parse_time(buf, (size_t)(comma - buf), &ts);
+		if (trc == -RAAS_EOVERFLOW)
+			return line_error(err, &t, name, line,
+					  "timestamp '%.40s' out of range (times are int64 "
+					  "nanoseconds: " PM_TRACE_TIME_MIN " to " PM_TRACE_TIME_MAX
+					  " UTC)",
+					  buf);
+		if (trc)
 			return line_error(err, &t, name, line,
 					  "bad timestamp '%.40s' (expected a UTC date and time "
 					  "YYYY-MM-DD HH:MM:SS)",

@@ -221,6 +221,16 @@ static void malformed(void)
 	text[301] = '\0';
 	expect_error("long.csv", text, -RAAS_EPARSE, "1: line too long (300 characters");
 	expect_error("empty.csv", "\n\n", -RAAS_EPARSE, " no price lines");
+	/* Years int64 ns cannot hold: the fuzzer found 2600 wrapping to a time in 2015 and 9999
+	 * reported as "not ascending". */
+	snprintf(text, sizeof(text), "%s2600-01-01 00:00:00,9.99\n", ok);
+	expect_error("y2600.csv", text, -RAAS_EPARSE,
+		     "2: timestamp '2600-01-01 00:00:00' out of range (times are int64 "
+		     "nanoseconds: 1677-09-21 00:12:44 to 2262-04-11 23:47:16 UTC)");
+	snprintf(text, sizeof(text), "%s9999-12-31 23:59:59,0.03\n", ok);
+	expect_error("y9999.csv", text, -RAAS_EPARSE, "2: timestamp '9999-12-31 23:59:59' out of");
+	expect_error("y1000.csv", "1000-01-01 00:00:00,0.03\n", -RAAS_EPARSE,
+		     "1: timestamp '1000-01-01 00:00:00' out of range");
 
 	struct pm_trace t;
 	struct pm_error err;
@@ -264,6 +274,17 @@ static void malformed(void)
 	ASSERT_EQ(pm_trace_parse_time("1900-02-29 00:00:00", 19, &ns), -RAAS_EPARSE);
 	ASSERT_EQ(pm_trace_parse_time("2010-01-01T00:00:00", 19, &ns), -RAAS_EPARSE);
 	ASSERT_EQ(pm_trace_parse_time("2010-01-01 24:00:00", 19, &ns), -RAAS_EPARSE);
+	/* The edges of int64 ns, one second inside and one outside each (the test's own
+	 * arithmetic: INT64_MAX / 1e9 = 9223372036 s, INT64_MIN / 1e9 = -9223372036.85 s). */
+	ASSERT_OK(pm_trace_parse_time(PM_TRACE_TIME_MAX, 19, &ns));
+	ASSERT_EQ(ns, INT64_MAX / NS * NS);
+	ASSERT_OK(pm_trace_parse_time(PM_TRACE_TIME_MIN, 19, &ns));
+	ASSERT_EQ(ns, INT64_MIN / NS * NS);
+	ns = 42;
+	ASSERT_EQ(pm_trace_parse_time("2262-04-11 23:47:17", 19, &ns), -RAAS_EOVERFLOW);
+	ASSERT_EQ(pm_trace_parse_time("1677-09-21 00:12:43", 19, &ns), -RAAS_EOVERFLOW);
+	ASSERT_EQ(pm_trace_parse_time("0000-01-01 00:00:00", 19, &ns), -RAAS_EOVERFLOW);
+	ASSERT_EQ(ns, 42);
 	printf("trace: malformed files rejected with file:line and reason\n");
 }
 

@@ -30,17 +30,22 @@ struct pm_trace {
 #define PM_TRACE_LINE_MAX 128
 
 /* Reads a trace file. On success fills *out (free with pm_trace_free). On failure returns
- * -RAAS_EPARSE with err = "PATH:LINE: reason" (bad timestamp, timestamps not ascending, bad
- * price, extra fields, line too long, no price lines), or -errno with err = "PATH: strerror",
- * and *out is left empty. */
+ * -RAAS_EPARSE with err = "PATH:LINE: reason" (bad timestamp, timestamp out of range,
+ * timestamps not ascending, bad price, extra fields, line too long, no price lines), or
+ * -errno with err = "PATH: strerror", and *out is left empty. */
 int pm_trace_load(const char *path, struct pm_trace *out, struct pm_error *err);
 /* As pm_trace_load() from memory; name stands for the file in messages. */
 int pm_trace_parse(const char *name, const char *text, size_t len, struct pm_trace *out,
 		   struct pm_error *err);
 void pm_trace_free(struct pm_trace *t);
 
+/* The whole seconds an int64 count of ns since the epoch can hold. */
+#define PM_TRACE_TIME_MIN "1677-09-21 00:12:44"
+#define PM_TRACE_TIME_MAX "2262-04-11 23:47:16"
+
 /* Parses "YYYY-MM-DD HH:MM:SS" (UTC, exactly that shape, a real calendar date) into ns since
- * the epoch. Returns 0 or -RAAS_EPARSE. */
+ * the epoch. Returns 0, -RAAS_EPARSE, or -RAAS_EOVERFLOW for a date outside
+ * PM_TRACE_TIME_MIN .. PM_TRACE_TIME_MAX (*out_ns untouched on failure). */
 int pm_trace_parse_time(const char *text, size_t len, int64_t *out_ns);
 
 /* The price in force at t_ns: the last point at or before it (the first point's price before

@@ -17,9 +17,13 @@ struct buf {
 	size_t cap;
 };
 
+/* The first unconsumed byte. A buffer that never held data has no allocation; its head is
+ * then a valid pointer to nothing (NULL + 0 is undefined in C, and memcpy/memcmp want a
+ * non-NULL pointer even for 0 bytes). */
 static inline const uint8_t *buf_head(const struct buf *b)
 {
-	return b->data + b->off;
+	static const uint8_t empty[1];
+	return b->data ? b->data + b->off : empty;
 }
 
 /* Appends len bytes (copied). Returns 0 or -ENOMEM (the buffer is unchanged). */
