@@ -276,11 +276,26 @@ static void do_ack(struct market *m, struct mkt_host *h, const struct tp_route *
 	reply_ok(m, h, route, env->request_id, out, false);
 }
 
+/* Whether t holds an allocation on host h in the open round. */
+static bool holds_on(const struct mkt_tenant *t, const struct mkt_host *h)
+{
+	for (size_t i = 0; i < t->nholdings; i++)
+		if (strcmp(t->holdings[i].pool->row.host, h->row.name) == 0)
+			return true;
+	return false;
+}
+
+/* A host meters only its own tenants: a reading for a tenant that holds nothing on it (now
+ * or in the last MARKET_METER_GRACE_ROUNDS rounds) would charge what the market never sold
+ * there, so it is refused when it would charge anything and becomes the baseline instead,
+ * never billed. An unchanged reading is taken silently: agents report every tenant they
+ * are configured for, allocated or not. */
 static void do_meters(struct market *m, struct mkt_host *h, const struct tp_route *route,
 		      const Raas__Envelope *env, struct market_outbox *out)
 {
 	const Raas__MeterReport *rep = env->meters;
-	char unknown[256] = "";
+	char unknown[256] = "", refused[256] = "";
+	size_t nrefused = 0;
 
 	for (size_t i = 0; i < rep->n_meters; i++) {
 		const Raas__Meter *mt = rep->meters[i];
@@ -294,15 +309,49 @@ static void do_meters(struct market *m, struct mkt_host *h, const struct tp_rout
 		struct mkt_meter *rec = market__meter(m, h->row.name, t->row.id, true);
 		if (!rec)
 			continue;
+		if (holds_on(t, h))
+			rec->hosted_round = m->open_round;
+		bool hosted = rec->hosted_round &&
+			      m->open_round - rec->hosted_round <= MARKET_METER_GRACE_ROUNDS;
+		uint64_t base = rec->has_pending ? rec->pending : rec->billed;
+		if (!hosted && mt->tx_bytes != base && mt->tx_bytes > 0) {
+			if (!refused[0])
+				snprintf(refused, sizeof(refused), "%.64s", t->row.name);
+			nrefused++;
+			rec->pending = mt->tx_bytes;
+			rec->has_pending = true;
+			rec->pending_free = true;
+			continue;
+		}
 		rec->pending = mt->tx_bytes;
 		rec->has_pending = true;
+		rec->pending_free = rec->pending_free && !hosted;
 	}
-	if (unknown[0]) {
+	if (nrefused) {
+		int64_t now = clk_mono(m->clock);
+		h->meters_refused += nrefused;
+		if (!h->meters_refused_logged || now - h->meters_refused_log_ns >= 60 * NS_PER_S) {
+			log_warn("market: host %s metered tenants with no allocation on it: %llu "
+				 "readings refused (%llu since the last such line; latest: tenant %s)",
+				 h->row.name, (unsigned long long)h->meters_refused,
+				 (unsigned long long)(h->meters_refused - h->meters_refused_logged),
+				 refused);
+			h->meters_refused_logged = h->meters_refused;
+			h->meters_refused_log_ns = now;
+		}
+	}
+	if (unknown[0] || nrefused) {
 		char msg[384];
-		snprintf(msg, sizeof(msg),
-			 "meters.meters: tenant \"%s\" is unknown; its reading was ignored (the "
-			 "others were taken)",
-			 unknown);
+		if (unknown[0])
+			snprintf(msg, sizeof(msg),
+				 "meters.meters: tenant \"%s\" is unknown; its reading was ignored "
+				 "(the others were taken)",
+				 unknown);
+		else
+			snprintf(msg, sizeof(msg),
+				 "meters.meters: tenant \"%s\" (and %zu more) has no allocation on "
+				 "host %s; its reading was refused, not billed (the others were taken)",
+				 refused, nrefused - 1, h->row.name);
 		m->stats.errors++;
 		market__push_error(out, MARKET_TO_HOST, route, env->request_id,
 				   RAAS__ERROR_CODE__ERROR_NOT_FOUND, msg);

@@ -63,6 +63,10 @@ struct mkt_host {
 	/* The tenants its agent can enforce (HostRegister.tenants), when it said. */
 	bool tenants_listed;
 	struct hmap tenants;     /* name -> (void *)1 */
+	/* Readings refused for tenants without an allocation here, and when that was last
+	 * logged (mono ns): one line a minute per host, whatever the tenants' names. */
+	uint64_t meters_refused, meters_refused_logged;
+	int64_t meters_refused_log_ns;
 };
 
 /* One allocation of a round on a host agent's pool, until its round is settled. */
@@ -98,7 +102,13 @@ struct mkt_meter {
 	uint64_t billed;
 	uint64_t pending;
 	bool has_pending;
+	bool pending_free;       /* pending is a refused reading: the new baseline, not billed */
+	uint64_t hosted_round;   /* the open round when the tenant last held on this host */
 };
+
+/* Rounds after its last holding on a host in which a tenant's readings there are still
+ * billed: the agent reports a round's last bytes after the close that ended the holding. */
+#define MARKET_METER_GRACE_ROUNDS 2
 
 /* A pool's view of a holding: which tenant, which of its holdings. */
 struct mkt_pool_holding {

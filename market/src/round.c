@@ -377,8 +377,11 @@ static int bill_egress(struct market *m, struct rows *rows)
 		struct mkt_meter *mt = &m->meters[i];
 		if (!mt->has_pending)
 			continue;
-		/* A reading below the last one: the agent restarted its counters. */
-		uint64_t delta = mt->pending >= mt->billed ? mt->pending - mt->billed : mt->pending;
+		/* A reading below the last one: the agent restarted its counters. A refused one
+		 * (hosts.c: the tenant holds nothing there) only moves the baseline. */
+		uint64_t delta = mt->pending_free	  ? 0
+				 : mt->pending >= mt->billed ? mt->pending - mt->billed
+							     : mt->pending;
 		struct mkt_pool *p = market__pool(m, mt->host, RAAS__RESOURCE__RESOURCE_EGRESS);
 		if (p && delta > 0) {
 			money_t price = market__posted_price(m, p), amount;
@@ -481,6 +484,7 @@ static int apply(struct market *m, const struct rows *rows, int64_t closed_wall)
 	for (size_t i = 0; i < rows->nmeters; i++) {
 		rows->meter_src[i]->billed = rows->meters[i].tx_bytes;
 		rows->meter_src[i]->has_pending = false;
+		rows->meter_src[i]->pending_free = false;
 	}
 	m->open_round++;
 	m->round_start_wall_ns = closed_wall;

@@ -436,6 +436,94 @@ static int sum_credit(void *arg, const struct ledger_credit_line *c)
  *   R3, R4 unacknowledged, carried over at the re-registration (2 cores kept): charged
  *   R5 unacknowledged past ack_timeout (30 s): credited; R6.. acknowledged: charged.
  * carol and bob, whom h2 cannot map, are refused before anything is charged. */
+/* Sends host's meter report of (tenant, tx_bytes) pairs; returns the answer. */
+static Raas__Envelope *meters(const char *host, const char *t1, uint64_t b1, const char *t2,
+			      uint64_t b2)
+{
+	Raas__Envelope e;
+	Raas__MeterReport rep = RAAS__METER_REPORT__INIT;
+	Raas__Meter m1 = RAAS__METER__INIT, m2 = RAAS__METER__INIT, *ms[2] = {&m1, &m2};
+
+	m1.tenant = (char *)t1;
+	m1.tx_bytes = b1;
+	m2.tenant = (char *)t2;
+	m2.tx_bytes = b2;
+	rep.meters = ms;
+	rep.n_meters = t2 ? 2 : 1;
+	wire_envelope_init(&e, 0);
+	e.body_case = RAAS__ENVELOPE__BODY_METERS;
+	e.meters = &rep;
+	return request(host, &e);
+}
+
+static size_t count_lines(FILE *f, const char *needle)
+{
+	char line[1024];
+	size_t n = 0;
+
+	fflush(f);
+	rewind(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	return n;
+}
+
+/* A host meters only its own tenants: h2 (registered with cores only, nobody holds there)
+ * reports gigabytes for alice and bob, who hold bandwidth on h1; nothing is billed, the host
+ * is told why, and the warning is one line a minute however often it tries. h1's readings
+ * for alice are still billed. */
+static void test_meters_own_tenants(void)
+{
+	const char *mapped[] = {"alice"};
+	const char *warn = "metered tenants with no allocation on it";
+	FILE *logf = tmpfile();
+
+	expect_ok(register_h2(mapped, 1, NULL, 0));
+	close_round();
+	money_t alice0 = egress_billed("alice"), bob0 = egress_billed("bob");
+	money_t alice_charged0 = tenant_row("alice").charged;
+	ASSERT_GT(alice0, 0); /* alice's h1 readings were billed before */
+
+	log_set_sink(logf);
+	log_set_level(LOG_WARN);
+	expect_code(meters("host:h2", "alice", 4000000000u, "bob", 3000000000u),
+		    RAAS__ERROR_CODE__ERROR_NOT_FOUND,
+		    "tenant \"alice\" (and 1 more) has no allocation on host h2; its reading "
+		    "was refused, not billed");
+	close_round();
+	ASSERT_EQ(egress_billed("alice"), alice0);
+	ASSERT_EQ(egress_billed("bob"), bob0);
+	expect_code(meters("host:h2", "alice", 5000000000u, NULL, 0),
+		    RAAS__ERROR_CODE__ERROR_NOT_FOUND, "tenant \"alice\" (and 0 more)");
+	close_round();
+	/* The refused reading is the baseline: the same one again is taken, and bills nothing. */
+	expect_ok(meters("host:h2", "alice", 5000000000u, NULL, 0));
+	close_round();
+	ASSERT_EQ(egress_billed("alice"), alice0);
+	ASSERT_EQ(count_lines(logf, warn), 1);
+
+	/* Her own host: 1 GB more on h1 (its last reading was 125 MB) = 8 Gbit at $0.10. */
+	expect_ok(meters("host:h1", "alice", 1125000000u, NULL, 0));
+	close_round();
+	ASSERT_EQ(egress_billed("alice"), alice0 + 800000000);
+	ASSERT_GE(tenant_row("alice").charged, alice_charged0 + 800000000);
+
+	/* A minute later the next refusal writes one more line, with the count. */
+	clk_manual_advance(&clock_, 61 * NS_PER_S);
+	expect_code(meters("host:h2", "bob", 9000000000u, NULL, 0),
+		    RAAS__ERROR_CODE__ERROR_NOT_FOUND, "tenant \"bob\"");
+	close_round();
+	ASSERT_EQ(egress_billed("bob"), bob0);
+	ASSERT_EQ(count_lines(logf, warn), 2);
+	ASSERT_EQ(count_lines(logf, "4 readings refused (2 since the last such line; latest: "
+				    "tenant bob)"), 1);
+	log_set_sink(stderr);
+	log_set_level(LOG_ERROR);
+	fclose(logf);
+	printf("meters: h2 could not bill alice or bob (4 readings refused, 2 log lines); h1 "
+	       "billed alice $0.80\n");
+}
+
 static void test_settlement(void)
 {
 	const char *mapped[] = {"alice"};
@@ -651,6 +739,7 @@ int main(void)
 	test_batches_and_rounds();
 	test_release_and_budget();
 	test_hosts_and_egress();
+	test_meters_own_tenants();
 	test_restart();
 	test_settlement();
 
