@@ -191,7 +191,9 @@ static int mpsp_clear(struct pm_instance *inst, const struct pm_pool *pool,
 			return pm__errorf(err, -ENOMEM, "mpsp: out of memory for bid pieces");
 	}
 	pstart[n] = np;
-	const struct piece *pc = m->pieces.p;
+	/* No bid made a piece: the buffer was never allocated, and NULL + 0 is undefined. */
+	static const struct piece no_pieces[1];
+	const struct piece *pc = m->pieces.p ? m->pieces.p : no_pieces;
 	int64_t *suf = m->suf.p, *dq = m->deque.p;
 #define SUF(t) (suf + (size_t)(t) * row)
 #define GZERO(t) (-(int64_t)((__int128)lambda * bids[ord[t]].held))
