@@ -14,8 +14,13 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/transport.h"
+
+/* Refused handshakes are logged one line a minute: each carries its own key and port, so the
+ * log's repeat limit (which ignores only digits) would let a scan write a line per try. */
+#define ZAP_LOG_INTERVAL_NS (60 * NS_PER_S)
 
 /* Longest frame the handler reads from a ZAP request; longer ones are refused. */
 #define ZAP_FRAME_MAX 256
@@ -26,7 +31,26 @@ struct tp_zap {
 	tp_zap_lookup_fn lookup;
 	void *arg;
 	struct tp_zap_stats stats;
+	uint64_t refused_logged;    /* stats.denied when the last refusal line was written */
+	int64_t refused_log_ns;     /* and when (mono ns); 0: never */
 };
+
+/* Writes what (one refusal) unless a refusal line went out less than a minute ago; the next
+ * line says how many were not written. */
+static void log_refusal(struct tp_zap *z, const char *what)
+{
+	int64_t now = clk_mono(&clk_real);
+	if (z->refused_log_ns && now - z->refused_log_ns < ZAP_LOG_INTERVAL_NS)
+		return;
+	uint64_t quiet = z->stats.denied - z->refused_logged - 1;
+	if (quiet)
+		log_warn("zap: refused %s (and %llu more handshakes since the last such line)",
+			 what, (unsigned long long)quiet);
+	else
+		log_warn("zap: refused %s", what);
+	z->refused_logged = z->stats.denied;
+	z->refused_log_ns = now;
+}
 
 int tp_zap_create(void *ctx, tp_zap_lookup_fn lookup, void *arg, struct tp_zap **out)
 {
@@ -137,8 +161,10 @@ static bool handle_one(struct tp_zap *z)
 	if (!frame_is(&f[5], "CURVE") || n != 7 || f[6].len != 32 || f[6].truncated) {
 		z->stats.malformed++;
 		z->stats.denied++;
-		log_warn("zap: refused a non-CURVE client from %s in domain \"%s\"", address,
+		char what[512];
+		snprintf(what, sizeof(what), "a non-CURVE client from %s in domain \"%s\"", address,
 			 domain);
+		log_refusal(z, what);
 		reply(z->sock, &f[1], "400", "CURVE required", "");
 		return true;
 	}
@@ -156,8 +182,10 @@ static bool handle_one(struct tp_zap *z)
 		reply(z->sock, &f[1], "200", "OK", identity);
 	} else {
 		z->stats.denied++;
-		log_warn("zap: refused unknown key %s from %s in domain \"%s\"", key, address,
-			 domain);
+		char what[512];
+		snprintf(what, sizeof(what), "unknown key %s from %s in domain \"%s\"", key,
+			 address, domain);
+		log_refusal(z, what);
 		reply(z->sock, &f[1], "400", "unknown key", "");
 	}
 	return true;

@@ -289,6 +289,10 @@ static void test_unknown_key(void *ctx, struct server *s)
 	Raas__Envelope e, *reply = NULL;
 	Raas__Hello h;
 	int before = __atomic_load_n(&s->received, __ATOMIC_SEQ_CST);
+	/* The refusals' log lines, counted below. */
+	FILE *logf = tmpfile();
+	log_set_sink(logf);
+	log_set_level(LOG_WARN);
 
 	ASSERT_OK(tp_keypair_generate(&mallory));
 	void *mon;
@@ -305,6 +309,35 @@ static void test_unknown_key(void *ctx, struct server *s)
 	tp_zap_get_stats(s->zap, &st);
 	ASSERT_GE(st.denied, 1);
 	tp_close(dealer);
+
+	/* Ten more unknown keys within the minute: refused, and not one log line each (a key
+	 * scan must not fill the disk): mallory's refusal above wrote the minute's line. */
+	uint64_t denied0 = st.denied;
+	for (int i = 0; i < 10; i++) {
+		struct tp_keypair k;
+		ASSERT_OK(tp_keypair_generate(&k));
+		ASSERT_OK(tp_connect_monitored(ctx, ZMQ_DEALER, s->endpoint, &k,
+					       s->key.public_key, &dealer, &mon));
+		err = tp_call_on(dealer, mon, &e, 200 * NS_PER_MS, 3 * NS_PER_S, WIRE_MAX_BYTES,
+				 NULL, NULL, &reply, NULL);
+		ASSERT_EQ(err, -EACCES);
+		tp_monitor_stop(dealer, mon);
+		tp_close(dealer);
+	}
+	tp_zap_get_stats(s->zap, &st);
+	ASSERT_GE(st.denied - denied0, 10);
+	fflush(logf);
+	rewind(logf);
+	char line[1024];
+	int zap_lines = 0;
+	while (fgets(line, sizeof(line), logf))
+		zap_lines += strstr(line, "zap: refused") != NULL;
+	log_set_sink(stderr);
+	log_set_level(LOG_ERROR);
+	fclose(logf);
+	ASSERT_EQ(zap_lines, 1);
+	printf("zap: %llu more refused handshakes, %d log lines\n",
+	       (unsigned long long)(st.denied - denied0), zap_lines);
 
 	/* A client with the wrong server key never gets through either. */
 	struct tp_keypair wrong;
