@@ -64,6 +64,9 @@ static int parse_seeds(struct sim_study *s, char *text, const char *file, int li
 	char *save = NULL;
 	size_t cap = 16;
 
+	/* A second seeds line replaces the first, as other keys do (the first one leaked). */
+	free(s->seeds);
+	s->nseeds = 0;
 	s->seeds = malloc(cap * sizeof(*s->seeds));
 	if (!s->seeds)
 		return -ENOMEM;
