@@ -268,6 +268,26 @@ static int put_version(struct market *m, struct mkt_tenant *t, struct mkt_bid *o
 	return 0;
 }
 
+/* Whether a new bid row has the terms of the standing version old (ids and rounds aside). */
+static bool same_terms(const struct ledger_bid *old, const struct ledger_bid *row)
+{
+	if (old->kind != row->kind || old->resource != row->resource ||
+	    old->min_quantity != row->min_quantity || old->max_quantity != row->max_quantity ||
+	    old->unit_price != row->unit_price || old->ncurve != row->ncurve ||
+	    old->nranges != row->nranges || strcmp(old->host, row->host) != 0 ||
+	    strcmp(old->bid_id, row->bid_id) != 0)
+		return false;
+	for (size_t i = 0; i < row->ncurve; i++)
+		if (old->curve[i].quantity != row->curve[i].quantity ||
+		    old->curve[i].unit_value != row->curve[i].unit_value)
+			return false;
+	for (size_t i = 0; i < row->nranges; i++)
+		if (old->ranges[i].min != row->ranges[i].min ||
+		    old->ranges[i].max != row->ranges[i].max)
+			return false;
+	return true;
+}
+
 /* Answers with a BidAck for bid_id (copied), effective in the open round. */
 static Raas__ErrorCode ack_bid(struct market *m, struct answer *a, const char *bid_id)
 {
@@ -299,6 +319,13 @@ static Raas__ErrorCode do_bid(struct market *m, struct mkt_tenant *t, const Raas
 			    MARKET_TENANT_BIDS_MAX);
 	if (check_budget(m, a, t, &row, old))
 		return a->code;
+	/* A bid re-sent with the terms it stands with (clients re-send on every price
+	 * update): acknowledged, no new version. The request itself is still recorded, so
+	 * that a late retry of it is answered, not applied over a newer version. */
+	if (old && same_terms(&old->row, &row)) {
+		m->stats.unchanged_bids++;
+		return ack_bid(m, a, row.bid_id);
+	}
 	if ((err = put_version(m, t, old, &row, env->request_id)) != 0)
 		return fail(a, RAAS__ERROR_CODE__ERROR_UNAVAILABLE, "ledger: %s",
 			    raas_strerror(err));
@@ -392,6 +419,13 @@ static Raas__ErrorCode do_acquire(struct market *m, struct mkt_tenant *t,
 		row.unit_price = old->row.unit_price;
 	if (check_budget(m, a, t, &row, old))
 		return a->code;
+	/* A bid re-sent with the terms it stands with (clients re-send on every price
+	 * update): acknowledged, no new version. The request itself is still recorded, so
+	 * that a late retry of it is answered, not applied over a newer version. */
+	if (old && same_terms(&old->row, &row)) {
+		m->stats.unchanged_bids++;
+		return ack_bid(m, a, row.bid_id);
+	}
 	if ((err = put_version(m, t, old, &row, env->request_id)) != 0)
 		return fail(a, RAAS__ERROR_CODE__ERROR_UNAVAILABLE, "ledger: %s",
 			    raas_strerror(err));

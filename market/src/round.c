@@ -439,7 +439,8 @@ static int apply(struct market *m, const struct rows *rows, int64_t closed_wall)
 		if (m->tenants_by_id.slots[k].hash <= 1)
 			continue;
 		struct mkt_tenant *t = m->tenants_by_id.slots[k].value;
-		t->notify = t->nholdings > 0 || t->nbids > 0;
+		/* Held something last round: the next notice says what is left, even nothing. */
+		t->notify = t->nholdings > 0;
 		t->nholdings = 0;
 		t->last_charge = 0;
 		t->last_credit = 0;
@@ -572,7 +573,10 @@ static void push_notices(struct market *m, struct market_outbox *out)
 		if (m->tenants_by_id.slots[k].hash <= 1)
 			continue;
 		struct mkt_tenant *t = m->tenants_by_id.slots[k].value;
-		if (!t->nroutes || !(t->notify || t->nholdings || t->nbids || t->ncredits))
+		/* Only where something changed: a holding (held now or last round: each round
+		 * is charged, so a holder hears every round) or a credit. A tenant whose bids
+		 * won nothing again hears nothing again; prices are on the feed. */
+		if (!t->nroutes || !(t->notify || t->nholdings || t->ncredits))
 			continue;
 		if (t->nholdings > cap) {
 			cap = t->nholdings * 2;

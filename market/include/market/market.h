@@ -83,6 +83,7 @@ void market_outbox_fini(struct market_outbox *o);
 struct market_stats {
 	uint64_t requests;       /* requests answered */
 	uint64_t retries;        /* requests answered from the ledger (already applied) */
+	uint64_t unchanged_bids; /* bids re-sent with their standing terms: no new version */
 	uint64_t errors;         /* requests answered with an error */
 	uint64_t batches_failed;
 	uint64_t rounds;
