@@ -2,7 +2,7 @@
  *
  * Each part does what the market's round did, through the same library, as directly as that
  * library allows:
- *   - clear: pm_clear of the "uniform" model on as many bids of one unit as the round had, at
+ *   - clear: pm_clear of the "uniform" model on as many bids of one unit as took part, at
  *     unit prices drawn as the benchmark's clients draw them, with the same supply;
  *   - sqlite: one transaction in a WAL file with the ledger's synchronous setting writing the
  *     rows a round writes (per bid: the new version, the end of the old one and the recorded
@@ -11,14 +11,22 @@
  *   - curve: libsodium's crypto_box_open_easy_afternm of every received byte and
  *     crypto_box_easy_afternm of every sent byte, the message sizes the clients saw (CURVE
  *     after its handshake is exactly this box with a precomputed key).
+ *   - tcp (reported beside the floor, not in it): one write() per sent message and one read()
+ *     per received one over loopback TCP connections with TCP_NODELAY, the bytes each CURVE
+ *     message carries on the wire; on loopback the kernel delivers to the receiver inside
+ *     the sender's write(), so this is the least a process pays per message and connection.
  * Tables mirror the ledger's columns and indexes; they are created here, not through the
  * ledger, so that none of the ledger's own work is counted as floor. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,7 +50,7 @@ static double ms_since(int64_t t0)
 
 static int floor_clear(const struct floor_work *w, int reps, double *ms)
 {
-	size_t n = w->bids ? w->bids : 1;
+	size_t n = w->clear_bids ? w->clear_bids : 1;
 	struct pm_bid *bids = calloc(n, sizeof(*bids));
 	struct pm_outcome *outcomes = calloc(n, sizeof(*outcomes));
 	struct pm_instance *inst = NULL;
@@ -55,7 +63,7 @@ static int floor_clear(const struct floor_work *w, int reps, double *ms)
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < w->bids; i++) {
+	for (size_t i = 0; i < w->clear_bids; i++) {
 		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
 		bids[i].bidder = i + 1;
 		bids[i].max_quantity = 1;
@@ -66,7 +74,7 @@ static int floor_clear(const struct floor_work *w, int reps, double *ms)
 		struct pm_pool pool = {.supply = w->supply, .round = (uint64_t)r + 1,
 				       .round_ns = INT64_C(100000000)};
 		struct pm_result res = {.outcomes = outcomes};
-		if (pm_clear(inst, &pool, bids, w->bids, &res, &pe) != 0) {
+		if (pm_clear(inst, &pool, bids, w->clear_bids, &res, &pe) != 0) {
 			err = -EINVAL;
 			goto out;
 		}
@@ -157,9 +165,10 @@ static int sqlite_round(sqlite3 *db, sqlite3_stmt **st, const struct floor_work 
 		if (!err)
 			err = step(st[S_REQUEST]);
 	}
-	for (size_t i = 0; !err && i < w->allocs && i < w->bids; i++) {
+	for (size_t i = 0; !err && i < w->allocs; i++) {
 		sqlite3_bind_int64(st[S_ALLOC], 1, r);
-		sqlite3_bind_int64(st[S_ALLOC], 2, bid_ids[i]);
+		/* Standing bids not re-sent this round keep their version (a distinct id). */
+		sqlite3_bind_int64(st[S_ALLOC], 2, i < w->bids ? bid_ids[i] : -(int64_t)i - 1);
 		sqlite3_bind_int64(st[S_ALLOC], 3, (int64_t)i + 1);
 		err = step(st[S_ALLOC]);
 		sqlite3_bind_int64(st[S_CHARGE], 1, (int64_t)i + 1);
@@ -214,7 +223,8 @@ static int floor_sqlite(const struct floor_work *w, int reps, double *ms, double
 			err = -EIO;
 	/* The tenants and their first versions, as a running market has them (not timed). */
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-	for (size_t i = 0; !err && i < w->bids; i++) {
+	size_t ntenants = w->bids > w->allocs ? w->bids : w->allocs;
+	for (size_t i = 0; !err && i < ntenants; i++) {
 		char sql[128];
 		snprintf(sql, sizeof(sql), "INSERT INTO tenants (id, name) VALUES (%zu, 't-%zu')",
 			 i + 1, i);
@@ -284,6 +294,101 @@ out:
 	return err;
 }
 
+#define TCP_CONNS 64
+/* CURVE's MESSAGE command around a payload: flags and name, nonce, MAC, ZMTP header. */
+#define CURVE_WIRE_EXTRA (1 + 8 + 8 + crypto_box_MACBYTES + 9)
+
+/* TCP_CONNS loopback connections: a[i] the market's end, b[i] the peer's. */
+static int tcp_pairs(int *a, int *b)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int one = 1, ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(ls, TCP_CONNS) != 0 || getsockname(ls, (struct sockaddr *)&sa, &len) != 0) {
+		if (ls >= 0)
+			close(ls);
+		return -errno;
+	}
+	for (int i = 0; i < TCP_CONNS; i++) {
+		b[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (b[i] < 0 || connect(b[i], (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+		    (a[i] = accept(ls, NULL, NULL)) < 0) {
+			close(ls);
+			return -errno;
+		}
+		setsockopt(a[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(b[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	close(ls);
+	return 0;
+}
+
+static void drain(int fd, unsigned char *buf, size_t len, size_t want)
+{
+	while (want > 0) {
+		ssize_t n = read(fd, buf, want < len ? want : len);
+		if (n <= 0)
+			return;
+		want -= (size_t)n;
+	}
+}
+
+static int floor_tcp(const struct floor_work *w, int reps, double *ms)
+{
+	size_t in = (w->msgs_in ? w->bytes_in / w->msgs_in : 0) + CURVE_WIRE_EXTRA;
+	size_t outb = (w->msgs_out ? w->bytes_out / w->msgs_out : 0) + CURVE_WIRE_EXTRA;
+	size_t big = in > outb ? in : outb;
+	int a[TCP_CONNS], b[TCP_CONNS];
+	unsigned char *buf = calloc(big, 1);
+	int64_t spent = 0;
+	int err;
+
+	for (int i = 0; i < TCP_CONNS; i++)
+		a[i] = b[i] = -1;
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if ((err = tcp_pairs(a, b)) != 0)
+		goto out;
+	/* Timed: the market's end only, TCP_CONNS messages at a time (one per connection);
+	 * the peers' reads and writes between them are not. */
+	for (int r = 0; r < reps; r++) {
+		for (size_t done = 0; done < w->msgs_out; done += TCP_CONNS) {
+			size_t k = w->msgs_out - done < TCP_CONNS ? w->msgs_out - done : TCP_CONNS;
+			int64_t t0 = cpu_now();
+			for (size_t i = 0; i < k; i++)
+				if (write(a[i], buf, outb) != (ssize_t)outb)
+					err = -EIO;
+			spent += cpu_now() - t0;
+			for (size_t i = 0; i < k; i++)
+				drain(b[i], buf, big, outb);
+		}
+		for (size_t done = 0; done < w->msgs_in; done += TCP_CONNS) {
+			size_t k = w->msgs_in - done < TCP_CONNS ? w->msgs_in - done : TCP_CONNS;
+			for (size_t i = 0; i < k; i++)
+				if (write(b[i], buf, in) != (ssize_t)in)
+					err = -EIO;
+			int64_t t0 = cpu_now();
+			for (size_t i = 0; i < k; i++)
+				drain(a[i], buf, big, in);
+			spent += cpu_now() - t0;
+		}
+	}
+	*ms = (double)spent / 1e6 / reps;
+out:
+	for (int i = 0; i < TCP_CONNS; i++) {
+		if (a[i] >= 0)
+			close(a[i]);
+		if (b[i] >= 0)
+			close(b[i]);
+	}
+	free(buf);
+	return err;
+}
+
 int floor_measure(const struct floor_work *w, int reps, struct floor_ms *out)
 {
 	int err;
@@ -293,7 +398,8 @@ int floor_measure(const struct floor_work *w, int reps, struct floor_ms *out)
 		reps = 1;
 	if ((err = floor_clear(w, reps, &out->clear)) != 0 ||
 	    (err = floor_sqlite(w, reps, &out->sqlite, &out->sqlite_wait)) != 0 ||
-	    (err = floor_curve(w, reps, &out->curve)) != 0)
+	    (err = floor_curve(w, reps, &out->curve)) != 0 ||
+	    (err = floor_tcp(w, reps, &out->tcp)) != 0)
 		return err;
 	out->total = out->clear + out->sqlite + out->curve;
 	return 0;

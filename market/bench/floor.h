@@ -12,7 +12,8 @@
 
 /* What one round moved, as the benchmark's clients saw it. */
 struct floor_work {
-	size_t bids;             /* bids that took part in the round */
+	size_t bids;             /* bids the round received (each rewrites its rows) */
+	size_t clear_bids;       /* standing bids that took part in the clearing */
 	int64_t supply;          /* the pool's supply (bids of max_quantity 1) */
 	size_t allocs;           /* allocations the round made */
 	size_t msgs_in;          /* messages the market received (and decrypted) */
@@ -32,7 +33,10 @@ struct floor_ms {
 	double sqlite;           /* one transaction of the round's rows, commit and checkpoint */
 	double sqlite_wait;      /* not CPU: the transaction's time waiting for the disk */
 	double curve;            /* crypto_box (XSalsa20-Poly1305, precomputed key) of the bytes */
-	double total;
+	double total;            /* clear + sqlite + curve: the floor ratio_vs_floor divides by */
+	double tcp;              /* beside it, not in total: the kernel's loopback TCP for the
+				  * same messages, one write() or read() each (what ZeroMQ's I/O
+				  * thread cannot do with less; see floor.c) */
 };
 
 /* Measures the floor of one round of w over reps rounds. 0 or a negative errno. */
