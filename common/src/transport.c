@@ -281,7 +281,9 @@ int tp_recv(void *sock, int flags, size_t max_bytes, struct tp_msg *msg, char *w
 		zmq_msg_close(&m);
 		return framing_error(why, why_len, "one payload frame expected", extra);
 	}
+	int64_t t0 = clk_mono(&clk_real);
 	err = wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), max_bytes, &msg->env, why, why_len);
+	msg->decode_ns = clk_mono(&clk_real) - t0;
 	zmq_msg_close(&m);
 	return err;
 }

@@ -523,8 +523,11 @@ int market_batch_begin(struct market *m)
 int market_batch_end(struct market *m, struct market_outbox *out)
 {
 	char why[512];
+	int64_t t0[2];
+	market_prof_cpu_start(t0);
 	int err = ledger_commit(m->ledger);
 
+	market_prof_cpu_stop(&m->prof, MARKET_ST_LEDGER, t0);
 	m->in_batch = false;
 	if (!err)
 		return 0;

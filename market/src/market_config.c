@@ -37,6 +37,9 @@ const struct cfg_key mcfg_schema[] = {
 	 "kept enforcing it) before the round's allocations on it are credited"},
 	{"market", "round_log", CFG_DURATION, "1s",
 	 "an info line with the rounds' figures at most this often (0s: every round)"},
+	{"market", "stats_file", CFG_STRING, "",
+	 "when set, rewritten after every round with the main thread's time per stage "
+	 "(raas-bench-market reads it; docs/market.md)"},
 	{"market", "default_model", CFG_STRING, "uniform",
 	 "pricing model of resources without a [resource.NAME] section"},
 	{"market", "default_params", CFG_STRING, "", "its parameters, \"name=value, ...\""},
@@ -212,6 +215,8 @@ static int load_market(const struct cfg *c, struct market_config *o, struct cfg_
 	if (v < 0)
 		return cfg_error_at(c, "market", "round_log", err, "must not be negative");
 	o->round_log_ns = v;
+	if ((rc = copy_str(c, "market", "stats_file", o->stats_file, sizeof(o->stats_file), err)))
+		return rc;
 	o->default_model.set = true;
 	if ((rc = copy_str(c, "market", "default_model", o->default_model.model,
 			   sizeof(o->default_model.model), err)) ||

@@ -148,6 +148,7 @@ struct market {
 	bool in_batch;
 	size_t batch_first;          /* outbox index where this batch's replies start */
 	struct market_stats stats;
+	struct market_prof prof;     /* stage times (market.h) */
 	/* Settlement (hosts.c, settle.c). */
 	struct mkt_pending *pending; /* in round order */
 	size_t npending, cappending;
@@ -156,6 +157,13 @@ struct market {
 	/* The registry as the CLI left it: re-read when another connection wrote. */
 	int64_t data_version;
 };
+
+/* Adds the monotonic time since *t0 to stage st of m's profile and moves *t0 to now. */
+static inline void market__prof_add(struct market *m, enum market_stage st, int64_t *t0,
+				    uint64_t n)
+{
+	market_prof_add(&m->prof, st, t0, n);
+}
 
 /* ---- market.c ---- */
 int market__tenant_add(struct market *m, const struct ledger_tenant *row,

@@ -58,6 +58,9 @@ static const struct market_config *cfg_of(const struct marketd *d)
 
 static void send_outbox(struct marketd *d)
 {
+	int64_t t0 = clk_mono(&clk_real);
+	uint64_t n = d->out.n;
+
 	for (size_t i = 0; i < d->out.n; i++) {
 		struct market_msg *msg = &d->out.v[i];
 		int err;
@@ -84,6 +87,7 @@ static void send_outbox(struct marketd *d)
 		}
 	}
 	market_outbox_clear(&d->out);
+	market_prof_add(market_prof(d->market), MARKET_ST_SEND, &t0, n);
 }
 
 /* Reads up to budget messages from sock into the current batch. Returns how many. */
@@ -92,13 +96,20 @@ static size_t read_socket(struct marketd *d, void *sock, enum market_dest dest, 
 {
 	size_t n = 0;
 
+	struct market_prof *prof = market_prof(d->market);
+
 	while (n < budget) {
 		struct tp_msg msg;
 		char why[512];
+		int64_t t0 = clk_mono(&clk_real);
 		int err = tp_recv(sock, ZMQ_DONTWAIT, cfg_of(d)->max_request_bytes, &msg, why,
 				  sizeof(why));
-		if (err == -EAGAIN || err == -EINTR)
+		bool none = err == -EAGAIN || err == -EINTR;
+		market_prof_add_ns(prof, MARKET_ST_RECV, clk_mono(&clk_real) - t0 - msg.decode_ns,
+				   !none);
+		if (none)
 			break;
+		market_prof_add_ns(prof, MARKET_ST_DECODE, msg.decode_ns, 1);
 		n++;
 		if (err == -RAAS_EPROTO || err == -RAAS_ETOOBIG || err == -RAAS_EVERSION) {
 			market_bad_request(d->market, dest, msg.user_id, &msg.route, err, why,
@@ -128,6 +139,7 @@ static size_t read_socket(struct marketd *d, void *sock, enum market_dest dest, 
 static void handle_requests(struct marketd *d)
 {
 	int64_t t0 = clk_mono(&clk_real), t1, t2;
+	market_prof_begin(market_prof(d->market));
 	bool batch_ok = market_batch_begin(d->market) == 0;
 	size_t n = read_socket(d, d->tenant_sock, MARKET_TO_TENANT, cfg_of(d)->batch_max, batch_ok);
 
@@ -138,6 +150,7 @@ static void handle_requests(struct marketd *d)
 	t2 = clk_mono(&clk_real);
 	size_t replies = d->out.n;
 	send_outbox(d);
+	market_prof_end(market_prof(d->market));
 	log_debug("marketd: batch of %zu requests: handled in %.2f ms, committed in %.2f ms, "
 		  "%zu replies sent in %.2f ms",
 		  n, (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, replies,
@@ -185,6 +198,7 @@ static void close_round(struct marketd *d)
 	int64_t now = clk_mono(&clk_real);
 	int64_t round_ns = cfg_of(d)->round_ns;
 
+	market_prof_begin(market_prof(d->market));
 	d->next_close += round_ns;
 	if (d->next_close <= now) {
 		log_warn("marketd: round %llu closes %.1f ms late; skipping ahead",
@@ -204,8 +218,21 @@ static void close_round(struct marketd *d)
 	}
 	send_outbox(d);
 	/* Announced: now there is time to move the WAL into the database file. */
+	struct market_prof *prof = market_prof(d->market);
+	int64_t t0[2];
+	market_prof_cpu_start(t0);
 	if (ledger_checkpoint(d->ledger) != 0)
 		log_warn("marketd: WAL checkpoint failed: %s", ledger_errmsg(d->ledger));
+	market_prof_cpu_stop(prof, MARKET_ST_LEDGER, t0);
+	market_prof_end(prof);
+	if (cfg_of(d)->stats_file[0]) {
+		struct market_stats st;
+		market_get_stats(d->market, &st);
+		int err = market_prof_write(prof, st.rounds, cfg_of(d)->stats_file);
+		if (err)
+			log_warn("marketd: stats_file %s: %s", cfg_of(d)->stats_file,
+				 raas_strerror(err));
+	}
 }
 
 /* Loads the config of the command line (file, then --set) into out. 0 or EX_CONFIG (said). */

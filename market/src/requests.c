@@ -235,7 +235,11 @@ static struct mkt_bid *find_bid(struct mkt_tenant *t, const char *bid_id)
 /* Ends a standing version in the ledger (last in force: the round before the open one). */
 static int end_version(struct market *m, struct mkt_bid *b)
 {
-	return ledger_bid_end(m->ledger, b->row.id, (int64_t)m->open_round - 1);
+	int64_t t0 = clk_mono(&clk_real);
+	int err = ledger_bid_end(m->ledger, b->row.id, (int64_t)m->open_round - 1);
+
+	market__prof_add(m, MARKET_ST_LEDGER, &t0, 1);
+	return err;
 }
 
 /* Replaces old (may be NULL) by a new version row, in the ledger and in memory. A
@@ -250,7 +254,10 @@ static int put_version(struct market *m, struct mkt_tenant *t, struct mkt_bid *o
 	row->request_id = request_id;
 	if (old && (err = end_version(m, old)) != 0)
 		return err;
-	if ((err = ledger_bid_insert(m->ledger, row)) != 0)
+	int64_t t0 = clk_mono(&clk_real);
+	err = ledger_bid_insert(m->ledger, row);
+	market__prof_add(m, MARKET_ST_LEDGER, &t0, 1);
+	if (err)
 		return err;
 	if (!old)
 		return market__bid_attach(m, t, row, NULL);
@@ -259,6 +266,26 @@ static int put_version(struct market *m, struct mkt_tenant *t, struct mkt_bid *o
 	old->host_pool = NULL; /* its host or resource may have changed */
 	old->pools_gen = 0;
 	return 0;
+}
+
+/* Whether a new bid row has the terms of the standing version old (ids and rounds aside). */
+static bool same_terms(const struct ledger_bid *old, const struct ledger_bid *row)
+{
+	if (old->kind != row->kind || old->resource != row->resource ||
+	    old->min_quantity != row->min_quantity || old->max_quantity != row->max_quantity ||
+	    old->unit_price != row->unit_price || old->ncurve != row->ncurve ||
+	    old->nranges != row->nranges || strcmp(old->host, row->host) != 0 ||
+	    strcmp(old->bid_id, row->bid_id) != 0)
+		return false;
+	for (size_t i = 0; i < row->ncurve; i++)
+		if (old->curve[i].quantity != row->curve[i].quantity ||
+		    old->curve[i].unit_value != row->curve[i].unit_value)
+			return false;
+	for (size_t i = 0; i < row->nranges; i++)
+		if (old->ranges[i].min != row->ranges[i].min ||
+		    old->ranges[i].max != row->ranges[i].max)
+			return false;
+	return true;
 }
 
 /* Answers with a BidAck for bid_id (copied), effective in the open round. */
@@ -292,6 +319,13 @@ static Raas__ErrorCode do_bid(struct market *m, struct mkt_tenant *t, const Raas
 			    MARKET_TENANT_BIDS_MAX);
 	if (check_budget(m, a, t, &row, old))
 		return a->code;
+	/* A bid re-sent with the terms it stands with (clients re-send on every price
+	 * update): acknowledged, no new version. The request itself is still recorded, so
+	 * that a late retry of it is answered, not applied over a newer version. */
+	if (old && same_terms(&old->row, &row)) {
+		m->stats.unchanged_bids++;
+		return ack_bid(m, a, row.bid_id);
+	}
 	if ((err = put_version(m, t, old, &row, env->request_id)) != 0)
 		return fail(a, RAAS__ERROR_CODE__ERROR_UNAVAILABLE, "ledger: %s",
 			    raas_strerror(err));
@@ -385,6 +419,13 @@ static Raas__ErrorCode do_acquire(struct market *m, struct mkt_tenant *t,
 		row.unit_price = old->row.unit_price;
 	if (check_budget(m, a, t, &row, old))
 		return a->code;
+	/* A bid re-sent with the terms it stands with (clients re-send on every price
+	 * update): acknowledged, no new version. The request itself is still recorded, so
+	 * that a late retry of it is answered, not applied over a newer version. */
+	if (old && same_terms(&old->row, &row)) {
+		m->stats.unchanged_bids++;
+		return ack_bid(m, a, row.bid_id);
+	}
 	if ((err = put_version(m, t, old, &row, env->request_id)) != 0)
 		return fail(a, RAAS__ERROR_CODE__ERROR_UNAVAILABLE, "ledger: %s",
 			    raas_strerror(err));
@@ -546,12 +587,17 @@ static void changing_request(struct market *m, struct mkt_tenant *t,
 	}
 	/* A retry: the first answer, nothing applied. An id above every id the tenant used
 	 * (clients that count up) is new without a lookup. */
+	int64_t t0 = clk_mono(&clk_real);
 	if (!t->max_rid_known &&
 	    ledger_request_max(m->ledger, t->row.id, &t->max_rid) == 0)
 		t->max_rid_known = true;
 	bool fresh = t->max_rid_known && env->request_id <= INT64_MAX &&
 		     env->request_id > t->max_rid;
-	if (!fresh && ledger_request_get(m->ledger, t->row.id, env->request_id, &buf, &len) == 0) {
+	bool again = !fresh &&
+		     ledger_request_get(m->ledger, t->row.id, env->request_id, &buf, &len) == 0;
+	if (!fresh)
+		market__prof_add(m, MARKET_ST_LEDGER, &t0, 1);
+	if (again) {
 		m->stats.retries++;
 		if (market__push(out, MARKET_TO_TENANT, route, NULL, buf, len, env->request_id,
 				 true, t->row.id) != 0)
@@ -578,7 +624,9 @@ static void changing_request(struct market *m, struct mkt_tenant *t,
 	}
 	if (a->code != RAAS__ERROR_CODE__ERROR_NONE)
 		m->stats.errors++;
+	t0 = clk_mono(&clk_real);
 	err = encode_answer(env->request_id, a, &buf, &len);
+	market__prof_add(m, MARKET_ST_ENCODE, &t0, 1);
 	if (err) {
 		market__push_error(out, MARKET_TO_TENANT, route, env->request_id,
 				   RAAS__ERROR_CODE__ERROR_INTERNAL, "cannot encode the answer");
@@ -586,9 +634,12 @@ static void changing_request(struct market *m, struct mkt_tenant *t,
 		return;
 	}
 	/* Record the answer, unless it says "try again" (which is not an answer to keep). */
-	if (a->code != RAAS__ERROR_CODE__ERROR_UNAVAILABLE &&
-	    (err = ledger_request_put(m->ledger, t->row.id, env->request_id, m->open_round,
-				      (int)env->body_case, buf, len, clk_wall(m->clock))) != 0) {
+	err = a->code == RAAS__ERROR_CODE__ERROR_UNAVAILABLE
+		      ? 0
+		      : ledger_request_put(m->ledger, t->row.id, env->request_id, m->open_round,
+					   (int)env->body_case, buf, len, clk_wall(m->clock));
+	market__prof_add(m, MARKET_ST_LEDGER, &t0, 1);
+	if (err) {
 		free(buf);
 		market__push_error(out, MARKET_TO_TENANT, route, env->request_id,
 				   RAAS__ERROR_CODE__ERROR_UNAVAILABLE,
@@ -650,7 +701,7 @@ static void do_hello(struct market *m, struct mkt_tenant *t, const struct tp_rou
 	market__push_env(out, MARKET_TO_TENANT, route, NULL, &e, true, t->row.id);
 }
 
-void market_tenant_request(struct market *m, const char *identity, const struct tp_route *route,
+static void tenant_request(struct market *m, const char *identity, const struct tp_route *route,
 			   const Raas__Envelope *env, struct market_outbox *out)
 {
 	struct mkt_tenant *t = NULL;
@@ -716,4 +767,21 @@ void market_bad_request(struct market *m, enum market_dest dest, const char *ide
 	snprintf(msg, sizeof(msg), "%s", why && why[0] ? why : raas_strerror(err));
 	log_debug("market: bad message from %s: %s", identity[0] ? identity : "?", msg);
 	market__push_error(out, dest, route, 0, code, msg);
+}
+
+/* The time of the ledger and encode stages, to take out of the check stage. */
+static int64_t prof_elsewhere(const struct market *m)
+{
+	return market_prof_stage_ns(&m->prof, MARKET_ST_LEDGER) +
+	       market_prof_stage_ns(&m->prof, MARKET_ST_ENCODE);
+}
+
+void market_tenant_request(struct market *m, const char *identity, const struct tp_route *route,
+			   const Raas__Envelope *env, struct market_outbox *out)
+{
+	int64_t t0 = clk_mono(&clk_real), elsewhere = prof_elsewhere(m);
+
+	tenant_request(m, identity, route, env, out);
+	market_prof_add_ns(&m->prof, MARKET_ST_CHECK,
+			   clk_mono(&clk_real) - t0 - (prof_elsewhere(m) - elsewhere), 1);
 }

@@ -442,7 +442,8 @@ static int apply(struct market *m, const struct rows *rows, int64_t closed_wall)
 		if (m->tenants_by_id.slots[k].hash <= 1)
 			continue;
 		struct mkt_tenant *t = m->tenants_by_id.slots[k].value;
-		t->notify = t->nholdings > 0 || t->nbids > 0;
+		/* Held something last round: the next notice says what is left, even nothing. */
+		t->notify = t->nholdings > 0;
 		t->nholdings = 0;
 		t->last_charge = 0;
 		t->last_credit = 0;
@@ -576,7 +577,10 @@ static void push_notices(struct market *m, struct market_outbox *out)
 		if (m->tenants_by_id.slots[k].hash <= 1)
 			continue;
 		struct mkt_tenant *t = m->tenants_by_id.slots[k].value;
-		if (!t->nroutes || !(t->notify || t->nholdings || t->nbids || t->ncredits))
+		/* Only where something changed: a holding (held now or last round: each round
+		 * is charged, so a holder hears every round) or a credit. A tenant whose bids
+		 * won nothing again hears nothing again; prices are on the feed. */
+		if (!t->nroutes || !(t->notify || t->nholdings || t->ncredits))
 			continue;
 		if (t->nholdings > cap) {
 			cap = t->nholdings * 2;
@@ -765,10 +769,13 @@ int market_round_close(struct market *m, struct market_outbox *out)
 		closed_wall = m->round_start_wall_ns; /* the wall clock stepped back */
 	memset(&rows, 0, sizeof(rows));
 	memset(&settle, 0, sizeof(settle));
+	int64_t tp = t0;
+	market__prof_add(m, MARKET_ST_CHECK, &tp, 0); /* the registry's refresh */
 	err = gather(m, &rows);
 	for (size_t i = 0; i < m->npools && !err; i++)
 		if (m->pools[i]->row.resource != RAAS__RESOURCE__RESOURCE_EGRESS)
 			err = clear_pool(m, m->pools[i], &rows, &clear_ns);
+	market__prof_add(m, MARKET_ST_CLEAR, &tp, (uint64_t)rows.bids);
 	if (!err)
 		err = bill_egress(m, &rows);
 	bool round_pending = false;
@@ -787,6 +794,9 @@ int market_round_close(struct market *m, struct market_outbox *out)
 		err = money_add(credited, settle.credits[i].amount, &credited);
 	if (!err)
 		err = money_sub(revenue, credited, &revenue);
+	market__prof_add(m, MARKET_ST_BILL, &tp, 1);
+	int64_t tc[2];
+	market_prof_cpu_start(tc);
 	if (!err) {
 		struct round_extra extra = {m, &settle, round, closed_wall};
 		struct ledger_round r = {
@@ -814,6 +824,8 @@ int market_round_close(struct market *m, struct market_outbox *out)
 		err = ledger_round_write(m->ledger, &r);
 	}
 	t2 = clk_mono(&clk_real);
+	market_prof_cpu_stop(&m->prof, MARKET_ST_LEDGER, tc);
+	tp = t2;
 	if (err) {
 		m->stats.rounds_failed++;
 		log_error("market: round %llu not closed: %s; it stays open",
@@ -854,11 +866,15 @@ int market_round_close(struct market *m, struct market_outbox *out)
 	m->stats.last_write_ns = t2 - t1;
 	m->stats.last_close_ns = t2 - t0;
 
+	market__prof_add(m, MARKET_ST_BILL, &tp, 0);
+
 	/* Persisted: now announce. Prices first, they are what everyone waits for. */
+	size_t before = out->n;
 	publish_prices(m, closed_wall, out);
 	for (size_t k = 0; k < m->hosts_by_name.cap; k++)
 		if (m->hosts_by_name.slots[k].hash > 1)
 			market__push_allocation_set(m, m->hosts_by_name.slots[k].value, out);
 	push_notices(m, out);
+	market__prof_add(m, MARKET_ST_ENCODE, &tp, out->n - before);
 	return 0;
 }

@@ -699,6 +699,124 @@ static void test_restart(void)
 	wire_free(r);
 }
 
+/* Says hello as tenant (so that it gets notices). */
+static void hello_as(const char *identity)
+{
+	Raas__Envelope e;
+	Raas__Hello hello = RAAS__HELLO__INIT;
+	wire_envelope_init(&e, 0);
+	e.body_case = RAAS__ENVELOPE__BODY_HELLO;
+	e.hello = &hello;
+	expect_ok(request(identity, &e));
+}
+
+/* How many notices the last close put in the outbox, and whether tenant got one (its
+ * holdings' total quantity in *held). */
+static int notices_in_outbox(void)
+{
+	int n = 0;
+	for (size_t i = 0; i < out.n; i++) {
+		if (out.v[i].dest != MARKET_TO_TENANT)
+			continue;
+		Raas__Envelope *e = decode(&out.v[i]);
+		n += e->body_case == RAAS__ENVELOPE__BODY_NOTICE;
+		wire_free(e);
+	}
+	return n;
+}
+
+static int64_t notice_held(const char *tenant)
+{
+	Raas__Envelope *e = notice_to(tenant);
+	int64_t q = 0;
+	if (!e)
+		return -1;
+	for (size_t i = 0; i < e->notice->n_holdings; i++)
+		q += e->notice->holdings[i]->quantity;
+	wire_free(e);
+	return q;
+}
+
+static int64_t standing_version(const char *tenant, const char *bid_id)
+{
+	struct ledger_bid lb;
+	ASSERT_OK(ledger_bid_standing(ledger, tenant_row(tenant).id, bid_id, &lb));
+	return lb.id;
+}
+
+/* A bid re-sent with its standing terms is acknowledged without a new version (and a late
+ * retry of it after a change is answered, not applied); notices go only where holdings
+ * changed or money moved: dave holds every round and hears every round, erin's bid that
+ * wins nothing is not told so again and again. */
+static void test_resend_and_notices(void)
+{
+	struct market_stats st0, st1;
+	hello_as("tenant:dave");
+	hello_as("tenant:erin");
+	/* dave outbids everyone for the whole pool (100 units, $1 a unit-hour); erin bids a
+	 * nanodollar for 1. */
+	expect_ok(bid("tenant:dave", "d", "h1", 100, 1000000000));
+	expect_ok(bid("tenant:erin", "e", "h1", 1, 1));
+	close_round();
+	ASSERT_EQ(notice_held("dave"), 100);
+	ASSERT_EQ(notice_held("erin"), -1); /* held nothing before or now: no notice */
+
+	/* The same terms again: acknowledged, the same version stands. */
+	int64_t v0 = standing_version("dave", "d");
+	market_get_stats(mkt, &st0);
+	Raas__Envelope e;
+	Raas__Bid b = RAAS__BID__INIT;
+	wire_envelope_init(&e, 0);
+	b.bid_id = "d";
+	b.resource = RAAS__RESOURCE__RESOURCE_BANDWIDTH;
+	b.host = "h1";
+	b.max_quantity = 100;
+	b.unit_price = 1000000000;
+	e.body_case = RAAS__ENVELOPE__BODY_BID;
+	e.bid = &b;
+	Raas__Envelope *r = request("tenant:dave", &e);
+	uint64_t same_rid = e.request_id;
+	ASSERT_EQ(r->reply->result_case, RAAS__REPLY__RESULT_BID);
+	ASSERT_EQ(r->reply->bid->effective_round, market_open_round(mkt));
+	wire_free(r);
+	market_get_stats(mkt, &st1);
+	ASSERT_EQ(st1.unchanged_bids, st0.unchanged_bids + 1);
+	ASSERT_EQ(standing_version("dave", "d"), v0);
+	/* New terms: a new version. */
+	expect_ok(bid("tenant:dave", "d", "h1", 100, 900000000));
+	int64_t v1 = standing_version("dave", "d");
+	ASSERT_NE(v1, v0);
+	/* The identical request's late retry: answered from the ledger, not applied over v1. */
+	wire_envelope_init(&e, same_rid);
+	e.body_case = RAAS__ENVELOPE__BODY_BID;
+	e.bid = &b;
+	expect_ok(request("tenant:dave", &e));
+	market_get_stats(mkt, &st0);
+	ASSERT_EQ(st0.retries, st1.retries + 1);
+	ASSERT_EQ(standing_version("dave", "d"), v1);
+
+	/* dave still holds and is charged: he hears; erin does not. */
+	close_round();
+	ASSERT_EQ(notice_held("dave"), 100);
+	ASSERT_EQ(notice_held("erin"), -1);
+	int quiet = notices_in_outbox();
+
+	/* erin outbids dave for her unit: both hear. */
+	expect_ok(bid("tenant:erin", "e", "h1", 1, 2000000000));
+	close_round();
+	ASSERT_EQ(notice_held("dave"), 99);
+	ASSERT_EQ(notice_held("erin"), 1);
+	/* erin drops back: one notice that she holds nothing now, then none. */
+	expect_ok(bid("tenant:erin", "e", "h1", 1, 1));
+	close_round();
+	ASSERT_EQ(notice_held("erin"), 0);
+	close_round();
+	ASSERT_EQ(notice_held("erin"), -1);
+	ASSERT_EQ(notice_held("dave"), 100);
+	ASSERT_EQ(notices_in_outbox(), quiet);
+	ASSERT_GE(quiet, 1);
+}
+
 int main(void)
 {
 	char why[512];
@@ -712,6 +830,10 @@ int main(void)
 				    0, NULL, why, sizeof(why)));
 	ASSERT_OK(ledger_tenant_add(ledger, "carol", "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs",
 				    5000000, 0, NULL, why, sizeof(why)));
+	ASSERT_OK(ledger_tenant_add(ledger, "dave", "0iZ&tv6b+Pm2-7ak1ALs5:sJ8Bb@<c]6g7YeX(xY", -1,
+				    0, NULL, why, sizeof(why)));
+	ASSERT_OK(ledger_tenant_add(ledger, "erin", "7r#F0uAzqTWp}O.3nVb!kD2x*Lh9e<Ym5GjR^wQs", -1,
+				    0, NULL, why, sizeof(why)));
 	ASSERT_OK(ledger_host_add(ledger, "h1", "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6", 0, NULL,
 				  why, sizeof(why)));
 	ASSERT_OK(ledger_host_add(ledger, "h2", "Y[7T]QUPm@g=<y%2PlNIvbxM1#:t.qV(S*e9wP<2", 0, NULL,
@@ -742,6 +864,7 @@ int main(void)
 	test_meters_own_tenants();
 	test_restart();
 	test_settlement();
+	test_resend_and_notices();
 
 	market_outbox_fini(&out);
 	market_destroy(mkt);

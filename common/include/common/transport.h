@@ -125,6 +125,7 @@ struct tp_msg {
 	char topic[TP_TOPIC_MAX]; /* SUB only */
 	size_t payload_len;       /* bytes of the payload frame as received */
 	Raas__Envelope *env;      /* decoded envelope, owned by the message (tp_msg_clear) */
+	int64_t decode_ns;        /* how long wire_decode took (monotonic clock) */
 };
 
 /* Receives one whole message from sock (a ROUTER, DEALER or SUB; flags 0 or ZMQ_DONTWAIT)

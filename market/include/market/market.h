@@ -83,6 +83,7 @@ void market_outbox_fini(struct market_outbox *o);
 struct market_stats {
 	uint64_t requests;       /* requests answered */
 	uint64_t retries;        /* requests answered from the ledger (already applied) */
+	uint64_t unchanged_bids; /* bids re-sent with their standing terms: no new version */
 	uint64_t errors;         /* requests answered with an error */
 	uint64_t batches_failed;
 	uint64_t rounds;
@@ -97,6 +98,56 @@ struct market_stats {
 	money_t last_credited;   /* their sum */
 	uint64_t pending;        /* (round, host) pairs waiting to be settled */
 };
+
+/* Where the main thread's CPU goes, per stage, summed since start (raas-bench-market and the
+ * stats_file). Reading a thread's CPU clock is a system call, too dear per message, so stages
+ * are timed with the monotonic clock (vDSO) and the daemon brackets each of its passes (a
+ * batch of requests, a round close) with market_prof_begin/end, which read the thread's CPU
+ * clock once each and scale the pass's stage times by CPU / monotonic time: what the thread
+ * waited for a CPU on a busy machine is taken out. Ledger commits are timed on the CPU clock
+ * itself, and what they spent off the CPU (fsync) goes to MARKET_ST_WAIT, which is not CPU.
+ * n counts what the stage handled: messages for recv, decode, check and send; bids for
+ * clear; rounds for bill; statements and commits for ledger; messages encoded for encode. */
+enum market_stage {
+	MARKET_ST_RECV,   /* zmq_msg_recv (decryption itself is in ZeroMQ's I/O thread) */
+	MARKET_ST_DECODE, /* wire_decode of requests */
+	MARKET_ST_CHECK,  /* handling a request, less its ledger statements and encoding */
+	MARKET_ST_LEDGER, /* SQLite: request statements, batch commits, round writes, checkpoints */
+	MARKET_ST_CLEAR,  /* gathering the bids in force and pm_clear */
+	MARKET_ST_BILL,   /* charges, egress, settlements, then memory following the ledger */
+	MARKET_ST_ENCODE, /* encoding replies, price updates, allocation sets and notices */
+	MARKET_ST_SEND,   /* zmq_send of the outbox (encryption is in the I/O thread) */
+	MARKET_ST_WAIT,   /* not CPU: ledger commits waiting for the disk (fsync) */
+	MARKET_STAGES
+};
+
+struct market_prof {
+	int64_t ns[MARKET_STAGES];
+	uint64_t n[MARKET_STAGES];
+	/* The pass under way (market_prof_begin): monotonic stage times not yet scaled, and
+	 * the times measured on the CPU clock already (commits), to leave out of the scale. */
+	int64_t pass_ns[MARKET_STAGES];
+	int64_t pass_cpu0, pass_mono0, pass_direct_cpu, pass_direct_mono;
+	bool in_pass;
+};
+
+/* Starts and ends a pass of the main thread (see above). Outside a pass, stage times are
+ * added unscaled. */
+void market_prof_begin(struct market_prof *p);
+void market_prof_end(struct market_prof *p);
+/* Adds the monotonic time since *t0 to stage st (n things) and moves *t0 to now. */
+void market_prof_add(struct market_prof *p, enum market_stage st, int64_t *t0, uint64_t n);
+/* Adds ns (monotonic) to stage st, as market_prof_add does. */
+void market_prof_add_ns(struct market_prof *p, enum market_stage st, int64_t ns, uint64_t n);
+/* Stage st's time so far, the pass under way included (unscaled). */
+int64_t market_prof_stage_ns(const struct market_prof *p, enum market_stage st);
+/* A span timed on the thread's CPU clock (a commit): start fills t[2], stop adds its CPU to
+ * stage st and its time off the CPU to MARKET_ST_WAIT. */
+void market_prof_cpu_start(int64_t t[2]);
+void market_prof_cpu_stop(struct market_prof *p, enum market_stage st, const int64_t t[2]);
+
+/* The stage's name in the stats file and the benchmark ("recv", "decode", ...). */
+const char *market_stage_name(int stage);
 
 struct market;
 
@@ -153,6 +204,12 @@ void market_route_gone(struct market *m, int64_t tenant, const struct tp_route *
 uint64_t market_open_round(const struct market *m);
 void market_set_next_close(struct market *m, int64_t wall_ns);
 void market_get_stats(const struct market *m, struct market_stats *out);
+/* The core's stage times; the daemon adds its own stages (recv, decode, send, checkpoints) to
+ * the same record. Borrowed: valid until market_destroy. */
+struct market_prof *market_prof(struct market *m);
+/* Writes prof as text ("stage ns n" lines after "rounds R") to path, through a temporary file
+ * renamed over it, so that a reader never sees half of it. 0 or a negative errno. */
+int market_prof_write(const struct market_prof *prof, uint64_t rounds, const char *path);
 
 /* A pool's model, generator, seed per round and time line come from pricing-models'
  * pm_pool_setup (pricing/pool.h), the one setup raas-sim uses too: round r's generator is

@@ -51,6 +51,7 @@ struct market_config {
 	size_t batch_max;
 	int64_t ack_timeout_ns;   /* a host's time to acknowledge a round (ledger.h inv. 7) */
 	int64_t round_log_ns;     /* an info line per this much time of rounds (0: each) */
+	char stats_file[MCFG_PATH_MAX]; /* per-stage times after each round ("" : none) */
 	/* The model of pools whose resource has no [resource.NAME] section. */
 	struct mcfg_model default_model;
 	struct mcfg_model resources[MCFG_RESOURCES];
