@@ -43,6 +43,9 @@ const struct cfg_key mcfg_schema[] = {
 	{"market", "default_model", CFG_STRING, "uniform",
 	 "pricing model of resources without a [resource.NAME] section"},
 	{"market", "default_params", CFG_STRING, "", "its parameters, \"name=value, ...\""},
+	HTTPD_CFG_KEYS("market"),
+	{"market", "http_history_rounds", CFG_INT, "300",
+	 "rounds of price, spend and round history the dashboards' API keeps"},
 	{"resource.*", "model", CFG_STRING, NULL,
 	 "pricing model of this resource's pools (cores, memory, bandwidth, llc, egress)"},
 	{"resource.*", "params", CFG_STRING, "", "model parameters, \"name=value, ...\""},
@@ -61,6 +64,8 @@ void mcfg_defaults(struct market_config *out)
 	snprintf(out->price_endpoint, sizeof(out->price_endpoint), "tcp://127.0.0.1:7102");
 	snprintf(out->host_endpoint, sizeof(out->host_endpoint), "tcp://127.0.0.1:7103");
 	out->round_ns = 1000 * INT64_C(1000000);
+	httpd_config_defaults(&out->http);
+	out->http_history = 300;
 	snprintf(out->ledger_path, sizeof(out->ledger_path), "./raas-ledger.sqlite");
 	snprintf(out->key_dir, sizeof(out->key_dir), "./keys");
 	out->sync_full = true;
@@ -217,6 +222,11 @@ static int load_market(const struct cfg *c, struct market_config *o, struct cfg_
 	o->round_log_ns = v;
 	if ((rc = copy_str(c, "market", "stats_file", o->stats_file, sizeof(o->stats_file), err)))
 		return rc;
+	if ((rc = httpd_config_load(c, "market", &o->http, err)))
+		return rc;
+	if ((rc = get_range(c, "market", "http_history_rounds", 1, 100000, &v, err)))
+		return rc;
+	o->http_history = (size_t)v;
 	o->default_model.set = true;
 	if ((rc = copy_str(c, "market", "default_model", o->default_model.model,
 			   sizeof(o->default_model.model), err)) ||

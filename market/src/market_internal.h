@@ -130,6 +130,15 @@ struct mkt_pool {
 	size_t nround_bids, capround_bids;
 };
 
+/* An apply failure a host agent reported, kept for the dashboards (market/src/dash.c): the
+ * pending entry that carries it goes at settlement, one round later. */
+#define MARKET_FAILURE_LOG 256
+struct mkt_failure {
+	uint64_t round;
+	char host[LEDGER_NAME_MAX];
+	struct ledger_ack_failure f;
+};
+
 struct market {
 	const struct market_config *cfg;
 	struct ledger *ledger;
@@ -156,6 +165,9 @@ struct market {
 	int64_t ack_timeout_ns;
 	/* The registry as the CLI left it: re-read when another connection wrote. */
 	int64_t data_version;
+	/* The last MARKET_FAILURE_LOG apply failures, by count (entry n % the size). */
+	struct mkt_failure failure_log[MARKET_FAILURE_LOG];
+	uint64_t nfailures_logged;
 };
 
 /* Adds the monotonic time since *t0 to stage st of m's profile and moves *t0 to now. */

@@ -25,6 +25,7 @@
 #include "common/daemon.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "market/dash.h"
 #include "market/market.h"
 
 struct marketd {
@@ -40,6 +41,8 @@ struct marketd {
 	struct tp_keypair key;
 	char tenant_ep[256], price_ep[256], host_ep[256];
 	struct market_outbox out;
+	struct httpd *http;        /* the dashboards' HTTP side, or NULL (http_enabled off) */
+	struct market_dash *dash;
 	int64_t next_close; /* monotonic */
 	uint64_t dropped;   /* messages not sent (peer gone or at its high-water mark) */
 	/* The rounds since the last info line. */
@@ -207,7 +210,13 @@ static void close_round(struct marketd *d)
 		d->next_close = now + round_ns;
 	}
 	market_set_next_close(d->market, clk_wall(&clk_real) + (d->next_close - now));
-	if (market_round_close(d->market, &d->out) == 0) {
+	int64_t closed_wall = clk_wall(&clk_real);
+	bool closed = market_round_close(d->market, &d->out) == 0;
+	send_outbox(d);
+	/* Close to publish: from the start of the close until everything was handed to the
+	 * sockets (the dashboards' and the benchmark's figure). */
+	int64_t ctp = clk_mono(&clk_real) - now;
+	if (closed) {
 		struct market_stats st;
 		market_get_stats(d->market, &st);
 		log_debug("marketd: round %llu closed in %.2f ms (clear %.2f, ledger %.2f)",
@@ -215,8 +224,8 @@ static void close_round(struct marketd *d)
 			  (double)st.last_close_ns / 1e6, (double)st.last_clear_ns / 1e6,
 			  (double)st.last_write_ns / 1e6);
 		tally_round(d, &st, market_open_round(d->market) - 1, now);
+		market_dash_round(d->dash, d->market, d->http, ctp, closed_wall);
 	}
-	send_outbox(d);
 	/* Announced: now there is time to move the WAL into the database file. */
 	struct market_prof *prof = market_prof(d->market);
 	int64_t t0[2];
@@ -272,9 +281,10 @@ static void reload(struct marketd *d)
 		if (market_reconfigure(d->market, &d->cfg[next], why, sizeof(why)) == 0) {
 			d->active = next;
 			log_info("reloaded %s: models, ack_timeout %lld s, round_log, limits; the "
-				 "registry re-read",
+				 "registry re-read (the http_ keys stay as at start)",
 				 d->args.config ? d->args.config : "the config",
 				 (long long)(cfg_of(d)->ack_timeout_ns / NS_PER_S));
+			market_dash_refresh(d->dash, d->market, d->http);
 		} else {
 			log_error("reload refused, the running config stays in force: %s", why);
 		}
@@ -348,8 +358,34 @@ static int open_sockets(struct marketd *d)
 	return 0;
 }
 
+/* The dashboards' HTTP side (docs/dashboards.md), with a first snapshot. */
+static int open_http(struct marketd *d)
+{
+	const struct market_config *c = cfg_of(d);
+	const struct httpd_options opts = {
+		.server = MARKET_SERVER_NAME,
+		.events_path = "/api/events",
+		.metrics_prefix = "raas_market",
+	};
+	char why[512];
+	int err;
+
+	if ((err = market_dash_create(c->http_history, &d->dash)) != 0)
+		return err;
+	if (!c->http.enabled)
+		return 0;
+	if ((err = httpd_start(&c->http, &opts, &d->http, why, sizeof(why))) != 0) {
+		log_error("marketd: %s", why);
+		return err;
+	}
+	market_dash_refresh(d->dash, d->market, d->http);
+	return 0;
+}
+
 static void close_all(struct marketd *d)
 {
+	httpd_stop(d->http);
+	market_dash_destroy(d->dash);
 	tp_close(d->tenant_sock);
 	tp_close(d->host_sock);
 	tp_close(d->pub_sock);
@@ -466,6 +502,11 @@ static int check(const struct market_config *c)
 	printf("serving  tenants %s, prices %s, hosts %s; rounds of %lld ms; ack_timeout %lld s\n",
 	       c->tenant_endpoint, c->price_endpoint, c->host_endpoint,
 	       (long long)(c->round_ns / NS_PER_MS), (long long)(c->ack_timeout_ns / NS_PER_S));
+	if (c->http.enabled)
+		printf("http     %s port %d%s (docs/dashboards.md)\n", c->http.bind, c->http.port,
+		       c->http.token[0] ? ", bearer token required" : "");
+	else
+		printf("http     off\n");
 	for (int r = 1; r < MCFG_RESOURCES; r++) {
 		const struct mcfg_model *m = mcfg_model_for(c, r);
 		printf("model    %-9s %s%s%s\n", wire_resource_name(r), m->model,
@@ -534,7 +575,7 @@ int main(int argc, char **argv)
 		close_all(&d);
 		return EX_CANTCREAT;
 	}
-	if ((err = open_sockets(&d)) != 0) {
+	if ((err = open_sockets(&d)) != 0 || (err = open_http(&d)) != 0) {
 		close_all(&d);
 		return EX_UNAVAILABLE;
 	}
@@ -548,19 +589,19 @@ int main(int argc, char **argv)
 			 ledger_errmsg(d.ledger));
 	snprintf(ready, sizeof(ready),
 		 "tenant_endpoint=%s\nprice_endpoint=%s\nhost_endpoint=%s\nserver_key=%s\n"
-		 "ledger=%s\nround_ms=%lld\n",
+		 "ledger=%s\nround_ms=%lld\nhttp_endpoint=%s\n",
 		 d.tenant_ep, d.price_ep, d.host_ep, d.key.public_key, c->ledger_path,
-		 (long long)(c->round_ns / NS_PER_MS));
+		 (long long)(c->round_ns / NS_PER_MS), d.http ? httpd_endpoint(d.http) : "");
 	if ((err = dmn_ready(&d.args, ready, why, sizeof(why))) != 0) {
 		log_error("marketd: %s", why);
 		close_all(&d);
 		return EX_CANTCREAT;
 	}
 	log_info("marketd: serving at round %llu, every %lld ms: tenants %s, prices %s, hosts %s, "
-		 "ledger %s",
+		 "dashboards %s, ledger %s",
 		 (unsigned long long)market_open_round(d.market),
 		 (long long)(c->round_ns / 1000000), d.tenant_ep, d.price_ep, d.host_ep,
-		 c->ledger_path);
+		 d.http ? httpd_endpoint(d.http) : "(off)", c->ledger_path);
 	rc = run(&d);
 	dmn_exit(&d.args);
 	close_all(&d);

@@ -127,6 +127,12 @@ void market__pending_ack(struct market *m, uint64_t round, const char *host, int
 		return; /* settled already, nothing allocated there, or the first one stands */
 	p->acked = true;
 	p->ack_kind = kind;
+	for (size_t i = 0; i < nf; i++) {
+		struct mkt_failure *l = &m->failure_log[m->nfailures_logged++ % MARKET_FAILURE_LOG];
+		l->round = round;
+		snprintf(l->host, sizeof(l->host), "%s", host);
+		l->f = f[i];
+	}
 	if (nf) {
 		p->failures = malloc(nf * sizeof(*f));
 		if (p->failures) {

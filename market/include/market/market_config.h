@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/httpd.h"
 #include "market/ledger.h"
 
 #define MCFG_ENDPOINT_MAX 256
@@ -52,6 +53,8 @@ struct market_config {
 	int64_t ack_timeout_ns;   /* a host's time to acknowledge a round (ledger.h inv. 7) */
 	int64_t round_log_ns;     /* an info line per this much time of rounds (0: each) */
 	char stats_file[MCFG_PATH_MAX]; /* per-stage times after each round ("" : none) */
+	struct httpd_config http; /* the dashboards' HTTP side (docs/dashboards.md); at start */
+	size_t http_history;      /* points kept per pool, tenant and of rounds */
 	/* The model of pools whose resource has no [resource.NAME] section. */
 	struct mcfg_model default_model;
 	struct mcfg_model resources[MCFG_RESOURCES];
