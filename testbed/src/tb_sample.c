@@ -1,0 +1,216 @@
+/* tb_sample.c: what `raas testbed run` measures each second, from sources independent of one
+ * another: the tenant's board (what nom-priced was told by the market), the tc class's byte
+ * counter on the host's uplink (what the kernel really sent), the app's log (its W), and the
+ * load generator's interval lines (what the client saw). */
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bb/bb.h"
+#include "bb/bb_layout.h"
+#include "tb_sample.h"
+
+#define MAX_SECONDS 86400
+
+struct tb_samples {
+	struct tb_state *st;
+	struct tb_sample *s; /* [sec * ntenants + tenant] */
+	int nsec;            /* seconds taken */
+	int cap;
+	int64_t last_bytes[TB_MAX_TENANTS];
+	int64_t last_ns[TB_MAX_TENANTS];
+};
+
+int tb_samples_create(struct tb_state *st, struct tb_samples **out)
+{
+	struct tb_samples *sm = calloc(1, sizeof(*sm));
+	if (!sm)
+		return -ENOMEM;
+	sm->st = st;
+	*out = sm;
+	return 0;
+}
+
+void tb_samples_destroy(struct tb_samples *sm)
+{
+	if (!sm)
+		return;
+	free(sm->s);
+	free(sm);
+}
+
+/* json_num: the number after "key": in a JSON line, or NAN. */
+static double json_num(const char *line, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	const char *p = strstr(line, pat);
+	if (!p)
+		return NAN;
+	p += strlen(pat);
+	while (*p == ' ')
+		p++;
+	char *end;
+	double v = strtod(p, &end);
+	return end == p ? NAN : v;
+}
+
+/* last_line_with: the last line of file holding needle (in buf), reading only its tail. */
+static bool last_line_with(const char *file, const char *needle, char *buf, size_t len)
+{
+	FILE *f = fopen(file, "r");
+	static char tail[65536];
+	bool found = false;
+
+	if (!f)
+		return false;
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	long from = size > (long)sizeof(tail) - 1 ? size - (long)sizeof(tail) + 1 : 0;
+	fseek(f, from, SEEK_SET);
+	size_t n = fread(tail, 1, sizeof(tail) - 1, f);
+	fclose(f);
+	tail[n] = 0;
+	for (char *line = strtok(tail, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, needle)) {
+			snprintf(buf, len, "%s", line);
+			found = true;
+		}
+	return found;
+}
+
+/* tc_bytes: the Sent counter of every class on the host's uplink, by class minor. */
+static void tc_bytes(struct tb_state *st, int h, int64_t *by_minor, int nminor)
+{
+	char cmd[256], line[512];
+	snprintf(cmd, sizeof(cmd), "ip netns exec tb-%s-%s tc -s class show dev up0 2>/dev/null",
+		 st->tb->name, st->tb->hosts[h].name);
+	FILE *p = popen(cmd, "r");
+	int cur = -1;
+	if (!p)
+		return;
+	while (fgets(line, sizeof(line), p)) {
+		unsigned major, minor;
+		long long bytes;
+		if (sscanf(line, "class %*s %x:%x", &major, &minor) == 2)
+			cur = (int)minor;
+		else if (sscanf(line, " Sent %lld bytes", &bytes) == 1 && cur >= 0 && cur < nminor)
+			by_minor[cur] = bytes;
+	}
+	pclose(p);
+}
+
+void tb_samples_take(struct tb_samples *sm, int sec)
+{
+	struct tb_state *st = sm->st;
+	const struct testbed *tb = st->tb;
+	static int64_t minor_bytes[TB_MAX_HOSTS][0x10 * (TB_MAX_TENANTS + 1)];
+	char path[700], line[4096];
+
+	if (sm->nsec >= MAX_SECONDS)
+		return;
+	if (sm->nsec == sm->cap) {
+		int cap = sm->cap ? sm->cap * 2 : 64;
+		struct tb_sample *s = realloc(sm->s, (size_t)cap * (size_t)tb->ntenants * sizeof(*s));
+		if (!s)
+			return;
+		sm->s = s;
+		sm->cap = cap;
+	}
+	for (int h = 0; h < tb->nhosts; h++) {
+		memset(minor_bytes[h], 0xff, sizeof(minor_bytes[h]));
+		if (st->host_up[h])
+			tc_bytes(st, h, minor_bytes[h], 0x10 * (TB_MAX_TENANTS + 1));
+	}
+	int64_t now = tb_now();
+	for (int t = 0; t < tb->ntenants; t++) {
+		const struct tb_tenant *tn = &tb->tenants[t];
+		struct tb_sample *x = &sm->s[sm->nsec * tb->ntenants + t];
+		memset(x, 0, sizeof(*x));
+		x->sec = sec;
+		x->tenant = t;
+		x->up = st->tenant_up[t];
+		x->delay_us = -1;
+		x->rps = x->mean_us = x->jitter_us = x->p99_us = NAN;
+		char inst[64];
+		struct bb_reader *r;
+		snprintf(inst, sizeof(inst), "tb-%s-%s", tb->name, tn->name);
+		if (bb_reader_open(inst, &r) == 0) {
+			static struct bb_body body;
+			if (bb_snapshot(r, &body, NULL) == 0) {
+				x->charged = body.state.charged_total;
+				x->round = body.state.round;
+				for (unsigned i = 0; i < BB_MAX_PRICES; i++)
+					if (body.prices[i].resource == BB_RES_BANDWIDTH &&
+					    strcmp(body.prices[i].host, tb->hosts[tn->host].name) == 0)
+						x->price = body.prices[i].unit_price;
+				for (unsigned i = 0; i < BB_MAX_HOLDINGS; i++)
+					if (body.holdings[i].resource == BB_RES_BANDWIDTH)
+						x->holding_mbit += body.holdings[i].quantity;
+			}
+			bb_reader_close(r);
+		}
+		int64_t b = minor_bytes[tn->host][0x10 * tn->index];
+		if (b >= 0) {
+			x->bytes_sent = b;
+			if (sm->last_ns[t] && b >= sm->last_bytes[t])
+				x->sent_mbit = (double)(b - sm->last_bytes[t]) * 8e3 /
+					       (double)(now - sm->last_ns[t]);
+			sm->last_bytes[t] = b;
+			sm->last_ns[t] = now;
+		}
+		snprintf(path, sizeof(path), "%s/app-%s.log", st->dir, tn->name);
+		if (last_line_with(path, "\"pick\"", line, sizeof(line))) {
+			double w = json_num(line, "delay_us");
+			if (!isnan(w))
+				x->delay_us = (int64_t)w;
+		}
+		snprintf(path, sizeof(path), "%s/load-%s.log", st->dir, tn->name);
+		if (tn->load == TB_LOAD_NOM_LOADGEN &&
+		    last_line_with(path, "\"t_s\"", line, sizeof(line))) {
+			x->rps = json_num(line, "rps");
+			x->mean_us = json_num(line, "mean_us");
+			x->jitter_us = json_num(line, "jitter_us");
+			x->p99_us = json_num(line, "p99_us");
+		}
+	}
+	sm->nsec++;
+}
+
+void tb_samples_progress(struct tb_samples *sm, int sec, int64_t total_s)
+{
+	const struct testbed *tb = sm->st->tb;
+	char line[2048];
+	int n = snprintf(line, sizeof(line), "\r[%3ds, %3llds left]", sec,
+			 (long long)(total_s - sec > 0 ? total_s - sec : 0));
+	if (sm->nsec > 0) {
+		const struct tb_sample *row = &sm->s[(sm->nsec - 1) * tb->ntenants];
+		for (int t = 0; t < tb->ntenants && n < (int)sizeof(line) - 80; t++) {
+			const struct tb_sample *x = &row[t];
+			if (!x->up) {
+				n += snprintf(line + n, sizeof(line) - (size_t)n, " %s: -",
+					      tb->tenants[t].name);
+				continue;
+			}
+			/* Per Mbit/s-hour / 3.6 = per Gbit. */
+			n += snprintf(line + n, sizeof(line) - (size_t)n,
+				      " %s: $%.2f/Gbit W=%lld %lldMbit spent $%.4f",
+				      tb->tenants[t].name, (double)x->price / 3.6e9,
+				      (long long)x->delay_us, (long long)x->holding_mbit,
+				      (double)x->charged / 1e9);
+		}
+	}
+	fputs(line, stderr);
+	fputs("\033[K", stderr);
+	fflush(stderr);
+}
+
+int tb_samples_write(struct tb_samples *sm, const char *path)
+{
+	(void)sm;
+	fprintf(stderr, "raas testbed: --out %s: the run file is not written yet\n", path);
+	return -ENOSYS;
+}
