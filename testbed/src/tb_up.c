@@ -380,8 +380,9 @@ static void app_argv(struct tb_state *st, int t, char **argv, char *buf, size_t 
 		ARG("--root");
 		ARG("%s/www", st->dir);
 	} else {
+		/* NPtcp's messages start at 1 MB (load_argv); nom-loadgen's at 1 byte. */
 		ARG("--start");
-		ARG("1");
+		ARG("%s", tn->load == TB_LOAD_NPTCP ? "1000000" : "1");
 		ARG("--perturbation");
 		ARG("0");
 	}
