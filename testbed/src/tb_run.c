@@ -113,8 +113,20 @@ int tb_run(struct tb_state *st, const char *out_path)
 			break;
 	}
 	fputc('\n', stderr);
-	if (!tb_interrupted && out_path)
+	if (!tb_interrupted && out_path) {
 		rc = tb_samples_write(sm, out_path);
+		/* The ledger beside it (raas ledger backup: a consistent copy, checked), for the
+		 * books: the state folder goes with the teardown. */
+		char raas[600], copy[700];
+		snprintf(raas, sizeof(raas), "%s/raas", st->bin);
+		snprintf(copy, sizeof(copy), "%s.ledger", out_path);
+		unlink(copy);
+		char *argv[] = {raas, "ledger", "backup", copy, NULL};
+		if (rc == 0 && tb_run_cmd(st, NULL, 0, argv) != 0) {
+			SAY("raas ledger backup %s failed (setup.log)\n", copy);
+			rc = -EIO;
+		}
+	}
 out:
 	tb_samples_destroy(sm);
 	return rc;

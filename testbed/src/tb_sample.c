@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "bb/bb.h"
 #include "bb/bb_layout.h"
@@ -208,9 +211,104 @@ void tb_samples_progress(struct tb_samples *sm, int sec, int64_t total_s)
 	fflush(stderr);
 }
 
+/* The run file so far: meta (scenario text, seed, version, name, duration_ns, round_ns,
+ * hosts) as raas-sim writes it, and tenant_seconds, one row per tenant per second. Written
+ * to PATH.tmp and renamed, as raas-sim does. */
 int tb_samples_write(struct tb_samples *sm, const char *path)
 {
-	(void)sm;
-	fprintf(stderr, "raas testbed: --out %s: the run file is not written yet\n", path);
-	return -ENOSYS;
+	const struct testbed *tb = sm->st->tb;
+	char tmp[700], num[64];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *ins = NULL, *meta = NULL;
+	int rc = -EIO;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	if (sqlite3_open(tmp, &db) != SQLITE_OK)
+		goto out;
+	if (sqlite3_exec(db,
+			 "BEGIN;"
+			 "CREATE TABLE meta(variant TEXT NOT NULL, key TEXT NOT NULL, value TEXT,"
+			 " PRIMARY KEY(variant, key));"
+			 "CREATE TABLE tenant_seconds(variant TEXT, t_s INTEGER, tenant TEXT,"
+			 " host TEXT, app TEXT, strategy TEXT, up INTEGER, round INTEGER,"
+			 " price INTEGER, holding INTEGER, charged INTEGER, bytes_sent INTEGER,"
+			 " sent_mbit REAL, delay_us INTEGER, tput_rps REAL, mean_us REAL,"
+			 " jitter_us REAL, p99_us REAL);",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_prepare_v2(db, "INSERT INTO meta VALUES('', ?, ?)", -1, &meta, NULL) ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO tenant_seconds VALUES('',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+			       "?,?)",
+			       -1, &ins, NULL))
+		goto out;
+	struct {
+		const char *k;
+		const char *v;
+	} kv[7] = {{"scenario", tb->text}, {"name", tb->name}, {"version", "raas-testbed 1"},
+		   {"source", "testbed"}};
+	char seed[32], dur[32], round[32], hosts[16];
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)tb->seed);
+	snprintf(dur, sizeof(dur), "%lld", (long long)tb->duration_ns);
+	snprintf(round, sizeof(round), "%lld", (long long)tb->round_ns);
+	snprintf(hosts, sizeof(hosts), "%d", tb->nhosts);
+	kv[4].k = "seed", kv[4].v = seed;
+	kv[5].k = "duration_ns", kv[5].v = dur;
+	kv[6].k = "round_ns", kv[6].v = round;
+	for (int i = 0; i < 7; i++) {
+		sqlite3_bind_text(meta, 1, kv[i].k, -1, SQLITE_STATIC);
+		sqlite3_bind_text(meta, 2, kv[i].v, -1, SQLITE_STATIC);
+		if (sqlite3_step(meta) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(meta);
+	}
+	sqlite3_bind_text(meta, 1, "hosts", -1, SQLITE_STATIC);
+	sqlite3_bind_text(meta, 2, hosts, -1, SQLITE_STATIC);
+	if (sqlite3_step(meta) != SQLITE_DONE)
+		goto out;
+	for (int i = 0; i < sm->nsec * tb->ntenants; i++) {
+		const struct tb_sample *x = &sm->s[i];
+		const struct tb_tenant *tn = &tb->tenants[x->tenant];
+		int c = 1;
+		sqlite3_bind_int(ins, c++, x->sec);
+		sqlite3_bind_text(ins, c++, tn->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, c++, tb->hosts[tn->host].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, c++, tb_app_name(tn->app), -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, c++, tb_strategy_name(tn->strategy), -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, c++, x->up);
+		sqlite3_bind_int64(ins, c++, (sqlite3_int64)x->round);
+		sqlite3_bind_int64(ins, c++, x->price);
+		sqlite3_bind_int64(ins, c++, x->holding_mbit);
+		sqlite3_bind_int64(ins, c++, x->charged);
+		sqlite3_bind_int64(ins, c++, x->bytes_sent);
+		sqlite3_bind_double(ins, c++, x->sent_mbit);
+		if (x->delay_us >= 0)
+			sqlite3_bind_int64(ins, c, x->delay_us);
+		c++;
+		double m[4] = {x->rps, x->mean_us, x->jitter_us, x->p99_us};
+		for (int k = 0; k < 4; k++, c++)
+			if (!isnan(m[k]))
+				sqlite3_bind_double(ins, c, m[k]);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(ins);
+		sqlite3_clear_bindings(ins);
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	rc = 0;
+	(void)num;
+out:
+	if (rc)
+		fprintf(stderr, "raas testbed: --out %s: %s\n", path,
+			db ? sqlite3_errmsg(db) : "cannot open");
+	sqlite3_finalize(ins);
+	sqlite3_finalize(meta);
+	sqlite3_close(db);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
 }

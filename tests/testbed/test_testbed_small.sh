@@ -1,0 +1,87 @@
+#!/bin/bash
+# test_testbed_small.sh: the short testbed (2 hosts, 3 tenants, 20 s) comes up, runs, and
+# tears down; its run file and the ledger copy beside it are checked.
+#
+# The profile is this test's own (test_apps_market.sh's, worked out by hand there), so that
+# each app's need is small enough for its client to keep it backlogged (saturated):
+#   memcached (refund) at $1/Gbit holds 53 Mbit/s with W=20; at $12/Gbit 36 with W=0
+#   nhttpd (static W=0) holds 40 at either price; netpipe (bonus, alpha 8, on h2) holds 10 at
+#   $1, nothing at $12 (the price is over its alpha)
+# The bandwidth price is a trace from the market's start: $3.6 per Mbit/s-hour ($1/Gbit),
+# $43.2 ($12/Gbit) from 10 s.
+#
+# Asserted: `run` exits 0 and nothing is left; tenant_seconds has every tenant's seconds;
+# while saturated (seconds 5-9, the holding unchanged) each tenant's bytes sent, measured by
+# its tc class on its host's uplink, are within 10% of its holding; alice's W is 20 before
+# the step and 0 from 14 s; the ledger copy passes raas ledger check, and each tenant's
+# charge in the ledger is within two rounds' charge of what its board showed at the last
+# second (the board lags the ledger by the notices in flight), and above zero.
+# Root; skipped (77) otherwise.
+set -eu
+. "$RAAS_SOURCE_DIR/tests/testbed/lib.sh"
+[ "$(id -u)" = 0 ] || skip "needs root for network namespaces, tc and cgroups"
+for b in raas raas-testbed raas-marketd raas-hostagentd nom-priced nom-run nom-memcached nhttpd \
+	nompipe nom-loadgen nomnet-ctl; do
+	[ -x "$B/$b" ] || skip "$b is not built"
+done
+command -v NPtcp >/dev/null || skip "NPtcp is not installed (scripts/install-deps)"
+command -v sqlite3 >/dev/null || skip "sqlite3 is not installed (scripts/install-deps)"
+baseline
+cat >"$T/profile.csv" <<EOF
+# test_testbed_small.sh's profile (test_apps_market.sh's)
+app,load,delay_us,throughput_rps,latency_us,jitter_us,bytes_per_request,source
+memcached,many,0,4000,100,10,1100,test
+memcached,many,20,6000,400,40,1100,test
+nhttpd,many,0,300,300,30,16600,test
+nhttpd,many,12,400,600,60,16600,test
+netpipe,single,0,1.19,840000,0,1000000,test
+EOF
+printf '2026-01-01 00:00:00,3.6\n2026-01-01 00:00:10,43.2\n' >"$T/bw.trace"
+PROFILE=$T/profile.csv MODEL=trace PARAMS="file=$T/bw.trace, scale=1" tb_file "$T/tb.ini" 20s
+cd "$RAAS_SOURCE_DIR"
+log "raas testbed run (20 s)"
+env --default-signal=INT "$B/raas" testbed run "$T/tb.ini" --out "$T/run.sqlite" 2>"$T/run.log" &
+TB_PID=$!
+set +e
+wait "$TB_PID"
+rc=$?
+set -e
+TB_PID=""
+tr '\r' '\n' <"$T/run.log" | grep -v '^\[' | sed 's/^/  /'
+[ "$rc" = 0 ] || fail "run exited $rc: $(tail -c 600 "$T/run.log")"
+tr '\r' '\n' <"$T/run.log" | grep '^\[' | tail -1 | sed 's/^/  last: /'
+left=$(leftovers)
+[ -z "$left" ] || fail "after run: $left"
+q() { sqlite3 "$T/run.sqlite" "$1"; }
+rows=$(q "SELECT count(*) FROM tenant_seconds")
+[ "$rows" -ge 57 ] || fail "tenant_seconds has $rows rows, not 3 x 19+"
+[ "$(q "SELECT value FROM meta WHERE key = 'name'")" = "$NAME" ] || fail "meta has no name"
+log "run file: $rows tenant-seconds"
+
+for x in alice:53 bob:40 carol:10; do
+	t=${x%:*} want=${x#*:}
+	held=$(q "SELECT group_concat(DISTINCT holding) FROM tenant_seconds WHERE tenant = '$t' AND t_s BETWEEN 5 AND 9")
+	sent=$(q "SELECT round(avg(sent_mbit), 2) FROM tenant_seconds WHERE tenant = '$t' AND t_s BETWEEN 5 AND 9")
+	log "  $t: holds $held Mbit/s in 5-9 s (wants $want), sent $sent Mbit/s (tc)"
+	[ "$held" = "$want" ] || fail "$t holds $held in seconds 5-9, not $want"
+	awk -v v="$sent" -v t="$want" 'BEGIN { d = v - t; if (d < 0) d = -d; exit !(d <= t * 0.1) }' ||
+		fail "$t sent $sent Mbit/s holding $want"
+done
+before=$(q "SELECT group_concat(DISTINCT delay_us) FROM tenant_seconds WHERE tenant = 'alice' AND t_s BETWEEN 5 AND 9")
+after=$(q "SELECT group_concat(DISTINCT delay_us) FROM tenant_seconds WHERE tenant = 'alice' AND t_s >= 14")
+log "  alice's W: $before before the step, $after from 14 s"
+[ "$before" = 20 ] && [ "$after" = 0 ] || fail "alice's W is $before before and $after after the step, not 20 and 0"
+
+"$B/raas" ledger check --ledger "$T/run.sqlite.ledger" >/dev/null || fail "the ledger copy's invariants"
+for t in alice bob carol; do
+	charged=$(sqlite3 "$T/run.sqlite.ledger" "SELECT charged FROM tenants WHERE name = '$t'")
+	board=$(q "SELECT charged FROM tenant_seconds WHERE tenant = '$t' ORDER BY t_s DESC LIMIT 1")
+	# Two rounds of the most it held at the highest price: Mbit x nanodollars per Mbit-hour
+	# x 0.5 s / 3600 s, twice.
+	slack=$(q "SELECT max(holding) * max(price) / 3600 FROM tenant_seconds WHERE tenant = '$t'")
+	log "  $t: ledger charged $charged, board $board nanodollars (slack $slack)"
+	[ "$charged" -gt 0 ] || fail "$t was not charged"
+	d=$((charged - board))
+	[ "${d#-}" -le "$slack" ] || fail "$t: ledger $charged and board $board differ by more than two rounds ($slack)"
+done
+log "ok"
