@@ -114,7 +114,6 @@ int tb_run(struct tb_state *st, const char *out_path)
 	}
 	fputc('\n', stderr);
 	if (!tb_interrupted && out_path) {
-		rc = tb_samples_write(sm, out_path);
 		/* The ledger beside it (raas ledger backup: a consistent copy, checked), for the
 		 * books: the state folder goes with the teardown. */
 		char raas[600], copy[700];
@@ -122,9 +121,11 @@ int tb_run(struct tb_state *st, const char *out_path)
 		snprintf(copy, sizeof(copy), "%s.ledger", out_path);
 		unlink(copy);
 		char *argv[] = {raas, "ledger", "backup", copy, NULL};
-		if (rc == 0 && tb_run_cmd(st, NULL, 0, argv) != 0) {
+		if (tb_run_cmd(st, NULL, 0, argv) != 0) {
 			SAY("raas ledger backup %s failed (setup.log)\n", copy);
 			rc = -EIO;
+		} else {
+			rc = tb_samples_write(sm, out_path, copy);
 		}
 	}
 out:

@@ -214,22 +214,18 @@ void tb_samples_progress(struct tb_samples *sm, int sec, int64_t total_s)
 /* The run file so far: meta (scenario text, seed, version, name, duration_ns, round_ns,
  * hosts) as raas-sim writes it, and tenant_seconds, one row per tenant per second. Written
  * to PATH.tmp and renamed, as raas-sim does. */
-int tb_samples_write(struct tb_samples *sm, const char *path)
+static int write_seconds(struct tb_samples *sm, const char *tmp)
 {
 	const struct testbed *tb = sm->st->tb;
-	char tmp[700], num[64];
+	char num[64];
 	sqlite3 *db = NULL;
 	sqlite3_stmt *ins = NULL, *meta = NULL;
 	int rc = -EIO;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	unlink(tmp);
 	if (sqlite3_open(tmp, &db) != SQLITE_OK)
 		goto out;
 	if (sqlite3_exec(db,
 			 "BEGIN;"
-			 "CREATE TABLE meta(variant TEXT NOT NULL, key TEXT NOT NULL, value TEXT,"
-			 " PRIMARY KEY(variant, key));"
 			 "CREATE TABLE tenant_seconds(variant TEXT, t_s INTEGER, tenant TEXT,"
 			 " host TEXT, app TEXT, strategy TEXT, up INTEGER, round INTEGER,"
 			 " price INTEGER, holding INTEGER, charged INTEGER, bytes_sent INTEGER,"
@@ -237,7 +233,8 @@ int tb_samples_write(struct tb_samples *sm, const char *path)
 			 " jitter_us REAL, p99_us REAL);",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
-	if (sqlite3_prepare_v2(db, "INSERT INTO meta VALUES('', ?, ?)", -1, &meta, NULL) ||
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES('', ?, ?)", -1, &meta,
+			       NULL) ||
 	    sqlite3_prepare_v2(db,
 			       "INSERT INTO tenant_seconds VALUES('',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
 			       "?,?)",
@@ -247,7 +244,7 @@ int tb_samples_write(struct tb_samples *sm, const char *path)
 		const char *k;
 		const char *v;
 	} kv[7] = {{"scenario", tb->text}, {"name", tb->name}, {"version", "raas-testbed 1"},
-		   {"source", "testbed"}};
+		   {"source", "testbed (live)"}};
 	char seed[32], dur[32], round[32], hosts[16];
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)tb->seed);
 	snprintf(dur, sizeof(dur), "%lld", (long long)tb->duration_ns);
@@ -301,14 +298,30 @@ int tb_samples_write(struct tb_samples *sm, const char *path)
 	(void)num;
 out:
 	if (rc)
-		fprintf(stderr, "raas testbed: --out %s: %s\n", path,
+		fprintf(stderr, "raas testbed: --out %s: %s\n", tmp,
 			db ? sqlite3_errmsg(db) : "cannot open");
 	sqlite3_finalize(ins);
 	sqlite3_finalize(meta);
 	sqlite3_close(db);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc)
+	return rc;
+}
+
+int tb_samples_write(struct tb_samples *sm, const char *path, const char *ledger)
+{
+	char tmp[700];
+	int rc;
+
+	snprintf(tmp, sizeof(tmp), "%s.live", path);
+	unlink(tmp);
+	/* raas-sim's tables through raas-sim's own writer (it renames onto tmp), then ours. */
+	if ((rc = tb_runfile_sim_tables(sm->st, tmp, ledger)) != 0 ||
+	    (rc = write_seconds(sm, tmp)) != 0) {
 		unlink(tmp);
+		return rc;
+	}
+	if (rename(tmp, path) != 0) {
+		rc = -errno;
+		unlink(tmp);
+	}
 	return rc;
 }

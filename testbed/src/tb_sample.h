@@ -30,7 +30,10 @@ void tb_samples_destroy(struct tb_samples *sm);
 void tb_samples_take(struct tb_samples *sm, int sec);
 /* Rewrites the progress line on stderr. */
 void tb_samples_progress(struct tb_samples *sm, int sec, int64_t total_s);
-/* Writes the run file (raas-sim's schema plus the per-tenant-per-second table). */
-int tb_samples_write(struct tb_samples *sm, const char *path);
+/* Writes the run file (raas-sim's schema plus the per-tenant-per-second table), its
+ * rounds, prices and charges from ledger (a copy of the run's ledger). */
+int tb_samples_write(struct tb_samples *sm, const char *path, const char *ledger);
+/* tb_runfile.c: raas-sim's tables of a live run, from its ledger, into a new file path. */
+int tb_runfile_sim_tables(struct tb_state *st, const char *path, const char *ledger);
 
 #endif

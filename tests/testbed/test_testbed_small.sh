@@ -15,7 +15,9 @@
 # its tc class on its host's uplink, are within 10% of its holding; alice's W is 20 before
 # the step and 0 from 14 s; the ledger copy passes raas ledger check, and each tenant's
 # charge in the ledger is within two rounds' charge of what its board showed at the last
-# second (the board lags the ledger by the notices in flight), and above zero.
+# second (the board lags the ledger by the notices in flight), and above zero; raas-sim
+# report reads the run file, whose rounds carry the two prices of the trace and whose
+# revenue is the ledger's charges.
 # Root; skipped (77) otherwise.
 set -eu
 . "$RAAS_SOURCE_DIR/tests/testbed/lib.sh"
@@ -84,4 +86,15 @@ for t in alice bob carol; do
 	d=$((charged - board))
 	[ "${d#-}" -le "$slack" ] || fail "$t: ledger $charged and board $board differ by more than two rounds ($slack)"
 done
+
+log "raas-sim report reads the live run file"
+"$B/raas-sim" report "$T/run.sqlite" --out "$T/report" --no-charts >"$T/report.out" 2>&1 ||
+	fail "raas-sim report: $(tail -5 "$T/report.out")"
+[ -s "$T/report/rounds.csv" ] || fail "the report wrote no rounds.csv: $(ls "$T/report")"
+prices=$(q "SELECT group_concat(DISTINCT price_mean) FROM rounds")
+log "  rounds: $(q "SELECT count(*) FROM rounds") (prices $prices); revenue \$$(q "SELECT value FROM metrics WHERE name = 'revenue'")"
+[ "$prices" = "3600000000,43200000000" ] || fail "the rounds' prices are $prices"
+rev=$(q "SELECT exact FROM metrics WHERE name = 'revenue'")
+sum=$(sqlite3 "$T/run.sqlite.ledger" "SELECT sum(charged) FROM tenants")
+[ "$rev" = "$sum" ] || fail "the run file's revenue $rev is not the tenants' charges $sum"
 log "ok"
