@@ -117,3 +117,18 @@ load = NPtcp
 phases = $2:1
 EOF
 }
+
+# small_profile FILE: test_apps_market.sh's hand-worked profile (its header has the arithmetic):
+# at $1/Gbit memcached holds 53 Mbit/s (W=20), nhttpd 54 (W=12; static W=0: 40), netpipe 10;
+# at $12/Gbit 36 (W=0), 40 (W=0) and nothing.
+small_profile() {
+	cat >"$1" <<EOF
+# test_apps_market.sh's profile
+app,load,delay_us,throughput_rps,latency_us,jitter_us,bytes_per_request,source
+memcached,many,0,4000,100,10,1100,test
+memcached,many,20,6000,400,40,1100,test
+nhttpd,many,0,300,300,30,16600,test
+nhttpd,many,12,400,600,60,16600,test
+netpipe,single,0,1.19,840000,0,1000000,test
+EOF
+}

@@ -29,15 +29,7 @@ done
 command -v NPtcp >/dev/null || skip "NPtcp is not installed (scripts/install-deps)"
 command -v sqlite3 >/dev/null || skip "sqlite3 is not installed (scripts/install-deps)"
 baseline
-cat >"$T/profile.csv" <<EOF
-# test_testbed_small.sh's profile (test_apps_market.sh's)
-app,load,delay_us,throughput_rps,latency_us,jitter_us,bytes_per_request,source
-memcached,many,0,4000,100,10,1100,test
-memcached,many,20,6000,400,40,1100,test
-nhttpd,many,0,300,300,30,16600,test
-nhttpd,many,12,400,600,60,16600,test
-netpipe,single,0,1.19,840000,0,1000000,test
-EOF
+small_profile "$T/profile.csv"
 printf '2026-01-01 00:00:00,3.6\n2026-01-01 00:00:10,43.2\n' >"$T/bw.trace"
 PROFILE=$T/profile.csv MODEL=trace PARAMS="file=$T/bw.trace, scale=1" tb_file "$T/tb.ini" 20s
 cd "$RAAS_SOURCE_DIR"
