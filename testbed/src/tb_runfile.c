@@ -4,15 +4,21 @@
  * Written through raas-sim's own run-file writer (sim/src/output.h: the schema in one place):
  * meta as raas-sim writes it (source: the testbed file), and from the run's ledger: per round
  * the bandwidth pools' prices, supply, allocation and revenue (rounds, pool_prices), and the
- * provider's revenue (metrics). Classes (value and profit under each tenant's utility) are
- * not written yet: the per-second measurements are in tenant_seconds (tb_sample.c). */
+ * provider's revenue (metrics); and one class per tenant (classes): its payment is what the
+ * ledger charged it, its value the utility function's (nom/econ, the same code the apps and
+ * the simulator use) applied second by second to what was measured: the traffic its tc class
+ * sent (Gbit) times a(L, sigma) of the load generator's mean latency and jitter in that
+ * second. Seconds without a latency measurement (NPtcp reports none per second) add no value,
+ * so such a tenant's value is 0 and its profit minus its payment: stated in docs/testbed.md. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
+#include "nom/econ.h"
 #include "output.h"
 #include "tb_sample.h"
 
@@ -24,7 +30,80 @@ static int host_index(const struct testbed *tb, const char *name)
 	return -1;
 }
 
-int tb_runfile_sim_tables(struct tb_state *st, const char *path, const char *ledger)
+/* The tenant's utility function: the thesis's parameters, with the file's overrides. */
+static void tenant_utility(const struct tb_tenant *tn, struct econ_utility *u)
+{
+	enum econ_kind k = ECON_REFUND;
+	econ_kind_parse(tn->utility, &k);
+	econ_utility_thesis(k, u);
+	if (!isnan(tn->alpha))
+		u->alpha = tn->alpha;
+	if (!isnan(tn->beta))
+		u->beta_per_ms = tn->beta;
+	if (!isnan(tn->gamma))
+		u->gamma_ms = tn->gamma;
+	if (!isnan(tn->delta))
+		u->delta = tn->delta;
+	if (!isnan(tn->x))
+		u->x = tn->x;
+	if (!isnan(tn->l0))
+		u->l0_us = tn->l0;
+}
+
+static int write_classes(struct sim_out *o, const struct testbed *tb,
+			 const struct tb_samples *sm, sqlite3 *db)
+{
+	int nsec;
+	const struct tb_sample *s = tb_samples_rows(sm, &nsec);
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT charged FROM tenants WHERE name = ?", -1, &q, NULL))
+		return -EIO;
+	for (int t = 0; t < tb->ntenants; t++) {
+		const struct tb_tenant *tn = &tb->tenants[t];
+		struct econ_utility u;
+		double value = 0;
+		money_t payment = 0;
+		tenant_utility(tn, &u);
+		for (int i = 0; i < nsec; i++) {
+			const struct tb_sample *x = &s[i * tb->ntenants + t];
+			if (!x->up || isnan(x->mean_us) || x->mean_us <= 0 || x->sent_mbit <= 0)
+				continue;
+			double a = econ_value_per_gbit(&u, x->mean_us,
+						       isnan(x->jitter_us) ? 0 : x->jitter_us);
+			if (isfinite(a))
+				value += x->sent_mbit / 1000.0 * a; /* Gbit in this second x $/Gbit */
+		}
+		sqlite3_bind_text(q, 1, tn->name, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			payment = sqlite3_column_int64(q, 0);
+		sqlite3_reset(q);
+		money_t v = (money_t)llround(value * 1e9);
+		struct sim_out_class c = {
+			.name = tn->name,
+			.kind = "live",
+			.app = tb_app_name(tn->app),
+			.utility = tn->utility,
+			.strategy = tb_strategy_name(tn->strategy),
+			.resource = "bandwidth",
+			.tenants = 1,
+			.value = v,
+			.payment = payment,
+			.mean_delay_us = -1,
+			.allocated = 0,
+		};
+		if (sim_out_class(o, "", &c)) {
+			rc = -EIO;
+			break;
+		}
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int tb_runfile_sim_tables(struct tb_state *st, const struct tb_samples *sm, const char *path,
+			  const char *ledger)
 {
 	const struct testbed *tb = st->tb;
 	struct sim_out *o = NULL;
@@ -124,6 +203,10 @@ int tb_runfile_sim_tables(struct tb_state *st, const char *path, const char *led
 			rc = -EIO;
 			goto out;
 		}
+	}
+	if (write_classes(o, tb, sm, db) != 0) {
+		rc = -EIO;
+		goto out;
 	}
 	rc |= sim_out_metric(o, "", "revenue", (double)revenue / 1e9, "$", true, revenue);
 	rc |= sim_out_metric(o, "", "rounds", (double)nrounds, "", false, 0);

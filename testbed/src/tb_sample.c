@@ -37,6 +37,12 @@ int tb_samples_create(struct tb_state *st, struct tb_samples **out)
 	return 0;
 }
 
+const struct tb_sample *tb_samples_rows(const struct tb_samples *sm, int *nsec)
+{
+	*nsec = sm->nsec;
+	return sm->s;
+}
+
 void tb_samples_destroy(struct tb_samples *sm)
 {
 	if (!sm)
@@ -314,7 +320,7 @@ int tb_samples_write(struct tb_samples *sm, const char *path, const char *ledger
 	snprintf(tmp, sizeof(tmp), "%s.live", path);
 	unlink(tmp);
 	/* raas-sim's tables through raas-sim's own writer (it renames onto tmp), then ours. */
-	if ((rc = tb_runfile_sim_tables(sm->st, tmp, ledger)) != 0 ||
+	if ((rc = tb_runfile_sim_tables(sm->st, sm, tmp, ledger)) != 0 ||
 	    (rc = write_seconds(sm, tmp)) != 0) {
 		unlink(tmp);
 		return rc;

@@ -34,6 +34,9 @@ void tb_samples_progress(struct tb_samples *sm, int sec, int64_t total_s);
  * rounds, prices and charges from ledger (a copy of the run's ledger). */
 int tb_samples_write(struct tb_samples *sm, const char *path, const char *ledger);
 /* tb_runfile.c: raas-sim's tables of a live run, from its ledger, into a new file path. */
-int tb_runfile_sim_tables(struct tb_state *st, const char *path, const char *ledger);
+int tb_runfile_sim_tables(struct tb_state *st, const struct tb_samples *sm, const char *path,
+			  const char *ledger);
+/* The samples, [sec * ntenants + tenant], and how many seconds there are. */
+const struct tb_sample *tb_samples_rows(const struct tb_samples *sm, int *nsec);
 
 #endif

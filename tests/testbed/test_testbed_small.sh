@@ -17,7 +17,9 @@
 # charge in the ledger is within two rounds' charge of what its board showed at the last
 # second (the board lags the ledger by the notices in flight), and above zero; raas-sim
 # report reads the run file, whose pools carry the two prices of the trace and whose
-# revenue is the ledger's charges.
+# revenue is the ledger's charges; classes: each payment is the ledger's, each value the
+# utility of the measured traffic and latency (recomputed here by SQL), profit their
+# difference; report --compare prints the run beside a simulated one.
 # Root; skipped (77) otherwise.
 set -eu
 . "$RAAS_SOURCE_DIR/tests/testbed/lib.sh"
@@ -32,6 +34,9 @@ baseline
 small_profile "$T/profile.csv"
 printf '2026-01-01 00:00:00,3.6\n2026-01-01 00:00:10,43.2\n' >"$T/bw.trace"
 PROFILE=$T/profile.csv MODEL=trace PARAMS="file=$T/bw.trace, scale=1" tb_file "$T/tb.ini" 20s
+# bob's refund loses $0.1/Gbit per ms (not the thesis's 10): 16 x 16.6 KB queued behind
+# 40 Mbit/s wait about 53 ms, and keep some value.
+sed -i '/^\[tenant.bob\]/a beta = 0.1' "$T/tb.ini"
 cd "$RAAS_SOURCE_DIR"
 log "raas testbed run (20 s)"
 env --default-signal=INT "$B/raas" testbed run "$T/tb.ini" --out "$T/run.sqlite" 2>"$T/run.log" &
@@ -93,6 +98,30 @@ log "  rounds: $(q "SELECT count(*) FROM rounds") (prices $prices); revenue \$$(
 rev=$(q "SELECT exact FROM metrics WHERE name = 'revenue'")
 sum=$(sqlite3 "$T/run.sqlite.ledger" "SELECT sum(charged) FROM tenants")
 [ "$rev" = "$sum" ] || fail "the run file's revenue $rev is not the tenants' charges $sum"
+
+log "classes: each tenant's value (refund: max(0, 20 - beta x L ms) per Gbit sent) and payment"
+for x in alice:10 bob:0.1 carol:0; do
+	t=${x%:*} beta=${x#*:}
+	read -r value payment profit < <(q "SELECT value, payment, profit FROM classes WHERE class = '$t'" | tr '|' ' ')
+	charged=$(sqlite3 "$T/run.sqlite.ledger" "SELECT charged FROM tenants WHERE name = '$t'")
+	[ "$payment" = "$charged" ] || fail "$t's class payment $payment is not the ledger's $charged"
+	[ "$profit" = $((value - payment)) ] || fail "$t's profit $profit is not $value - $payment"
+	# The same sum from tenant_seconds by SQL (refund, alpha 20, beta per ms as configured;
+	# carol is bonus and on NPtcp: no per-second latency, so no value).
+	want=$(q "SELECT coalesce(round(sum(sent_mbit / 1000.0 * max(0, 20 - $beta * mean_us / 1000.0)) * 1e9), 0)
+		FROM tenant_seconds WHERE tenant = '$t' AND up AND mean_us > 0 AND sent_mbit > 0")
+	log "  $t: value $value (by SQL ${want%.*}), payment $payment, profit $profit nanodollars"
+	awk -v a="$value" -v b="${want%.*}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1000 + b * 1e-6) }' ||
+		fail "$t's value $value is not the samples' ${want%.*}"
+done
+# The value had inputs: alice's seconds with a measured latency (its value is 0: 16 requests
+# queued behind a 53 Mbit/s class wait about 3 ms, past the thesis refund's 2 ms), and bob's
+# is positive.
+v=$(q "SELECT value FROM classes WHERE class = 'bob'")
+[ "$v" -gt 0 ] || fail "bob's value is $v"
+n=$(q "SELECT count(*) FROM tenant_seconds WHERE tenant = 'alice' AND up AND mean_us > 0 AND sent_mbit > 0")
+[ "$n" -ge 10 ] || fail "only $n of alice's seconds have a latency and traffic"
+log "  alice: $n seconds valued, mean latency $(q "SELECT round(avg(mean_us)) FROM tenant_seconds WHERE tenant = 'alice' AND mean_us > 0") us"
 
 log "raas-sim report --compare: the live run beside a simulated one (sim/scenarios/nom-thesis.ini)"
 "$B/raas-sim" run "$RAAS_SOURCE_DIR/sim/scenarios/nom-thesis.ini" --out "$T/sim.sqlite" --quiet \
