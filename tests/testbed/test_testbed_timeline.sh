@@ -5,7 +5,8 @@
 #
 # Asserted from the run file: dave is down before 5 s, up and holding bandwidth (its tc class
 # sending) by 8 s, down from 11 s with its tc class quiet; carol (on h2) sends until the fail
-# and nothing from 9 s on (the uplink is cut, its agent gone); nothing is left after the run.
+# and nothing from 9 s on (the uplink is cut, its agent gone) and is charged nothing from
+# 10 s on; nothing is left after the run.
 # Root; skipped (77) otherwise.
 set -eu
 . "$RAAS_SOURCE_DIR/tests/testbed/lib.sh"
@@ -61,4 +62,9 @@ log "  carol: $(q "SELECT group_concat(t_s || ':' || up || '/' || holding || '/'
 	fail "carol does not send before h2 fails"
 [ "$(q "SELECT count(*) FROM tenant_seconds WHERE tenant = 'carol' AND t_s >= 9 AND sent_mbit > 0.5")" = 0 ] ||
 	fail "carol sends after h2 failed"
+log "  carol charged: $(q "SELECT group_concat(t_s || ':' || charged, ' ') FROM tenant_seconds WHERE tenant = 'carol' AND t_s >= 6")"
+# Money follows enforcement: once h2's agent is gone, carol is charged nothing more (from
+# two rounds after the fail on, its charge stays what it was).
+[ "$(q "SELECT count(DISTINCT charged) FROM tenant_seconds WHERE tenant = 'carol' AND t_s >= 10")" = 1 ] ||
+	fail "carol is still charged after h2 failed"
 log "ok"
