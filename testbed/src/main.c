@@ -59,6 +59,19 @@ static int state_dir_of(const char *arg, char *dir, size_t len)
 	return 0;
 }
 
+/* keep_logs: a failed up or run keeps the components' logs (the state folder goes with the
+ * teardown) in STATE.logs, and says so. */
+static void keep_logs(struct tb_state *st)
+{
+	char cmd[3000];
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf '%s.logs' && mkdir -p '%s.logs' && cp '%s'/*.log '%s'/*.ini '%s.logs/'",
+		 st->dir, st->dir, st->dir, st->dir, st->dir);
+	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	if (tb_run_cmd(st, NULL, 0, argv) == 0)
+		fprintf(stderr, "raas testbed: the logs are kept in %s.logs/\n", st->dir);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd, *file, *out = NULL;
@@ -128,6 +141,8 @@ int main(int argc, char **argv)
 		if (rc == -EEXIST)
 			return 69;
 		if (rc != 0 || tb_interrupted) {
+			if (!tb_interrupted)
+				keep_logs(&st);
 			tb_down(st.dir, true);
 			fprintf(stderr, "raas testbed: torn down\n");
 			return tb_interrupted ? 130 : 69;
@@ -137,6 +152,8 @@ int main(int argc, char **argv)
 	rc = tb_run(&st, out);
 	if (rc == -EEXIST)
 		return 69;
+	if (rc && !tb_interrupted)
+		keep_logs(&st);
 	tb_down(st.dir, true);
 	if (tb_interrupted) {
 		fprintf(stderr, "raas testbed: interrupted, torn down\n");

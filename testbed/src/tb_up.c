@@ -30,7 +30,7 @@ static int fail(const char *what, int rc)
 {
 	SAY("%s: %s\n", what,
 	    rc == -ETIMEDOUT ? "not ready within startup_timeout" :
-	    rc == -ECHILD    ? "exited (its log is in the state folder)" :
+	    rc == -ECHILD    ? "exited" :
 	    rc == -EINTR     ? "interrupted" :
 	    rc < 0           ? strerror(-rc) :
 			       "failed (the state folder's setup.log has its output)");

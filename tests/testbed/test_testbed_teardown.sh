@@ -3,7 +3,8 @@
 # during key making, the market's start, a host's, a tenant's, or the run itself. Each time
 # raas testbed exits 130 and nothing of the testbed is left: no process, network namespace,
 # veth, qdisc, cgroup, board, API socket or state folder (lib.sh's leftovers, which looks
-# for each kind by the testbed's own names, not through its manifest).
+# for each kind by the testbed's own names, not through its manifest). Then a component
+# that fails during up (an app exits): exit 69, and again nothing left.
 #
 # The moments are drawn from SEED (printed; set it to replay a run): one at 0, then one in
 # each quarter of 1.5 times the time `up` took to all tenants serving in a first,
@@ -61,4 +62,18 @@ for ms in $moments; do
 	[ -z "$left" ] || fail "interrupt $i at $ms ms (${stage:-start}): left: $left"
 	log "  interrupt $i at $ms ms (during: ${stage:-start}): exit 130, nothing left"
 done
-log "ok: 5 interrupts, nothing left"
+log "a component that fails: the apps get a profile that does not exist (they exit 65)"
+PROFILE=$T/no-such-profile.csv tb_file "$T/bad.ini" 30s
+set +e
+"$B/raas" testbed up "$T/bad.ini" >/dev/null 2>"$T/bad.log"
+rc=$?
+set -e
+[ "$rc" = 69 ] || fail "up with a failing app exited $rc, not 69: $(tail -3 "$T/bad.log")"
+grep -q "exited" "$T/bad.log" || fail "up does not say what exited: $(cat "$T/bad.log")"
+left=$(leftovers)
+[ -z "$left" ] || fail "after a failed up: $left"
+grep -q '"error"\|profile' "$RAAS_TESTBED_DIR/$NAME.logs/app-alice.log" ||
+	fail "the kept log of the app does not say why: $(tail -2 "$RAAS_TESTBED_DIR/$NAME.logs/app-alice.log")"
+log "  the app's kept log: $(tail -1 "$RAAS_TESTBED_DIR/$NAME.logs/app-alice.log" | cut -c1-150)"
+log "  exit 69 ($(grep exited "$T/bad.log" | head -1)), nothing left"
+log "ok: 5 interrupts and a failed component, nothing left"
