@@ -7,9 +7,11 @@
  * Defaults come from the environment (RAAS_MARKET, RAAS_PRICES, RAAS_KEY, RAAS_SERVER_KEY,
  * RAAS_LEDGER, RAAS_KEY_DIR) and then from the standard layout of a testbed directory. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "common/clock.h"
@@ -99,6 +101,7 @@ static void global_help(FILE *f)
 	fprintf(f, "usage: raas [-o table|json|csv] COMMAND [ARGS] [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  raas %s\n", commands[i].synopsis);
+	fprintf(f, "  raas testbed check|up|run|status|down FILE  (docs/testbed.md)\n");
 	fprintf(f,
 		"\nglobal options (any command):\n"
 		"  -o, --output FORMAT    table (default), json or csv\n"
@@ -151,8 +154,26 @@ static int parse_money(const char *opt, const char *text, money_t *out)
 	return 0;
 }
 
+/* raas testbed ...: the testbed has its own component (testbed/, docs/testbed.md); the
+ * command line hands it the rest of the arguments. */
+static int run_testbed(char **argv)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
+	if (n <= 0)
+		return cli_fail(CLI_EX_SOFTWARE, "testbed: cannot find raas-testbed");
+	path[n] = 0;
+	char *slash = strrchr(path, '/');
+	snprintf(slash ? slash + 1 : path, 16, "raas-testbed");
+	argv[0] = path;
+	execv(path, argv);
+	return cli_fail(CLI_EX_UNAVAILABLE, "testbed: %s: not built (%m)", path);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "testbed") == 0)
+		return run_testbed(argv + 1);
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},

@@ -38,6 +38,7 @@ static void usage(FILE *f)
 	      "       raas-sim validate SCENARIO.ini [--set SECTION.KEY=VALUE]...\n"
 	      "       raas-sim report RUN.sqlite --out DIR [--no-charts]\n"
 	      "       raas-sim report STUDY [--out DIR] [--no-charts]   (a merged study)\n"
+	      "       raas-sim report --compare A.sqlite B.sqlite   (two runs, live or simulated)\n"
 	      "       raas-sim sweep STUDY.ini [--local [--jobs N] | --slurm [--wait]] [--out DIR]\n"
 	      "       raas-sim sweep-task DIR FIRST[-LAST]\n"
 	      "       raas-sim merge DIR [--out STUDY.sqlite]\n"
@@ -95,7 +96,7 @@ static int parse_progress(const char *s, enum sim_progress_mode *m)
 }
 
 enum { OPT_SET = 256, OPT_SEED, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_OUT, OPT_NO_CHARTS,
-       OPT_HOSTS, OPT_TENANTS, OPT_ROUNDS };
+       OPT_HOSTS, OPT_TENANTS, OPT_ROUNDS, OPT_COMPARE };
 
 static const struct option options[] = {
 	{"set", required_argument, NULL, OPT_SET},
@@ -105,6 +106,7 @@ static const struct option options[] = {
 	{"quiet", no_argument, NULL, OPT_QUIET},
 	{"out", required_argument, NULL, OPT_OUT},
 	{"no-charts", no_argument, NULL, OPT_NO_CHARTS},
+	{"compare", no_argument, NULL, OPT_COMPARE},
 	{"hosts", required_argument, NULL, OPT_HOSTS},
 	{"tenants", required_argument, NULL, OPT_TENANTS},
 	{"rounds", required_argument, NULL, OPT_ROUNDS},
@@ -118,7 +120,7 @@ struct args {
 	struct sim_run_opts run;
 	struct sim_bench_opts bench;
 	const char *out;
-	bool quiet, charts;
+	bool quiet, charts, compare;
 	const char *positional[4];
 	int npositional;
 };
@@ -171,6 +173,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_NO_CHARTS:
 			a->charts = false;
+			break;
+		case OPT_COMPARE:
+			a->compare = true;
 			break;
 		case OPT_HOSTS:
 			if (parse_u64(optarg, &v) || v < 1 || v > 10000000) {
@@ -290,6 +295,17 @@ static int cmd_report(struct args *a)
 {
 	char why[1024];
 
+	if (a->compare) {
+		if (a->npositional != 2 || a->out) {
+			fprintf(stderr, "raas-sim report --compare: give two run files A B\n");
+			return EX_USAGE;
+		}
+		int rc = sim_report_compare(a->positional[0], a->positional[1], stdout, why,
+					    sizeof(why));
+		if (rc)
+			fprintf(stderr, "raas-sim: %s\n", why);
+		return exit_code(rc);
+	}
 	if (a->npositional == 1 && sim_study_is(a->positional[0])) {
 		int rc = sim_study_report(a->positional[0], a->out, a->charts, stdout, why,
 					  sizeof(why));

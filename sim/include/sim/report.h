@@ -20,5 +20,9 @@ int sim_report(const char *run_path, const char *out_dir, bool charts, FILE *sum
 	       size_t why_len);
 /* Only the summary table. */
 int sim_report_summary(const char *run_path, FILE *out, char *why, size_t why_len);
+/* Two run files side by side (simulated or live testbed runs): metrics, each class's profit
+ * and payment, prices, with the gaps. Returns 0, -ENOENT / -EINVAL with why filled. */
+int sim_report_compare(const char *path_a, const char *path_b, FILE *out, char *why,
+		       size_t why_len);
 
 #endif

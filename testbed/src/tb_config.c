@@ -1,0 +1,506 @@
+/* tb_config.c: the testbed file's schema, and the checks that run before anything starts.
+ *
+ * The common config reader (common/config.h) refuses unknown keys with their line; this file
+ * adds what only the testbed knows: names that become namespace and file names, the
+ * hosts that tenants and events point to, load generators that fit the app, phases, join and
+ * leave times inside the run. Every error is reported at the value's origin. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "pricing/pm.h"
+#include "testbed/testbed.h"
+
+static const struct cfg_key tb_keys[] = {
+	{"testbed", "name", CFG_STRING, NULL,
+	 "1-8 of a-z 0-9: names its namespaces, cgroups, boards and files tb-NAME-..."},
+	{"testbed", "net", CFG_INT, "213", "the testbed's addresses are 10.NET.0.0/16 (1-254)"},
+	{"testbed", "duration", CFG_DURATION, "20s", "length of `raas testbed run`"},
+	{"testbed", "startup_timeout", CFG_DURATION, "60s",
+	 "longest wait for every component's ready file"},
+	{"testbed", "seed", CFG_INT, "1", "the run's seed (recorded; load generators' keys)"},
+	{"testbed", "profile", CFG_STRING, "sim/scenarios/profiles/nom-thesis.csv",
+	 "the apps' working points (docs/profiles.md), relative to the file's folder's project"},
+	{"market", "round", CFG_DURATION, "500ms", "round length"},
+	{"resource.*", "model", CFG_STRING, NULL, "the pricing model of this resource's pools"},
+	{"resource.*", "params", CFG_STRING, "", "the model's parameters, as the market takes them"},
+	{"host.*", "kind", CFG_STRING, "emulated", "emulated (on this machine) or remote"},
+	{"host.*", "bandwidth_mbit", CFG_INT, "0", "uplink bandwidth sold, Mbit/s"},
+	{"host.*", "key", CFG_STRING, "", "remote: the host agent's public key file (.pub)"},
+	{"tenant.*", "host", CFG_STRING, NULL, "the host its instance runs on"},
+	{"tenant.*", "budget", CFG_STRING, "unlimited", "the most it may be charged ($X)"},
+	{"tenant.*", "instance", CFG_STRING, "process", "process (vm: not yet)"},
+	{"tenant.*", "app", CFG_STRING, NULL, "memcached, nhttpd or netpipe"},
+	{"tenant.*", "utility", CFG_STRING, "refund", "penalty, refund or bonus"},
+	{"tenant.*", "alpha", CFG_DOUBLE, NULL, "utility: alpha (docs/economics.md)"},
+	{"tenant.*", "beta", CFG_DOUBLE, NULL, "utility: beta"},
+	{"tenant.*", "gamma", CFG_DOUBLE, NULL, "utility: gamma"},
+	{"tenant.*", "delta", CFG_DOUBLE, NULL, "utility: delta"},
+	{"tenant.*", "x", CFG_DOUBLE, NULL, "utility: x"},
+	{"tenant.*", "l0", CFG_DOUBLE, NULL, "utility: l0"},
+	{"tenant.*", "strategy", CFG_STRING, "adaptive",
+	 "adaptive, static-tpt, static-lat (the profile's best throughput or latency), static "
+	 "(with delay_us) or price-unaware"},
+	{"tenant.*", "delay_us", CFG_INT, NULL,
+	 "static, price-unaware: the fixed batching delay W, 0-1000 us"},
+	{"tenant.*", "stack", CFG_STRING, "nomnet", "nomnet, or kernel (price-unaware only)"},
+	{"tenant.*", "load", CFG_STRING, "nom-loadgen",
+	 "nom-loadgen, memcaslap (memcached), wrk (nhttpd) or NPtcp (netpipe)"},
+	{"tenant.*", "phases", CFG_STRING, "20s:16",
+	 "load phases DURATION:CONNECTIONS, comma-separated (\"10s:16, 10s:1\")"},
+	{"tenant.*", "join", CFG_DURATION, "0s", "when it joins, from the run's start"},
+	{"tenant.*", "leave", CFG_DURATION, NULL, "when it leaves (default: at the end)"},
+	{"event.*", "at", CFG_DURATION, NULL, "when, from the run's start"},
+	{"event.*", "action", CFG_STRING, NULL, "host-fail"},
+	{"event.*", "host", CFG_STRING, NULL, "host-fail: the host"},
+};
+#define NKEYS (sizeof(tb_keys) / sizeof(tb_keys[0]))
+
+const char *tb_app_name(enum tb_app a)
+{
+	static const char *const n[] = {"memcached", "nhttpd", "netpipe"};
+	return n[a];
+}
+
+const char *tb_strategy_name(enum tb_strategy s)
+{
+	static const char *const n[] = {"adaptive", "static-tpt", "static-lat", "static",
+					"price-unaware"};
+	return n[s];
+}
+
+const char *tb_strategy_arg(enum tb_strategy s)
+{
+	static const char *const n[] = {"adaptive", "static-tpt", "static-lat", "static",
+					"unaware"};
+	return n[s];
+}
+
+const char *tb_load_name(enum tb_load_tool l)
+{
+	static const char *const n[] = {"nom-loadgen", "memcaslap", "wrk", "NPtcp"};
+	return n[l];
+}
+
+int tb_app_port(enum tb_app a)
+{
+	static const int p[] = {11211, 8080, 5002};
+	return p[a];
+}
+
+/* name_ok: 1..max characters of a-z 0-9, the first a letter. */
+static bool name_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max || !islower((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* pick: the index of text in words[], or -1. */
+static int pick(const char *text, const char *const *words, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(text, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* parse_phases: "10s:16, 10s:1" into t->phases. Returns 0 or a message. */
+static const char *parse_phases(const char *text, struct tb_tenant *t)
+{
+	char buf[512];
+	char *save = NULL;
+
+	if (strlen(text) >= sizeof(buf))
+		return "too long";
+	snprintf(buf, sizeof(buf), "%s", text);
+	t->nphases = 0;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		while (isspace((unsigned char)*tok))
+			tok++;
+		char *end = tok + strlen(tok);
+		while (end > tok && isspace((unsigned char)end[-1]))
+			*--end = 0;
+		char *colon = strchr(tok, ':');
+		int64_t conns;
+		if (!colon)
+			return "a phase is DURATION:CONNECTIONS (\"10s:16\")";
+		*colon = 0;
+		if (t->nphases == TB_MAX_PHASES)
+			return "more than 8 phases";
+		struct tb_phase *p = &t->phases[t->nphases];
+		if (cfg_parse_duration(tok, &p->duration_ns) || p->duration_ns <= 0)
+			return "a phase's duration is a positive time with a unit (\"10s\")";
+		if (cfg_parse_int(colon + 1, &conns) || conns < 1 || conns > 1024)
+			return "a phase's connections are 1-1024";
+		p->conns = (int)conns;
+		t->nphases++;
+	}
+	return t->nphases ? NULL : "no phase";
+}
+
+static int find_host(const struct testbed *tb, const char *name)
+{
+	for (int i = 0; i < tb->nhosts; i++)
+		if (strcmp(tb->hosts[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+#define FAIL(sec, key, ...)                                                                  \
+	do {                                                                                 \
+		rc = cfg_error_at(c, sec, key, err, __VA_ARGS__);                            \
+		goto out;                                                                    \
+	} while (0)
+#define GET(fn, sec, key, dst)                                                               \
+	do {                                                                                 \
+		if ((rc = fn(c, sec, key, dst, err)) != 0)                                   \
+			goto out;                                                            \
+	} while (0)
+
+static int load_hosts(struct cfg *c, struct testbed *tb, struct cfg_error *err)
+{
+	const char *secs[TB_MAX_HOSTS + 1];
+	size_t n = cfg_sections(c, "host.*", secs, TB_MAX_HOSTS + 1);
+	int rc = 0;
+
+	if (n == 0)
+		return cfg_error_at(c, "testbed", "name", err, "no [host.NAME] section");
+	if (n > TB_MAX_HOSTS)
+		FAIL(secs[TB_MAX_HOSTS], "kind", "more than %d hosts", TB_MAX_HOSTS);
+	for (size_t i = 0; i < n; i++) {
+		struct tb_host *h = &tb->hosts[i];
+		const char *name = secs[i] + 5, *kind, *key;
+		if (!name_ok(name, 8))
+			FAIL(secs[i], "kind", "host name \"%s\": 1-8 of a-z 0-9, a letter first", name);
+		snprintf(h->name, sizeof(h->name), "%s", name);
+		h->index = (int)i + 1;
+		GET(cfg_get_string, secs[i], "kind", &kind);
+		if (strcmp(kind, "emulated") == 0)
+			h->kind = TB_HOST_EMULATED;
+		else if (strcmp(kind, "remote") == 0)
+			h->kind = TB_HOST_REMOTE;
+		else
+			FAIL(secs[i], "kind", "\"%s\" is not emulated or remote", kind);
+		GET(cfg_get_int, secs[i], "bandwidth_mbit", &h->bandwidth_mbit);
+		if (h->bandwidth_mbit < 0 || h->bandwidth_mbit > 100000)
+			FAIL(secs[i], "bandwidth_mbit", "%lld is not 0-100000",
+			     (long long)h->bandwidth_mbit);
+		GET(cfg_get_string, secs[i], "key", &key);
+		if (h->kind == TB_HOST_REMOTE && !*key)
+			FAIL(secs[i], "kind", "a remote host needs key = its agent's .pub file");
+		if (h->kind == TB_HOST_EMULATED && *key)
+			FAIL(secs[i], "key", "an emulated host's key is made by the testbed");
+		snprintf(h->key, sizeof(h->key), "%s", key);
+		tb->nhosts++;
+	}
+out:
+	return rc;
+}
+
+static int load_tenant(struct cfg *c, struct testbed *tb, const char *sec, struct tb_tenant *t,
+		       struct cfg_error *err)
+{
+	static const char *const apps[] = {"memcached", "nhttpd", "netpipe"};
+	static const char *const utils[] = {"penalty", "refund", "bonus"};
+	static const char *const strategies[] = {"adaptive", "static-tpt", "static-lat", "static",
+						 "price-unaware"};
+	static const char *const loads[] = {"nom-loadgen", "memcaslap", "wrk", "NPtcp"};
+	/* Which load generator drives which app: nom-loadgen any, the others their own. */
+	static const int load_app[] = {-1, TB_APP_MEMCACHED, TB_APP_NHTTPD, TB_APP_NETPIPE};
+	const char *s, *why;
+	int rc = 0, k;
+	struct {
+		const char *key;
+		double *out;
+	} params[] = {{"alpha", &t->alpha}, {"beta", &t->beta}, {"gamma", &t->gamma},
+		      {"delta", &t->delta}, {"x", &t->x},       {"l0", &t->l0}};
+
+	GET(cfg_get_string, sec, "host", &s);
+	if ((t->host = find_host(tb, s)) < 0)
+		FAIL(sec, "host", "no [host.%s] in this file", s);
+	if (tb->hosts[t->host].kind != TB_HOST_EMULATED)
+		FAIL(sec, "host", "%s is remote: process instances run on emulated hosts", s);
+	GET(cfg_get_string, sec, "budget", &s);
+	t->budget = -1;
+	if (strcmp(s, "unlimited") != 0) {
+		why = NULL;
+		if (money_parse(s, &t->budget, &why) != 0 || t->budget < 0)
+			FAIL(sec, "budget", "\"%s\" is not unlimited or an amount of dollars ($10)",
+			     s);
+	}
+	GET(cfg_get_string, sec, "instance", &s);
+	if (strcmp(s, "vm") == 0)
+		FAIL(sec, "instance", "vm instances are not supported yet: process");
+	if (strcmp(s, "process") != 0)
+		FAIL(sec, "instance", "\"%s\" is not process", s);
+	GET(cfg_get_string, sec, "app", &s);
+	if ((k = pick(s, apps, 3)) < 0)
+		FAIL(sec, "app", "\"%s\" is not memcached, nhttpd or netpipe", s);
+	t->app = (enum tb_app)k;
+	GET(cfg_get_string, sec, "utility", &s);
+	if (pick(s, utils, 3) < 0)
+		FAIL(sec, "utility", "\"%s\" is not penalty, refund or bonus", s);
+	snprintf(t->utility, sizeof(t->utility), "%s", s);
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		*params[i].out = NAN;
+		if (cfg_has(c, sec, params[i].key))
+			GET(cfg_get_double, sec, params[i].key, params[i].out);
+	}
+	GET(cfg_get_string, sec, "strategy", &s);
+	if ((k = pick(s, strategies, 5)) < 0)
+		FAIL(sec, "strategy",
+		     "\"%s\" is not adaptive, static-tpt, static-lat, static or price-unaware", s);
+	t->strategy = (enum tb_strategy)k;
+	t->delay_us = 0;
+	if (cfg_has(c, sec, "delay_us")) {
+		if (t->strategy != TB_STATIC && t->strategy != TB_PRICE_UNAWARE)
+			FAIL(sec, "delay_us",
+			     "only static and price-unaware take a fixed delay (%s picks its own)",
+			     tb_strategy_name(t->strategy));
+		GET(cfg_get_int, sec, "delay_us", &t->delay_us);
+		if (t->delay_us < 0 || t->delay_us > 1000)
+			FAIL(sec, "delay_us", "%lld is not 0-1000", (long long)t->delay_us);
+	} else if (t->strategy == TB_STATIC) {
+		FAIL(sec, "strategy", "static needs delay_us = W");
+	}
+	GET(cfg_get_string, sec, "stack", &s);
+	if (strcmp(s, "kernel") == 0) {
+		if (t->strategy != TB_PRICE_UNAWARE)
+			FAIL(sec, "stack", "kernel sockets have no batching delay to tune: only "
+					   "price-unaware");
+		t->kernel_stack = true;
+	} else if (strcmp(s, "nomnet") != 0) {
+		FAIL(sec, "stack", "\"%s\" is not nomnet or kernel", s);
+	}
+	GET(cfg_get_string, sec, "load", &s);
+	if ((k = pick(s, loads, 4)) < 0)
+		FAIL(sec, "load", "\"%s\" is not nom-loadgen, memcaslap, wrk or NPtcp", s);
+	if (load_app[k] >= 0 && load_app[k] != (int)t->app)
+		FAIL(sec, "load", "%s does not drive %s (nom-loadgen or %s)", s, tb_app_name(t->app),
+		     loads[t->app + 1]);
+	t->load = (enum tb_load_tool)k;
+	GET(cfg_get_string, sec, "phases", &s);
+	if ((why = parse_phases(s, t)) != NULL)
+		FAIL(sec, "phases", "%s", why);
+	GET(cfg_get_duration, sec, "join", &t->join_ns);
+	if (t->join_ns < 0 || t->join_ns >= tb->duration_ns)
+		FAIL(sec, "join", "not inside the run (duration %llds)",
+		     (long long)(tb->duration_ns / 1000000000));
+	t->leave_ns = -1;
+	if (cfg_has(c, sec, "leave")) {
+		GET(cfg_get_duration, sec, "leave", &t->leave_ns);
+		if (t->leave_ns <= t->join_ns || t->leave_ns > tb->duration_ns)
+			FAIL(sec, "leave", "not after join and inside the run");
+	}
+out:
+	return rc;
+}
+
+static int load_tenants(struct cfg *c, struct testbed *tb, struct cfg_error *err)
+{
+	const char *secs[TB_MAX_TENANTS + 1];
+	size_t n = cfg_sections(c, "tenant.*", secs, TB_MAX_TENANTS + 1);
+	int rc = 0;
+
+	if (n == 0)
+		return cfg_error_at(c, "testbed", "name", err, "no [tenant.NAME] section");
+	if (n > TB_MAX_TENANTS)
+		FAIL(secs[TB_MAX_TENANTS], "app", "more than %d tenants", TB_MAX_TENANTS);
+	for (size_t i = 0; i < n; i++) {
+		struct tb_tenant *t = &tb->tenants[i];
+		const char *name = secs[i] + 7;
+		if (!name_ok(name, 10) || strcmp(name, "market") == 0)
+			FAIL(secs[i], "app",
+			     "tenant name \"%s\": 1-10 of a-z 0-9, a letter first, not market", name);
+		if (find_host(tb, name) >= 0)
+			FAIL(secs[i], "app", "\"%s\" is a host's name too (one key name each)",
+			     name);
+		snprintf(t->name, sizeof(t->name), "%s", name);
+		t->index = (int)i + 1;
+		if ((rc = load_tenant(c, tb, secs[i], t, err)) != 0)
+			goto out;
+		tb->ntenants++;
+	}
+out:
+	return rc;
+}
+
+/* params_resolve: a relative file=PATH of a model's parameters is relative to the testbed
+ * file's folder. */
+static void params_resolve(const struct testbed *tb, const char *in, char *out, size_t len)
+{
+	const char *f = strstr(in, "file=");
+	char folder[256];
+	const char *slash = strrchr(tb->file, '/');
+
+	if (!f || (f != in && f[-1] != ' ' && f[-1] != ',') || f[5] == '/' || !slash) {
+		snprintf(out, len, "%s", in);
+		return;
+	}
+	snprintf(folder, sizeof(folder), "%.*s", (int)(slash - tb->file), tb->file);
+	if (folder[0] != '/') {
+		char cwd[512];
+		if (getcwd(cwd, sizeof(cwd))) {
+			char abs[800];
+			snprintf(abs, sizeof(abs), "%s/%s", cwd, folder);
+			snprintf(out, len, "%.*sfile=%s/%s", (int)(f - in), in, abs, f + 5);
+			return;
+		}
+	}
+	snprintf(out, len, "%.*sfile=%s/%s", (int)(f - in), in, folder, f + 5);
+}
+
+/* model_ok: the market's own wrapper builds the model from these parameters (and drops it):
+ * what the market would refuse is refused here, at the file's line. */
+static const char *model_ok(const char *model, const char *params, char *why, size_t len)
+{
+	struct pm_param p[32];
+	struct pm_error perr = {{0}};
+	struct pm_instance *inst = NULL;
+	char *storage = NULL;
+	int n = pm_params_parse(params, p, 32, &storage, &perr);
+
+	if (n >= 0 && pm_create(model, p, (size_t)n, &inst, &perr) == 0) {
+		pm_destroy(inst);
+		free(storage);
+		return NULL;
+	}
+	free(storage);
+	snprintf(why, len, "%s", perr.message[0] ? perr.message : "refused");
+	return why;
+}
+
+static int load_rest(struct cfg *c, struct testbed *tb, struct cfg_error *err)
+{
+	const char *secs[TB_MAX_EVENTS + 1], *s;
+	size_t n;
+	int rc = 0;
+
+	n = cfg_sections(c, "resource.*", secs, TB_MAX_RESOURCES + 1);
+	if (n == 0)
+		return cfg_error_at(c, "market", "round", err,
+				    "no [resource.NAME] section: the market prices nothing");
+	if (n > TB_MAX_RESOURCES)
+		FAIL(secs[TB_MAX_RESOURCES], "model", "more than %d resources", TB_MAX_RESOURCES);
+	for (size_t i = 0; i < n; i++) {
+		struct tb_resource *r = &tb->resources[i];
+		static const char *const known[] = {"bandwidth"};
+		if (pick(secs[i] + 9, known, 1) < 0)
+			FAIL(secs[i], "model", "the testbed's hosts sell bandwidth only (not \"%s\")",
+			     secs[i] + 9);
+		snprintf(r->name, sizeof(r->name), "%s", secs[i] + 9);
+		GET(cfg_get_string, secs[i], "model", &s);
+		snprintf(r->model, sizeof(r->model), "%s", s);
+		GET(cfg_get_string, secs[i], "params", &s);
+		char params[1024], why[300];
+		params_resolve(tb, s, params, sizeof(params));
+		if (strlen(params) >= sizeof(r->params))
+			FAIL(secs[i], "params", "longer than %zu characters", sizeof(r->params) - 1);
+		snprintf(r->params, sizeof(r->params), "%s", params);
+		if (!pm_find(r->model))
+			FAIL(secs[i], "model", "no pricing model \"%s\" (docs/pricing-models.md)",
+			     r->model);
+		if (model_ok(r->model, r->params, why, sizeof(why)))
+			FAIL(secs[i], "params", "%s", why);
+		tb->nresources++;
+	}
+	n = cfg_sections(c, "event.*", secs, TB_MAX_EVENTS + 1);
+	if (n > TB_MAX_EVENTS)
+		FAIL(secs[TB_MAX_EVENTS], "at", "more than %d events", TB_MAX_EVENTS);
+	for (size_t i = 0; i < n; i++) {
+		struct tb_event *e = &tb->events[i];
+		GET(cfg_get_duration, secs[i], "at", &e->at_ns);
+		if (e->at_ns < 0 || e->at_ns >= tb->duration_ns)
+			FAIL(secs[i], "at", "not inside the run");
+		GET(cfg_get_string, secs[i], "action", &s);
+		if (strcmp(s, "host-fail") != 0)
+			FAIL(secs[i], "action",
+			     "\"%s\" is not host-fail (tenants join and leave with their own "
+			     "join and leave keys)",
+			     s);
+		e->kind = TB_EV_HOST_FAIL;
+		GET(cfg_get_string, secs[i], "host", &s);
+		if ((e->host = find_host(tb, s)) < 0)
+			FAIL(secs[i], "host", "no [host.%s] in this file", s);
+		if (tb->hosts[e->host].kind != TB_HOST_EMULATED)
+			FAIL(secs[i], "host", "only an emulated host can be failed");
+		tb->nevents++;
+	}
+out:
+	return rc;
+}
+
+int tb_load(const char *path, struct testbed *tb, struct cfg_error *err)
+{
+	struct cfg *c = NULL;
+	const char *s;
+	int64_t v;
+	int rc;
+
+	memset(tb, 0, sizeof(*tb));
+	memset(err, 0, sizeof(*err));
+	snprintf(tb->file, sizeof(tb->file), "%s", path);
+	if ((rc = cfg_create(tb_keys, NKEYS, &c)) != 0)
+		return rc;
+	if ((rc = cfg_load_file(c, path, err)) != 0)
+		goto out;
+	GET(cfg_get_string, "testbed", "name", &s);
+	if (!name_ok(s, 8))
+		FAIL("testbed", "name", "\"%s\": 1-8 of a-z 0-9, a letter first", s);
+	snprintf(tb->name, sizeof(tb->name), "%s", s);
+	GET(cfg_get_int, "testbed", "net", &v);
+	if (v < 1 || v > 254)
+		FAIL("testbed", "net", "%lld is not 1-254", (long long)v);
+	tb->net = (int)v;
+	GET(cfg_get_duration, "testbed", "duration", &tb->duration_ns);
+	if (tb->duration_ns < 1000000000LL || tb->duration_ns > 24 * 3600 * 1000000000LL)
+		FAIL("testbed", "duration", "not 1s-24h");
+	GET(cfg_get_duration, "testbed", "startup_timeout", &tb->startup_timeout_ns);
+	if (tb->startup_timeout_ns < 1000000000LL)
+		FAIL("testbed", "startup_timeout", "under 1s");
+	GET(cfg_get_int, "testbed", "seed", &v);
+	tb->seed = (uint64_t)v;
+	GET(cfg_get_string, "testbed", "profile", &s);
+	snprintf(tb->profile, sizeof(tb->profile), "%s", s);
+	GET(cfg_get_duration, "market", "round", &tb->round_ns);
+	if (tb->round_ns < 10000000LL || tb->round_ns > 3600 * 1000000000LL)
+		FAIL("market", "round", "not 10ms-1h");
+	if ((rc = load_hosts(c, tb, err)) != 0 || (rc = load_tenants(c, tb, err)) != 0 ||
+	    (rc = load_rest(c, tb, err)) != 0)
+		goto out;
+	{
+		FILE *f = fopen(path, "r");
+		size_t cap = 1 << 16, len = 0;
+		tb->text = f ? calloc(1, cap) : NULL;
+		if (tb->text)
+			len = fread(tb->text, 1, cap - 1, f);
+		if (f)
+			fclose(f);
+		if (!tb->text) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		tb->text[len] = 0;
+	}
+out:
+	cfg_destroy(c);
+	if (rc)
+		tb->text = NULL;
+	return rc;
+}
+
+void tb_fini(struct testbed *tb)
+{
+	free(tb->text);
+	tb->text = NULL;
+}

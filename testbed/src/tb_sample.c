@@ -1,0 +1,333 @@
+/* tb_sample.c: what `raas testbed run` measures each second, from sources independent of one
+ * another: the tenant's board (what nom-priced was told by the market), the tc class's byte
+ * counter on the host's uplink (what the kernel really sent), the app's log (its W), and the
+ * load generator's interval lines (what the client saw). */
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "bb/bb.h"
+#include "bb/bb_layout.h"
+#include "tb_sample.h"
+
+#define MAX_SECONDS 86400
+
+struct tb_samples {
+	struct tb_state *st;
+	struct tb_sample *s; /* [sec * ntenants + tenant] */
+	int nsec;            /* seconds taken */
+	int cap;
+	int64_t last_bytes[TB_MAX_TENANTS];
+	int64_t last_ns[TB_MAX_TENANTS];
+};
+
+int tb_samples_create(struct tb_state *st, struct tb_samples **out)
+{
+	struct tb_samples *sm = calloc(1, sizeof(*sm));
+	if (!sm)
+		return -ENOMEM;
+	sm->st = st;
+	*out = sm;
+	return 0;
+}
+
+const struct tb_sample *tb_samples_rows(const struct tb_samples *sm, int *nsec)
+{
+	*nsec = sm->nsec;
+	return sm->s;
+}
+
+void tb_samples_destroy(struct tb_samples *sm)
+{
+	if (!sm)
+		return;
+	free(sm->s);
+	free(sm);
+}
+
+/* json_num: the number after "key": in a JSON line, or NAN. */
+static double json_num(const char *line, const char *key)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	const char *p = strstr(line, pat);
+	if (!p)
+		return NAN;
+	p += strlen(pat);
+	while (*p == ' ')
+		p++;
+	char *end;
+	double v = strtod(p, &end);
+	return end == p ? NAN : v;
+}
+
+/* last_line_with: the last line of file holding needle (in buf), reading only its tail. */
+static bool last_line_with(const char *file, const char *needle, char *buf, size_t len)
+{
+	FILE *f = fopen(file, "r");
+	static char tail[65536];
+	bool found = false;
+
+	if (!f)
+		return false;
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	long from = size > (long)sizeof(tail) - 1 ? size - (long)sizeof(tail) + 1 : 0;
+	fseek(f, from, SEEK_SET);
+	size_t n = fread(tail, 1, sizeof(tail) - 1, f);
+	fclose(f);
+	tail[n] = 0;
+	for (char *line = strtok(tail, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, needle)) {
+			snprintf(buf, len, "%s", line);
+			found = true;
+		}
+	return found;
+}
+
+/* tc_bytes: the Sent counter of every class on the host's uplink, by class minor. */
+static void tc_bytes(struct tb_state *st, int h, int64_t *by_minor, int nminor)
+{
+	char cmd[256], line[512];
+	snprintf(cmd, sizeof(cmd), "ip netns exec tb-%s-%s tc -s class show dev up0 2>/dev/null",
+		 st->tb->name, st->tb->hosts[h].name);
+	FILE *p = popen(cmd, "r");
+	int cur = -1;
+	if (!p)
+		return;
+	while (fgets(line, sizeof(line), p)) {
+		unsigned major, minor;
+		long long bytes;
+		if (sscanf(line, "class %*s %x:%x", &major, &minor) == 2)
+			cur = (int)minor;
+		else if (sscanf(line, " Sent %lld bytes", &bytes) == 1 && cur >= 0 && cur < nminor)
+			by_minor[cur] = bytes;
+	}
+	pclose(p);
+}
+
+void tb_samples_take(struct tb_samples *sm, int sec)
+{
+	struct tb_state *st = sm->st;
+	const struct testbed *tb = st->tb;
+	static int64_t minor_bytes[TB_MAX_HOSTS][0x10 * (TB_MAX_TENANTS + 1)];
+	char path[700], line[4096];
+
+	if (sm->nsec >= MAX_SECONDS)
+		return;
+	if (sm->nsec == sm->cap) {
+		int cap = sm->cap ? sm->cap * 2 : 64;
+		struct tb_sample *s = realloc(sm->s, (size_t)cap * (size_t)tb->ntenants * sizeof(*s));
+		if (!s)
+			return;
+		sm->s = s;
+		sm->cap = cap;
+	}
+	for (int h = 0; h < tb->nhosts; h++) {
+		memset(minor_bytes[h], 0xff, sizeof(minor_bytes[h]));
+		if (st->host_up[h])
+			tc_bytes(st, h, minor_bytes[h], 0x10 * (TB_MAX_TENANTS + 1));
+	}
+	int64_t now = tb_now();
+	for (int t = 0; t < tb->ntenants; t++) {
+		const struct tb_tenant *tn = &tb->tenants[t];
+		struct tb_sample *x = &sm->s[sm->nsec * tb->ntenants + t];
+		memset(x, 0, sizeof(*x));
+		x->sec = sec;
+		x->tenant = t;
+		x->up = st->tenant_up[t];
+		x->delay_us = -1;
+		x->rps = x->mean_us = x->jitter_us = x->p99_us = NAN;
+		char inst[64];
+		struct bb_reader *r;
+		snprintf(inst, sizeof(inst), "tb-%s-%s", tb->name, tn->name);
+		if (bb_reader_open(inst, &r) == 0) {
+			static struct bb_body body;
+			if (bb_snapshot(r, &body, NULL) == 0) {
+				x->charged = body.state.charged_total;
+				x->round = body.state.round;
+				for (unsigned i = 0; i < BB_MAX_PRICES; i++)
+					if (body.prices[i].resource == BB_RES_BANDWIDTH &&
+					    strcmp(body.prices[i].host, tb->hosts[tn->host].name) == 0)
+						x->price = body.prices[i].unit_price;
+				for (unsigned i = 0; i < BB_MAX_HOLDINGS; i++)
+					if (body.holdings[i].resource == BB_RES_BANDWIDTH)
+						x->holding_mbit += body.holdings[i].quantity;
+			}
+			bb_reader_close(r);
+		}
+		int64_t b = minor_bytes[tn->host][0x10 * tn->index];
+		if (b >= 0) {
+			x->bytes_sent = b;
+			if (sm->last_ns[t] && b >= sm->last_bytes[t])
+				x->sent_mbit = (double)(b - sm->last_bytes[t]) * 8e3 /
+					       (double)(now - sm->last_ns[t]);
+			sm->last_bytes[t] = b;
+			sm->last_ns[t] = now;
+		}
+		snprintf(path, sizeof(path), "%s/app-%s.log", st->dir, tn->name);
+		if (last_line_with(path, "\"pick\"", line, sizeof(line))) {
+			double w = json_num(line, "delay_us");
+			if (!isnan(w))
+				x->delay_us = (int64_t)w;
+		}
+		snprintf(path, sizeof(path), "%s/load-%s.log", st->dir, tn->name);
+		if (tn->load == TB_LOAD_NOM_LOADGEN &&
+		    last_line_with(path, "\"t_s\"", line, sizeof(line))) {
+			x->rps = json_num(line, "rps");
+			x->mean_us = json_num(line, "mean_us");
+			x->jitter_us = json_num(line, "jitter_us");
+			x->p99_us = json_num(line, "p99_us");
+		}
+	}
+	sm->nsec++;
+}
+
+void tb_samples_progress(struct tb_samples *sm, int sec, int64_t total_s)
+{
+	const struct testbed *tb = sm->st->tb;
+	char line[2048];
+	int n = snprintf(line, sizeof(line), "\r[%3ds, %3llds left]", sec,
+			 (long long)(total_s - sec > 0 ? total_s - sec : 0));
+	if (sm->nsec > 0) {
+		const struct tb_sample *row = &sm->s[(sm->nsec - 1) * tb->ntenants];
+		for (int t = 0; t < tb->ntenants && n < (int)sizeof(line) - 80; t++) {
+			const struct tb_sample *x = &row[t];
+			if (!x->up) {
+				n += snprintf(line + n, sizeof(line) - (size_t)n, " %s: -",
+					      tb->tenants[t].name);
+				continue;
+			}
+			/* Per Mbit/s-hour / 3.6 = per Gbit. */
+			n += snprintf(line + n, sizeof(line) - (size_t)n,
+				      " %s: $%.2f/Gbit W=%lld %lldMbit spent $%.4f",
+				      tb->tenants[t].name, (double)x->price / 3.6e9,
+				      (long long)x->delay_us, (long long)x->holding_mbit,
+				      (double)x->charged / 1e9);
+		}
+	}
+	fputs(line, stderr);
+	fputs("\033[K", stderr);
+	fflush(stderr);
+}
+
+/* The run file so far: meta (scenario text, seed, version, name, duration_ns, round_ns,
+ * hosts) as raas-sim writes it, and tenant_seconds, one row per tenant per second. Written
+ * to PATH.tmp and renamed, as raas-sim does. */
+static int write_seconds(struct tb_samples *sm, const char *tmp)
+{
+	const struct testbed *tb = sm->st->tb;
+	char num[64];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *ins = NULL, *meta = NULL;
+	int rc = -EIO;
+
+	if (sqlite3_open(tmp, &db) != SQLITE_OK)
+		goto out;
+	if (sqlite3_exec(db,
+			 "BEGIN;"
+			 "CREATE TABLE tenant_seconds(variant TEXT, t_s INTEGER, tenant TEXT,"
+			 " host TEXT, app TEXT, strategy TEXT, up INTEGER, round INTEGER,"
+			 " price INTEGER, holding INTEGER, charged INTEGER, bytes_sent INTEGER,"
+			 " sent_mbit REAL, delay_us INTEGER, tput_rps REAL, mean_us REAL,"
+			 " jitter_us REAL, p99_us REAL);",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES('', ?, ?)", -1, &meta,
+			       NULL) ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO tenant_seconds VALUES('',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+			       "?,?)",
+			       -1, &ins, NULL))
+		goto out;
+	struct {
+		const char *k;
+		const char *v;
+	} kv[7] = {{"scenario", tb->text}, {"name", tb->name}, {"version", "raas-testbed 1"},
+		   {"source", "testbed (live)"}};
+	char seed[32], dur[32], round[32], hosts[16];
+	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)tb->seed);
+	snprintf(dur, sizeof(dur), "%lld", (long long)tb->duration_ns);
+	snprintf(round, sizeof(round), "%lld", (long long)tb->round_ns);
+	snprintf(hosts, sizeof(hosts), "%d", tb->nhosts);
+	kv[4].k = "seed", kv[4].v = seed;
+	kv[5].k = "duration_ns", kv[5].v = dur;
+	kv[6].k = "round_ns", kv[6].v = round;
+	for (int i = 0; i < 7; i++) {
+		sqlite3_bind_text(meta, 1, kv[i].k, -1, SQLITE_STATIC);
+		sqlite3_bind_text(meta, 2, kv[i].v, -1, SQLITE_STATIC);
+		if (sqlite3_step(meta) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(meta);
+	}
+	sqlite3_bind_text(meta, 1, "hosts", -1, SQLITE_STATIC);
+	sqlite3_bind_text(meta, 2, hosts, -1, SQLITE_STATIC);
+	if (sqlite3_step(meta) != SQLITE_DONE)
+		goto out;
+	for (int i = 0; i < sm->nsec * tb->ntenants; i++) {
+		const struct tb_sample *x = &sm->s[i];
+		const struct tb_tenant *tn = &tb->tenants[x->tenant];
+		int c = 1;
+		sqlite3_bind_int(ins, c++, x->sec);
+		sqlite3_bind_text(ins, c++, tn->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, c++, tb->hosts[tn->host].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, c++, tb_app_name(tn->app), -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, c++, tb_strategy_name(tn->strategy), -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, c++, x->up);
+		sqlite3_bind_int64(ins, c++, (sqlite3_int64)x->round);
+		sqlite3_bind_int64(ins, c++, x->price);
+		sqlite3_bind_int64(ins, c++, x->holding_mbit);
+		sqlite3_bind_int64(ins, c++, x->charged);
+		sqlite3_bind_int64(ins, c++, x->bytes_sent);
+		sqlite3_bind_double(ins, c++, x->sent_mbit);
+		if (x->delay_us >= 0)
+			sqlite3_bind_int64(ins, c, x->delay_us);
+		c++;
+		double m[4] = {x->rps, x->mean_us, x->jitter_us, x->p99_us};
+		for (int k = 0; k < 4; k++, c++)
+			if (!isnan(m[k]))
+				sqlite3_bind_double(ins, c, m[k]);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(ins);
+		sqlite3_clear_bindings(ins);
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	rc = 0;
+	(void)num;
+out:
+	if (rc)
+		fprintf(stderr, "raas testbed: --out %s: %s\n", tmp,
+			db ? sqlite3_errmsg(db) : "cannot open");
+	sqlite3_finalize(ins);
+	sqlite3_finalize(meta);
+	sqlite3_close(db);
+	return rc;
+}
+
+int tb_samples_write(struct tb_samples *sm, const char *path, const char *ledger)
+{
+	char tmp[700];
+	int rc;
+
+	snprintf(tmp, sizeof(tmp), "%s.live", path);
+	unlink(tmp);
+	/* raas-sim's tables through raas-sim's own writer (it renames onto tmp), then ours. */
+	if ((rc = tb_runfile_sim_tables(sm->st, sm, tmp, ledger)) != 0 ||
+	    (rc = write_seconds(sm, tmp)) != 0) {
+		unlink(tmp);
+		return rc;
+	}
+	if (rename(tmp, path) != 0) {
+		rc = -errno;
+		unlink(tmp);
+	}
+	return rc;
+}

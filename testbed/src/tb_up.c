@@ -1,0 +1,668 @@
+/* tb_up.c: bringing a testbed up, in the order each part needs the one before.
+ *
+ *   keys (raas keygen) -> registry (raas tenant add, raas host add) -> configs, each checked
+ *   with its daemon's --check -> the core namespace tb-NAME (bridge br0 10.N.0.1/24) and the
+ *   market in it -> per emulated host: namespace tb-NAME-HOST, uplink veth up0 (10.N.0.10+k)
+ *   into br0, a memory cgroup subtree, raas-hostagentd with the tc backend on up0 -> per
+ *   tenant: namespace tb-NAME-TENANT with veth t0 (the app's, 10.N.j.2) to the host
+ *   (10.N.j.1), nom-priced in the host's namespace, the app through nom-run, its load
+ *   generator in the core namespace.
+ *
+ * Each step waits for the ready file (or the listening port) of what it started, against the
+ * testbed's startup_timeout; the caller tears everything down when a step fails. Commands are
+ * the project's own tools (raas, the daemons, nom-run) and iproute2; nothing here reimplements
+ * them. */
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tb_internal.h"
+
+#define SAY(...) fprintf(stderr, "raas testbed: " __VA_ARGS__)
+
+static int fail(const char *what, int rc)
+{
+	SAY("%s: %s\n", what,
+	    rc == -ETIMEDOUT ? "not ready within startup_timeout" :
+	    rc == -ECHILD    ? "exited" :
+	    rc == -EINTR     ? "interrupted" :
+	    rc < 0           ? strerror(-rc) :
+			       "failed (the state folder's setup.log has its output)");
+	return rc < 0 ? rc : -EIO;
+}
+
+int tb_state_init(struct tb_state *st, const struct testbed *tb)
+{
+	const char *base = getenv("RAAS_TESTBED_DIR");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	memset(st, 0, sizeof(*st));
+	st->tb = tb;
+	snprintf(st->dir, sizeof(st->dir), "%s/%s", base && *base ? base : "/tmp/raas-testbed",
+		 tb->name);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -errno;
+	self[n] = 0;
+	*strrchr(self, '/') = 0;
+	if (strlen(self) >= sizeof(st->bin))
+		return -ENAMETOOLONG;
+	memcpy(st->bin, self, strlen(self) + 1);
+	snprintf(st->source, sizeof(st->source), "%s", RAAS_SOURCE_DIR);
+	snprintf(st->core_ns, sizeof(st->core_ns), "tb-%s", tb->name);
+	/* Our memory cgroup (v1): the subtree goes under it, as the project's tests do. */
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	char line[512];
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, ":memory:");
+		if (p) {
+			p += 8;
+			while (*p == '/')
+				p++;
+			p[strcspn(p, "\n")] = 0;
+			snprintf(st->cg_mem_parent, sizeof(st->cg_mem_parent), "%s", p);
+		}
+	}
+	if (f)
+		fclose(f);
+	return 0;
+}
+
+static int mkdirs(const char *path)
+{
+	char buf[600];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	int ok = fputs(text, f) >= 0;
+	if (fclose(f) != 0 || !ok)
+		return -EIO;
+	return 0;
+}
+
+static const char *host_ns(const struct tb_state *st, int h, char *buf, size_t len)
+{
+	snprintf(buf, len, "tb-%s-%s", st->tb->name, st->tb->hosts[h].name);
+	return buf;
+}
+
+static const char *tenant_ns(const struct tb_state *st, int t, char *buf, size_t len)
+{
+	snprintf(buf, len, "tb-%s-%s", st->tb->name, st->tb->tenants[t].name);
+	return buf;
+}
+
+/* The memory cgroup directory of a host (t < 0) or of a tenant on it. */
+static void cg_dir(const struct tb_state *st, int h, int t, char *buf, size_t len)
+{
+	const char *p = st->cg_mem_parent;
+	if (t < 0)
+		snprintf(buf, len, "/sys/fs/cgroup/memory/%s%stb-%s/%s", p, *p ? "/" : "",
+			 st->tb->name, st->tb->hosts[h].name);
+	else
+		snprintf(buf, len, "/sys/fs/cgroup/memory/%s%stb-%s/%s/%s", p, *p ? "/" : "",
+			 st->tb->name, st->tb->hosts[h].name, st->tb->tenants[t].name);
+}
+
+static int raas_cmd(struct tb_state *st, char *const args[])
+{
+	char path[600];
+	char *argv[16];
+	int n = 0;
+	snprintf(path, sizeof(path), "%s/raas", st->bin);
+	argv[n++] = path;
+	for (int i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return tb_run_cmd(st, NULL, 0, argv);
+}
+
+static int keys_and_registry(struct tb_state *st)
+{
+	const struct testbed *tb = st->tb;
+	char keydir[600], ledger[600], pub[700], budget[64];
+	int rc;
+
+	snprintf(keydir, sizeof(keydir), "%s/keys", st->dir);
+	snprintf(ledger, sizeof(ledger), "%s/ledger.sqlite", st->dir);
+	setenv("RAAS_LEDGER", ledger, 1);
+	char *mk[] = {"keygen", "--dir", keydir, "market", NULL};
+	if ((rc = raas_cmd(st, mk)) != 0)
+		return fail("raas keygen market", rc);
+	for (int h = 0; h < tb->nhosts; h++) {
+		char *name = (char *)tb->hosts[h].name;
+		if (tb->hosts[h].kind == TB_HOST_EMULATED) {
+			char *kg[] = {"keygen", "--dir", keydir, name, NULL};
+			if ((rc = raas_cmd(st, kg)) != 0)
+				return fail("raas keygen (a host)", rc);
+			snprintf(pub, sizeof(pub), "%s/%s.pub", keydir, name);
+		} else {
+			snprintf(pub, sizeof(pub), "%s", tb->hosts[h].key);
+		}
+		char *add[] = {"host", "add", name, "--key", pub, NULL};
+		if ((rc = raas_cmd(st, add)) != 0)
+			return fail("raas host add", rc);
+	}
+	for (int t = 0; t < tb->ntenants; t++) {
+		char *name = (char *)tb->tenants[t].name;
+		char *kg[] = {"keygen", "--dir", keydir, name, NULL};
+		if ((rc = raas_cmd(st, kg)) != 0)
+			return fail("raas keygen (a tenant)", rc);
+		snprintf(pub, sizeof(pub), "%s/%s.pub", keydir, name);
+		if (tb->tenants[t].budget >= 0) {
+			money_format(tb->tenants[t].budget, budget);
+			char *add[] = {"tenant", "add", name, "--key", pub, "--budget", budget, NULL};
+			rc = raas_cmd(st, add);
+		} else {
+			char *add[] = {"tenant", "add", name, "--key", pub, NULL};
+			rc = raas_cmd(st, add);
+		}
+		if (rc != 0)
+			return fail("raas tenant add", rc);
+	}
+	return 0;
+}
+
+/* check_config: DAEMON -c FILE --check; its one-line complaint is shown. */
+static int check_config(struct tb_state *st, const char *daemon, const char *file)
+{
+	char path[600], out[2048];
+	snprintf(path, sizeof(path), "%s/%s", st->bin, daemon);
+	char *argv[] = {path, "-c", (char *)file, "--check", NULL};
+	int rc = tb_run_cmd(st, out, sizeof(out), argv);
+	if (rc != 0) {
+		char *nl;
+		/* The last line that says something. */
+		while ((nl = strrchr(out, '\n')) && nl[1] == 0)
+			*nl = 0;
+		nl = strrchr(out, '\n');
+		SAY("%s: the config made from %s is refused: %s\n", daemon, st->tb->file,
+		    nl ? nl + 1 : out);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int write_market_ini(struct tb_state *st)
+{
+	const struct testbed *tb = st->tb;
+	char path[600], text[8192];
+	int n;
+
+	n = snprintf(text, sizeof(text),
+		     "# made by raas testbed from %s\n[market]\n"
+		     "tenant_endpoint = tcp://10.%d.0.1:*\nprice_endpoint = tcp://10.%d.0.1:*\n"
+		     "host_endpoint = tcp://10.%d.0.1:*\nround_ms = %lld\nledger = %s/ledger.sqlite\n"
+		     "key_dir = %s/keys\nseed = %llu\n",
+		     tb->file, tb->net, tb->net, tb->net, (long long)(tb->round_ns / 1000000),
+		     st->dir, st->dir, (unsigned long long)tb->seed);
+	for (int i = 0; i < tb->nresources && n < (int)sizeof(text); i++) {
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+			      "\n[resource.%s]\nmodel = %s\nparams = %s\n", tb->resources[i].name,
+			      tb->resources[i].model, tb->resources[i].params);
+	}
+	if (n >= (int)sizeof(text))
+		return -E2BIG;
+	snprintf(path, sizeof(path), "%s/market.ini", st->dir);
+	return write_file(path, text);
+}
+
+static int write_agent_ini(struct tb_state *st, int h, const char *hostapi)
+{
+	const struct testbed *tb = st->tb;
+	char path[600], text[16384];
+	int n;
+
+	n = snprintf(text, sizeof(text),
+		     "# made by raas testbed from %s\n[agent]\nhost = %s\nmarket = %s\n"
+		     "market_public_key = %s/keys/market.pub\nkey = %s/keys/%s.key\n"
+		     "heartbeat = 500ms\n\n[capacity]\nbandwidth_mbit = %lld\n\n"
+		     "[backends]\nbandwidth = tc\n\n[tc]\nhandle = 1\nfloor_kbit = 100\n",
+		     tb->file, tb->hosts[h].name, hostapi, st->dir, st->dir, tb->hosts[h].name,
+		     (long long)tb->hosts[h].bandwidth_mbit);
+	for (int t = 0; t < tb->ntenants && n < (int)sizeof(text); t++) {
+		const struct tb_tenant *tn = &tb->tenants[t];
+		if (tn->host != h)
+			continue;
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+			      "\n[tenant.%s]\ninterface = up0\nclass = 0x%x\nsrc = 10.%d.%d.2/32\n",
+			      tn->name, 0x10 * tn->index, tb->net, tn->index);
+	}
+	if (n >= (int)sizeof(text))
+		return -E2BIG;
+	snprintf(path, sizeof(path), "%s/agent-%s.ini", st->dir, tb->hosts[h].name);
+	return write_file(path, text);
+}
+
+static int start_market(struct tb_state *st, int64_t deadline)
+{
+	const struct testbed *tb = st->tb;
+	char bin[600], ini[600], ready[600];
+	int rc;
+
+	if ((rc = tb_manifest_add(st, "netns %s", st->core_ns)) != 0)
+		return rc;
+	if ((rc = tb_sh(st, "ip netns add %s", st->core_ns)) != 0)
+		return fail("ip netns add (the core namespace; another testbed of this name?)",
+			    rc);
+	rc = tb_sh(st,
+		   "ip -n %s link set lo up && ip -n %s link add br0 type bridge && "
+		   "ip -n %s addr add 10.%d.0.1/24 dev br0 && ip -n %s link set br0 up",
+		   st->core_ns, st->core_ns, st->core_ns, tb->net, st->core_ns);
+	if (rc != 0)
+		return fail("the core namespace's bridge", rc);
+	snprintf(bin, sizeof(bin), "%s/raas-marketd", st->bin);
+	snprintf(ini, sizeof(ini), "%s/market.ini", st->dir);
+	snprintf(ready, sizeof(ready), "%s/market.ready", st->dir);
+	char *argv[] = {bin, "-c", ini, "--ready-file", ready, NULL};
+	pid_t pid = tb_spawn(st, "market", st->core_ns, "market.log", argv);
+	if (pid < 0)
+		return fail("raas-marketd", pid);
+	st->market_pid = pid;
+	if ((rc = tb_wait_file(st, ready, pid, deadline)) != 0)
+		return fail("raas-marketd", rc);
+	if (tb_ready_get(ready, "tenant_endpoint", st->market, sizeof(st->market)) ||
+	    tb_ready_get(ready, "price_endpoint", st->prices, sizeof(st->prices)) ||
+	    tb_ready_get(ready, "host_endpoint", st->hostapi, sizeof(st->hostapi)))
+		return fail("raas-marketd's ready file (no endpoints)", -EPROTO);
+	st->market_ready_ns = tb_now();
+	return 0;
+}
+
+static int start_host(struct tb_state *st, int h, int64_t deadline)
+{
+	const struct testbed *tb = st->tb;
+	char ns[64], bin[600], ini[600], ready[600], label[64], log[64], cg[600];
+	int k = tb->hosts[h].index, rc;
+
+	host_ns(st, h, ns, sizeof(ns));
+	if ((rc = tb_manifest_add(st, "netns %s", ns)) != 0)
+		return rc;
+	if ((rc = tb_sh(st, "ip netns add %s", ns)) != 0)
+		return fail("ip netns add (a host)", rc);
+	/* The uplink: up0 in the host, h<k> on the core's bridge. */
+	rc = tb_sh(st,
+		   "ip -n %s link set lo up && ip -n %s link add up0 type veth peer name h%d "
+		   "netns %s && ip -n %s addr add 10.%d.0.%d/24 dev up0 && ip -n %s link set up0 up "
+		   "&& ip -n %s link set h%d master br0 && ip -n %s link set h%d up && "
+		   "ip netns exec %s sysctl -qw net.ipv4.ip_forward=1 && "
+		   "ip netns exec %s %s/nomnet-ctl ifprep up0 >/dev/null && "
+		   "ip netns exec %s %s/nomnet-ctl ifprep h%d >/dev/null",
+		   ns, ns, k, st->core_ns, ns, tb->net, 10 + k, ns, st->core_ns, k, st->core_ns, k,
+		   ns, ns, st->bin, st->core_ns, st->bin, k);
+	if (rc != 0)
+		return fail("a host's uplink", rc);
+	cg_dir(st, h, -1, cg, sizeof(cg));
+	if ((rc = tb_manifest_add(st, "cgroup %s", cg)) != 0)
+		return rc;
+	if (mkdirs(cg) != 0)
+		return fail("the host's memory cgroup", -errno);
+	snprintf(bin, sizeof(bin), "%s/raas-hostagentd", st->bin);
+	snprintf(ini, sizeof(ini), "%s/agent-%s.ini", st->dir, tb->hosts[h].name);
+	snprintf(ready, sizeof(ready), "%s/agent-%s.ready", st->dir, tb->hosts[h].name);
+	snprintf(label, sizeof(label), "agent %s", tb->hosts[h].name);
+	snprintf(log, sizeof(log), "agent-%s.log", tb->hosts[h].name);
+	char *argv[] = {bin, "-c", ini, "--ready-file", ready, NULL};
+	pid_t pid = tb_spawn(st, label, ns, log, argv);
+	if (pid < 0)
+		return fail("raas-hostagentd", pid);
+	st->agent[h] = pid;
+	if ((rc = tb_wait_file(st, ready, pid, deadline)) != 0)
+		return fail("raas-hostagentd", rc);
+	st->host_up[h] = true;
+	return 0;
+}
+
+/* The app's command line, through nom-run, into argv (strings in buf). */
+static void app_argv(struct tb_state *st, int t, char **argv, char *buf, size_t len)
+{
+	const struct testbed *tb = st->tb;
+	const struct tb_tenant *tn = &tb->tenants[t];
+	static const char *const bins[] = {"nom-memcached", "nhttpd", "nompipe"};
+	char *p = buf, *end = buf + len;
+	int n = 0;
+
+#define ARG(...)                                                                             \
+	do {                                                                                 \
+		argv[n++] = p;                                                               \
+		p += snprintf(p, (size_t)(end - p), __VA_ARGS__) + 1;                        \
+	} while (0)
+	ARG("%s/nom-run", st->bin);
+	ARG("--instance");
+	ARG("tb-%s-%s", tb->name, tn->name);
+	ARG("--");
+	ARG("%s/%s", st->bin, bins[tn->app]);
+	ARG("--instance");
+	ARG("tb-%s-%s", tb->name, tn->name);
+	if (tn->kernel_stack) {
+		ARG("--stack");
+		ARG("kernel");
+		ARG("--bind");
+		ARG("10.%d.%d.2", tb->net, tn->index);
+	} else {
+		ARG("--driver");
+		ARG("xdp");
+		ARG("--mode");
+		ARG("interrupt");
+		ARG("--if");
+		ARG("t0");
+		ARG("--addr");
+		ARG("10.%d.%d.2/24", tb->net, tn->index);
+		ARG("--gateway");
+		ARG("10.%d.%d.1", tb->net, tn->index);
+	}
+	if (tn->app == TB_APP_MEMCACHED) {
+		ARG("-m");
+		ARG("160");
+	} else if (tn->app == TB_APP_NHTTPD) {
+		ARG("--root");
+		ARG("%s/www", st->dir);
+	} else {
+		/* NPtcp's messages start at 1 MB (load_argv); nom-loadgen's at 1 byte. */
+		ARG("--start");
+		ARG("%s", tn->load == TB_LOAD_NPTCP ? "1000000" : "1");
+		ARG("--perturbation");
+		ARG("0");
+	}
+	ARG("--profile");
+	if (tb->profile[0] == '/')
+		ARG("%s", tb->profile);
+	else
+		ARG("%s/%s", st->source, tb->profile);
+	ARG("--strategy");
+	ARG("%s", tb_strategy_arg(tn->strategy));
+	if (tn->strategy == TB_STATIC || tn->strategy == TB_PRICE_UNAWARE) {
+		ARG("--delay");
+		ARG("%lld", (long long)tn->delay_us);
+	}
+	if (tn->strategy != TB_PRICE_UNAWARE) {
+		ARG("--utility");
+		ARG("%s", tn->utility);
+	}
+	struct {
+		const char *opt;
+		double v;
+	} u[] = {{"--alpha", tn->alpha}, {"--beta", tn->beta}, {"--gamma", tn->gamma},
+		 {"--delta", tn->delta}, {"--x", tn->x},       {"--l0", tn->l0}};
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (!isnan(u[i].v) && tn->strategy != TB_PRICE_UNAWARE) {
+			ARG("%s", u[i].opt);
+			ARG("%.17g", u[i].v);
+		}
+	ARG("--report-ms");
+	ARG("1000");
+	argv[n] = NULL;
+#undef ARG
+}
+
+/* The load generator's command line (it runs in the core namespace). */
+static void load_argv(struct tb_state *st, int t, char **argv, char *buf, size_t len)
+{
+	const struct testbed *tb = st->tb;
+	const struct tb_tenant *tn = &tb->tenants[t];
+	char *p = buf, *end = buf + len;
+	int n = 0, port = tb_app_port(tn->app);
+	int64_t total = 0;
+
+#define ARG(...)                                                                             \
+	do {                                                                                 \
+		argv[n++] = p;                                                               \
+		p += snprintf(p, (size_t)(end - p), __VA_ARGS__) + 1;                        \
+	} while (0)
+	for (int i = 0; i < tn->nphases; i++)
+		total += tn->phases[i].duration_ns;
+	long long secs = (long long)((total + 999999999) / 1000000000);
+	switch (tn->load) {
+	case TB_LOAD_NOM_LOADGEN:
+		ARG("%s/nom-loadgen", st->bin);
+		ARG("--proto");
+		ARG("%s", tn->app == TB_APP_MEMCACHED ? "memcached" :
+			  tn->app == TB_APP_NHTTPD    ? "http" :
+							"netpipe");
+		ARG("--connect");
+		ARG("10.%d.%d.2:%d", tb->net, tn->index, port);
+		if (tn->app == TB_APP_NHTTPD) {
+			ARG("--path");
+			ARG("/f16k");
+		}
+		for (int i = 0; i < tn->nphases; i++) {
+			ARG("--phase");
+			ARG("%lld:%d", (long long)((tn->phases[i].duration_ns + 999999999) / 1000000000),
+			    tn->phases[i].conns);
+		}
+		ARG("--interval-ms");
+		ARG("1000");
+		break;
+	case TB_LOAD_MEMCASLAP:
+		ARG("memcaslap");
+		ARG("-s");
+		ARG("10.%d.%d.2:%d", tb->net, tn->index, port);
+		ARG("-t");
+		ARG("%llds", secs);
+		ARG("-T");
+		ARG("2");
+		ARG("-c");
+		ARG("%d", tn->phases[0].conns);
+		break;
+	case TB_LOAD_WRK:
+		ARG("wrk");
+		ARG("-t");
+		ARG("2");
+		ARG("-c");
+		ARG("%d", tn->phases[0].conns);
+		ARG("-d");
+		ARG("%llds", secs);
+		ARG("http://10.%d.%d.2:%d/f16k", tb->net, tn->index, port);
+		break;
+	case TB_LOAD_NPTCP:
+		ARG("NPtcp");
+		ARG("-h");
+		ARG("10.%d.%d.2", tb->net, tn->index);
+		ARG("-l");
+		ARG("1000000");
+		ARG("-u");
+		ARG("4000000");
+		ARG("-p");
+		ARG("0");
+		ARG("-n");
+		ARG("1000");
+		ARG("-o");
+		ARG("%s/np-%s.out", st->dir, tn->name);
+		break;
+	}
+	argv[n] = NULL;
+#undef ARG
+}
+
+int tb_tenant_start(struct tb_state *st, int t)
+{
+	const struct testbed *tb = st->tb;
+	const struct tb_tenant *tn = &tb->tenants[t];
+	int64_t deadline = tb_now() + tb->startup_timeout_ns;
+	char hns[64], tns[64], inst[64], bin[600], ready[600], label[64], log[64], cg[600];
+	char argbuf[4096], *argv[80];
+	int j = tn->index, net = tb->net, rc;
+	char set[16][700];
+
+	host_ns(st, tn->host, hns, sizeof(hns));
+	tenant_ns(st, t, tns, sizeof(tns));
+	snprintf(inst, sizeof(inst), "tb-%s-%s", tb->name, tn->name);
+	if ((rc = tb_manifest_add(st, "netns %s", tns)) != 0)
+		return rc;
+	if ((rc = tb_sh(st, "ip netns add %s", tns)) != 0)
+		return fail("ip netns add (a tenant)", rc);
+	rc = tb_sh(st,
+		   "ip -n %s link set lo up && ip -n %s link add t%d type veth peer name t0 netns %s "
+		   "&& ip -n %s addr add 10.%d.%d.1/24 dev t%d && ip -n %s link set t%d up && "
+		   "ip netns exec %s sh -c 'echo 1 > /proc/sys/net/ipv6/conf/t0/disable_ipv6' && "
+		   "ip -n %s link set t0 up && ip -n %s route add 10.%d.%d.0/24 via 10.%d.0.%d && "
+		   "ip netns exec %s %s/nomnet-ctl ifprep t%d >/dev/null",
+		   tns, hns, j, tns, hns, net, j, j, hns, j, tns, tns, st->core_ns, net, j, net,
+		   10 + tb->hosts[tn->host].index, hns, st->bin, j);
+	if (rc == 0 && tn->kernel_stack)
+		rc = tb_sh(st, "ip -n %s addr add 10.%d.%d.2/24 dev t0 && ip -n %s route add default "
+			       "via 10.%d.%d.1",
+			   tns, net, j, tns, net, j);
+	if (rc != 0)
+		return fail("a tenant's veth", rc);
+	cg_dir(st, tn->host, t, cg, sizeof(cg));
+	if ((rc = tb_manifest_add(st, "cgroup %s", cg)) != 0)
+		return rc;
+	if (mkdirs(cg) != 0)
+		return fail("the tenant's memory cgroup", -errno);
+	if ((rc = tb_manifest_add(st, "board %s", inst)) != 0)
+		return rc;
+
+	/* nom-priced, in the host's namespace (the market is across the bridge). */
+	snprintf(bin, sizeof(bin), "%s/nom-priced", st->bin);
+	snprintf(ready, sizeof(ready), "%s/priced-%s.ready", st->dir, tn->name);
+	snprintf(set[0], sizeof(set[0]), "--set=priced.instance=%s", inst);
+	snprintf(set[1], sizeof(set[1]), "--set=priced.market=%s", st->market);
+	snprintf(set[2], sizeof(set[2]), "--set=priced.prices=%s", st->prices);
+	snprintf(set[3], sizeof(set[3]), "--set=priced.tenant_key=%s/keys/%s.key", st->dir,
+		 tn->name);
+	snprintf(set[4], sizeof(set[4]), "--set=priced.market_key=%s/keys/market.pub", st->dir);
+	snprintf(set[5], sizeof(set[5]), "--set=priced.api=ipc:///tmp/%s.sock", inst);
+	snprintf(set[6], sizeof(set[6]), "--set=priced.subscribe=bandwidth/%s",
+		 tb->hosts[tn->host].name);
+	snprintf(set[7], sizeof(set[7]), "--set=priced.host=%s", tb->hosts[tn->host].name);
+	snprintf(set[8], sizeof(set[8]), "--set=priced.netns=%s", tns);
+	snprintf(set[9], sizeof(set[9]), "--set=priced.memory_cgroup=%s", cg);
+	char *pargv[] = {bin,    "--check-invariants", set[0], set[1], set[2], set[3], set[4],
+			 set[5], set[6], set[7], set[8], set[9], "--ready-file", ready, NULL};
+	snprintf(label, sizeof(label), "priced %s", tn->name);
+	snprintf(log, sizeof(log), "priced-%s.log", tn->name);
+	pid_t pid = tb_spawn(st, label, hns, log, pargv);
+	if (pid < 0)
+		return fail("nom-priced", pid);
+	st->priced[t] = pid;
+	if ((rc = tb_wait_file(st, ready, pid, deadline)) != 0)
+		return fail("nom-priced", rc);
+
+	/* The app, placed by nom-run (namespace and cgroup from the board). */
+	app_argv(st, t, argv, argbuf, sizeof(argbuf));
+	snprintf(label, sizeof(label), "app %s", tn->name);
+	snprintf(log, sizeof(log), "app-%s.log", tn->name);
+	pid = tb_spawn(st, label, NULL, log, argv);
+	if (pid < 0)
+		return fail(tb_app_name(tn->app), pid);
+	st->app[t] = pid;
+	char ip[32];
+	snprintf(ip, sizeof(ip), "10.%d.%d.2", net, j);
+	if ((rc = tb_wait_listen(st, st->core_ns, ip, tb_app_port(tn->app), pid, deadline)) != 0)
+		return fail(tb_app_name(tn->app), rc);
+
+	/* Its load generator, from the core namespace. */
+	load_argv(st, t, argv, argbuf, sizeof(argbuf));
+	snprintf(label, sizeof(label), "load %s", tn->name);
+	snprintf(log, sizeof(log), "load-%s.log", tn->name);
+	pid = tb_spawn(st, label, st->core_ns, log, argv);
+	if (pid < 0)
+		return fail(tb_load_name(tn->load), pid);
+	st->loadgen[t] = pid;
+	st->tenant_up[t] = true;
+	return 0;
+}
+
+int tb_up(struct tb_state *st, bool all_tenants)
+{
+	const struct testbed *tb = st->tb;
+	char path[700];
+	struct stat sb;
+	int rc;
+
+	st->t0_ns = tb_now();
+	snprintf(path, sizeof(path), "%s/manifest", st->dir);
+	if (stat(path, &sb) == 0) {
+		SAY("%s is up already (%s): raas testbed down %s\n", tb->name, st->dir, tb->file);
+		return -EEXIST;
+	}
+	if ((rc = mkdirs(st->dir)) != 0)
+		return fail(st->dir, rc);
+	if ((rc = tb_manifest_add(st, "dir %s", st->dir)) != 0)
+		return fail("the manifest", rc);
+	snprintf(path, sizeof(path), "%s/testbed.ini", st->dir);
+	if ((rc = write_file(path, tb->text)) != 0)
+		return fail(path, rc);
+	snprintf(path, sizeof(path), "%s/www", st->dir);
+	mkdirs(path);
+	rc = tb_sh(st, "head -c 16384 /dev/urandom > %s/www/f16k", st->dir);
+	if (rc != 0)
+		return fail("nhttpd's file", rc);
+
+	SAY("%s: keys and registry\n", tb->name);
+	if ((rc = keys_and_registry(st)) != 0)
+		return rc;
+	if ((rc = write_market_ini(st)) != 0)
+		return fail("market.ini", rc);
+	snprintf(path, sizeof(path), "%s/market.ini", st->dir);
+	if ((rc = check_config(st, "raas-marketd", path)) != 0)
+		return rc;
+	for (int h = 0; h < tb->nhosts; h++) {
+		if (tb->hosts[h].kind != TB_HOST_EMULATED)
+			continue;
+		/* Checked with a stand-in endpoint; the real one is the market's, below. */
+		if ((rc = write_agent_ini(st, h, "tcp://127.0.0.1:1")) != 0)
+			return fail("an agent's config", rc);
+		snprintf(path, sizeof(path), "%s/agent-%s.ini", st->dir, tb->hosts[h].name);
+		if ((rc = check_config(st, "raas-hostagentd", path)) != 0)
+			return rc;
+	}
+
+	int64_t deadline = st->t0_ns + tb->startup_timeout_ns;
+	SAY("%s: market\n", tb->name);
+	if ((rc = start_market(st, deadline)) != 0)
+		return rc;
+	for (int h = 0; h < tb->nhosts; h++) {
+		if (tb->hosts[h].kind != TB_HOST_EMULATED)
+			continue;
+		SAY("%s: host %s\n", tb->name, tb->hosts[h].name);
+		if ((rc = write_agent_ini(st, h, st->hostapi)) != 0)
+			return fail("an agent's config", rc);
+		if ((rc = start_host(st, h, deadline)) != 0)
+			return rc;
+	}
+	for (int t = 0; t < tb->ntenants; t++) {
+		if (!all_tenants && tb->tenants[t].join_ns > 0)
+			continue;
+		SAY("%s: tenant %s (%s on %s)\n", tb->name, tb->tenants[t].name,
+		    tb_app_name(tb->tenants[t].app), tb->hosts[tb->tenants[t].host].name);
+		if ((rc = tb_tenant_start(st, t)) != 0)
+			return rc;
+	}
+	snprintf(path, sizeof(path), "%s/env", st->dir);
+	{
+		char env[2048];
+		snprintf(env, sizeof(env),
+			 "RAAS_MARKET=%s\nRAAS_PRICES=%s\nRAAS_SERVER_KEY=%s/keys/market.pub\n"
+			 "RAAS_LEDGER=%s/ledger.sqlite\nRAAS_KEY_DIR=%s/keys\nCORE_NS=%s\n",
+			 st->market, st->prices, st->dir, st->dir, st->dir, st->core_ns);
+		write_file(path, env);
+	}
+	SAY("%s: up in %.1f s (every tenant serving); state in %s\n", tb->name,
+	    (double)(tb_now() - st->t0_ns) / 1e9, st->dir);
+	return 0;
+}
+
