@@ -6,10 +6,12 @@
  * (plus the global ones) and says which one it did not expect; every command has --help.
  * Defaults come from the environment (RAAS_MARKET, RAAS_PRICES, RAAS_KEY, RAAS_SERVER_KEY,
  * RAAS_LEDGER, RAAS_KEY_DIR) and then from the standard layout of a testbed directory. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "common/clock.h"
@@ -100,6 +102,8 @@ static void global_help(FILE *f)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  raas %s\n", commands[i].synopsis);
 	fprintf(f,
+		"  raas image build|list|inspect|drive ...  nom VM images (raas image --help)\n"
+		"  raas app init|build|deploy|logs|stop ...  nom apps in VMs (raas app --help)\n"
 		"\nglobal options (any command):\n"
 		"  -o, --output FORMAT    table (default), json or csv\n"
 		"  --market ENDPOINT      tenant API (RAAS_MARKET, tcp://127.0.0.1:7101)\n"
@@ -151,8 +155,28 @@ static int parse_money(const char *opt, const char *text, money_t *out)
 	return 0;
 }
 
+/* `raas image ...` and `raas app ...` are nom/vm's raas-image, beside raas in the same
+ * directory (the VM tools do not belong in the market's CLI, but users find them here). */
+static void exec_vm_tool(int argc, char **argv)
+{
+	if (argc < 2 || (strcmp(argv[1], "image") != 0 && strcmp(argv[1], "app") != 0))
+		return;
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 16);
+	if (n <= 0)
+		return;
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	snprintf(slash ? slash + 1 : exe, 16, "raas-image");
+	/* raas-image image|app ARGS... */
+	execv(exe, argv);
+	fprintf(stderr, "raas %s: %s: %s\n", argv[1], exe, strerror(errno));
+	exit(CLI_EX_UNAVAILABLE);
+}
+
 int main(int argc, char **argv)
 {
+	exec_vm_tool(argc, argv);
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},

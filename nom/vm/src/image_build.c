@@ -558,7 +558,7 @@ static int collect(struct build *b, const struct vm_image_spec *spec, const char
 	snprintf(src, sizeof(src), "%s/nom-vm-init", spec->bin_dir);
 	if ((r = add_program(b, "init", src, "nom-vm-init")) != 0)
 		return r;
-	static const char *const tools[] = {"nom-priced", "nom-board", "nom-ctl"};
+	static const char *const tools[] = {"nom-priced", "nom-board", "nom-ctl", "nomnet-ctl"};
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
 		char dst[64];
 		snprintf(src, sizeof(src), "%s/%s", spec->bin_dir, tools[i]);
@@ -578,6 +578,17 @@ static int collect(struct build *b, const struct vm_image_spec *spec, const char
 		snprintf(label, sizeof(label), "app %s", base ? base + 1 : a);
 		if ((r = add_program(b, dst, src, label)) != 0)
 			return r;
+	}
+	for (size_t i = 0; i < spec->nfiles; i++) {
+		char pair[PATH_MAX];
+		snprintf(pair, sizeof(pair), "%s", spec->files[i]);
+		char *eq = strchr(pair, '=');
+		if (!eq || eq == pair || eq[1] != '/')
+			return failf(b, -EINVAL, "--file %s: not SRC=/DST", spec->files[i]);
+		*eq = 0;
+		if ((r = add_host_file(b, eq + 1, pair, 0644)) != 0)
+			return r == -EEXIST ? failf(b, r, "--file %s: %s is in the image already",
+						     spec->files[i], eq + 1) : r;
 	}
 	const char *bb = spec->busybox ? spec->busybox : "/bin/busybox";
 	if ((r = add_program(b, "bin/busybox", bb, "busybox")) != 0)

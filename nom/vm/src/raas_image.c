@@ -1,8 +1,10 @@
 /* raas_image.c: raas-image, behind `raas image build|list|inspect` (raas execs it).
  *
- *   raas image build [--app NAME]... --out IMAGE [--kernel VMLINUZ] [--force]
+ *   raas image build [--app NAME]... [--file SRC=/DST]... --out IMAGE [--kernel VMLINUZ]
+ *                    [--force]
  *   raas image list [--dir DIR]          images under DIR ($RAAS_IMAGE_DIR, default ./images)
  *   raas image inspect IMAGE             what is inside, versions, sizes (checked)
+ *   raas image drive CONFIG --out DRIVE  a VM's config drive (vm_config.h)
  *
  * Programs are taken from the directory raas-image itself is in (the build's bin/), apps
  * named with a '/' from that path. Exit codes are sysexits': 64 usage, 65 an input that
@@ -10,6 +12,7 @@
  * write the image. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -22,12 +25,15 @@
 
 #include "common/error.h"
 #include "nomvm/image.h"
+#include "vm_config.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: raas image build [--app NAME]... --out IMAGE [--kernel VMLINUZ] [--force]\n"
+	fprintf(f, "usage: raas image build [--app NAME]... [--file SRC=/DST]... --out IMAGE\n"
+		   "                        [--kernel VMLINUZ] [--force]\n"
 		   "       raas image list [--dir DIR]\n"
-		   "       raas image inspect IMAGE\n");
+		   "       raas image inspect IMAGE\n"
+		   "       raas image drive CONFIG --out DRIVE [--check]\n");
 }
 
 static int64_t now_ns(void)
@@ -69,6 +75,7 @@ static int cmd_build(int argc, char **argv)
 					     {"kernel", required_argument, NULL, 'k'},
 					     {"bin-dir", required_argument, NULL, 'b'},
 					     {"force", no_argument, NULL, 'f'},
+					     {"file", required_argument, NULL, 'F'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	struct vm_image_spec spec = {0};
@@ -89,6 +96,13 @@ static int cmd_build(int argc, char **argv)
 		case 'k': spec.kernel = optarg; break;
 		case 'b': spec.bin_dir = optarg; break;
 		case 'f': spec.force = true; break;
+		case 'F':
+			if (spec.nfiles == VM_IMAGE_MAX_APPS) {
+				fprintf(stderr, "raas image build: at most %d files\n", VM_IMAGE_MAX_APPS);
+				return EX_USAGE;
+			}
+			spec.files[spec.nfiles++] = optarg;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EX_USAGE;
 		}
@@ -204,8 +218,76 @@ static int cmd_inspect(int argc, char **argv)
 	return 0;
 }
 
+/* The config drive of one VM: the INI text, NUL-padded to whole 4 KiB blocks, 0600 (it holds
+ * the tenant's secret key). Not checked here: the guest checks it at boot and says why on its
+ * console (raas app logs), so a drive is never half-understood; --check checks it first. */
+static int cmd_drive(int argc, char **argv)
+{
+	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+					     {"check", no_argument, NULL, 'c'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *out = NULL;
+	bool check = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'o')
+			out = optarg;
+		else if (c == 'c')
+			check = true;
+		else {
+			usage(c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : EX_USAGE;
+		}
+	}
+	if (!out || optind != argc - 1) {
+		fprintf(stderr, "raas image drive: CONFIG and --out DRIVE are required\n");
+		return EX_USAGE;
+	}
+	const char *in = argv[optind];
+	FILE *f = fopen(in, "r");
+	if (!f) {
+		fprintf(stderr, "raas image drive: %s: %s\n", in, strerror(errno));
+		return EX_NOINPUT;
+	}
+	char *text = calloc(1, VM_CONFIG_MAX_BYTES + 1);
+	size_t len = text ? fread(text, 1, VM_CONFIG_MAX_BYTES + 1, f) : 0;
+	fclose(f);
+	if (!text || len > VM_CONFIG_MAX_BYTES || memchr(text, 0, len)) {
+		fprintf(stderr, "raas image drive: %s: %s\n", in,
+			!text ? "out of memory" : "over 64 KiB or not text");
+		free(text);
+		return EX_DATAERR;
+	}
+	if (check) {
+		struct vm_config vc;
+		char why[768];
+		if (vm_config_parse(in, text, &vc, why, sizeof(why)) != 0) {
+			fprintf(stderr, "raas image drive: %s\n", why);
+			free(text);
+			return EX_DATAERR;
+		}
+	}
+	size_t size = (len + 1 + 4095) / 4096 * 4096;
+	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc = 0;
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || ftruncate(fd, (off_t)size) != 0) {
+		fprintf(stderr, "raas image drive: %s: %s\n", out, strerror(errno));
+		rc = EX_CANTCREAT;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	/* raas execs us as "raas image ARGS" or "raas app ARGS". */
+	if (argc >= 2 && strcmp(argv[1], "image") == 0) {
+		argc--;
+		argv++;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;
@@ -217,6 +299,8 @@ int main(int argc, char **argv)
 		return cmd_list(argc - 1, argv + 1);
 	if (strcmp(cmd, "inspect") == 0)
 		return cmd_inspect(argc - 1, argv + 1);
+	if (strcmp(cmd, "drive") == 0)
+		return cmd_drive(argc - 1, argv + 1);
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -21,6 +21,9 @@ static const struct cfg_key schema[] = {
 	{"vm", "tenant_public", CFG_STRING, NULL, "the tenant's CURVE public key, z85"},
 	{"vm", "tenant_secret", CFG_STRING, NULL, "the tenant's CURVE secret key, z85"},
 	{"app.*", "run", CFG_STRING, NULL, "an app's command line"},
+	{"app.*", "run2", CFG_STRING, "", "more of it (an INI line holds at most 198 characters)"},
+	{"app.*", "run3", CFG_STRING, "", "more of it"},
+	{"app.*", "run4", CFG_STRING, "", "more of it"},
 };
 
 static int copy(const struct cfg *c, const char *section, const char *key, char *dst,
@@ -99,6 +102,18 @@ int vm_config_parse(const char *name, const char *text, struct vm_config *out, c
 	for (size_t i = 0; !r && i < n; i++) {
 		snprintf(out->apps[i].name, sizeof(out->apps[i].name), "%s", apps[i] + 4);
 		r = copy(c, apps[i], "run", out->apps[i].run, sizeof(out->apps[i].run), &err);
+		static const char *const more[] = {"run2", "run3", "run4"};
+		for (int k = 0; !r && k < 3; k++) {
+			const char *v = cfg_get(c, apps[i], more[k]);
+			size_t used = strlen(out->apps[i].run);
+			if (!v || !*v)
+				continue;
+			if (used + 1 + strlen(v) >= sizeof(out->apps[i].run))
+				r = cfg_error_at(c, apps[i], more[k], &err, "the command line is over %zu bytes",
+						 sizeof(out->apps[i].run) - 1);
+			else
+				snprintf(out->apps[i].run + used, sizeof(out->apps[i].run) - used, " %s", v);
+		}
 		out->napps++;
 	}
 	if (r)

@@ -3,7 +3,8 @@
  * INI text on the VM's first virtio disk, NUL-padded (raas image drive writes it):
  *   [vm]      name, tenant, address (CIDR on eth0), gateway, host, market, prices,
  *             market_key (z85), tenant_public and tenant_secret (z85), subscribe
- *   [app.N]   run = the app's command line (split at blanks; a bare name is /bin/NAME)
+ *   [app.N]   run = the app's command line (split at blanks; a bare name is /bin/NAME),
+ *             continued in run2, run3, run4 (libinih takes at most 198 characters a line)
  * Every key is checked against the schema (a typo is "config-drive:LINE: vm.KEY: unknown
  * key"), the keys are checked to be CURVE keys. The guest (vminit.c) and the host's tools
  * parse it with this one function. */

@@ -216,6 +216,10 @@ int main(void)
 	    (vc.gateway[0] && run(route) != 0))
 		power_off("cannot configure eth0");
 	say("eth0 %s%s%s", vc.address, vc.gateway[0] ? " via " : "", vc.gateway);
+	/* nomnet's drivers want whole frames with valid checksums: no offloads on eth0. */
+	char *prep[] = {"/bin/nomnet-ctl", "ifprep", "eth0", NULL};
+	if (access(prep[0], X_OK) == 0 && run(prep) != 0)
+		say("nomnet-ctl ifprep eth0 failed");
 
 	char a_inst[200], a_market[400], a_prices[400], a_host[200], a_sub[400];
 	snprintf(a_inst, sizeof(a_inst), "--set=priced.instance=%s", vc.name);

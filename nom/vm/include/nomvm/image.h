@@ -24,6 +24,8 @@ struct vm_image_spec {
 	const char *busybox;   /* NULL: /bin/busybox (must be static) */
 	const char *apps[VM_IMAGE_MAX_APPS]; /* names in bin_dir, or paths */
 	size_t napps;
+	const char *files[VM_IMAGE_MAX_APPS]; /* "SRC=DST": data the apps read (a profile) */
+	size_t nfiles;
 	bool force;            /* replace an existing image directory */
 };
 
