@@ -168,5 +168,5 @@ vm_market_ini() {
 
 # vm_last_line INSTANCE PATTERN: the last console line matching PATTERN.
 vm_last_line() {
-	grep -- "$2" "$T/$1.console" 2>/dev/null | tail -n 1
+	grep -- "$2" "$T/$1.console" 2>/dev/null | tail -n 1 | tr -d '\r'
 }

@@ -180,7 +180,13 @@ guest_sees() { # CPUS: the last report says CPUS online and more memory than at 
 	[ "$(echo "$l" | awk '{ print $3 }')" = "$1" ] &&
 		[ "$(echo "$l" | awk '{ print $5 }')" -gt "$first_mem" ]
 }
-wait_for 60 "VM a reports 2 CPUs and more memory" guest_sees 2
+if ! (wait_for 60 "VM a reports 2 CPUs and more memory" guest_sees 2); then
+	grep "nom-vm:" "$T/a.console" >&2
+	virsh -c qemu:///system vcpucount "$VMP-a" >&2
+	virsh -c qemu:///system dominfo "$VMP-a" | grep -i mem >&2
+	"$B/raas" --key "$T/keys/alice.key" allocations >&2
+	fail "VM a does not report 2 CPUs and more memory"
+fi
 log "  inside VM a: $(vm_last_line a 'nom-vm: cpus') (was memory_kib $first_mem at the floor)"
 wait $W1 $W2 2>/dev/null || true
 log "  wrk: alice $(sed -n 's/^Requests\/sec: *//p' "$T/wrk-a.log") rps, bob $(sed -n 's/^Requests\/sec: *//p' "$T/wrk-b.log") rps (16 KiB)"
