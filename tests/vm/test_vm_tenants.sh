@@ -20,7 +20,10 @@
 #     and MemTotal grown by the balloon (it started at the 192 MiB floor of holding 0);
 #   - the ledger: each tenant's invoice equals the sum over its allocations of quantity x
 #     unit price x round length (computed here from the rounds table), nothing was credited,
-#     and the bandwidth rounds charged were at the rate tc enforced.
+#     and the bandwidth rounds charged were at the rate tc enforced;
+#   - bob's VM destroyed: no domain and no tap are left; once its holdings are released (what
+#     its deployer does; nothing releases them by itself yet) its class is at the floor and it
+#     is allocated, so charged, nothing more while alice still is.
 # Root, libvirt (started when not running), the Debian cloud kernel.
 set -eu
 . "$RAAS_SOURCE_DIR/tests/vm/lib.sh"
@@ -219,4 +222,22 @@ done
 [ "$(sqlite3 "$T/ledger.sqlite" "SELECT max(a.quantity) FROM allocations a JOIN tenants t ON t.id = a.tenant
 	JOIN pools p ON p.id = a.pool WHERE t.name = 'bob' AND p.resource = 3")" = 4 ] ||
 	fail "bob was charged for more bandwidth than tc enforced (4)"
+
+log "bob's VM is destroyed; its holdings are released (as its deployer does) and no longer charged"
+virsh -c qemu:///system destroy "$VMP-b" >/dev/null || fail "virsh destroy $VMP-b"
+! virsh -c qemu:///system domstate "$VMP-b" >/dev/null 2>&1 || fail "domain $VMP-b is left"
+! ip link show "$(vm_tap b)" >/dev/null 2>&1 || fail "the tap $(vm_tap b) is left"
+"$B/raas" --key "$T/keys/bob.key" release --resource bandwidth --host h1 >/dev/null ||
+	fail "raas release for bob"
+wait_for 20 "bob's class at the floor" rate_is 20 100Kbit
+rel=$(sqlite3 "$T/ledger.sqlite" "SELECT max(round) FROM rounds")
+rounds_past() { [ "$(sqlite3 "$T/ledger.sqlite" "SELECT max(round) FROM rounds")" -ge "$1" ]; }
+wait_for 10 "three more rounds" rounds_past $((rel + 3))
+late=$(sqlite3 "$T/ledger.sqlite" "SELECT count(*) FROM allocations a JOIN tenants t ON t.id = a.tenant
+	WHERE t.name = 'bob' AND a.round > $((rel + 1))")
+alive=$(sqlite3 "$T/ledger.sqlite" "SELECT count(*) FROM allocations a JOIN tenants t ON t.id = a.tenant
+	WHERE t.name = 'alice' AND a.round > $((rel + 1))")
+log "  after round $((rel + 1)): bob $late allocations, alice $alive"
+[ "$late" = 0 ] || fail "bob is still allocated (and charged) after his VM was destroyed"
+[ "$alive" -gt 0 ] || fail "alice's allocations stopped too"
 log "ok"
