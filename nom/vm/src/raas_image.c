@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app.h"
 #include "common/error.h"
 #include "nomvm/image.h"
 #include "vm_config.h"
@@ -284,6 +285,11 @@ static int cmd_drive(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	/* raas execs us as "raas image ARGS" or "raas app ARGS". */
+	if (argc >= 2 && strcmp(argv[1], "app") == 0) {
+		char bin[PATH_MAX];
+		self_dir(bin, sizeof(bin));
+		return vm_app_main(argc - 1, argv + 1, bin);
+	}
 	if (argc >= 2 && strcmp(argv[1], "image") == 0) {
 		argc--;
 		argv++;

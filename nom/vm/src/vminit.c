@@ -207,6 +207,9 @@ int main(void)
 		power_off("cannot write /run/nom/market.pub");
 	memset(&vc.tenant_secret, 0, sizeof(vc.tenant_secret));
 	sethostname(vc.name, strlen(vc.name));
+	/* What an app needs to find its instance: inherited by nom-priced and the apps. */
+	setenv("NOM_INSTANCE", vc.name, 1);
+	setenv("NOM_HOST", vc.host, 1);
 
 	char *lo[] = {"/bin/busybox", "ip", "link", "set", "lo", "up", NULL};
 	char *up[] = {"/bin/busybox", "ip", "link", "set", "eth0", "up", NULL};
