@@ -6,6 +6,7 @@
  * (plus the global ones) and says which one it did not expect; every command has --help.
  * Defaults come from the environment (RAAS_MARKET, RAAS_PRICES, RAAS_KEY, RAAS_SERVER_KEY,
  * RAAS_LEDGER, RAAS_KEY_DIR) and then from the standard layout of a testbed directory. */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -103,6 +104,8 @@ static void global_help(FILE *f)
 		fprintf(f, "  raas %s\n", commands[i].synopsis);
 	fprintf(f, "  raas testbed check|up|run|status|down FILE  (docs/testbed.md)\n");
 	fprintf(f,
+		"  raas image build|list|inspect|drive ...  nom VM images (raas image --help)\n"
+		"  raas app init|build ...                   nom apps for VMs (raas app --help)\n"
 		"\nglobal options (any command):\n"
 		"  -o, --output FORMAT    table (default), json or csv\n"
 		"  --market ENDPOINT      tenant API (RAAS_MARKET, tcp://127.0.0.1:7101)\n"
@@ -154,26 +157,28 @@ static int parse_money(const char *opt, const char *text, money_t *out)
 	return 0;
 }
 
-/* raas testbed ...: the testbed has its own component (testbed/, docs/testbed.md); the
- * command line hands it the rest of the arguments. */
-static int run_testbed(char **argv)
+/* `raas testbed ...` is testbed/'s raas-testbed, `raas image ...` and `raas app ...` are
+ * nom/vm's raas-image: each beside raas in the same directory (they do not belong in the
+ * market's CLI, but users find them here). The tool gets argv from the command on. */
+static int exec_sibling(const char *tool, char **argv)
 {
 	char path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
 	if (n <= 0)
-		return cli_fail(CLI_EX_SOFTWARE, "testbed: cannot find raas-testbed");
+		return cli_fail(CLI_EX_SOFTWARE, "%s: cannot find %s", argv[0], tool);
 	path[n] = 0;
 	char *slash = strrchr(path, '/');
-	snprintf(slash ? slash + 1 : path, 16, "raas-testbed");
-	argv[0] = path;
+	snprintf(slash ? slash + 1 : path, 32, "%s", tool);
 	execv(path, argv);
-	return cli_fail(CLI_EX_UNAVAILABLE, "testbed: %s: not built (%m)", path);
+	return cli_fail(CLI_EX_UNAVAILABLE, "%s: %s: not built (%s)", argv[0], path, strerror(errno));
 }
 
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "testbed") == 0)
-		return run_testbed(argv + 1);
+		return exec_sibling("raas-testbed", argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "image") == 0 || strcmp(argv[1], "app") == 0))
+		return exec_sibling("raas-image", argv);
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},

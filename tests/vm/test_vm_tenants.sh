@@ -1,0 +1,243 @@
+#!/bin/bash
+# test_vm_tenants.sh: two tenants' nom VMs on one host, end to end under QEMU/TCG.
+#
+# One image (raas image build: nhttpd, its profile and a 16 KiB file); each tenant's VM
+# boots it with its own config drive (its key pair, the market's key and endpoints on the
+# host's bridge). Inside, nom-vm-init starts nom-priced, which connects to raas-marketd over
+# CURVE, and nhttpd on nomnet's packet driver (AF_PACKET on the guest's virtio NIC, an address
+# of its own), which acquires bandwidth for its working point. Load comes from wrk in a
+# namespace on the host's bridge; the host agent shapes the VMs' traffic to it with tc on that
+# bridge port (HTB class per tenant by source address) and sets vCPUs and the balloon through
+# libvirt. Profile (worked out by hand): one point each, W=0, 16,600 bytes a request:
+#   web-a 45 rps -> 5.976 Mbit/s -> holds 6;  web-b 30 rps -> 3.984 Mbit/s -> holds 4
+# (price $1/Gbit = $3.6 per Mbit/s-hour; refund alpha 20 - beta 10 x 0.3 ms = 17 > 1).
+#
+# Asserted:
+#   - each VM's nom-priced connects (boot to "market session up" is printed, a figure);
+#   - each app holds its need, the tc classes are at 6 and 4 Mbit/s and the rate measured by
+#     the class byte counters over 5 s under wrk is within 10% of each holding;
+#   - alice acquires 2 cores and 256 MiB: the guest's own console reports 2 CPUs online
+#     and MemTotal grown by the balloon (it started at the 192 MiB floor of holding 0);
+#   - the ledger: each tenant's invoice equals the sum over its allocations of quantity x
+#     unit price x round length (computed here from the rounds table), nothing was credited,
+#     and the bandwidth rounds charged were at the rate tc enforced;
+#   - bob's VM destroyed: no domain and no tap are left; once its holdings are released (what
+#     its deployer does; nothing releases them by itself yet) its class is at the floor and it
+#     is allocated, so charged, nothing more while alice still is.
+# Root, libvirt (started when not running), the Debian cloud kernel.
+set -eu
+. "$RAAS_SOURCE_DIR/tests/vm/lib.sh"
+vm_need
+need /wrk /sqlite3
+vm_libvirt_up
+vm_bridge
+vm_sink
+
+keys market alice bob h1
+export RAAS_LEDGER=$T/ledger.sqlite
+for t in alice bob; do "$B/raas" tenant add $t --key "$T/keys/$t.pub" >/dev/null; done
+"$B/raas" host add h1 --key "$T/keys/h1.pub" >/dev/null
+vm_market_ini <<EOF2
+[pool.bw]
+host = h1
+resource = bandwidth
+supply = 100
+model = fixed
+params = price=\$3.6
+
+[pool.cores]
+host = h1
+resource = cores
+supply = 4
+model = fixed
+params = price=\$0.01
+
+[pool.mem]
+host = h1
+resource = memory
+supply = 512
+model = fixed
+params = price=\$0.0001
+EOF2
+start_market "$T/market.ini"
+
+cat >"$T/profile.csv" <<EOF2
+# test_vm_tenants.sh's profile: worked out by hand in the script's header
+app,load,delay_us,throughput_rps,latency_us,jitter_us,bytes_per_request,source
+web-a,many,0,45,300,30,16600,test
+web-b,many,0,30,300,30,16600,test
+EOF2
+mkdir -p "$T/www"
+head -c 16384 /dev/urandom >"$T/www/f16k"
+log "image"
+vm_image "$T/img" --app nhttpd --file "$T/profile.csv=/etc/nom/profile.csv" \
+	--file "$T/www/f16k=/srv/www/f16k"
+log "  $(cat "$T/image-build.log")"
+
+app_ini() { # INSTANCE OCTET PROFILE_APP
+	printf '[app.web]\nrun = nhttpd --instance %s --driver packet --if eth0 --addr %s/24 --gateway %s.1\n' \
+		"$1" "$NET.$2" "$NET"
+	printf 'run2 = --root /srv/www --mode interrupt --utility refund --profile /etc/nom/profile.csv\n'
+	printf 'run3 = --profile-app %s --strategy adaptive --report-ms 2000\n' "$3"
+}
+vm_drive a alice 11 "$(app_ini a 21 web-a)"
+vm_drive b bob 12 "$(app_ini b 22 web-b)"
+log "two VMs boot"
+t0=$(date +%s%N)
+vm_start "$T/img" a 2 256
+vm_start "$T/img" b 2 256
+for i in a b; do
+	wait_for 180 "nom-priced connected in VM $i" vm_console_has $i "market session up"
+	log "  VM $i: boot to 'nom-priced connected' $((($(date +%s%N) - t0) / 1000000)) ms after both started"
+done
+
+cat >"$T/agent.ini" <<EOF2
+[agent]
+host = h1
+market = $HOSTAPI
+market_public_key = $T/keys/market.pub
+key = $T/keys/h1.key
+heartbeat = 500ms
+
+[capacity]
+bandwidth_mbit = 100
+cores = 4
+memory_mib = 512
+
+[backends]
+bandwidth = tc
+cores = libvirt
+memory = libvirt
+
+[tc]
+handle = 1
+floor_kbit = 100
+
+[libvirt]
+uri = qemu:///system
+memory_floor_mib = 192
+
+[tenant.alice]
+interface = ${VMP}s
+class = 0x10
+src = $NET.21/32
+domain = $VMP-a
+
+[tenant.bob]
+interface = ${VMP}s
+class = 0x20
+src = $NET.22/32
+domain = $VMP-b
+EOF2
+"$B/raas-hostagentd" -c "$T/agent.ini" 2>>"$T/agent.log" &
+started $!
+
+rate_is() { # MINOR RATE
+	[ "$(tc class show dev "${VMP}s" classid "1:$1" |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") { print $(i + 1); exit } }')" = "$2" ]
+}
+log "each app acquires its bandwidth"
+wait_for 60 "alice's class at 6 Mbit/s" rate_is 10 6Mbit
+wait_for 60 "bob's class at 4 Mbit/s" rate_is 20 4Mbit
+for i in a b; do
+	wait_for 30 "nhttpd of $i serving" vm_console_has $i '"event":"holding","resource":"bandwidth","host":"h1","quantity":[46]'
+done
+
+log "wrk from the host's bridge against both"
+ip netns exec "$VMS_NS" wrk -t 1 -c 8 -d 25s "http://$NET.21:8080/f16k" >"$T/wrk-a.log" 2>&1 &
+W1=$!
+started $W1
+ip netns exec "$VMS_NS" wrk -t 1 -c 8 -d 25s "http://$NET.22:8080/f16k" >"$T/wrk-b.log" 2>&1 &
+W2=$!
+started $W2
+snapshot() { # BYTES_10 BYTES_20 SNAP_NS
+	a=$(date +%s%N)
+	out=$(tc -s class show dev "${VMP}s")
+	b=$(date +%s%N)
+	SNAP_NS=$(((a + b) / 2))
+	read -r BYTES_10 BYTES_20 < <(echo "$out" | awk '
+		$1 == "class" { cur = $3 } $1 == "Sent" { b[cur] = $2 }
+		END { printf "%d %d\n", b["1:10"], b["1:20"] }')
+}
+sleep 6 # wrk's connections open and the classes fill (TCG guests start slowly)
+snapshot
+a0=$BYTES_10 b0=$BYTES_20 s0=$SNAP_NS
+sleep 5
+snapshot
+RA=$(awk -v a="$a0" -v b="$BYTES_10" -v s="$s0" -v e="$SNAP_NS" 'BEGIN { printf "%.2f", (b - a) * 8e3 / (e - s) }')
+RB=$(awk -v a="$b0" -v b="$BYTES_20" -v s="$s0" -v e="$SNAP_NS" 'BEGIN { printf "%.2f", (b - a) * 8e3 / (e - s) }')
+log "  measured: alice $RA Mbit/s (holds 6), bob $RB Mbit/s (holds 4)"
+within() { awk -v v="$1" -v t="$2" -v p="$3" 'BEGIN { d = v - t; if (d < 0) d = -d; exit !(d <= t * p / 100) }'; }
+within "$RA" 6 10 || fail "alice's VM sends $RA Mbit/s holding 6"
+within "$RB" 4 10 || fail "bob's VM sends $RB Mbit/s holding 4"
+
+log "alice acquires 2 cores and 256 MiB: the guest sees them"
+first_mem=$(vm_last_line a "nom-vm: cpus" | awk '{ print $5 }')
+export RAAS_MARKET=$MARKET RAAS_PRICES=$PRICES RAAS_SERVER_KEY=$T/keys/market.pub
+"$B/raas" --key "$T/keys/alice.key" acquire --resource cores --host h1 --quantity 2 >/dev/null ||
+	fail "raas acquire cores"
+"$B/raas" --key "$T/keys/alice.key" acquire --resource memory --host h1 --quantity 256 >/dev/null ||
+	fail "raas acquire memory"
+guest_sees() { # CPUS: the last report says CPUS online and more memory than at first
+	l=$(vm_last_line a "nom-vm: cpus")
+	[ "$(echo "$l" | awk '{ print $3 }')" = "$1" ] &&
+		[ "$(echo "$l" | awk '{ print $5 }')" -gt "$first_mem" ]
+}
+if ! (wait_for 60 "VM a reports 2 CPUs and more memory" guest_sees 2); then
+	grep "nom-vm:" "$T/a.console" >&2
+	virsh -c qemu:///system vcpucount "$VMP-a" >&2
+	virsh -c qemu:///system dominfo "$VMP-a" | grep -i mem >&2
+	"$B/raas" --key "$T/keys/alice.key" allocations >&2
+	fail "VM a does not report 2 CPUs and more memory"
+fi
+log "  inside VM a: $(vm_last_line a 'nom-vm: cpus') (was memory_kib $first_mem at the floor)"
+wait $W1 $W2 2>/dev/null || true
+log "  wrk: alice $(sed -n 's/^Requests\/sec: *//p' "$T/wrk-a.log") rps, bob $(sed -n 's/^Requests\/sec: *//p' "$T/wrk-b.log") rps (16 KiB)"
+
+log "ledger: each invoice is what its allocations cost, nothing credited"
+sleep 2
+for t in alice bob; do
+	"$B/raas" invoice "$t" -o json >"$T/invoice-$t.json"
+	amount=$(jq '[.[] | select(.kind == "total")][0].amount | tostring | tonumber * 1e9 | round' \
+		"$T/invoice-$t.json")
+	last=$(jq '[.[] | select(.kind != "total") | .round] | max' "$T/invoice-$t.json")
+	# Hold charges: quantity x unit price (nanodollars per unit-hour) x round length.
+	want=$(sqlite3 "$T/ledger.sqlite" "SELECT sum(a.quantity * a.unit_price * r.round_ns / 3600000000000.0)
+		FROM allocations a JOIN tenants t ON t.id = a.tenant JOIN rounds r ON r.round = a.round
+		WHERE t.name = '$t' AND a.round <= $last")
+	credited=$(sqlite3 "$T/ledger.sqlite" "SELECT count(*) FROM credits c JOIN tenants t ON t.id = c.tenant WHERE t.name = '$t'")
+	bw_rounds=$(sqlite3 "$T/ledger.sqlite" "SELECT count(*), min(a.quantity), max(a.quantity) FROM allocations a
+		JOIN tenants t ON t.id = a.tenant JOIN pools p ON p.id = a.pool
+		WHERE t.name = '$t' AND p.resource = 3 AND a.round <= $last")
+	log "  $t: invoice $amount nanodollars, allocations $want, $credited credits; bandwidth rounds (count|min|max) $bw_rounds"
+	[ "$amount" -gt 0 ] || fail "$t was not charged"
+	awk -v a="$amount" -v w="$want" -v n="$(echo "$bw_rounds" | cut -d'|' -f1)" \
+		'BEGIN { d = a - w; if (d < 0) d = -d; exit !(d <= 3 * n + 3) }' ||
+		fail "$t's invoice $amount is not its allocations' $want"
+	[ "$credited" = 0 ] || fail "$t was credited $credited times: an allocation was not in force"
+done
+[ "$(sqlite3 "$T/ledger.sqlite" "SELECT max(a.quantity) FROM allocations a JOIN tenants t ON t.id = a.tenant
+	JOIN pools p ON p.id = a.pool WHERE t.name = 'alice' AND p.resource = 3")" = 6 ] ||
+	fail "alice was charged for more bandwidth than tc enforced (6)"
+[ "$(sqlite3 "$T/ledger.sqlite" "SELECT max(a.quantity) FROM allocations a JOIN tenants t ON t.id = a.tenant
+	JOIN pools p ON p.id = a.pool WHERE t.name = 'bob' AND p.resource = 3")" = 4 ] ||
+	fail "bob was charged for more bandwidth than tc enforced (4)"
+
+log "bob's VM is destroyed; its holdings are released (as its deployer does) and no longer charged"
+virsh -c qemu:///system destroy "$VMP-b" >/dev/null || fail "virsh destroy $VMP-b"
+! virsh -c qemu:///system domstate "$VMP-b" >/dev/null 2>&1 || fail "domain $VMP-b is left"
+! ip link show "$(vm_tap b)" >/dev/null 2>&1 || fail "the tap $(vm_tap b) is left"
+"$B/raas" --key "$T/keys/bob.key" release --resource bandwidth --host h1 >/dev/null ||
+	fail "raas release for bob"
+wait_for 20 "bob's class at the floor" rate_is 20 100Kbit
+rel=$(sqlite3 "$T/ledger.sqlite" "SELECT max(round) FROM rounds")
+rounds_past() { [ "$(sqlite3 "$T/ledger.sqlite" "SELECT max(round) FROM rounds")" -ge "$1" ]; }
+wait_for 10 "three more rounds" rounds_past $((rel + 3))
+late=$(sqlite3 "$T/ledger.sqlite" "SELECT count(*) FROM allocations a JOIN tenants t ON t.id = a.tenant
+	WHERE t.name = 'bob' AND a.round > $((rel + 1))")
+alive=$(sqlite3 "$T/ledger.sqlite" "SELECT count(*) FROM allocations a JOIN tenants t ON t.id = a.tenant
+	WHERE t.name = 'alice' AND a.round > $((rel + 1))")
+log "  after round $((rel + 1)): bob $late allocations, alice $alive"
+[ "$late" = 0 ] || fail "bob is still allocated (and charged) after his VM was destroyed"
+[ "$alive" -gt 0 ] || fail "alice's allocations stopped too"
+log "ok"
