@@ -34,6 +34,10 @@ bool report__have_gnuplot(void);
 int report__run_gnuplot(const char *dir, const char *script, char *why, size_t why_len);
 FILE *report__open_in(const char *dir, const char *name, char *why, size_t why_len);
 
+/* report.html (report_html.c): the run drawn by the dashboards' charts, assets inlined.
+ * Returns 0, -ENOENT when the built dashboards are not found, or -EIO; why says which. */
+int report__html(struct report *r, const char *dir, char *why, size_t why_len);
+
 /* The nom thesis comparison (report_thesis.c), printed to out. */
 void report_thesis(struct report *r, FILE *out);
 
