@@ -390,6 +390,8 @@ int sim_report(const char *run_path, const char *out_dir, bool charts, FILE *sum
 			c = 0; /* noted: gnuplot is missing */
 		if (c)
 			fprintf(stderr, "raas-sim report: charts: %s\n", why);
+		if (report__html(&r, out_dir, why, why_len))
+			fprintf(stderr, "raas-sim report: no report.html: %s\n", why);
 	}
 	if (summary)
 		print_summary(&r, summary);

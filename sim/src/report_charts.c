@@ -226,6 +226,7 @@ static int chart_profit(struct report *r, const char *dir, char *why, size_t why
 		"set style data histograms\nset style histogram clustered gap 1\n"
 		"set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
 		"set xtics rotate by 45 right scale 0\nset datafile separator '\\t'\n"
+		"set lmargin at screen 0.12\nset bmargin 12\n"
 		"set key outside right top\n"
 		"plot for [i=2:%zu] 'profit.dat' using i:xtic(1) title columnheader(i)\n",
 		dir, nrows > 20 ? 1400 : 1000, r->nvariants + 1);
@@ -263,7 +264,9 @@ int report_charts(struct report *r, const char *dir, FILE *note, char *why, size
 				  "SELECT t_ns, avg(utilization) FROM rounds WHERE variant = ?1"
 				  " AND utilization IS NOT NULL GROUP BY round ORDER BY round",
 				  NULL, false, false, why, why_len);
-	if (!rc)
+	if (!rc && strcmp(r->reference, "nom-thesis") == 0)
+		rc = report__thesis_charts(r, dir, why, why_len);
+	else if (!rc)
 		rc = chart_profit(r, dir, why, why_len);
 	return rc;
 }

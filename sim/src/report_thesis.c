@@ -24,19 +24,37 @@
 #include "nom/econ.h"
 #include "report_internal.h"
 
-enum { ADAPTIVE, STATIC_TPT, STATIC_LAT, LINUX, OSV, NSTRAT };
-static const char *const strategies[NSTRAT] = {"adaptive", "static-tpt", "static-lat", "linux",
-					       "osv"};
-static const char *const apps[] = {"memcached", "nhttpd", "netpipe"};
-static const char *const utilities[] = {"penalty", "refund", "bonus"};
-static const char *const levels[2] = {"many", "single"};
-static const enum econ_kind kinds[] = {ECON_PENALTY, ECON_REFUND, ECON_BONUS};
-#define NAPPS 3
-#define NUTIL 3
+enum { ADAPTIVE = THESIS_ADAPTIVE, STATIC_TPT = THESIS_STATIC_TPT, STATIC_LAT = THESIS_STATIC_LAT,
+       LINUX = THESIS_LINUX, OSV = THESIS_OSV, NSTRAT = THESIS_NSTRAT };
+#define strategies report__thesis_strategies
+#define apps report__thesis_apps
+#define utilities report__thesis_utilities
+const char *const report__thesis_strategies[THESIS_NSTRAT] = {"adaptive", "static-tpt",
+							      "static-lat", "linux", "osv"};
+const char *const report__thesis_apps[THESIS_NAPPS] = {"memcached", "nhttpd", "netpipe"};
+const char *const report__thesis_utilities[THESIS_NUTIL] = {"penalty", "refund", "bonus"};
 
 /* Published (thesis-figures.md, sections 6.2-6.5 and the abstract). */
 #define PUB_NOM_LINUX 11.14  /* memcached, penalty: nom's profit per $1 of Linux's */
 #define PUB_PROFIT_MAX 11.1  /* abstract: up to 11.1x the profit of Linux and OSv */
+
+/* The published profit figures that compare two bars (thesis-figures.md, section 6.5). */
+const struct report__published report__thesis_published[] = {
+	{0, 0, THESIS_LINUX, THESIS_ADAPTIVE, 1 / PUB_NOM_LINUX, "1/11.14 of nom"},
+	{0, 0, THESIS_OSV, THESIS_ADAPTIVE, 0, "no profit"},
+	{0, 0, THESIS_STATIC_TPT, THESIS_ADAPTIVE, 0.82, "82%"},
+	{0, 0, THESIS_STATIC_LAT, THESIS_ADAPTIVE, 0.14, "14%"},
+	{1, 0, THESIS_STATIC_TPT, THESIS_ADAPTIVE, 0.73, "73%"},
+	{1, 0, THESIS_STATIC_LAT, THESIS_ADAPTIVE, 0.94, "94%"},
+	{2, 0, THESIS_STATIC_TPT, THESIS_ADAPTIVE, 1, "= adaptive"},
+	{2, 0, THESIS_STATIC_LAT, THESIS_ADAPTIVE, 1, "= adaptive"},
+	{-1, 0, 0, 0, 0, NULL},
+};
+static const char *const levels[2] = {"many", "single"};
+static const enum econ_kind kinds[] = {ECON_PENALTY, ECON_REFUND, ECON_BONUS};
+#define NAPPS THESIS_NAPPS
+#define NUTIL THESIS_NUTIL
+
 
 struct table {
 	double profit[NAPPS][NUTIL][NSTRAT];	   /* dollars; NAN when absent */
@@ -143,6 +161,15 @@ static void load_table(struct report *r, struct table *t)
 			t->profit[a][u][s] = (double)sqlite3_column_int64(st, 3) / 1e9;
 	sqlite3_finalize(st);
 	load_phases(r, t);
+}
+
+void report__thesis_profits(struct report *r,
+			    double profit[THESIS_NAPPS][THESIS_NUTIL][THESIS_NSTRAT])
+{
+	struct table t;
+
+	load_table(r, &t);
+	memcpy(profit, t.profit, sizeof(t.profit));
 }
 
 /* ---- the profile rows (stored in the run file) ---- */

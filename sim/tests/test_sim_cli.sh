@@ -82,9 +82,22 @@ for f in rounds.csv class_rounds.csv classes.csv metrics.csv profiles.csv meta.c
 done
 head -1 "$T/rep/classes.csv" | grep -q '^variant,class,kind,app,utility,strategy,resource,tenants,value,payment,profit$' || { echo "FAIL: classes.csv header"; fails=$((fails + 1)); }
 if command -v gnuplot >/dev/null 2>&1; then
-	for f in price-egress.png revenue.png profit.png utilization.png; do
+	for f in price-egress.png revenue.png profit.png utilization.png frontier-memcached.png \
+		frontier-nhttpd.png frontier-netpipe.png; do
 		[ -s "$T/rep/$f" ] || { echo "FAIL: report: chart $f missing"; fails=$((fails + 1)); }
 	done
+	# The profit panels: 39 bars (15 memcached, 12 nhttpd, 12 NetPIPE) and the 8 published
+	# ratios beside them.
+	bars=$(awk '/^# .*: x profit strategy/ {b = 1; next} /^# / {b = 0} b && NF == 3' "$T/rep/profit.dat" | wc -l)
+	marks=$(grep -c '"thesis ' "$T/rep/profit.dat")
+	[ "$bars" = 39 ] && [ "$marks" = 8 ] || { echo "FAIL: profit panels: $bars bars (want 39), $marks published marks (want 8)"; fails=$((fails + 1)); }
+	# The frontiers against the thesis's words (section 6.7): nhttpd W = 0 and 6-12;
+	# memcached has 10 and 14 on it and 32 off; NetPIPE only W = 0.
+	front() { awk '/^# frontier/ {exit} NF == 4 && $4 == 1 {gsub(/"/, "", $3); printf "%s ", $3}' "$T/rep/frontier-$1.dat"; }
+	[ "$(front nhttpd)" = "0 6 8 10 12 " ] || { echo "FAIL: nhttpd frontier: $(front nhttpd)"; fails=$((fails + 1)); }
+	[ "$(front netpipe)" = "0 " ] || { echo "FAIL: NetPIPE frontier: $(front netpipe)"; fails=$((fails + 1)); }
+	case " $(front memcached)" in *" 10 "*" 14 "*) ;; *) echo "FAIL: memcached frontier: $(front memcached)"; fails=$((fails + 1)) ;; esac
+	case " $(front memcached)" in *" 32 "*) echo "FAIL: memcached W=32 on the frontier"; fails=$((fails + 1)) ;; esac
 fi
 contains "$T/out" "Profit over the run" "report summary"
 expect 0 "report --no-charts" -- "$SIM" report "$T/nt.sqlite" --out "$T/rep2" --no-charts
