@@ -262,6 +262,27 @@ int dmn_pid_file(const struct dmn_args *args, char *why, size_t why_len)
 	return err;
 }
 
+int dmn_ready_value(const char *path, const char *key, char *out, size_t len)
+{
+	char line[1024];
+	size_t kl = strlen(key);
+	FILE *f = fopen(path, "r");
+	int rc = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, kl) == 0 && line[kl] == '=') {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(out, len, "%s", line + kl + 1);
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
 int dmn_ready(const struct dmn_args *args, const char *text, char *why, size_t why_len)
 {
 	if (args->ready_file) {

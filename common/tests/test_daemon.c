@@ -134,6 +134,16 @@ static void test_files_and_notify(void)
 	char tmp[160];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", ready);
 	ASSERT_TRUE(access(tmp, F_OK) != 0); /* renamed, not left behind */
+	/* The reader's side: each key's value, the last line's pid, an absent key. */
+	char value[64];
+	ASSERT_OK(dmn_ready_value(ready, "tenant_endpoint", value, sizeof(value)));
+	ASSERT_STR_EQ(value, "tcp://127.0.0.1:5");
+	ASSERT_OK(dmn_ready_value(ready, "server_key", value, sizeof(value)));
+	ASSERT_STR_EQ(value, "abc");
+	ASSERT_OK(dmn_ready_value(ready, "pid", value, sizeof(value)));
+	ASSERT_EQ(strtol(value, NULL, 10), (long)getpid());
+	ASSERT_EQ(dmn_ready_value(ready, "server", value, sizeof(value)), -ENOENT);
+	ASSERT_EQ(dmn_ready_value(tmp, "pid", value, sizeof(value)), -ENOENT);
 	char got[64] = "";
 	ssize_t n = recv(fd, got, sizeof(got) - 1, MSG_DONTWAIT);
 	ASSERT_EQ(n, 7);

@@ -83,35 +83,35 @@ static void nap_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* stop_procs: SIGTERM to every process of ours, newest first, then SIGKILL after 3 s. */
-static int stop_procs(struct entry *e, int n)
+/* procs_left: how many of our processes still run (after reaping those that ended). */
+static int procs_left(struct entry *e, int n)
 {
 	int left = 0;
-	for (int i = n - 1; i >= 0; i--)
-		if (strcmp(e[i].kind, "proc") == 0 && ours(&e[i]))
-			kill(e[i].pid, SIGTERM);
-	for (int waited = 0; waited < 3000; waited += 50) {
-		reap();
-		left = 0;
-		for (int i = 0; i < n; i++)
-			if (strcmp(e[i].kind, "proc") == 0 && ours(&e[i]))
-				left++;
-		if (!left)
-			return 0;
-		nap_ms(50);
-	}
+	reap();
 	for (int i = 0; i < n; i++)
 		if (strcmp(e[i].kind, "proc") == 0 && ours(&e[i]))
-			kill(e[i].pid, SIGKILL);
-	for (int waited = 0; waited < 2000; waited += 50) {
-		reap();
-		left = 0;
-		for (int i = 0; i < n; i++)
+			left++;
+	return left;
+}
+
+/* stop_procs: SIGTERM to every process of ours, newest first, then SIGKILL to those left
+ * after 3 s; returns how many are still there 2 s later. */
+static int stop_procs(struct entry *e, int n)
+{
+	static const struct {
+		int sig, wait_ms;
+	} steps[] = {{SIGTERM, 3000}, {SIGKILL, 2000}};
+	int left = 0;
+
+	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+		for (int i = n - 1; i >= 0; i--)
 			if (strcmp(e[i].kind, "proc") == 0 && ours(&e[i]))
-				left++;
-		if (!left)
-			return 0;
-		nap_ms(50);
+				kill(e[i].pid, steps[s].sig);
+		for (int waited = 0; waited < steps[s].wait_ms; waited += 50) {
+			if (!(left = procs_left(e, n)))
+				return 0;
+			nap_ms(50);
+		}
 	}
 	return left;
 }

@@ -71,8 +71,6 @@ int tb_wait_file(struct tb_state *st, const char *path, pid_t pid, int64_t deadl
 /* Waits until a TCP connect from namespace ns to ip:port succeeds. Same returns. */
 int tb_wait_listen(struct tb_state *st, const char *ns, const char *ip, int port, pid_t pid,
 		   int64_t deadline_ns);
-/* A value of a key=value ready file, into out. 0 or -ENOENT. */
-int tb_ready_get(const char *path, const char *key, char *out, size_t len);
 /* The process's start time (/proc/PID/stat field 22), 0 if it is gone. */
 unsigned long long tb_proc_start(pid_t pid);
 int64_t tb_now(void);

@@ -264,12 +264,13 @@ static bool alive(pid_t pid)
 	return r == 0;
 }
 
-int tb_wait_file(struct tb_state *st, const char *path, pid_t pid, int64_t deadline_ns)
+/* wait_until: polls ready(arg) until it holds, or the run is interrupted, pid ends or the
+ * deadline passes. */
+static int wait_until(bool (*ready)(const void *), const void *arg, pid_t pid,
+		      int64_t deadline_ns)
 {
-	struct stat sb;
-	(void)st;
 	for (;;) {
-		if (stat(path, &sb) == 0 && sb.st_size > 0)
+		if (ready(arg))
 			return 0;
 		if (tb_interrupted)
 			return -EINTR;
@@ -279,6 +280,18 @@ int tb_wait_file(struct tb_state *st, const char *path, pid_t pid, int64_t deadl
 			return -ETIMEDOUT;
 		nap();
 	}
+}
+
+static bool file_written(const void *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 && sb.st_size > 0;
+}
+
+int tb_wait_file(struct tb_state *st, const char *path, pid_t pid, int64_t deadline_ns)
+{
+	(void)st;
+	return wait_until(file_written, path, pid, deadline_ns);
 }
 
 /* connects_from: a TCP connect from namespace ns to ip:port, in a child (setns changes the
@@ -309,40 +322,21 @@ static bool connects_from(const char *ns, const char *ip, int port)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+struct listen_target {
+	const char *ns, *ip;
+	int port;
+};
+
+static bool listening(const void *arg)
+{
+	const struct listen_target *l = arg;
+	return connects_from(l->ns, l->ip, l->port);
+}
+
 int tb_wait_listen(struct tb_state *st, const char *ns, const char *ip, int port, pid_t pid,
 		   int64_t deadline_ns)
 {
+	const struct listen_target l = {ns, ip, port};
 	(void)st;
-	for (;;) {
-		if (connects_from(ns, ip, port))
-			return 0;
-		if (tb_interrupted)
-			return -EINTR;
-		if (!alive(pid))
-			return -ECHILD;
-		if (tb_now() > deadline_ns)
-			return -ETIMEDOUT;
-		nap();
-	}
-}
-
-int tb_ready_get(const char *path, const char *key, char *out, size_t len)
-{
-	char line[1024];
-	size_t kl = strlen(key);
-	FILE *f = fopen(path, "r");
-	int rc = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, kl) == 0 && line[kl] == '=') {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(out, len, "%s", line + kl + 1);
-			rc = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return rc;
+	return wait_until(listening, &l, pid, deadline_ns);
 }

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/daemon.h"
 #include "tb_internal.h"
 
 #define SAY(...) fprintf(stderr, "raas testbed: " __VA_ARGS__)
@@ -283,9 +284,9 @@ static int start_market(struct tb_state *st, int64_t deadline)
 	st->market_pid = pid;
 	if ((rc = tb_wait_file(st, ready, pid, deadline)) != 0)
 		return fail("raas-marketd", rc);
-	if (tb_ready_get(ready, "tenant_endpoint", st->market, sizeof(st->market)) ||
-	    tb_ready_get(ready, "price_endpoint", st->prices, sizeof(st->prices)) ||
-	    tb_ready_get(ready, "host_endpoint", st->hostapi, sizeof(st->hostapi)))
+	if (dmn_ready_value(ready, "tenant_endpoint", st->market, sizeof(st->market)) ||
+	    dmn_ready_value(ready, "price_endpoint", st->prices, sizeof(st->prices)) ||
+	    dmn_ready_value(ready, "host_endpoint", st->hostapi, sizeof(st->hostapi)))
 		return fail("raas-marketd's ready file (no endpoints)", -EPROTO);
 	st->market_ready_ns = tb_now();
 	return 0;

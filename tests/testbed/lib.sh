@@ -21,6 +21,19 @@ log() {
 	echo "[$(date +%T)] $*"
 }
 
+# tb_need [/TOOL...]: what every testbed test needs: root, the testbed's programs in $B (one
+# missing is a packaging bug, so a failure), NPtcp, and each /TOOL on the PATH.
+tb_need() {
+	[ "$(id -u)" = 0 ] || skip "needs root for network namespaces, tc and cgroups"
+	for b in raas raas-testbed raas-marketd raas-hostagentd nom-priced nom-run nom-memcached \
+		nhttpd nompipe nom-loadgen nomnet-ctl; do
+		[ -x "$B/$b" ] || fail "$b is not built"
+	done
+	for tool in /NPtcp "$@"; do
+		command -v "${tool#/}" >/dev/null || skip "${tool#/} is not installed (scripts/install-deps)"
+	done
+}
+
 tb_cleanup() {
 	rc=$?
 	if [ -n "$TB_PID" ] && kill -0 "$TB_PID" 2>/dev/null; then
@@ -122,13 +135,5 @@ EOF
 # at $1/Gbit memcached holds 53 Mbit/s (W=20), nhttpd 54 (W=12; static W=0: 40), netpipe 10;
 # at $12/Gbit 36 (W=0), 40 (W=0) and nothing.
 small_profile() {
-	cat >"$1" <<EOF
-# test_apps_market.sh's profile
-app,load,delay_us,throughput_rps,latency_us,jitter_us,bytes_per_request,source
-memcached,many,0,4000,100,10,1100,test
-memcached,many,20,6000,400,40,1100,test
-nhttpd,many,0,300,300,30,16600,test
-nhttpd,many,12,400,600,60,16600,test
-netpipe,single,0,1.19,840000,0,1000000,test
-EOF
+	cp "$RAAS_SOURCE_DIR/tests/apps-market/profile-small.csv" "$1"
 }

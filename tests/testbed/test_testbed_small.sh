@@ -23,13 +23,7 @@
 # Root; skipped (77) otherwise.
 set -eu
 . "$RAAS_SOURCE_DIR/tests/testbed/lib.sh"
-[ "$(id -u)" = 0 ] || skip "needs root for network namespaces, tc and cgroups"
-for b in raas raas-testbed raas-marketd raas-hostagentd nom-priced nom-run nom-memcached nhttpd \
-	nompipe nom-loadgen nomnet-ctl; do
-	[ -x "$B/$b" ] || skip "$b is not built"
-done
-command -v NPtcp >/dev/null || skip "NPtcp is not installed (scripts/install-deps)"
-command -v sqlite3 >/dev/null || skip "sqlite3 is not installed (scripts/install-deps)"
+tb_need /sqlite3
 baseline
 small_profile "$T/profile.csv"
 printf '2026-01-01 00:00:00,3.6\n2026-01-01 00:00:10,43.2\n' >"$T/bw.trace"

@@ -12,12 +12,7 @@
 # Root (namespaces, tc, cgroups); skipped (77) otherwise.
 set -eu
 . "$RAAS_SOURCE_DIR/tests/testbed/lib.sh"
-[ "$(id -u)" = 0 ] || skip "needs root for network namespaces, tc and cgroups"
-for b in raas raas-testbed raas-marketd raas-hostagentd nom-priced nom-run nom-memcached nhttpd \
-	nompipe nom-loadgen nomnet-ctl; do
-	[ -x "$B/$b" ] || skip "$b is not built"
-done
-command -v NPtcp >/dev/null || skip "NPtcp is not installed (scripts/install-deps)"
+tb_need
 SEED=${SEED:-$(( $(date +%s) % 100000 ))}
 log "seed $SEED, testbed $NAME (10.$NET.0.0/16)"
 baseline

@@ -130,6 +130,10 @@ int dmn_pid_file(const struct dmn_args *args, char *why, size_t why_len);
  * "pid=N\n", to PATH.tmp and renamed, so a reader never sees half of it. Then tells systemd
  * READY=1. 0, or -errno with why naming the file. */
 int dmn_ready(const struct dmn_args *args, const char *text, char *why, size_t why_len);
+/* The reader's side (a supervisor such as raas testbed): the value of key in the ready file
+ * at path, into out. 0, -ENOENT when the key is absent, or -errno when the file cannot be
+ * read. */
+int dmn_ready_value(const char *path, const char *key, char *out, size_t len);
 /* To call from the loop: writes due counts of repeated log lines. */
 void dmn_tick(void);
 /* Tells systemd (when it started us with Type=notify) a state: "READY=1", "RELOADING=1",
