@@ -1,7 +1,8 @@
 # lib.sh: what the nom VM tests share (sourced, bash), on top of tests/nom/lib.sh (daemons
 # from $RAAS_BIN, wait_for with deadlines, cleanup of what the script started).
 #
-# Added here: libvirtd and virtlogd started when they are not running (and stopped again at
+# Added here: libvirtd and virtlogd started when they are not running (run by hand; under ctest
+# the libvirt fixture, libvirt_fixture.sh, has started them) and stopped again at
 # exit if this script started them), a host bridge with an address for the VMs' taps (the
 # market listens on it), the nom image built once per run, config drives, transient domains
 # (direct kernel boot, the config drive as virtio disk vda, a virtio NIC on a tap of the
