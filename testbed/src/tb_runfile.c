@@ -19,7 +19,7 @@
 #include <sqlite3.h>
 
 #include "nom/econ.h"
-#include "output.h"
+#include "sim/output.h"
 #include "tb_sample.h"
 
 static int host_index(const struct testbed *tb, const char *name)
