@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "hostagent/fake.h"
+#include "fake.h"
 
 static const struct cfg_key fake_keys[] = {
 	{"fake", "resources", CFG_STRING, "cores,memory,bandwidth,llc",
