@@ -71,6 +71,10 @@ int tb_manifest_add(struct tb_state *st, const char *fmt, ...) __attribute__((fo
  * before this returns. Returns the pid, or -errno. */
 pid_t tb_spawn(struct tb_state *st, const char *label, const char *ns, const char *log,
 	       char *const argv[]);
+/* As tb_spawn, but only the network namespace is entered (setns): the mounts stay this
+ * process's, /sys/fs/cgroup included (ip netns exec mounts the namespace's own /sys). */
+pid_t tb_spawn_netonly(struct tb_state *st, const char *label, const char *ns, const char *log,
+		       char *const argv[]);
 /* Runs argv to completion (stdout and stderr to STATE/setup.log, or to out if given, up to
  * outlen bytes). Returns its exit status (0-255), or -errno; 128+N for a signal. */
 int tb_run_cmd(struct tb_state *st, char *out, size_t outlen, char *const argv[]);

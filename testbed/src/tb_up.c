@@ -407,7 +407,9 @@ static int start_host(struct tb_state *st, int h, int64_t deadline)
 	snprintf(label, sizeof(label), "agent %s", tb->hosts[h].name);
 	snprintf(log, sizeof(log), "agent-%s.log", tb->hosts[h].name);
 	char *argv[] = {bin, "-c", ini, "--ready-file", ready, NULL};
-	pid_t pid = tb_spawn(st, label, ns, log, argv);
+	/* The cgroup backend writes under /sys/fs/cgroup, which ip netns exec's /sys hides. */
+	pid_t pid = sells_cg(st, h) ? tb_spawn_netonly(st, label, ns, log, argv) :
+				      tb_spawn(st, label, ns, log, argv);
 	if (pid < 0)
 		return fail("raas-hostagentd", pid);
 	st->agent[h] = pid;
@@ -644,6 +646,18 @@ static int place_bids(struct tb_state *st, int t, int64_t deadline)
 		snprintf(lo, sizeof(lo), "%lld", (long long)b[i].min);
 		snprintf(hi, sizeof(hi), "%lld", (long long)b[i].max);
 		money_format(b[i].price, price);
+		/* The pool exists once the host's agent registered and a round priced it. */
+		for (;;) {
+			char *ask[] = {ctl, inst, "price", (char *)b[i].res, (char *)host, NULL};
+			if (tb_run_cmd(st, out, sizeof(out), ask) == 0)
+				break;
+			if (tb_interrupted)
+				return fail("the tenant's cores or memory", -EINTR);
+			if (tb_now() > deadline)
+				return fail("the host's cores or memory pool (never priced)", -ETIMEDOUT);
+			struct timespec ts = {0, 100000000};
+			nanosleep(&ts, NULL);
+		}
 		char *bid[] = {ctl, inst, "bid", id, (char *)b[i].res, (char *)host, lo, hi, price,
 			       NULL};
 		if ((rc = tb_run_cmd(st, NULL, 0, bid)) != 0)
@@ -724,8 +738,14 @@ int tb_tenant_start(struct tb_state *st, int t)
 		 tn->name);
 	snprintf(set[4], sizeof(set[4]), "--set=priced.market_key=%s/keys/market.pub", st->dir);
 	snprintf(set[5], sizeof(set[5]), "--set=priced.api=ipc:///tmp/%s.sock", inst);
-	snprintf(set[6], sizeof(set[6]), "--set=priced.subscribe=bandwidth/%s",
-		 tb->hosts[tn->host].name);
+	{
+		const char *hn = tb->hosts[tn->host].name;
+		int n6 = snprintf(set[6], sizeof(set[6]), "--set=priced.subscribe=bandwidth/%s", hn);
+		if (tb->hosts[tn->host].cores)
+			n6 += snprintf(set[6] + n6, sizeof(set[6]) - (size_t)n6, " cores/%s", hn);
+		if (tb->hosts[tn->host].memory_mib)
+			snprintf(set[6] + n6, sizeof(set[6]) - (size_t)n6, " memory/%s", hn);
+	}
 	snprintf(set[7], sizeof(set[7]), "--set=priced.host=%s", tb->hosts[tn->host].name);
 	snprintf(set[8], sizeof(set[8]), "--set=priced.netns=%s", tns);
 	snprintf(set[9], sizeof(set[9]), "--set=priced.memory_cgroup=%s", cg);
@@ -735,7 +755,9 @@ int tb_tenant_start(struct tb_state *st, int t)
 			 set[5], set[6], set[7], set[8], set[9], set[10], "--ready-file", ready, NULL};
 	snprintf(label, sizeof(label), "priced %s", tn->name);
 	snprintf(log, sizeof(log), "priced-%s.log", tn->name);
-	pid_t pid = tb_spawn(st, label, hns, log, pargv);
+	/* It reads its cpuset under /sys/fs/cgroup: only the network namespace is entered. */
+	pid_t pid = sells_cg(st, tn->host) ? tb_spawn_netonly(st, label, hns, log, pargv) :
+					     tb_spawn(st, label, hns, log, pargv);
 	if (pid < 0)
 		return fail("nom-priced", pid);
 	st->priced[t] = pid;

@@ -48,7 +48,7 @@ tb_cleanup() {
 			tail -n 30 "$f" >&2
 		done
 	fi
-	rm -rf "$T"
+	[ -n "${TB_KEEP:-}" ] && cp -r "$T" /tmp/tbe-keep 2>/dev/null; rm -rf "$T"
 	exit "$rc"
 }
 trap tb_cleanup EXIT
