@@ -48,7 +48,9 @@ tb_cleanup() {
 			tail -n 30 "$f" >&2
 		done
 	fi
-	[ -n "${TB_KEEP:-}" ] && cp -r "$T" /tmp/tbe-keep 2>/dev/null; rm -rf "$T"
+	# TB_KEEP=DIR keeps a copy of the temp folder (state, kept logs, run file) for a look.
+	[ -z "${TB_KEEP:-}" ] || cp -r "$T" "$TB_KEEP" 2>/dev/null || true
+	rm -rf "$T"
 	exit "$rc"
 }
 trap tb_cleanup EXIT

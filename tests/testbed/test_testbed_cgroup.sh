@@ -12,7 +12,8 @@
 # (seconds 2-4) her cpuset.cpus is 0-1 and memory.limit_in_bytes 384 MiB; from 7 s she holds
 # 1 core and 256 MiB and the groups say 0 and 256 MiB; the market's cores and memory rows
 # (rounds) have supply 2 and 512 before, 1 and 256 after, and the ledger charged her for
-# both; nothing is left after the run. Root; skipped (77) otherwise.
+# both; raas-sim report's rounds.csv has the three resources; nothing is left after the
+# run. Root; skipped (77) otherwise.
 set -eu
 . "$RAAS_SOURCE_DIR/tests/testbed/lib.sh"
 tb_need /sqlite3
@@ -113,4 +114,9 @@ paid=$(sqlite3 "$T/run.sqlite.ledger" "SELECT group_concat(p.resource || ':' || 
 log "  charged per resource (1 cores, 2 memory, 3 bandwidth): $paid"
 [ "$paid" = "1:1,2:1,3:1" ] || fail "alice was not charged for each resource: $paid"
 "$B/raas" ledger check --ledger "$T/run.sqlite.ledger" >/dev/null || fail "the ledger copy's invariants"
+"$B/raas-sim" report "$T/run.sqlite" --out "$T/report" --no-charts >"$T/report.out" 2>&1 ||
+	fail "raas-sim report: $(tail -5 "$T/report.out")"
+res=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "resource") c = i; next } { print $c }' "$T/report/rounds.csv" | sort -u | tr '\n' ' ')
+log "  raas-sim report: rounds.csv has the resources $res"
+[ "$res" = "bandwidth cores memory " ] || fail "the report's rounds have the resources $res"
 log "ok"
