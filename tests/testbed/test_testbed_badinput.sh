@@ -127,5 +127,6 @@ case_ '^resource = bandwidth' 'resource = gpus' event.less.resource 'no [resourc
 case_ '^params = price=43.2' 'params = price=abc' event.dear.params 'price'
 case_ '^params = price=43.2' 'host = h1' event.dear.host 'a price event takes no host'
 case_ '^action = price' 'action = raise' event.dear.action 'not host-fail, supply or price'
-[ "$n" = 28 ] || fail "ran $n cases"
+case_ '^params = price=43.2' 'model = auctionx' event.dear.model 'no pricing model'
+[ "$n" = 29 ] || fail "ran $n cases"
 echo "ok: $n bad files refused with their line, nothing started"
