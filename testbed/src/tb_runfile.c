@@ -111,45 +111,76 @@ static void second_values(struct live *L)
 	}
 }
 
-/* spread: each second's value onto the rounds (see the top of the file). */
-static void spread(struct live *L)
+/* nearest_round: the round whose middle is nearest at_ns (rounds in order). */
+static int nearest_round(const struct live *L, int64_t at_ns)
+{
+	int lo = 0, hi = L->nr - 1;
+	while (lo < hi) { /* the first round whose middle is at or after at_ns */
+		int m = (lo + hi) / 2;
+		if (L->r[m].mid_ns < at_ns)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	if (lo > 0 && llabs(L->r[lo - 1].mid_ns - at_ns) <= llabs(L->r[lo].mid_ns - at_ns))
+		lo--;
+	return lo;
+}
+
+/* spread: each second's value onto the rounds (see the top of the file). Linear in rounds
+ * and seconds: a 24 h run has 86,400 seconds and rounds to match. */
+static int spread(struct live *L)
 {
 	const int nt = L->tb->ntenants;
+	int maxsec = 0, rc = -ENOMEM;
+	for (int i = 0; i < L->nsec; i++)
+		if (L->s[i * nt].sec > maxsec)
+			maxsec = L->s[i * nt].sec;
+	int *by_sec = malloc(((size_t)maxsec + 1) * sizeof(int));
+	int *count = calloc((size_t)(L->nsec ? L->nsec : 1), sizeof(int));
+	int *first = malloc((size_t)(L->nsec ? L->nsec : 1) * sizeof(int));
+	if (!by_sec || !count || !first)
+		goto out;
+	for (int s = 0; s <= maxsec; s++)
+		by_sec[s] = -1;
+	for (int i = 0; i < L->nsec; i++)
+		if (L->s[i * nt].sec >= 0)
+			by_sec[L->s[i * nt].sec] = i;
+	/* The second (s-1, s] each round's middle lies in. */
 	for (int k = 0; k < L->nr; k++) {
-		L->sec_of[k] = -1;
-		for (int i = 0; i < L->nsec; i++) {
-			int64_t hi = (int64_t)L->s[i * nt].sec * 1000000000LL;
-			if (L->r[k].mid_ns > hi - 1000000000LL && L->r[k].mid_ns <= hi)
-				L->sec_of[k] = i;
-		}
+		int64_t m = L->r[k].mid_ns;
+		int64_t sec = m <= 0 ? 0 : (m + 999999999LL) / 1000000000LL;
+		int i = sec <= maxsec ? by_sec[sec] : -1;
+		L->sec_of[k] = i;
+		if (i >= 0 && count[i]++ == 0)
+			first[i] = k;
 	}
 	for (int i = 0; i < L->nsec && L->nr > 0; i++) {
-		int first = -1, n = 0;
-		for (int k = 0; k < L->nr; k++)
-			if (L->sec_of[k] == i) {
-				if (first < 0)
-					first = k;
-				n++;
-			}
+		int n = count[i], k0 = first[i];
 		if (n == 0) { /* the nearest round takes it */
-			int64_t at = (int64_t)L->s[i * nt].sec * 1000000000LL - 500000000LL, best = -1;
-			for (int k = 0; k < L->nr; k++) {
-				int64_t d = llabs(L->r[k].mid_ns - at);
-				if (best < 0 || d < best)
-					best = d, first = k;
-			}
+			k0 = nearest_round(L, (int64_t)L->s[i * nt].sec * 1000000000LL - 500000000LL);
 			n = 1;
 		}
 		for (int t = 0; t < nt; t++) {
 			money_t v = L->sec_value[i * nt + t], part = v / n;
-			for (int k = first, m = 0; k < L->nr && m < n; k++) {
-				if (n > 1 && L->sec_of[k] != i)
-					continue;
-				L->value[k * nt + t] += part + (m == 0 ? v - part * n : 0);
-				m++;
+			if (count[i] == 0) {
+				L->value[k0 * nt + t] += v;
+				continue;
 			}
+			/* Rounds of one second are consecutive: k0 .. k0 + n - 1. */
+			for (int k = k0, m = 0; k < L->nr && m < n; k++)
+				if (L->sec_of[k] == i) {
+					L->value[k * nt + t] += part + (m == 0 ? v - part * n : 0);
+					m++;
+				}
 		}
 	}
+	rc = 0;
+out:
+	free(by_sec);
+	free(count);
+	free(first);
+	return rc;
 }
 
 static int round_index(const struct live *L, int64_t round)
@@ -230,7 +261,8 @@ static int live_load(struct live *L, struct tb_state *st, const struct tb_sample
 		L->alloc[k * (int)nt + t] = sqlite3_column_int64(q, 3);
 	}
 	second_values(L);
-	spread(L);
+	if (spread(L) != 0)
+		goto out;
 	rc = 0;
 out:
 	if (rc)
