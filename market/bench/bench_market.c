@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -678,10 +679,12 @@ static void bench_rounds(const struct opts *o, int tenants, int rounds, bool soa
 		ASSERT_OK(pipe(outp[w]));
 		pids[w] = fork();
 		ASSERT_TRUE(pids[w] >= 0);
-		if (pids[w] == 0)
+		if (pids[w] == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed benchmark leaves no workers */
 			rounds_worker(&h, &ks, tenants * w / workers, tenants * (w + 1) / workers,
 				      rounds, warmup, ready[1], go[0], outp[w][1], w == 0,
 				      o->same_price);
+		}
 		close(outp[w][1]);
 	}
 	close(ready[1]);
@@ -906,9 +909,11 @@ static void bench_fanout(const struct opts *o)
 		ASSERT_OK(pipe(outp[w]));
 		pids[w] = fork();
 		ASSERT_TRUE(pids[w] >= 0);
-		if (pids[w] == 0)
+		if (pids[w] == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			fanout_worker(&h, &ks, n * w / workers, n * (w + 1) / workers, o->rounds,
 				      ready[1], go[0], outp[w][1]);
+		}
 		close(outp[w][1]);
 	}
 	close(ready[1]);
