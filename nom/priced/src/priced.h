@@ -41,6 +41,7 @@
 
 #include "bb/bb.h"
 #include "common/clock.h"
+#include "common/httpd.h"
 #include "common/transport.h"
 
 #define PRICED_MAX_SUBS BB_MAX_PRICES
@@ -65,6 +66,7 @@ struct priced_config {
 	int64_t ping_timeout_ns;
 	int64_t request_timeout_ns;
 	int64_t retry_ns;
+	struct httpd_config http; /* /metrics (docs/dashboards.md); read at start only */
 };
 
 struct priced_sub {
@@ -140,6 +142,11 @@ struct priced {
 	int nbids;
 
 	uint64_t app_requests, market_replies, prices_received, notices;
+
+	struct httpd *http;       /* /metrics, or NULL (http_enabled = false) */
+	int64_t started_mono;
+	int64_t next_metrics_mono;
+	uint32_t metrics_seq;     /* the board's sequence the last page was rendered at */
 };
 
 /* priced_config.c */
@@ -176,6 +183,15 @@ void priced_board_set_bid(struct priced *p, const Raas__Bid *b, uint32_t state, 
 			  uint64_t effective_round);
 void priced_board_publish(struct priced *p);
 bool priced_subscribed(const struct priced *p, uint32_t resource, const char *host);
+
+/* priced_metrics.c */
+/* Starts the HTTP side when configured: 0 or -errno / -RAAS_E* (logged). */
+int priced_metrics_open(struct priced *p);
+void priced_metrics_close(struct priced *p);
+/* Renders /metrics into b. */
+void priced_metrics_render(const struct priced *p, int64_t now_mono, struct sbuf *b);
+/* Publishes a new page when the board changed or a staleness period passed. */
+void priced_metrics_tick(struct priced *p);
 
 /* priced_market.c */
 int priced_market_open(struct priced *p);
