@@ -1,0 +1,60 @@
+#!/bin/sh
+# test_dash_live.sh: the live pages in Debian's chromium (playwright-core), served by the real
+# raas-marketd (http_pages_dir = build/dashboards/www) closing 300 ms rounds of a uniform-price
+# auction where alice and bob bid for host h1's cores, enforced by h1's agent (fake backend).
+# dashboards/tests/test_live_pages.js does the browser side: the market page's last price
+# equals the API's, three rounds later the chart has advanced by exactly three points carrying
+# bob's raised bid's new price (over SSE), the tenants page shows the holdings `raas
+# allocations` reports, a screenshot of each page under build/, and the load-to-first-chart
+# time of the market page.
+set -eu
+. "$RAAS_SOURCE_DIR/tests/ops/lib.sh"
+need /curl /node /chromium
+WWW=${RAAS_BIN%/bin}/dashboards/www
+[ -f "$WWW/market.html" ] || fail "no pages at $WWW (the dashboards target builds them)"
+
+keys market alice bob h1
+"$B/raas" tenant add alice --key "$T/keys/alice.pub" >/dev/null
+"$B/raas" tenant add bob --key "$T/keys/bob.pub" >/dev/null
+"$B/raas" host add h1 --key "$T/keys/h1.pub" >/dev/null
+market_config 300 2s "[pool.c1]
+host = h1
+resource = cores
+supply = 8"
+# A uniform-price auction instead of lib.sh's fixed price: the clearing price moves with bids.
+sed -i 's/^model = fixed$/model = uniform/; s/^params = price=.*$/params = reserve=$0.10/' "$T/market.ini"
+sed -i "s|^\[resource.cores\]|http_pages_dir = $WWW\n[resource.cores]|" "$T/market.ini"
+start_market "$T/market.ini"
+H=$(sed -n 's/^http_endpoint=//p' "$T/ready")
+agent_config h1 "" alice bob
+start_agent h1
+
+as alice bid --resource cores --host h1 --max 6 --price '$5' --id web >/dev/null
+as bob bid --resource cores --host h1 --max 6 --price '$4' --id batch >/dev/null
+held() { curl -sf "$H/api/tenants" | jq -e '[.tenants[].holdings[].quantity] | add == 8' >/dev/null; }
+wait_for 10 "8 cores held in the API" held
+log "pages at $H/market.html"
+
+# The CLI's view of the holdings, for the browser test: tenant pool quantity, one a line.
+cat >"$T/cli-holdings.sh" <<EOC
+#!/bin/sh
+set -e
+for t in alice bob; do
+	RAAS_MARKET=$MARKET RAAS_PRICES=$PRICES RAAS_SERVER_KEY=$T/keys/market.pub RAAS_KEY=$T/keys/\$t.key \
+		$B/raas -o json allocations | jq -r --arg t \$t '.[] | "\(\$t) \(.host)/\(.resource) \(.quantity)"'
+done
+EOC
+cat >"$T/raise-bid.sh" <<EOC
+#!/bin/sh
+RAAS_MARKET=$MARKET RAAS_PRICES=$PRICES RAAS_SERVER_KEY=$T/keys/market.pub RAAS_KEY=$T/keys/bob.key \
+	$B/raas bid --resource cores --host h1 --max 6 --price '\$4.50' --id batch >/dev/null
+EOC
+chmod +x "$T/cli-holdings.sh" "$T/raise-bid.sh"
+"$T/cli-holdings.sh" >"$T/cli.txt"
+log "the CLI's holdings: $(tr '\n' ';' <"$T/cli.txt")"
+[ "$(wc -l <"$T/cli.txt")" = 2 ] || fail "the CLI reports $(wc -l <"$T/cli.txt") holdings, want 2"
+
+NODE_PATH="$RAAS_SOURCE_DIR/dashboards/node_modules" node "$RAAS_SOURCE_DIR/dashboards/tests/test_live_pages.js" \
+	"$H" "${RAAS_BIN%/bin}" "$T/cli-holdings.sh" "$T/raise-bid.sh" 300 || fail "the browser test failed"
+kill -0 "$MPID" || fail "raas-marketd died"
+log "PASS"
