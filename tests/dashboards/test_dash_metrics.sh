@@ -5,11 +5,14 @@
 # nom-priced following cores/h1. promtool accepts each page; the values are the ones the
 # market and the board show: sets applied (as many as latency observations), bob's failures
 # counted under cores as the market's /api/hosts reports them, the posted price, the board's
-# update count and a staleness below a round or two. A non-loopback bind without a token is a
-# config error naming the key.
+# update count and a staleness below a round or two. Profit reports: two apps report through
+# nom-ctl (libnom) to nom-priced, and the market's /api/tenants shows alice's whole report
+# (sum, each app's profit and W) and none for bob; reports outside raas.proto's bounds are
+# refused with the field named. A non-loopback bind without a token is a config error naming
+# the key.
 set -eu
 . "$RAAS_SOURCE_DIR/tests/ops/lib.sh"
-need nom-priced nom-board /curl /promtool
+need nom-priced nom-board nom-ctl /curl /promtool
 
 keys market alice bob h1
 "$B/raas" tenant add alice --key "$T/keys/alice.pub" >/dev/null
@@ -87,6 +90,32 @@ awk -v s="$stale" 'BEGIN { exit !(s >= 0 && s < 1.0) }' || fail "staleness $stal
 [ "$(val "$T/priced.metrics" "raas_priced_notices_total{instance=\"$inst\"}")" -ge 1 ] || fail "no notices counted"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$PH/api/nope")
 [ "$code" = 404 ] || fail "unknown path on nom-priced: $code"
+
+log "profit reports: two apps through nom-ctl (libnom), nom-priced, the market's API"
+"$B/nom-ctl" "$inst" report web 1.25 20 >/dev/null || fail "nom-ctl report web"
+"$B/nom-ctl" "$inst" report batch -0.5 >/dev/null || fail "nom-ctl report batch"
+"$B/nom-ctl" "$inst" report web 2.5 40 >/dev/null || fail "nom-ctl report web again"
+reported() { curl -sf "$H/api/tenants" | jq -e '.tenants[] | select(.name == "alice") | .reported_profit_per_hour_nd == 2000000000' >/dev/null; }
+wait_for 10 "alice's reported profit in the API" reported
+curl -sf "$H/api/tenants" >"$T/tenants.json"
+jq -c '.tenants[] | select(.name == "alice") | [.reported_profit_per_hour_nd, (.apps | map([.app, .profit_per_hour_nd, .w_ns]))]' "$T/tenants.json" >"$T/alice.json"
+log "the API's alice: $(cat "$T/alice.json")"
+[ "$(cat "$T/alice.json")" = '[2000000000,[["web",2500000000,40000],["batch",-500000000,null]]]' ] ||
+	fail "alice's reported profit in the API: $(cat "$T/alice.json")"
+[ "$(jq '.tenants[] | select(.name == "bob") | .reported_profit_per_hour_nd' "$T/tenants.json")" = null ] ||
+	fail "bob reported nothing but the API shows a profit"
+rp() { [ "$(metric "$PH" "raas_priced_reported_profit_nanodollars_per_hour{instance=\"$inst\",app=\"$1\"}")" = "$2" ]; }
+wait_for 5 "nom-priced's /metrics shows web's report" rp web 2500000000
+rp batch -500000000 || fail "nom-priced's /metrics: batch's report"
+long=$(printf '%070d' 0)
+rc=0
+"$B/nom-ctl" "$inst" report "$long" 1 >"$T/long.out" 2>&1 || rc=$?
+[ "$rc" = 65 ] && grep -q "1..63" "$T/long.out" || fail "a 70-byte app name: exit $rc, $(cat "$T/long.out")"
+rc=0
+"$B/nom-ctl" "$inst" report web 1 7200000000 >"$T/w.out" 2>&1 || rc=$?
+[ "$rc" = 65 ] && grep -q "w_ns" "$T/w.out" || fail "W of 2 h: exit $rc, $(cat "$T/w.out")"
+[ "$(curl -sf "$H/api/tenants" | jq '.tenants[] | select(.name == "alice") | .reported_profit_per_hour_nd')" = 2000000000 ] ||
+	fail "a refused report changed the API's figure"
 
 log "a non-loopback bind without a token is refused"
 rc=0

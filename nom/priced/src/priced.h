@@ -107,6 +107,14 @@ struct priced_bid {
 	size_t len;
 };
 
+/* The latest profit an app of the instance reported (priced_profit.c). */
+struct priced_profit {
+	char app[WIRE_PROFIT_NAME_MAX + 1];
+	int64_t profit_per_hour; /* nanodollars per hour */
+	int64_t w_ns;            /* -1: none */
+	int64_t measured_wall_ns;
+};
+
 struct priced {
 	struct priced_config cfg;
 	const struct clk *clk;
@@ -147,6 +155,9 @@ struct priced {
 	int64_t started_mono;
 	int64_t next_metrics_mono;
 	uint32_t metrics_seq;     /* the board's sequence the last page was rendered at */
+
+	struct priced_profit profits[WIRE_PROFIT_APPS_MAX];
+	int nprofits;
 };
 
 /* priced_config.c */
@@ -183,6 +194,13 @@ void priced_board_set_bid(struct priced *p, const Raas__Bid *b, uint32_t state, 
 			  uint64_t effective_round);
 void priced_board_publish(struct priced *p);
 bool priced_subscribed(const struct priced *p, uint32_t resource, const char *host);
+
+/* priced_profit.c */
+/* Checks an app's ProfitReport (one entry, within the bounds, room for a new app). */
+bool priced_profit_check(const struct priced *p, const Raas__ProfitReport *r, char *why,
+			 size_t len, int *code);
+/* Keeps the app's entry and forwards the instance's whole report in its place. */
+void priced_profit_forward(struct priced *p, const struct tp_route *route, Raas__Envelope *e);
 
 /* priced_metrics.c */
 /* Starts the HTTP side when configured: 0 or -errno / -RAAS_E* (logged). */

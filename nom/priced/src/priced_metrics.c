@@ -79,6 +79,13 @@ void priced_metrics_render(const struct priced *p, int64_t now_mono, struct sbuf
 	prom_family(b, "raas_priced_app_requests_total", "counter",
 		    "requests from the instance's apps");
 	prom_int(b, "raas_priced_app_requests_total", il, (int64_t)p->app_requests);
+	prom_family(b, "raas_priced_reported_profit_nanodollars_per_hour", "gauge",
+		    "the profit each app last reported (sent on to the market)");
+	for (int i = 0; i < p->nprofits; i++) {
+		const char *kv[] = {"instance", p->cfg.instance, "app", p->profits[i].app};
+		prom_int(b, "raas_priced_reported_profit_nanodollars_per_hour",
+			 prom_labels(lab, sizeof(lab), 2, kv), p->profits[i].profit_per_hour);
+	}
 	if (p->http)
 		httpd_metrics_write(p->http, b);
 }
