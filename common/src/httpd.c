@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -313,13 +315,29 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
  * megabytes (minutes of events) while every write seems to succeed. */
 #define HTTPD_SNDBUF 32768
 
+/* The HTTP thread gives way to the daemon's own loop (a market's round close must not wait
+ * for pages and event streams): SCHED_BATCH (no wake-up preemption of the running loop) at
+ * nice 10. Both only lower this thread's claim, which needs no privilege. Done on the first
+ * connection, in the HTTP thread itself (libmicrohttpd creates it). */
+static void yield_to_loop(struct httpd *h)
+{
+	if (atomic_exchange(&h->yielding, true))
+		return;
+	struct sched_param sp = {.sched_priority = 0};
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) != 0)
+		log_debug("http: SCHED_BATCH: %s", strerror(errno));
+	if (setpriority(PRIO_PROCESS, (id_t)tid, 10) != 0)
+		log_debug("http: nice: %s", strerror(errno));
+}
+
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
 			  enum MHD_ConnectionNotificationCode code)
 {
-	(void)cls;
 	(void)socket_ctx;
 	if (code != MHD_CONNECTION_NOTIFY_STARTED)
 		return;
+	yield_to_loop(cls);
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	int v = HTTPD_SNDBUF;
