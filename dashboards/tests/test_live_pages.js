@@ -11,25 +11,12 @@
 // Usage: node test_live_pages.js URL BUILD_DIR CLI_HOLDINGS RAISE ROUND_MS
 "use strict";
 const {execFileSync} = require("child_process");
-const fs = require("fs");
 const path = require("path");
 
 const [url, build, cliHoldings, raise, roundMsArg] = process.argv.slice(2);
 const roundMs = Number(roundMsArg);
-const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => fs.existsSync(p));
-if (!chromium) {
-	console.error("SKIP: no chromium (Debian package chromium; scripts/install-deps installs it)");
-	process.exit(77);
-}
-let passed = 0, failed = 0;
-function check(ok, what, got, want) {
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		console.log(`FAIL: ${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
-	}
-}
+const {chromiumPath, check, finish} = require("./lib.js");
+const chromium = chromiumPath();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function api(p) {
 	const r = await fetch(url + p, {cache: "no-store"});
@@ -155,8 +142,7 @@ async function until(ms, what, f) {
 	} finally {
 		await browser.close();
 	}
-	console.log(`${passed} passed, ${failed} failed`);
-	process.exit(failed || passed < 10 ? 1 : 0);
+	finish(10);
 })().catch((e) => {
 	console.log("FAIL: " + (e.stack || e));
 	process.exit(1);

@@ -9,21 +9,13 @@
 # how often the round loop lost its CPU while running (the HTTP thread yields to it since
 # that was found to be the cost of the clients: common/src/httpd.c yield_to_loop).
 set -eu
-. "$RAAS_SOURCE_DIR/tests/ops/lib.sh"
+. "$RAAS_SOURCE_DIR/tests/dashboards/lib.sh"
 need /curl
 ROUNDS=${ROUNDS:-100}
 ROUND_MS=${ROUND_MS:-50}
 CLIENTS=${CLIENTS:-50}
 BLOCKS=${BLOCKS:-6}
-keys market alice
-"$B/raas" tenant add alice --key "$T/keys/alice.pub" >/dev/null
-market_config "$ROUND_MS" 2s "[pool.c1]
-host = h1
-resource = cores
-supply = 8"
-sed -i 's/^\[resource.cores\]/http_history_rounds = 100000\n[resource.cores]/' "$T/market.ini"
-start_market "$T/market.ini"
-H=$(sed -n 's/^http_endpoint=//p' "$T/ready")
+dash_market "$ROUND_MS" "http_history_rounds = 100000"
 as alice acquire --resource cores --host h1 --quantity 2 >/dev/null
 round() { curl -sf "$H/api/summary" | jq .round; }
 sse() { curl -sf "$H/api/summary" | jq .sse_clients; }

@@ -8,24 +8,17 @@
 # allocations` reports, a screenshot of each page under build/, and the load-to-first-chart
 # time of the market page.
 set -eu
-. "$RAAS_SOURCE_DIR/tests/ops/lib.sh"
+. "$RAAS_SOURCE_DIR/tests/dashboards/lib.sh"
 need /curl /node /chromium
 WWW=${RAAS_BIN%/bin}/dashboards/www
 [ -f "$WWW/market.html" ] || fail "no pages at $WWW (the dashboards target builds them)"
 
-keys market alice bob h1
-"$B/raas" tenant add alice --key "$T/keys/alice.pub" >/dev/null
+keys bob h1
 "$B/raas" tenant add bob --key "$T/keys/bob.pub" >/dev/null
 "$B/raas" host add h1 --key "$T/keys/h1.pub" >/dev/null
-market_config 300 2s "[pool.c1]
-host = h1
-resource = cores
-supply = 8"
-# A uniform-price auction instead of lib.sh's fixed price: the clearing price moves with bids.
-sed -i 's/^model = fixed$/model = uniform/; s/^params = price=.*$/params = reserve=$0.10/' "$T/market.ini"
-sed -i "s|^\[resource.cores\]|http_pages_dir = $WWW\n[resource.cores]|" "$T/market.ini"
-start_market "$T/market.ini"
-H=$(sed -n 's/^http_endpoint=//p' "$T/ready")
+# A uniform-price auction instead of the fixed price: the clearing price moves with bids.
+dash_market 300 "http_pages_dir = $WWW" 'model = uniform
+params = reserve=$0.10'
 agent_config h1 "" alice bob
 start_agent h1
 

@@ -11,19 +11,13 @@
 # refused with the field named. A non-loopback bind without a token is a config error naming
 # the key.
 set -eu
-. "$RAAS_SOURCE_DIR/tests/ops/lib.sh"
+. "$RAAS_SOURCE_DIR/tests/dashboards/lib.sh"
 need nom-priced nom-board nom-ctl /curl /promtool
 
-keys market alice bob h1
-"$B/raas" tenant add alice --key "$T/keys/alice.pub" >/dev/null
+keys bob h1
 "$B/raas" tenant add bob --key "$T/keys/bob.pub" >/dev/null
 "$B/raas" host add h1 --key "$T/keys/h1.pub" >/dev/null
-market_config 100 2s "[pool.c1]
-host = h1
-resource = cores
-supply = 8"
-start_market "$T/market.ini"
-H=$(sed -n 's/^http_endpoint=//p' "$T/ready")
+dash_market 100
 agent_config h1 "fail_tenant = bob" alice bob
 start_agent h1
 AH=$(sed -n 's/^http_endpoint=//p' "$T/h1.ready")

@@ -7,18 +7,11 @@
 # and its rounds keep their timing (the closes during the attack are as many as the clock
 # says, their median interval within 10% of 50 ms).
 set -eu
-. "$RAAS_SOURCE_DIR/tests/ops/lib.sh"
+. "$RAAS_SOURCE_DIR/tests/dashboards/lib.sh"
 need /curl /python3
 
-keys market alice
-"$B/raas" tenant add alice --key "$T/keys/alice.pub" >/dev/null
-market_config 50 2s "[pool.c1]
-host = h1
-resource = cores
-supply = 8"
-sed -i 's/^\[resource.cores\]/http_timeout = 2s\nhttp_history_rounds = 5000\n[resource.cores]/' "$T/market.ini"
-start_market "$T/market.ini"
-H=$(sed -n 's/^http_endpoint=//p' "$T/ready")
+dash_market 50 "http_timeout = 2s
+http_history_rounds = 5000"
 as alice acquire --resource cores --host h1 --quantity 2 >/dev/null
 hp=${H#http://}
 summary() { curl -sf "$H/api/summary" | jq -r "$1"; }
