@@ -5,7 +5,8 @@
 // RAISE (a script that raises bob's bid, so the clearing price changes) and three more rounds
 // the chart has advanced by exactly three points, one per round, carrying the API's price of
 // each round, the new price among them: the points came over the event stream. Tenants page:
-// the holdings table equals what `raas allocations` reports for each tenant (CLI, a script).
+// the holdings table equals what `raas allocations` reports for each tenant (CLI, a script);
+// the profit and W a tenant reported are shown as the API has them.
 // A screenshot of each page goes to BUILD_DIR/dashboards-live-PAGE.png. Prints the market
 // page's load-to-first-chart time (median and max of 5 loads).
 // Usage: node test_live_pages.js URL BUILD_DIR CLI_HOLDINGS RAISE ROUND_MS
@@ -110,6 +111,22 @@ async function until(ms, what, f) {
 		console.log(`tenants page holdings: ${pageHoldings.join("; ")}; CLI: ${cli.join("; ")}`);
 		check(cli.length === 2 && JSON.stringify(pageHoldings) === JSON.stringify(cli),
 		      "tenants page: the holdings the CLI reports", pageHoldings, cli);
+		const tenants = (await api("/api/tenants")).tenants;
+		const shown = await tp.evaluate(() => ({
+			tenants: [...document.querySelectorAll("#tenants tbody tr")].map((tr) => [...tr.cells].map((c) => c.textContent)),
+			apps: [...document.querySelectorAll("#apps tbody tr")].map((tr) => [...tr.cells].map((c) => c.textContent)),
+		}));
+		const perHour = (nd) => (nd === null ? "-" : "$" + (nd / 1e9).toFixed(4) + "/h");
+		const wantProfit = tenants.map((x) => [x.name, perHour(x.reported_profit_per_hour_nd)]).sort();
+		const gotProfit = shown.tenants.map((r) => [r[0], r[5]]).sort();
+		console.log(`tenants page profit: ${JSON.stringify(gotProfit)}; apps: ${JSON.stringify(shown.apps)}`);
+		check(JSON.stringify(gotProfit) === JSON.stringify(wantProfit) && wantProfit.some((r) => r[1] !== "-"),
+		      "tenants page: the profit each tenant reported, as the API has it", gotProfit, wantProfit);
+		const wantApps = [];
+		tenants.forEach((x) => x.apps.forEach((a) => wantApps.push(
+			[x.name, a.app, perHour(a.profit_per_hour_nd), a.w_ns === null ? "-" : (a.w_ns / 1000) + " us"])));
+		check(wantApps.length === 1 && JSON.stringify(shown.apps) === JSON.stringify(wantApps),
+		      "tenants page: each app's reported profit and W", shown.apps, wantApps);
 		await tp.screenshot({path: path.join(build, "dashboards-live-tenants.png")});
 
 		// 4. The hosts and rounds pages draw their tables.
@@ -142,7 +159,7 @@ async function until(ms, what, f) {
 	} finally {
 		await browser.close();
 	}
-	finish(10);
+	finish(12);
 })().catch((e) => {
 	console.log("FAIL: " + (e.stack || e));
 	process.exit(1);

@@ -30,3 +30,23 @@ supply = 8"
 	H=$(sed -n 's/^http_endpoint=//p' "$T/ready")
 	[ -n "$H" ] || fail "no http_endpoint in the ready file: $(cat "$T/ready")"
 }
+
+# dash_priced TENANT: nom-priced for instance $P-TENANT as TENANT, following cores/h1, with a
+# ready file; waits for it and sets INST to the instance and PH to its HTTP endpoint (which
+# must be on loopback).
+dash_priced() {
+	INST=$P-$1
+	INSTANCES="$INSTANCES $INST"
+	"$B/nom-priced" --check-invariants --set=priced.instance="$INST" --set=priced.market="$MARKET" \
+		--set=priced.prices="$PRICES" --set=priced.tenant_key="$T/keys/$1.key" \
+		--set=priced.market_key="$T/keys/market.pub" --set=priced.api="ipc:///tmp/$INST.sock" \
+		--set=priced.subscribe=cores/h1 --set=priced.host=h1 --ready-file "$T/priced-$1.ready" \
+		2>>"$T/priced-$1.log" &
+	started $!
+	wait_for 20 "nom-priced's ready file" test -s "$T/priced-$1.ready"
+	PH=$(sed -n 's/^http_endpoint=//p' "$T/priced-$1.ready")
+	case $PH in
+	http://127.0.0.1:[0-9]*) ;;
+	*) fail "nom-priced's ready file: no loopback http_endpoint: $(cat "$T/priced-$1.ready")" ;;
+	esac
+}

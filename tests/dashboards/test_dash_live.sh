@@ -5,11 +5,11 @@
 # dashboards/tests/test_live_pages.js does the browser side: the market page's last price
 # equals the API's, three rounds later the chart has advanced by exactly three points carrying
 # bob's raised bid's new price (over SSE), the tenants page shows the holdings `raas
-# allocations` reports, a screenshot of each page under build/, and the load-to-first-chart
-# time of the market page.
+# allocations` reports and the profit and W alice's nom instance reported (nom-ctl report), a
+# screenshot of each page under build/, and the load-to-first-chart time of the market page.
 set -eu
 . "$RAAS_SOURCE_DIR/tests/dashboards/lib.sh"
-need /curl /node /chromium
+need nom-priced nom-ctl /curl /node /chromium
 WWW=${RAAS_BIN%/bin}/dashboards/www
 [ -f "$WWW/market.html" ] || fail "no pages at $WWW (the dashboards target builds them)"
 
@@ -26,6 +26,11 @@ as alice bid --resource cores --host h1 --max 6 --price '$5' --id web >/dev/null
 as bob bid --resource cores --host h1 --max 6 --price '$4' --id batch >/dev/null
 held() { curl -sf "$H/api/tenants" | jq -e '[.tenants[].holdings[].quantity] | add == 8' >/dev/null; }
 wait_for 10 "8 cores held in the API" held
+# alice's nom instance reports an app's profit and W (the tenants page shows it).
+dash_priced alice
+"$B/nom-ctl" "$INST" report web 1.25 20 >/dev/null || fail "nom-ctl report"
+reported() { curl -sf "$H/api/tenants" | jq -e '.tenants[] | select(.name == "alice") | .reported_profit_per_hour_nd == 1250000000' >/dev/null; }
+wait_for 10 "alice's reported profit in the API" reported
 log "pages at $H/market.html"
 
 # The CLI's view of the holdings, for the browser test: tenant pool quantity, one a line.

@@ -23,17 +23,8 @@ start_agent h1
 AH=$(sed -n 's/^http_endpoint=//p' "$T/h1.ready")
 case $AH in http://127.0.0.1:[0-9]*) ;; *) fail "agent's ready file: no loopback http_endpoint: $(cat "$T/h1.ready")" ;; esac
 
-inst=$P-alice
-INSTANCES="$INSTANCES $inst"
-"$B/nom-priced" --check-invariants --set=priced.instance="$inst" --set=priced.market="$MARKET" \
-	--set=priced.prices="$PRICES" --set=priced.tenant_key="$T/keys/alice.key" \
-	--set=priced.market_key="$T/keys/market.pub" --set=priced.api="ipc:///tmp/$inst.sock" \
-	--set=priced.subscribe=cores/h1 --set=priced.host=h1 --ready-file "$T/priced.ready" \
-	2>>"$T/priced-alice.log" &
-started $!
-wait_for 20 "nom-priced's ready file" test -s "$T/priced.ready"
-PH=$(sed -n 's/^http_endpoint=//p' "$T/priced.ready")
-case $PH in http://127.0.0.1:[0-9]*) ;; *) fail "nom-priced's ready file: no loopback http_endpoint: $(cat "$T/priced.ready")" ;; esac
+dash_priced alice
+inst=$INST
 log "market $H, agent $AH, nom-priced $PH"
 
 as alice acquire --resource cores --host h1 --quantity 2 >/dev/null
