@@ -103,6 +103,9 @@ rc=0
 [ "$(curl -sf "$H/api/tenants" | jq '.tenants[] | select(.name == "alice") | .reported_profit_per_hour_nd')" = 2000000000 ] ||
 	fail "a refused report changed the API's figure"
 
+"$B/raas-hostagentd" -c "$T/h1.ini" --set=agent.http_port=18431 --check >"$T/check.out" 2>&1 || fail "agent --check: $(cat "$T/check.out")"
+grep -q '^metrics: http on 127.0.0.1 port 18431' "$T/check.out" || fail "agent --check does not say where /metrics is: $(cat "$T/check.out")"
+
 log "a non-loopback bind without a token is refused"
 rc=0
 "$B/raas-hostagentd" -c "$T/h1.ini" --set=agent.http_bind=0.0.0.0 --check >"$T/bad.out" 2>&1 || rc=$?

@@ -258,6 +258,11 @@ static int check(const struct priced_config *c)
 	}
 	printf("instance %s: board %s, local API %s\nmarket   %s, prices %s\n", c->instance, board,
 	       c->api, c->market, c->prices);
+	if (c->http.enabled)
+		printf("metrics  http on %s port %d%s (docs/dashboards.md)\n", c->http.bind,
+		       c->http.port, c->http.token[0] ? ", bearer token required" : "");
+	else
+		printf("metrics  off\n");
 	printf("nom-priced: check ok\n");
 	return 0;
 }
