@@ -60,7 +60,9 @@ mfail() { curl -sf "$H/api/hosts" | jq '[.hosts[] | select(.name == "h1") | .fai
 wait_for 5 "the market's /api/hosts listing the $fails failures the agent counted" sh -c "[ \$(curl -sf '$H/api/hosts' | jq '[.hosts[] | select(.name == \"h1\") | .failures[] | select(.tenant == \"bob\" and .resource == \"cores\")] | length') -ge $fails ]"
 log "the market's /api/hosts lists $(mfail) of bob's failed cores applies (the agent counted $fails)"
 grep -q '^raas_hostagent_tenant_tx_bytes_total{tenant="alice"} ' "$T/agent.metrics" || fail "no meter of alice"
-grep -q '^raas_hostagent_http_requests_total{code="200"} [1-9]' "$T/agent.metrics" || fail "no 200s counted"
+# The page is rendered by the agent's loop: the 200s of the pages fetched so far show on a later one.
+ok200() { curl -sf "$AH/metrics" | grep -q '^raas_hostagent_http_requests_total{code="200"} [1-9]'; }
+wait_for 5 "the agent's /metrics counting its 200s" ok200
 
 log "nom-priced /metrics"
 curl -sf "$PH/metrics" >"$T/priced.metrics"
@@ -71,7 +73,7 @@ bupd=$("$B/nom-board" show "$inst" -o json | jq '.updates')
 log "nom-priced: $upd board updates (the board: $bupd), staleness $stale s"
 [ "$upd" -ge 3 ] || fail "$upd board updates"
 [ "$bupd" -ge "$upd" ] && [ "$bupd" -le $((upd + 40)) ] || fail "board update_count $bupd vs metrics $upd"
-awk -v s="$stale" 'BEGIN { exit !(s >= 0 && s < 1.0) }' || fail "staleness $stale s with 100 ms rounds"
+awk -v s="$stale" 'BEGIN { exit !(s >= 0 && s < 2.5) }' || fail "staleness $stale s with 100 ms rounds (a price arrived: the gauge is its age)"
 [ "$(val "$T/priced.metrics" "raas_priced_market_up{instance=\"$inst\"}")" = 1 ] || fail "market_up not 1"
 [ "$(val "$T/priced.metrics" "raas_priced_notices_total{instance=\"$inst\"}")" -ge 1 ] || fail "no notices counted"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$PH/api/nope")
