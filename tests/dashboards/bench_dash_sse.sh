@@ -83,4 +83,9 @@ printf '%-12s %7s %10s %10s %10s %10s %10s %10s %10s %10s\n' "$CLIENTS clients" 
 for c in idle sse; do
 	awk -v c="$c" '{ n += $2 - $1; p += $3 } END { printf "%s: the round loop was preempted %d times in %d rounds\n", c == "idle" ? "0 clients" : "with clients", p, n }' "$T/$c"
 done
+# Both conditions measured every round they ran (a smoke run in CI checks that much).
+for c in idle sse; do
+	n=$(awk '{ n += $2 - $1 } END { print n + 0 }' "$T/$c")
+	[ "$n" -ge $((BLOCKS * ROUNDS)) ] || fail "$c: only $n rounds measured"
+done
 echo "$idle" | awk -v s="$sse" -v n="$CLIENTS" '{ split(s, b, "\t"); printf "p99 ratio %.3f, median ratio %.3f (%d clients over 0; aim p99 <= 1.05); all in ns\n", b[3] / $3, b[2] / $2, n }'
