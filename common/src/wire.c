@@ -138,14 +138,14 @@ int wire_profit_check(const Raas__ProfitReport *r, size_t apps_max, char *why, s
 		const Raas__AppProfit *a = r->apps[i];
 		size_t n = a->app ? strlen(a->app) : 0;
 		if (n == 0 || n > WIRE_PROFIT_NAME_MAX) {
-			snprintf(why, why_len, "profit_report.apps[%zu].app: %zu bytes, want 1..%d", i,
-				 n, WIRE_PROFIT_NAME_MAX);
+			snprintf(why, why_len, "profit_report.apps[%zu].app: %zu bytes, want 1..%d",
+				 i, n, WIRE_PROFIT_NAME_MAX);
 			return -RAAS_EPROTO;
 		}
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(r->apps[k]->app, a->app) == 0) {
-				snprintf(why, why_len, "profit_report.apps[%zu].app: \"%s\" twice", i,
-					 a->app);
+				snprintf(why, why_len, "profit_report.apps[%zu].app: \"%s\" twice",
+					 i, a->app);
 				return -RAAS_EPROTO;
 			}
 		if (a->profit_per_hour > WIRE_PROFIT_MAX_ND_PER_HOUR ||
@@ -155,14 +155,16 @@ int wire_profit_check(const Raas__ProfitReport *r, size_t apps_max, char *why, s
 			return -RAAS_EPROTO;
 		}
 		if (a->w_ns < -1 || a->w_ns > WIRE_PROFIT_W_MAX_NS) {
-			snprintf(why, why_len, "profit_report.apps[%zu].w_ns: %lld, want -1 or 0..3600 s",
-				 i, (long long)a->w_ns);
+			snprintf(why, why_len,
+				 "profit_report.apps[%zu].w_ns: %lld, want -1 or 0..3600 s", i,
+				 (long long)a->w_ns);
 			return -RAAS_EPROTO;
 		}
 		sum += a->profit_per_hour; /* |sum| <= 16 * 10^17 < 2^63 */
 	}
 	if (sum != r->profit_per_hour && apps_max > 1) {
-		snprintf(why, why_len, "profit_report.profit_per_hour: %lld is not the apps' sum %lld",
+		snprintf(why, why_len,
+			 "profit_report.profit_per_hour: %lld is not the apps' sum %lld",
 			 (long long)r->profit_per_hour, (long long)sum);
 		return -RAAS_EPROTO;
 	}

@@ -26,9 +26,10 @@ void ha_metrics_render(const struct ha_totals *t, const struct ha_agent *a,
 	prom_family(b, "raas_hostagent_apply_failures_total", "counter",
 		    "applies that failed, by resource (\"set\": the set as a whole was refused)");
 	for (int r = 0; r <= ENF_RES_MAX; r++) {
-		const char *kv[] = {"resource", r ? enf_resource_name((enum enf_resource)r) : "set"};
-		prom_int(b, "raas_hostagent_apply_failures_total", prom_labels(lab, sizeof(lab), 1, kv),
-			 (int64_t)t->failures[r]);
+		const char *res = r ? enf_resource_name((enum enf_resource)r) : "set";
+		const char *kv[] = {"resource", res};
+		prom_int(b, "raas_hostagent_apply_failures_total",
+			 prom_labels(lab, sizeof(lab), 1, kv), (int64_t)t->failures[r]);
 	}
 	prom_family(b, "raas_hostagent_market_connected", "gauge",
 		    "1 when the market answers this agent");
@@ -68,9 +69,11 @@ int ha_metrics_publish(const struct ha_totals *t, const struct ha_agent *a,
 		return -ENOMEM;
 	sbuf_init(&b);
 	ha_metrics_render(t, a, conf, market_up, h, &b);
-	err = sbuf_failed(&b) ? -ENOMEM
-			      : httpd_snap_add_sbuf(s, "/metrics",
-						    "text/plain; version=0.0.4; charset=utf-8", &b);
+	if (sbuf_failed(&b))
+		err = -ENOMEM;
+	else
+		err = httpd_snap_add_sbuf(s, "/metrics", "text/plain; version=0.0.4; charset=utf-8",
+					  &b);
 	sbuf_fini(&b);
 	if (err) {
 		httpd_snap_free(s);
