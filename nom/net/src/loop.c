@@ -327,6 +327,14 @@ void *nomnet__loop_main(void *arg)
 		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
 			log_warn("nomnet: cannot pin the loop to CPU %d", n->cfg.cpu);
 	}
+	if (n->cfg.rt_priority > 0) {
+		struct sched_param sp = {.sched_priority = n->cfg.rt_priority};
+		int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+
+		if (rc != 0)
+			log_warn("nomnet: SCHED_FIFO priority %d for the loop: %s",
+				 n->cfg.rt_priority, strerror(rc));
+	}
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	pthread_setname_np(pthread_self(), "nomnet-loop");
 	n->sched_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);

@@ -125,6 +125,10 @@ static int check_config(const struct nomnet_config *cfg)
 			  (long long)NOMNET_SPIN_MAX_NS);
 		return -EINVAL;
 	}
+	if (cfg->rt_priority < 0 || cfg->rt_priority > 99) {
+		log_error("nomnet: real-time priority %d outside 0..99", cfg->rt_priority);
+		return -EINVAL;
+	}
 	if (cfg->mode != NOMNET_POLL && cfg->mode != NOMNET_INTERRUPT) {
 		log_error("nomnet: unknown mode %d", (int)cfg->mode);
 		return -EINVAL;

@@ -60,6 +60,9 @@ struct nomnet_config {
 	unsigned ring_size;   /* driver ring entries (power of two; 0: driver default) */
 	const char *xdp_mode; /* xdp: "auto" (native, else generic), "native", "generic" */
 	int cpu;              /* pin the loop thread to this CPU; -1: no pinning */
+	int rt_priority;      /* run the loop thread SCHED_FIFO at this priority (1-99), so that
+				 the client its transmit wakes cannot preempt it inside the kick
+				 (docs/nomnet.md, "the tail"); 0: the normal scheduler */
 	const char *stats_name; /* publish statistics as /dev/shm/nomnet.<name>, or NULL */
 };
 
