@@ -70,7 +70,7 @@ static const char common_usage[] =
 	"  --bind A.B.C.D            kernel stack: address to listen on (default any)\n"
 	"  --port N                  TCP port\n"
 	"  --delay US                fixed batching delay, 0-1000 us (default 0)\n"
-	"  --spin-us US              interrupt mode: busy-poll this long before sleeping, 0-10000\n"
+	"  --spin-us US              interrupt mode: busy-poll this long before sleeping, 0-1e6\n"
 	"                            (hybrid polling; default 0; --adaptive picks it from the\n"
 	"                            profile's spin_us column)\n"
 	"  --rt-prio N               run nomnet's loop SCHED_FIFO at priority N (1-99; 0 default:\n"
@@ -272,7 +272,7 @@ int app_opts_parse(struct app_opts *o, int argc, char **argv, const struct app_e
 			break;
 		case O_SPIN:
 			if (num(optarg, 0, NOMNET_SPIN_MAX_NS / 1000.0, &v) < 0)
-				rc = bad(o, name, optarg, "want microseconds, 0-10000");
+				rc = bad(o, name, optarg, "want microseconds, 0-1000000");
 			o->spin_us = v;
 			o->srv.net.spin_ns = (int64_t)llround(v * 1000);
 			break;

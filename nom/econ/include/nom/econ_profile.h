@@ -31,7 +31,7 @@
 
 #define ECON_NAME_MAX 32            /* app and level names, with the NUL */
 #define ECON_DELAY_MAX_US 1000.0    /* largest delay accepted (the thesis sweeps 0-40 us) */
-#define ECON_SPIN_MAX_US 10000.0    /* largest busy-poll budget accepted */
+#define ECON_SPIN_MAX_US 1e6        /* largest busy-poll budget accepted */
 #define ECON_PROFILE_MAX_BYTES (16u << 20)
 #define ECON_PROFILE_MAX_ROWS 100000
 #define ECON_PROFILE_MAX_LINE 4096

@@ -35,7 +35,7 @@
 #define NOMNET_DELAY_MAX_NS INT64_C(1000000)
 #define NOMNET_BATCH_MAX 256 /* largest rx/tx batch limit */
 /* The largest busy-poll budget accepted. */
-#define NOMNET_SPIN_MAX_NS INT64_C(10000000)
+#define NOMNET_SPIN_MAX_NS INT64_C(1000000000) /* 1 s */
 
 enum nomnet_mode {
 	NOMNET_POLL = 0,      /* the loop busy-polls the ring: microsecond delays are exact */
