@@ -53,6 +53,10 @@ static const struct cfg_key tb_keys[] = {
 	 "nom-loadgen, memcaslap (memcached), wrk (nhttpd) or NPtcp (netpipe)"},
 	{"tenant.*", "phases", CFG_STRING, "20s:16",
 	 "load phases DURATION:CONNECTIONS, comma-separated (\"10s:16, 10s:1\")"},
+	{"tenant.*", "profile_app", CFG_STRING, "",
+	 "the profile's app whose rows it reads (default: its app's); e.g. memcached-kernel"},
+	{"tenant.*", "http_path", CFG_STRING, "/f16k",
+	 "nhttpd under nom-loadgen: the file fetched, /f16k (16 KiB) or /index.html (1 KiB)"},
 	{"tenant.*", "join", CFG_DURATION, "0s", "when it joins, from the run's start"},
 	{"tenant.*", "leave", CFG_DURATION, NULL, "when it leaves (default: at the end)"},
 	{"event.*", "at", CFG_DURATION, NULL, "when, from the run's start"},
@@ -292,6 +296,20 @@ static int load_tenant(struct cfg *c, struct testbed *tb, const char *sec, struc
 	GET(cfg_get_string, sec, "phases", &s);
 	if ((why = parse_phases(s, t)) != NULL)
 		FAIL(sec, "phases", "%s", why);
+	GET(cfg_get_string, sec, "profile_app", &s);
+	if (*s && (strlen(s) >= sizeof(t->profile_app) || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+								"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+								"0123456789_.+-") != strlen(s)))
+		FAIL(sec, "profile_app", "\"%s\" is not 1-31 of A-Za-z0-9_.+- (a profile's app)",
+		     s);
+	snprintf(t->profile_app, sizeof(t->profile_app), "%s", s);
+	GET(cfg_get_string, sec, "http_path", &s);
+	if (strcmp(s, "/f16k") != 0 && strcmp(s, "/index.html") != 0)
+		FAIL(sec, "http_path", "\"%s\" is not /f16k or /index.html (the files served)", s);
+	if (cfg_has(c, sec, "http_path") &&
+	    (t->app != TB_APP_NHTTPD || t->load != TB_LOAD_NOM_LOADGEN))
+		FAIL(sec, "http_path", "only nhttpd driven by nom-loadgen fetches a path");
+	snprintf(t->http_path, sizeof(t->http_path), "%s", s);
 	GET(cfg_get_duration, sec, "join", &t->join_ns);
 	if (t->join_ns < 0 || t->join_ns >= tb->duration_ns)
 		FAIL(sec, "join", "not inside the run (duration %llds)",

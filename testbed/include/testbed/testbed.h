@@ -64,6 +64,8 @@ struct tb_tenant {
 	enum tb_load_tool load;
 	struct tb_phase phases[TB_MAX_PHASES];
 	int nphases;
+	char profile_app[32]; /* the profile's rows it reads (--profile-app); "" = its app's */
+	char http_path[64];   /* nhttpd under nom-loadgen: the file it fetches */
 	int64_t join_ns;  /* offset into the run */
 	int64_t leave_ns; /* -1: stays to the end */
 };
