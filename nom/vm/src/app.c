@@ -6,7 +6,7 @@
  *   raas app build [--prefix PREFIX]   in that folder: cmake builds the app (pkg-config finds
  *       PREFIX/lib/pkgconfig, default $RAAS_PREFIX), then an image with it and its config
  *       (raas image build: build/image)
- * Only the minimal template exists yet; deploy, logs and stop are to come (docs/vm.md). */
+ * deploy, logs and stop: app_deploy.c. Only the minimal template exists yet (docs/vm.md). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -139,8 +139,7 @@ static int app_init(int argc, char **argv)
 	return 0;
 }
 
-/* The app's name: the project() of ./CMakeLists.txt. */
-static int app_name(char *out, size_t len)
+int vm_app_name(char *out, size_t len)
 {
 	FILE *f = fopen("CMakeLists.txt", "r");
 	char line[256];
@@ -168,7 +167,7 @@ static int app_build(int argc, char **argv, const char *self_dir)
 			return EX_USAGE;
 	}
 	char name[64];
-	if (app_name(name, sizeof(name)) != 0) {
+	if (vm_app_name(name, sizeof(name)) != 0) {
 		fprintf(stderr, "raas app build: no CMakeLists.txt with project(NAME) here (raas app init)\n");
 		return EX_NOINPUT;
 	}
@@ -197,8 +196,18 @@ int vm_app_main(int argc, char **argv, const char *self_dir)
 		return app_init(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "build") == 0)
 		return app_build(argc - 1, argv + 1, self_dir);
+	if (argc >= 2 && (strcmp(argv[1], "deploy") == 0 || strcmp(argv[1], "logs") == 0 ||
+			  strcmp(argv[1], "stop") == 0))
+		return vm_app_deploy_main(argc - 1, argv + 1, self_dir);
 	fprintf(stderr, "usage: raas app init NAME [--template minimal] [--dir DIR]\n"
 			"       raas app build [--prefix PREFIX]\n"
-			"(deploy, logs and stop are not there yet: docs/vm.md)\n");
+			"       raas app deploy --tenant T --agent-config AGENT.ini --agent-pid FILE "
+			"--key T.key\n"
+			"                       --address A/LEN --gateway G --bridge BR [--host H] "
+			"[--vcpus N]\n"
+			"                       [--memory-mib M] [--vm-type auto|kvm|qemu] "
+			"[--timeout S]\n"
+			"       raas app logs [--tenant T]\n"
+			"       raas app stop [--tenant T]\n");
 	return EX_USAGE;
 }
