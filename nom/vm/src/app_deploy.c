@@ -388,6 +388,8 @@ static int app_deploy(int argc, char **argv, const char *self_dir)
 	}
 	const char *market = getenv("RAAS_MARKET"), *prices = getenv("RAAS_PRICES"),
 		   *mkey = getenv("RAAS_SERVER_KEY");
+	if (!key)
+		key = getenv("RAAS_KEY"); /* the tenant's key pair, as for every raas command */
 	if (!tenant || !cfg || !pidf || !key || (!own_drive && (!addr || !gw)) || !bridge ||
 	    optind != argc) {
 		fprintf(stderr, "raas app deploy: --tenant, --agent-config, --agent-pid, --key, "
