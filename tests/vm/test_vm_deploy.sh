@@ -5,9 +5,12 @@
 # The runtime installed into a prefix (cmake --install), `raas app init myapp`, `raas app
 # build`; a market whose bandwidth pool is the agent's, and raas-hostagentd with a
 # [tenant.alice] section (tc class and src) but no VM yet. Asserted:
+#   - `raas app init myapp --template http`, `raas app build`;
 #   - `raas app deploy --tenant alice`: the agent's config gains the vm_* keys, the agent
 #     (SIGHUP) boots the image as alice's VM, deploy returns once its nom-priced connected;
-#     the app acquires its 5 Mbit/s: the tc class and the ledger say so;
+#     the app holds its floor, 1 Mbit/s: the tc class and the ledger say so;
+#   - a client from the host: curl gets the 16 KiB answer; under wrk the app holds more as it
+#     sends more (the ledger allocates it 3 Mbit/s or more), and says it served requests;
 #   - `raas app logs` prints the console: the app's lines are in it;
 #   - bad input for bob: a misspelt key in the app's own config (--app-config) is refused on
 #     the host, exit 65 with FILE:LINE: key, nothing deployed; a config drive of his own with a
@@ -20,12 +23,12 @@
 set -eu
 . "$RAAS_SOURCE_DIR/tests/vm/lib.sh"
 vm_need
-need raas-hostagentd /cmake /cc /sqlite3
+need raas-hostagentd /cmake /cc /sqlite3 /curl /wrk
 BUILD=$(dirname "$B")
 cmake --install "$BUILD" --prefix "$T/prefix" >"$T/install.log" 2>&1 || fail "cmake --install"
 mkdir "$T/work"
 cd "$T/work"
-"$B/raas" app init myapp >"$T/init.log" || fail "raas app init: $(cat "$T/init.log")"
+"$B/raas" app init myapp --template http >"$T/init.log" || fail "raas app init: $(cat "$T/init.log")"
 cd myapp
 "$B/raas" app build --prefix "$T/prefix" >"$T/build.log" 2>&1 || fail "raas app build: $(tail -20 "$T/build.log")"
 log "  $(tail -1 "$T/build.log")"
@@ -95,13 +98,27 @@ rate_is() { # MINOR RATE
 		awk '{ for (i = 1; i < NF; i++) if ($i == "rate") { print $(i + 1); exit } }')" = "$2" ]
 }
 logs_have() { "$B/raas" app logs --tenant alice | grep -q -- "$1"; }
-wait_for 60 "myapp holds 5 Mbit/s (raas app logs)" logs_have '"app":"myapp","price":3600000000,"held_mbit":5'
-wait_for 20 "alice's class at 5 Mbit/s" rate_is 10 5Mbit
-held() {
-	[ "$(sqlite3 "$T/ledger.sqlite" "SELECT max(a.quantity) FROM allocations a JOIN tenants t
-		ON t.id = a.tenant WHERE t.name = 'alice'")" = 5 ]
+wait_for 60 "myapp holds 1 Mbit/s, its floor (raas app logs)" logs_have '"app":"myapp","price":3600000000,"used_mbit":0.00,"held_mbit":1,'
+wait_for 20 "alice's class at 1 Mbit/s" rate_is 10 1Mbit
+held() { # AT_LEAST
+	[ "$(sqlite3 "$T/ledger.sqlite" "SELECT coalesce(max(a.quantity), 0) FROM allocations a JOIN tenants t
+		ON t.id = a.tenant WHERE t.name = 'alice'")" -ge "$1" ]
 }
-wait_for 10 "the ledger allocates 5 to alice" held
+wait_for 10 "the ledger allocates 1 to alice" held 1
+
+log "a client from the host: curl, then wrk; myapp holds more as it sends more"
+ip netns exec "$VMS_NS" curl -s -m 20 -o "$T/body" "http://$NET.11:8080/f" || fail "curl from the host"
+[ "$(stat -c %s "$T/body")" = 16384 ] || fail "curl got $(stat -c %s "$T/body") bytes, not 16384"
+ip netns exec "$VMS_NS" wrk -t 1 -c 8 -d 12s "http://$NET.11:8080/f" >"$T/wrk.log" 2>&1 &
+W=$!
+started $W
+wait_for 20 "alice allocated 3 Mbit/s or more" held 3
+wait $W || true
+most=$(sqlite3 "$T/ledger.sqlite" "SELECT max(a.quantity) FROM allocations a JOIN tenants t ON t.id = a.tenant WHERE t.name = 'alice'")
+[ "$most" -le 50 ] || fail "alice held $most Mbit/s, over the app's max_mbit of 50"
+log "  wrk: $(sed -n 's/^Requests\/sec: *//p' "$T/wrk.log") req/s; the ledger's largest holding of alice: $(sqlite3 "$T/ledger.sqlite" "SELECT max(a.quantity) FROM allocations a JOIN tenants t ON t.id = a.tenant WHERE t.name = 'alice'") Mbit/s"
+served=$("$B/raas" app logs --tenant alice | grep '"app":"myapp"' | tail -n 1 | sed 's/.*"served":\([0-9]*\).*/\1/')
+[ "$served" -gt 10 ] || fail "myapp served $served requests"
 log "  raas app logs: $("$B/raas" app logs --tenant alice | grep '"app":"myapp"' | tail -n 1)"
 
 deploy_bob() { # OPTION...: raas app deploy for bob; RC, $T/bad.err
