@@ -1,11 +1,18 @@
 /* test_vms.c: the [tenant.NAME] vm_* keys (a VM the agent boots) and the domain XML made of
- * them: values, defaults, each mistake refused with file, line and key, the XML escaped. The
- * lifecycle itself (define, start, notice a stop, undefine) needs libvirtd and QEMU:
+ * them: values, defaults, each mistake refused with file, line and key, the XML escaped; and
+ * the lifecycle against libvirt's test driver (test:///default, shared by the connections of
+ * a process): define and start, a domain destroyed behind the agent's back reported down and
+ * undefined, a missing image reported, a reload restarting one and stopping another, a
+ * running domain adopted, everything undefined at the end. With QEMU and the market:
  * tests/vm/test_vm_agent.sh. */
+#include <libvirt/libvirt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/log.h"
 #include "hostagent/agent_config.h"
 #include "hostagent/vms.h"
 #include "test.h"
@@ -35,8 +42,140 @@ static void expect_error(const char *tenants, const char *where)
 	ASSERT_STR_CONTAINS(buf, where);
 }
 
+/* What the state callback heard, in order. */
+static char heard[2048];
+
+static void on_state(void *arg, const char *tenant, const char *domain, bool up, const char *why)
+{
+	size_t n = strlen(heard);
+	(void)arg;
+	(void)domain;
+	snprintf(heard + n, sizeof(heard) - n, "%s %s%s%s;", tenant, up ? "up" : "down",
+		 up ? "" : ": ", up ? "" : why);
+}
+
+static int domain_state(virConnectPtr c, const char *name)
+{
+	virDomainPtr d = virDomainLookupByName(c, name);
+	int st = -1, r;
+	if (d) {
+		if (virDomainGetState(d, &st, &r, 0) < 0)
+			st = -2;
+		virDomainFree(d);
+	}
+	return st;
+}
+
+static void test_lifecycle(void)
+{
+	char dir[] = "/tmp/test_vms.XXXXXX", text[4096], path[512], why[256];
+	struct cfg_error err;
+	int ret;
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	const char *files[] = {"img/vmlinuz", "img/initrd.img", "a.drive", "b.drive"};
+	snprintf(path, sizeof(path), "%s/img", dir);
+	ASSERT_OK(mkdir(path, 0755));
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		FILE *f = fopen(path, "w");
+		ASSERT_TRUE(f != NULL);
+		fclose(f);
+	}
+	const char *vm = "vm_image = %s/img\nvm_drive = %s/%s.drive\nvm_bridge = br0\n"
+			 "vm_console = %s/%s.console\nvm_type = qemu\n";
+	char va[600], vb[600];
+	snprintf(va, sizeof(va), vm, dir, dir, "a", dir, "a");
+	snprintf(vb, sizeof(vb), vm, dir, dir, "b", dir, "b");
+	snprintf(text, sizeof(text),
+		 "[tenant.alice]\ninterface = br0\nclass = 1\nsrc = 10.0.0.1\ndomain = tv-a\n%s"
+		 "[tenant.bob]\ninterface = br0\nclass = 2\nsrc = 10.0.0.2\ndomain = tv-b\n%s",
+		 va, vb);
+	struct ha_config *c = load(text, &err, &ret);
+	ASSERT_OK(ret);
+	virConnectPtr own = virConnectOpen("test:///default");
+	ASSERT_TRUE(own != NULL);
+	struct ha_vms *v;
+	ASSERT_OK(ha_vms_create("test:///default", on_state, NULL, &v, why, sizeof(why)));
+	ha_vms_sync(v, c);
+	ASSERT_STR_EQ(heard, "alice up;bob up;");
+	ASSERT_EQ(domain_state(own, "tv-a"), VIR_DOMAIN_RUNNING);
+	ASSERT_EQ(domain_state(own, "tv-b"), VIR_DOMAIN_RUNNING);
+	ASSERT_TRUE(ha_vms_running(v, "alice"));
+	snprintf(path, sizeof(path), "%s/a.console", dir);
+	ASSERT_OK(access(path, W_OK)); /* made, empty, for this boot */
+
+	/* Destroyed behind the agent's back: reported, undefined. */
+	heard[0] = '\0';
+	virDomainPtr d = virDomainLookupByName(own, "tv-a");
+	ASSERT_OK(virDomainDestroy(d));
+	virDomainFree(d);
+	ha_vms_poll(v);
+	ASSERT_STR_EQ(heard, "alice down: it was destroyed;");
+	ASSERT_EQ(domain_state(own, "tv-a"), -1);
+	ASSERT_TRUE(!ha_vms_running(v, "alice"));
+	heard[0] = '\0';
+	ha_vms_poll(v); /* said once */
+	ASSERT_STR_EQ(heard, "");
+
+	/* A reload without bob: alice's VM boots again, bob's is stopped and undefined. */
+	struct ha_config *c2;
+	char only_a[2048];
+	snprintf(only_a, sizeof(only_a),
+		 "[tenant.alice]\ninterface = br0\nclass = 1\nsrc = 10.0.0.1\ndomain = tv-a\n%s", va);
+	c2 = load(only_a, &err, &ret);
+	ASSERT_OK(ret);
+	ha_vms_sync(v, c2);
+	ASSERT_STR_EQ(heard, "alice up;");
+	ASSERT_EQ(domain_state(own, "tv-a"), VIR_DOMAIN_RUNNING);
+	ASSERT_EQ(domain_state(own, "tv-b"), -1);
+
+	/* A second agent (a restart) adopts the running domain: not restarted. */
+	d = virDomainLookupByName(own, "tv-a");
+	unsigned int id = virDomainGetID(d);
+	virDomainFree(d);
+	struct ha_vms *v2;
+	heard[0] = '\0';
+	ASSERT_OK(ha_vms_create("test:///default", on_state, NULL, &v2, why, sizeof(why)));
+	ha_vms_sync(v2, c2);
+	ASSERT_STR_EQ(heard, "alice up;");
+	d = virDomainLookupByName(own, "tv-a");
+	ASSERT_EQ(virDomainGetID(d), id);
+	virDomainFree(d);
+	ha_vms_destroy(v2, false); /* leaves it running */
+	ASSERT_EQ(domain_state(own, "tv-a"), VIR_DOMAIN_RUNNING);
+
+	/* An image without its kernel: reported with the file named, nothing defined. */
+	snprintf(path, sizeof(path), "%s/img/vmlinuz", dir);
+	ASSERT_OK(unlink(path));
+	char with_c[3000];
+	char vc[600];
+	snprintf(vc, sizeof(vc), vm, dir, dir, "b", dir, "c");
+	snprintf(with_c, sizeof(with_c), "%s[tenant.carol]\ninterface = br0\nclass = 3\n"
+		 "src = 10.0.0.3\ndomain = tv-c\n%s", only_a, vc);
+	struct ha_config *c3 = load(with_c, &err, &ret);
+	ASSERT_OK(ret);
+	heard[0] = '\0';
+	ha_vms_sync(v, c3);
+	ASSERT_STR_CONTAINS(heard, "alice up;carol down: vm_image ");
+	ASSERT_STR_CONTAINS(heard, "/img: no vmlinuz");
+	ASSERT_EQ(domain_state(own, "tv-c"), -1);
+
+	/* The agent stops: its VMs are stopped and undefined. */
+	ha_vms_destroy(v, true);
+	ASSERT_EQ(domain_state(own, "tv-a"), -1);
+	virConnectClose(own);
+	ha_config_destroy(c);
+	ha_config_destroy(c2);
+	ha_config_destroy(c3);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	ASSERT_OK(system(path));
+	printf("test_vms: lifecycle on test:///default: 2 started, 1 destroyed and reported, 1 "
+	       "restarted, 1 stopped by a reload, 1 adopted, 1 refused\n");
+}
+
 int main(void)
 {
+	log_init("test_vms", getenv("TEST_DEBUG") ? LOG_DEBUG : LOG_ERROR, false);
 	struct cfg_error err;
 	char buf[1024];
 	int ret;
@@ -111,5 +250,6 @@ int main(void)
 	snprintf(text, sizeof(text), "%svm_imag = /i\n", t);
 	expect_error(text, "tenant.a.vm_imag: unknown key");
 	printf("test_vms: 2 VMs parsed, their XML checked, 8 mistakes refused\n");
+	test_lifecycle();
 	return 0;
 }
