@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_testbed_badinput.sh: a testbed file with an error gets one "FILE:LINE: key: why" line,
-# exit 78, and nothing is started: no state folder, no namespace, no board, no process.
+# exit 78, and nothing is started: no state folder, no namespace, no board, no process
+# (20 cases, 3 of them about vm instances).
 #
 # Each case is the good file of this test with one line changed (sed), so that the line the
 # error must name is known: the case's own line. `raas testbed up` is used (not only check):
@@ -95,5 +96,9 @@ case_ '^strategy = static' 'strategy = adaptve' tenant.bob.strategy 'not adaptiv
 case_ '^at = 15s' 'at = 25s' event.cut.at 'not inside the run'
 case_ '^action' 'action = explode' event.cut.action 'not host-fail'
 case_ '^\[tenant.bob' '[tenant.h1]' tenant.h1.app "a host's name" 2
-[ "$n" = 17 ] || fail "ran $n cases"
+# instance = vm (test_testbed_vm boots one)
+case_ '^utility' 'instance = vmm' tenant.alice.instance 'not process or vm'
+case_ '^utility' 'vm_type = xen' tenant.alice.vm_type 'not auto, kvm or qemu'
+case_ '^utility' 'instance = vm\njoin = 5s' tenant.alice.join 'joins at 0s' 1
+[ "$n" = 20 ] || fail "ran $n cases"
 echo "ok: $n bad files refused with their line, nothing started"

@@ -66,6 +66,8 @@ struct tb_tenant {
 	int nphases;
 	int64_t join_ns;  /* offset into the run */
 	int64_t leave_ns; /* -1: stays to the end */
+	bool vm;          /* instance = vm: a nom VM its host's agent boots (docs/vm.md) */
+	char vm_type[8];  /* auto, kvm, qemu (the agent's vm_type) */
 };
 
 struct tb_event {
