@@ -6,7 +6,9 @@
  *   into br0, a memory cgroup subtree, raas-hostagentd with the tc backend on up0 -> per
  *   tenant: namespace tb-NAME-TENANT with veth t0 (the app's, 10.N.j.2) to the host
  *   (10.N.j.1), nom-priced in the host's namespace, the app through nom-run, its load
- *   generator in the core namespace.
+ *   generator in the core namespace; a tenant with instance = vm is a nom VM instead, which
+ *   its host's agent boots (the image built first, its bridge, veth and config drive made
+ *   before the agent starts).
  *
  * Each step waits for the ready file (or the listening port) of what it started, against the
  * testbed's startup_timeout; the caller tears everything down when a step fails. Commands are
@@ -524,29 +526,19 @@ static void app_argv(struct tb_state *st, int t, bool in_vm, char **argv, char *
 	}
 	ARG("--instance");
 	ARG("tb-%s-%s", tb->name, tn->name);
-	if (in_vm) {
-		ARG("--driver");
-		ARG("packet");
-		ARG("--mode");
-		ARG("interrupt");
-		ARG("--if");
-		ARG("eth0");
-		ARG("--addr");
-		ARG("10.%d.%d.2/24", tb->net, tn->index);
-		ARG("--gateway");
-		ARG("10.%d.%d.1", tb->net, tn->index);
-	} else if (tn->kernel_stack) {
+	if (tn->kernel_stack) {
 		ARG("--stack");
 		ARG("kernel");
 		ARG("--bind");
 		ARG("10.%d.%d.2", tb->net, tn->index);
 	} else {
+		/* nomnet: XDP on the tenant namespace's t0, or AF_PACKET on the guest's eth0. */
 		ARG("--driver");
-		ARG("xdp");
+		ARG("%s", in_vm ? "packet" : "xdp");
 		ARG("--mode");
 		ARG("interrupt");
 		ARG("--if");
-		ARG("t0");
+		ARG("%s", in_vm ? "eth0" : "t0");
 		ARG("--addr");
 		ARG("10.%d.%d.2/24", tb->net, tn->index);
 		ARG("--gateway");

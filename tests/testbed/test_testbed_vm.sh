@@ -3,10 +3,10 @@
 # agent, loaded from the core namespace like a process instance, torn down with the testbed.
 #
 # One emulated host h1; alice is nhttpd (static W=0) in a VM, driven by wrk with 8
-# connections; lib.sh's small profile at $1/Gbit: nhttpd holds 40 Mbit/s. Asserted after
+# connections; a profile of one point at $1/Gbit: nhttpd holds 6 Mbit/s. Asserted after
 # `raas testbed up`: the image was built, the agent defined and runs domain tb-NAME-alice, its
-# console says nom-priced connected; the ledger allocates alice 40 Mbit/s; tc's class on h1's
-# uplink is at 40 Mbit/s and what it sent over 5 s under wrk is within 10% of that; `raas
+# console says nom-priced connected; the ledger allocates alice 6 Mbit/s; tc's class on h1's
+# uplink is at 6 Mbit/s and what it sent over 5 s under wrk is within 10% of that; `raas
 # testbed status` shows the VM running. After `raas testbed down`: no domain, no VM bridge or
 # veth, and lib.sh's leftovers() finds nothing.
 # Root, libvirt (the ctest fixture), the Debian cloud kernel; TCG.
@@ -16,7 +16,13 @@ tb_need /wrk /sqlite3 /virsh
 ls /boot/vmlinuz-*-cloud-amd64 >/dev/null 2>&1 || fail "no Debian cloud kernel (scripts/install-deps)"
 virsh -c qemu:///system version >/dev/null 2>&1 || fail "libvirtd does not answer (the ctest fixture libvirt)"
 baseline
-small_profile "$T/profile.csv"
+# One working point, far below what a TCG guest serves (about 960 requests/s unshaped), so
+# that tc, not the emulated CPU, is what limits it: 45 requests/s of 16,600 bytes = 5.976
+# Mbit/s -> holds 6 (test_vm_tenants' web-a).
+cat >"$T/profile.csv" <<EOF2
+app,load,delay_us,throughput_rps,latency_us,jitter_us,bytes_per_request,source
+nhttpd,many,0,45,300,30,16600,test
+EOF2
 cat >"$T/tb.ini" <<EOF2
 [testbed]
 name = $NAME
@@ -58,7 +64,7 @@ virsh -c qemu:///system domstate "$DOM" | grep -q running || fail "no running do
 grep -q "market session up" "$S/vm-alice.console" || fail "the VM's nom-priced did not connect"
 held() {
 	[ "$(sqlite3 "$S/ledger.sqlite" "SELECT coalesce(max(a.quantity), 0) FROM allocations a
-		JOIN tenants t ON t.id = a.tenant WHERE t.name = 'alice'")" = 40 ]
+		JOIN tenants t ON t.id = a.tenant WHERE t.name = 'alice'")" = 6 ]
 }
 wait_for() { # SECONDS WHAT CMD...
 	local n=$(($1 * 10)) what=$2
@@ -69,20 +75,20 @@ wait_for() { # SECONDS WHAT CMD...
 		sleep 0.1
 	done
 }
-wait_for 30 "the ledger allocates alice 40 Mbit/s" held
+wait_for 30 "the ledger allocates alice 6 Mbit/s" held
 HNS=tb-$NAME-h1
 rate_is() { [ "$(ip netns exec "$HNS" tc class show dev up0 classid 1:10 |
-	awk '{ for (i = 1; i < NF; i++) if ($i == "rate") { print $(i + 1); exit } }')" = 40Mbit ]; }
-wait_for 20 "alice's class at 40 Mbit/s" rate_is
+	awk '{ for (i = 1; i < NF; i++) if ($i == "rate") { print $(i + 1); exit } }')" = 6Mbit ]; }
+wait_for 20 "alice's class at 6 Mbit/s" rate_is
 bytes() { ip netns exec "$HNS" tc -s class show dev up0 classid 1:10 | awk '$1 == "Sent" { print $2 }'; }
 sleep 3
 b0=$(bytes) s0=$(date +%s%N)
 sleep 5
 b1=$(bytes) s1=$(date +%s%N)
 rate=$(awk -v a="$b0" -v b="$b1" -v s="$s0" -v e="$s1" 'BEGIN { printf "%.2f", (b - a) * 8e3 / (e - s) }')
-log "  alice's VM sends $rate Mbit/s holding 40 (tc class counters over 5 s, wrk from the core)"
-awk -v r="$rate" 'BEGIN { d = r - 40; if (d < 0) d = -d; exit !(d <= 4) }' ||
-	fail "alice's VM sends $rate Mbit/s holding 40"
+log "  alice's VM sends $rate Mbit/s holding 6 (tc class counters over 5 s, wrk from the core)"
+awk -v r="$rate" 'BEGIN { d = r - 6; if (d < 0) d = -d; exit !(d <= 0.6) }' ||
+	fail "alice's VM sends $rate Mbit/s holding 6"
 "$B/raas" testbed status "$NAME" >"$T/status.txt" || fail "status: $(cat "$T/status.txt")"
 grep -q "^vm  *$DOM .* running" "$T/status.txt" || fail "status shows no running VM: $(cat "$T/status.txt")"
 
