@@ -7,12 +7,15 @@
 # `raas testbed up`: the image was built, the agent defined and runs domain tb-NAME-alice, its
 # console says nom-priced connected; the ledger allocates alice 6 Mbit/s; tc's class on h1's
 # uplink is at 6 Mbit/s and what it sent over 5 s under wrk is within 10% of that; `raas
-# testbed status` shows the VM running. After `raas testbed down`: no domain, no VM bridge or
-# veth, and lib.sh's leftovers() finds nothing.
+# testbed status` shows the VM running. Then `raas app deploy --testbed NAME --tenant alice`
+# from a fresh folder (init --template http, build) replaces alice's VM with the user's app:
+# the domain boots the user's image, curl from the core gets its 16 KiB, the testbed's wrk
+# is served (raas app logs), `raas app stop` removes the domain. After `raas testbed down`:
+# no domain, no VM bridge or veth, and lib.sh's leftovers() finds nothing.
 # Root, libvirt (the ctest fixture), the Debian cloud kernel; TCG.
 set -eu
 . "$RAAS_SOURCE_DIR/tests/testbed/lib.sh"
-tb_need /wrk /sqlite3 /virsh
+tb_need /wrk /sqlite3 /virsh /cmake /cc /curl
 ls /boot/vmlinuz-*-cloud-amd64 >/dev/null 2>&1 || fail "no Debian cloud kernel (scripts/install-deps)"
 virsh -c qemu:///system version >/dev/null 2>&1 || fail "libvirtd does not answer (the ctest fixture libvirt)"
 baseline
@@ -91,6 +94,29 @@ awk -v r="$rate" 'BEGIN { d = r - 6; if (d < 0) d = -d; exit !(d <= 0.6) }' ||
 	fail "alice's VM sends $rate Mbit/s holding 6"
 "$B/raas" testbed status "$NAME" >"$T/status.txt" || fail "status: $(cat "$T/status.txt")"
 grep -q "^vm  *$DOM .* running" "$T/status.txt" || fail "status shows no running VM: $(cat "$T/status.txt")"
+
+log "raas app deploy --testbed: a user's http app (a fresh folder) replaces alice's VM"
+cmake --install "$(dirname "$B")" --prefix "$T/prefix" >"$T/install.log" 2>&1 || fail "cmake --install"
+mkdir "$T/work"
+cd "$T/work"
+"$B/raas" app init web --template http >/dev/null || fail "raas app init"
+cd web
+"$B/raas" app build --prefix "$T/prefix" >"$T/build.log" 2>&1 || fail "raas app build: $(tail -5 "$T/build.log")"
+chmod 0755 "$T/work" "$T/work/web" "$T/work/web/build"
+"$B/raas" app deploy --testbed "$NAME" --tenant alice --vcpus 1 --memory-mib 192 \
+	>"$T/deploy.out" 2>"$T/deploy.err" || fail "raas app deploy --testbed: $(cat "$T/deploy.err")"
+log "  $(cat "$T/deploy.out")"
+virsh -c qemu:///system dumpxml "$DOM" | grep -q "<kernel>$T/work/web/build/image/vmlinuz</kernel>" ||
+	fail "$DOM does not boot the user's image"
+ip netns exec "tb-$NAME" curl -s -m 20 -o "$T/body" "http://10.$NET.1.2:8080/x" || fail "curl from the core"
+[ "$(stat -c %s "$T/body")" = 16384 ] || fail "curl got $(stat -c %s "$T/body") bytes"
+served() { [ "$("$B/raas" app logs --tenant alice | grep '"app":"web"' | tail -n 1 |
+	sed 's/.*"served":\([0-9]*\).*/\1/')" -gt 5 ] 2>/dev/null; }
+wait_for 20 "the user's app serves the testbed's wrk" served
+log "  raas app logs: $("$B/raas" app logs --tenant alice | grep '"app":"web"' | tail -n 1)"
+"$B/raas" app stop --tenant alice >"$T/stop.out" || fail "raas app stop"
+! virsh -c qemu:///system domstate "$DOM" >/dev/null 2>&1 || fail "$DOM is left after raas app stop"
+cd "$RAAS_SOURCE_DIR"
 
 log "raas testbed down"
 "$B/raas" testbed down "$NAME" 2>"$T/down.log" || fail "down: $(cat "$T/down.log")"

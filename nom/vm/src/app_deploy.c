@@ -148,6 +148,10 @@ static int state_read(const char *tenant, struct deploy *d, const char *cmd)
 	return 0;
 }
 
+/* The vm_tap of the tenant's section as the last edit_agent_config found it ("" if none): a
+ * deploy keeps it (a testbed names its taps). */
+static char found_tap[64];
+
 /* Rewrites the agent's config: the vm_* lines of [tenant.TENANT] removed, then add (may be
  * NULL) inserted after its header. Also returns its domain (the section's, or the tenant) and
  * the [agent] host. Written beside and renamed, so the agent never reads half a file; with
@@ -177,6 +181,7 @@ static int edit_agent_config(const char *path, const char *tenant, const char *a
 		return EX_CANTCREAT;
 	}
 	snprintf(domain, domain_len, "%s", tenant);
+	found_tap[0] = '\0';
 	while (fgets(line, sizeof(line), in)) {
 		char t[LINE_MAX_];
 		snprintf(t, sizeof(t), "%s", line);
@@ -195,6 +200,8 @@ static int edit_agent_config(const char *path, const char *tenant, const char *a
 		if (kv && strcmp(section, "[agent]") == 0 && strcmp(k, "host") == 0)
 			copy(host, host_len, v);
 		if (strcmp(section, header) == 0 && kv) {
+			if (strcmp(k, "vm_tap") == 0)
+				copy(found_tap, sizeof(found_tap), v);
 			if (strncmp(k, "vm_", 3) == 0)
 				continue;
 			if (strcmp(k, "domain") == 0)
@@ -346,6 +353,82 @@ static int write_drive(const struct deploy *d, const char *app, const char *addr
 	return WIFEXITED(st) ? WEXITSTATUS(st) : EX_SOFTWARE;
 }
 
+/* --testbed NAME --tenant T: the agent config, its ready file, T's key, addresses and bridge,
+ * and the market's endpoints, from the testbed's state folder ($RAAS_TESTBED_DIR/NAME,
+ * default /tmp/raas-testbed/NAME). T must be an instance = vm tenant there: its bridge and
+ * veth into the host are the testbed's; the app takes the address tc shapes (src, 10.N.J.2). */
+static int from_testbed(const char *name, const char *tenant, char *cfg, char *pidf, char *key,
+			char *addr, char *gw, char *bridge, char *type, char env[3][PATH_MAX])
+{
+	const char *base = getenv("RAAS_TESTBED_DIR");
+	char dir[PATH_MAX], path[PATH_MAX + 64], line[LINE_MAX_], k[64], v[LINE_MAX_], sect[96];
+	snprintf(dir, PATH_MAX, "%s/%s", base ? base : "/tmp/raas-testbed", name);
+	snprintf(path, sizeof(path), "%s/env", dir);
+	if (access(path, R_OK) != 0) {
+		fprintf(stderr, "raas app deploy: testbed %s is not up (%s: %s)\n", name, path,
+			strerror(errno));
+		return EX_UNAVAILABLE;
+	}
+	file_value(path, "RAAS_MARKET", env[0], PATH_MAX);
+	file_value(path, "RAAS_PRICES", env[1], PATH_MAX);
+	file_value(path, "RAAS_SERVER_KEY", env[2], PATH_MAX);
+	snprintf(path, sizeof(path), "%s/keys/%s.key", dir, tenant);
+	copy(key, PATH_MAX, path);
+	snprintf(sect, sizeof(sect), "[tenant.%s]", tenant);
+	setenv("RAAS_DEPLOY_TB_DIR", dir, 1); /* the folder reaches ls unquoted by us */
+	FILE *p = popen("ls \"$RAAS_DEPLOY_TB_DIR\"/agent-*.ini 2>/dev/null", "r");
+	char ini[PATH_MAX];
+	bool found = false, vm = false;
+	while (p && !found && fgets(ini, sizeof(ini), p)) {
+		trim(ini);
+		FILE *f = fopen(ini, "r");
+		bool in = false;
+		while (f && fgets(line, sizeof(line), f)) {
+			trim(line);
+			if (line[0] == '[') {
+				in = strcmp(line, sect) == 0;
+				found = found || in;
+				continue;
+			}
+			if (!in || !key_value(line, k, sizeof(k), v, sizeof(v)))
+				continue;
+			if (strcmp(k, "vm_bridge") == 0) {
+				copy(bridge, 64, v);
+				vm = true;
+			} else if (strcmp(k, "vm_type") == 0) {
+				copy(type, 16, v);
+			} else if (strcmp(k, "src") == 0) {
+				unsigned a, b, c, d;
+				if (sscanf(v, "%u.%u.%u.%u", &a, &b, &c, &d) == 4) {
+					snprintf(addr, 32, "%u.%u.%u.%u/24", a, b, c, d);
+					snprintf(gw, 32, "%u.%u.%u.1", a, b, c);
+				}
+			}
+		}
+		if (f)
+			fclose(f);
+		if (found) {
+			copy(cfg, PATH_MAX, ini);
+			/* agent-H.ini -> agent-H.ready (pid=) */
+			copy(pidf, PATH_MAX, ini);
+			char *dot = strrchr(pidf, '.');
+			if (dot && (size_t)(dot - pidf) + 7 < PATH_MAX)
+				strcpy(dot, ".ready");
+		}
+	}
+	if (p)
+		pclose(p);
+	if (!found || !vm || !addr[0]) {
+		fprintf(stderr, "raas app deploy: tenant %s is not a vm instance of testbed %s "
+				"(instance = vm in its [tenant.%s]; docs/testbed.md)\n",
+			tenant, name, tenant);
+		return EX_USAGE;
+	}
+	if (!type[0])
+		copy(type, 16, "auto");
+	return 0;
+}
+
 static int app_deploy(int argc, char **argv, const char *self_dir)
 {
 	static const struct option opts[] = {
@@ -357,12 +440,15 @@ static int app_deploy(int argc, char **argv, const char *self_dir)
 		{"memory-mib", required_argument, NULL, 'm'},
 		{"vm-type", required_argument, NULL, 'y'},
 		{"app-config", required_argument, NULL, 'x'},
+		{"testbed", required_argument, NULL, 'B'},
 		{"drive", required_argument, NULL, 'D'},
 		{"timeout", required_argument, NULL, 'T'},  {NULL, 0, NULL, 0}};
 	struct deploy d;
 	const char *tenant = NULL, *host = NULL, *cfg = NULL, *pidf = NULL, *key = NULL;
 	const char *addr = NULL, *gw = NULL, *bridge = NULL, *vcpus = "2", *mem = "256";
-	const char *vm_type = "auto", *extra = NULL, *own_drive = NULL;
+	const char *vm_type = "auto", *extra = NULL, *own_drive = NULL, *testbed = NULL;
+	static char tb_cfg[PATH_MAX], tb_pid[PATH_MAX], tb_key[PATH_MAX], tb_addr[32], tb_gw[32],
+		tb_bridge[64], tb_type[16], tb_env[3][PATH_MAX];
 	long timeout_s = 120;
 	int c, rc;
 
@@ -382,12 +468,30 @@ static int app_deploy(int argc, char **argv, const char *self_dir)
 		case 'y': vm_type = optarg; break;
 		case 'x': extra = optarg; break;
 		case 'D': own_drive = optarg; break;
+		case 'B': testbed = optarg; break;
 		case 'T': timeout_s = strtol(optarg, NULL, 10); break;
 		default: return EX_USAGE;
 		}
 	}
 	const char *market = getenv("RAAS_MARKET"), *prices = getenv("RAAS_PRICES"),
 		   *mkey = getenv("RAAS_SERVER_KEY");
+	if (testbed && tenant) {
+		/* A running testbed's vm tenant: its state folder says everything. */
+		if ((rc = from_testbed(testbed, tenant, tb_cfg, tb_pid, tb_key, tb_addr, tb_gw,
+				       tb_bridge, tb_type, tb_env)) != 0)
+			return rc;
+		cfg = cfg ? cfg : tb_cfg;
+		pidf = pidf ? pidf : tb_pid;
+		key = key ? key : tb_key;
+		addr = addr ? addr : tb_addr;
+		gw = gw ? gw : tb_gw;
+		bridge = bridge ? bridge : tb_bridge;
+		if (strcmp(vm_type, "auto") == 0)
+			vm_type = tb_type;
+		market = tb_env[0];
+		prices = tb_env[1];
+		mkey = tb_env[2];
+	}
 	if (!key)
 		key = getenv("RAAS_KEY"); /* the tenant's key pair, as for every raas command */
 	if (!tenant || !cfg || !pidf || !key || (!own_drive && (!addr || !gw)) || !bridge ||
@@ -424,8 +528,8 @@ static int app_deploy(int argc, char **argv, const char *self_dir)
 		return EX_CANTCREAT;
 	}
 	snprintf(d.tenant, sizeof(d.tenant), "%s", tenant);
-	snprintf(d.market, sizeof(d.market), "%s", market);
-	snprintf(d.prices, sizeof(d.prices), "%s", prices);
+	copy(d.market, sizeof(d.market), market);
+	copy(d.prices, sizeof(d.prices), prices);
 	if (snprintf(ini, sizeof(ini), "%s/build/deploy/%s.ini", cwd, tenant) >= (int)sizeof(ini) ||
 	    snprintf(drive, sizeof(drive), "%s/build/deploy/%s.drive", cwd, tenant) >=
 		    (int)sizeof(drive) ||
@@ -464,8 +568,9 @@ static int app_deploy(int argc, char **argv, const char *self_dir)
 	char add[6 * PATH_MAX];
 	snprintf(add, sizeof(add),
 		 "vm_image = %s\nvm_drive = %s\nvm_bridge = %s\nvm_console = %s\nvm_vcpus = %s\n"
-		 "vm_memory_mib = %s\nvm_type = %s\n",
-		 image, drive, bridge, d.console, vcpus, mem, vm_type);
+		 "vm_memory_mib = %s\nvm_type = %s\n%s%s%s",
+		 image, drive, bridge, d.console, vcpus, mem, vm_type,
+		 found_tap[0] ? "vm_tap = " : "", found_tap, found_tap[0] ? "\n" : "");
 	unlink(d.console); /* this boot's log only: an old one would answer the wait below */
 	if ((rc = edit_agent_config(d.agent_config, tenant, add, true, dom, sizeof(dom), cfg_host,
 				    sizeof(cfg_host), "deploy")) != 0)
