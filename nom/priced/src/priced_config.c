@@ -10,6 +10,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/httpd.h"
 #include "common/wire.h"
 #include "priced.h"
 
@@ -39,6 +40,7 @@ static const struct cfg_key schema[] = {
 	{"priced", "ping_timeout", CFG_DURATION, "3s", "an unanswered ping marks the market lost"},
 	{"priced", "request_timeout", CFG_DURATION, "4s",
 	 "an app's request the market has not answered by then is answered 'unavailable'"},
+	HTTPD_CFG_KEYS("priced"),
 };
 #define NKEYS (sizeof(schema) / sizeof(schema[0]))
 
@@ -187,6 +189,8 @@ static int load(struct cfg *c, struct priced_config *o, struct cfg_error *err)
 	    (rc = cfg_get_duration(c, "priced", "ping_interval", &o->ping_interval_ns, err)) ||
 	    (rc = cfg_get_duration(c, "priced", "ping_timeout", &o->ping_timeout_ns, err)) ||
 	    (rc = cfg_get_duration(c, "priced", "request_timeout", &o->request_timeout_ns, err)))
+		return rc;
+	if ((rc = httpd_config_load(c, "priced", &o->http, err)))
 		return rc;
 	if (o->ping_interval_ns < NS_PER_MS * 10)
 		return cfg_error_at(c, "priced", "ping_interval", err, "at least 10ms");
