@@ -13,7 +13,27 @@
 
 #include "bb/bb.h"
 #include "common/error.h"
+#include "common/plugin.h"
 #include "nom/source.h"
+
+static int source_check(const struct plugin_hdr *h)
+{
+	return PLUGIN_OF(struct nom_source_ops, h)->get ? 0 : -EINVAL;
+}
+
+/* The rules every source's ops meet, built-in or the app's own (which it builds itself:
+ * sources are made by their constructors, not looked up by name). */
+static const struct plugin_registry sources = {
+	.kind = "price source",
+	.api_version = NOM_SOURCE_VERSION,
+	.min_size = offsetof(struct nom_source_ops, wait),
+	.check = source_check,
+};
+
+static bool source_ok(const struct nom_source *s)
+{
+	return s && s->ops && plugin_check(&sources, &s->ops->plugin) == 0;
+}
 
 static void unpriced(struct nom_prices *p, double traffic)
 {
@@ -30,7 +50,7 @@ int nom_source_get(const struct nom_source *s, int64_t t_ns, struct nom_prices *
 	int64_t next = INT64_MAX;
 	int rc;
 
-	if (!s || !s->ops || s->ops->version != NOM_SOURCE_VERSION || !s->ops->get)
+	if (!source_ok(s))
 		return -EINVAL;
 	unpriced(&p, -1);
 	rc = s->ops->get(s->priv, t_ns < 0 ? 0 : t_ns, &p, &next);
@@ -51,9 +71,9 @@ int nom_source_wait(const struct nom_source *s, int64_t t_ns, int64_t timeout_ns
 	struct nom_prices p;
 	int64_t next = INT64_MAX;
 
-	if (!s || !s->ops || s->ops->version != NOM_SOURCE_VERSION || !kick)
+	if (!source_ok(s) || !kick)
 		return -EINVAL;
-	if (s->ops->wait)
+	if (PLUGIN_HAS(s->ops, wait))
 		return s->ops->wait(s->priv, t_ns, timeout_ns, kick, kick_seen);
 	/* Until the next known change, the kick or the timeout, whichever comes first. */
 	if (s->ops->get(s->priv, t_ns < 0 ? 0 : t_ns, &p, &next) == 0 && next != INT64_MAX) {
@@ -75,7 +95,7 @@ void nom_source_destroy(struct nom_source *s)
 {
 	if (!s)
 		return;
-	if (s->ops && s->ops->destroy)
+	if (s->ops && PLUGIN_HAS(s->ops, destroy))
 		s->ops->destroy(s->priv);
 	free(s);
 }
@@ -91,7 +111,9 @@ static int fixed_get(void *priv, int64_t t, struct nom_prices *out, int64_t *nex
 }
 
 static const struct nom_source_ops fixed_ops = {
-	.version = NOM_SOURCE_VERSION, .name = "fixed", .get = fixed_get, .destroy = free};
+	.api_version = NOM_SOURCE_VERSION,
+	.size = sizeof(struct nom_source_ops),
+	.name = "fixed", .get = fixed_get, .destroy = free};
 
 int nom_source_fixed(double price, struct nom_source **out)
 {
@@ -145,7 +167,9 @@ static int sched_get(void *priv, int64_t t, struct nom_prices *out, int64_t *nex
 }
 
 static const struct nom_source_ops sched_ops = {
-	.version = NOM_SOURCE_VERSION, .name = "schedule", .get = sched_get, .destroy = free};
+	.api_version = NOM_SOURCE_VERSION,
+	.size = sizeof(struct nom_source_ops),
+	.name = "schedule", .get = sched_get, .destroy = free};
 
 /* A plain decimal: digits, one optional point, optional exponent; no sign, hex, inf, nan. */
 static int parse_decimal(const char *s, size_t len, double *out)
