@@ -124,3 +124,49 @@ const char *wire_body_name(const Raas__Envelope *e)
 						    (unsigned)e->body_case);
 	return f ? f->name : "?";
 }
+
+int wire_profit_check(const Raas__ProfitReport *r, size_t apps_max, char *why, size_t why_len)
+{
+	int64_t sum = 0;
+
+	if (r->n_apps == 0 || r->n_apps > apps_max) {
+		snprintf(why, why_len, "profit_report.apps: %zu entries, want 1..%zu", r->n_apps,
+			 apps_max);
+		return -RAAS_EPROTO;
+	}
+	for (size_t i = 0; i < r->n_apps; i++) {
+		const Raas__AppProfit *a = r->apps[i];
+		size_t n = a->app ? strlen(a->app) : 0;
+		if (n == 0 || n > WIRE_PROFIT_NAME_MAX) {
+			snprintf(why, why_len, "profit_report.apps[%zu].app: %zu bytes, want 1..%d",
+				 i, n, WIRE_PROFIT_NAME_MAX);
+			return -RAAS_EPROTO;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(r->apps[k]->app, a->app) == 0) {
+				snprintf(why, why_len, "profit_report.apps[%zu].app: \"%s\" twice",
+					 i, a->app);
+				return -RAAS_EPROTO;
+			}
+		if (a->profit_per_hour > WIRE_PROFIT_MAX_ND_PER_HOUR ||
+		    a->profit_per_hour < -WIRE_PROFIT_MAX_ND_PER_HOUR) {
+			snprintf(why, why_len, "profit_report.apps[%zu].profit_per_hour: beyond "
+					       "+-10^17 nanodollars per hour", i);
+			return -RAAS_EPROTO;
+		}
+		if (a->w_ns < -1 || a->w_ns > WIRE_PROFIT_W_MAX_NS) {
+			snprintf(why, why_len,
+				 "profit_report.apps[%zu].w_ns: %lld, want -1 or 0..3600 s", i,
+				 (long long)a->w_ns);
+			return -RAAS_EPROTO;
+		}
+		sum += a->profit_per_hour; /* |sum| <= 16 * 10^17 < 2^63 */
+	}
+	if (sum != r->profit_per_hour && apps_max > 1) {
+		snprintf(why, why_len,
+			 "profit_report.profit_per_hour: %lld is not the apps' sum %lld",
+			 (long long)r->profit_per_hour, (long long)sum);
+		return -RAAS_EPROTO;
+	}
+	return 0;
+}

@@ -1,6 +1,7 @@
 /* test_wire.c: envelope round trips and every decode error path with its text. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/error.h"
 #include "common/wire.h"
@@ -99,11 +100,59 @@ static void test_names(void)
 	ASSERT_EQ(wire_resource_parse("disk", &r), -RAAS_EPARSE);
 }
 
+/* ProfitReport bounds: what nom-priced and the market refuse, and that they say which field. */
+static void test_profit(void)
+{
+	Raas__AppProfit a = RAAS__APP_PROFIT__INIT, b = RAAS__APP_PROFIT__INIT;
+	Raas__AppProfit *ap[2] = {&a, &b};
+	Raas__ProfitReport r = RAAS__PROFIT_REPORT__INIT;
+	char why[256], name[80];
+
+	a.app = "web";
+	a.profit_per_hour = 2500000000;
+	a.w_ns = 40000;
+	b.app = "batch";
+	b.profit_per_hour = -500000000;
+	b.w_ns = -1;
+	r.apps = ap;
+	r.n_apps = 2;
+	r.profit_per_hour = 2000000000;
+	ASSERT_OK(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)));
+	ASSERT_EQ(wire_profit_check(&r, 1, why, sizeof(why)), -RAAS_EPROTO); /* an app: one */
+	ASSERT_TRUE(strstr(why, "apps") != NULL);
+	r.profit_per_hour = 1;
+	ASSERT_EQ(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_TRUE(strstr(why, "sum") != NULL);
+	r.profit_per_hour = 2000000000;
+	b.app = "web";
+	ASSERT_EQ(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_TRUE(strstr(why, "twice") != NULL);
+	b.app = "batch";
+	b.w_ns = -2;
+	ASSERT_EQ(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_TRUE(strstr(why, "apps[1].w_ns") != NULL);
+	b.w_ns = -1;
+	a.profit_per_hour = WIRE_PROFIT_MAX_ND_PER_HOUR + 1;
+	ASSERT_EQ(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_TRUE(strstr(why, "apps[0].profit_per_hour") != NULL);
+	a.profit_per_hour = 2500000000;
+	memset(name, 'x', 64);
+	name[64] = 0;
+	a.app = name;
+	ASSERT_EQ(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_TRUE(strstr(why, "1..63") != NULL);
+	name[63] = 0;
+	ASSERT_OK(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)));
+	r.n_apps = 0;
+	ASSERT_EQ(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)), -RAAS_EPROTO);
+}
+
 int main(void)
 {
 	test_round_trip();
 	test_errors();
 	test_names();
+	test_profit();
 	printf("test_wire: ok\n");
 	return 0;
 }

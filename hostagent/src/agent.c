@@ -98,6 +98,7 @@ struct ha_agent {
 	int64_t last_refusal_logged;
 	uint64_t refusals_since;
 	struct ha_agent_stats stats;
+	struct ha_totals *totals;           /* the daemon's, or NULL */
 };
 
 #define HA_REPEAT_LOG_NS (60 * NS_PER_S)
@@ -528,6 +529,18 @@ static int apply_set(struct ha_agent *a, const Raas__AllocationSet *set, uint64_
 	if (took > a->stats.apply_max_ns)
 		a->stats.apply_max_ns = took;
 	a->stats.last_round = set->round;
+	if (a->totals) {
+		struct ha_totals *t = a->totals;
+		t->sets++;
+		t->allocations += set->n_allocations;
+		t->sets_failed += a->nfailures ? 1 : 0;
+		for (size_t i = 0; i < a->nfailures; i++) {
+			int r = (int)a->failures[i].res;
+			t->failures[r >= 0 && r <= ENF_RES_MAX ? r : 0]++;
+		}
+		t->last_round = set->round;
+		prom_hist_observe(&t->apply, took);
+	}
 	return ack_msg(a, set->round, request_id, reply, reply_len);
 }
 
@@ -774,6 +787,28 @@ int ha_agent_enforced(const struct ha_agent *a, size_t tenant, enum enf_resource
 uint64_t ha_agent_last_round(const struct ha_agent *a)
 {
 	return a->last_round;
+}
+
+void ha_totals_init(struct ha_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	/* 10 us to about 84 s: a tc or libvirt change takes milliseconds, a stuck one seconds. */
+	prom_hist_init(&t->apply, 10000, 2.0, 24);
+}
+
+void ha_agent_set_totals(struct ha_agent *a, struct ha_totals *t)
+{
+	a->totals = t;
+}
+
+int ha_agent_reported_meters(const struct ha_agent *a, size_t i, uint64_t *tx_bytes,
+			     uint64_t *cpu_ns)
+{
+	if (i >= a->n)
+		return -EINVAL;
+	*tx_bytes = a->reported_tx[i];
+	*cpu_ns = a->reported_cpu[i];
+	return 0;
 }
 
 void ha_agent_take_stats(struct ha_agent *a, struct ha_agent_stats *out)

@@ -27,6 +27,7 @@ static const struct cfg_key agent_keys[] = {
 	{"agent", "log_level", CFG_STRING, "info", "error, warn, info or debug"},
 	{"agent", "round_log", CFG_DURATION, "1s",
 	 "an info line with the rounds applied at most this often (0s: every round)"},
+	HTTPD_CFG_KEYS("agent"),
 	{"capacity", "cores", CFG_INT, "0", "whole cores sold"},
 	{"capacity", "cpus", CFG_STRING, "", "CPU list sold as cores (default 0..cores-1)"},
 	{"capacity", "idle_cpus", CFG_STRING, "", "CPUs of a tenant holding 0 cores "
@@ -215,7 +216,8 @@ static int finish(struct ha_config *c, struct cfg_error *err)
 	    cfg_get_duration(c->cfg, "agent", "reconnect_min", &c->reconnect_min_ns, err) ||
 	    cfg_get_duration(c->cfg, "agent", "reconnect_max", &c->reconnect_max_ns, err) ||
 	    cfg_get_duration(c->cfg, "agent", "meter_interval", &c->meter_interval_ns, err) ||
-	    cfg_get_duration(c->cfg, "agent", "round_log", &c->round_log_ns, err))
+	    cfg_get_duration(c->cfg, "agent", "round_log", &c->round_log_ns, err) ||
+	    httpd_config_load(c->cfg, "agent", &c->http, err))
 		return -RAAS_ECONFIG;
 	c->market_public_key = cfg_get(c->cfg, "agent", "market_public_key");
 	c->key = cfg_get(c->cfg, "agent", "key");

@@ -27,6 +27,7 @@
 #include "common/transport.h"
 #include "common/wire.h"
 #include "hostagent/daemon.h"
+#include "hostagent/metrics.h"
 
 #define REGISTER_RESEND_NS (200 * NS_PER_MS)
 
@@ -49,6 +50,9 @@ struct link {
 	int64_t retry_at, deadline, resend_at, last_rx, next_heartbeat, next_meter;
 	struct tp_link link;        /* what the monitor saw of this socket */
 	bool retrying;              /* registering again after a failed attempt */
+	struct httpd *http;         /* /metrics, or NULL ([agent] http_enabled = false) */
+	struct ha_totals totals;    /* since start, across reloads */
+	bool dirty;                 /* /metrics to render again */
 };
 
 static void close_socket(struct link *l)
@@ -105,6 +109,7 @@ static void go_waiting(struct link *l, int64_t now, const char *why)
 	close_socket(l);
 	l->state = LINK_WAITING;
 	l->retry_at = now + l->backoff_ns;
+	l->dirty = true;
 	log_warn("market unreachable (%s): enforcement stays as it is; retrying in %.1f s", why,
 		 (double)l->backoff_ns / 1e9);
 	l->backoff_ns *= 2;
@@ -118,6 +123,7 @@ static void send_meters(struct link *l, int64_t now)
 	size_t len;
 	if (ha_agent_meter_msg(l->agent, ++l->next_id, &buf, &len) == 0)
 		send_bytes(l, buf, len, "meters");
+	l->dirty = true;
 	l->next_meter = now + l->conf->meter_interval_ns;
 }
 
@@ -131,6 +137,7 @@ static void on_message(struct link *l, const Raas__Envelope *env, int64_t now)
 	if (ha_agent_handle(l->agent, env, ++l->next_id, &kind, &reply_error, &reply, &reply_len))
 		return;
 	l->last_rx = now;
+	l->dirty = true;
 	if (kind == HA_MSG_REPLY && reply_error == RAAS__ERROR_CODE__ERROR_DENIED) {
 		go_waiting(l, now, "the market refused this host's registration");
 		return;
@@ -299,6 +306,8 @@ static void reload(struct link *l, int64_t now)
 		      strcmp(key.public_key, l->key.public_key) != 0;
 	ha_agent_destroy(l->agent);
 	ha_config_destroy(l->conf);
+	ha_agent_set_totals(agent, &l->totals);
+	l->dirty = true;
 	l->agent = agent;
 	l->conf = next;
 	l->key = key;
@@ -357,14 +366,30 @@ int ha_daemon_run(struct ha_config *conf, ha_config_loader load, void *load_arg,
 		snprintf(why, why_len, "ZeroMQ context: %s", zmq_strerror(errno));
 		return -ENOMEM;
 	}
+	ha_totals_init(&l.totals);
+	ha_agent_set_totals(l.agent, &l.totals);
+	if (conf->http.enabled) {
+		const struct httpd_options opts = {
+			.server = "raas-hostagentd/0.1",
+			.metrics_prefix = "raas_hostagent",
+		};
+		if ((ret = httpd_start(&conf->http, &opts, &l.http, why, why_len)) != 0) {
+			tp_context_destroy(l.zctx);
+			ha_agent_destroy(l.agent);
+			ha_config_destroy(l.conf);
+			return ret;
+		}
+		ha_metrics_publish(&l.totals, l.agent, l.conf, false, l.http);
+	}
 	l.backoff_ns = conf->reconnect_min_ns;
 	int64_t now = clk_mono(&clk_real);
 	l.next_meter = now + conf->meter_interval_ns;
 	l.next_round_log = now + conf->round_log_ns;
 	start_registering(&l, now);
-	snprintf(ready, sizeof(ready), "host=%s\nmarket=%s\ntenants=%zu\n", conf->host,
-		 conf->market, conf->ntargets);
+	snprintf(ready, sizeof(ready), "host=%s\nmarket=%s\ntenants=%zu\nhttp_endpoint=%s\n",
+		 conf->host, conf->market, conf->ntargets, l.http ? httpd_endpoint(l.http) : "");
 	if ((ret = dmn_ready(args, ready, why, why_len)) != 0) {
+		httpd_stop(l.http);
 		close_socket(&l);
 		tp_context_destroy(l.zctx);
 		ha_agent_destroy(l.agent);
@@ -396,9 +421,14 @@ int ha_daemon_run(struct ha_config *conf, ha_config_loader load, void *load_arg,
 			drain(&l, now);
 		tick(&l, now);
 		round_log(&l, now);
+		if (l.dirty && l.http) {
+			ha_metrics_publish(&l.totals, l.agent, l.conf, l.state == LINK_UP, l.http);
+			l.dirty = false;
+		}
 		dmn_tick();
 	}
 	log_info("stopping; enforcement stays in force");
+	httpd_stop(l.http);
 	close_socket(&l);
 	tp_context_destroy(l.zctx);
 	ha_agent_destroy(l.agent);

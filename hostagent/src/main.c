@@ -86,6 +86,11 @@ static int check(const struct ha_config *conf)
 	printf("host %s, market %s (key %s), %zu tenants\n", conf->host, conf->market, pub,
 	       conf->ntargets);
 	printf("this host's key: %s (%s)\n", kp.public_key, conf->key);
+	if (conf->http.enabled)
+		printf("metrics: http on %s port %d%s (docs/dashboards.md)\n", conf->http.bind,
+		       conf->http.port, conf->http.token[0] ? ", bearer token required" : "");
+	else
+		printf("metrics: off\n");
 	for (int r = ENF_RES_MIN; r <= ENF_RES_MAX; r++) {
 		const char *reason;
 		bool ok = ha_agent_available(a, (enum enf_resource)r, &reason);

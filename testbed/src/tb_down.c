@@ -264,7 +264,13 @@ int tb_status(const char *dir)
 			struct stat sb;
 			bool ok = stat(e[i].arg, &sb) == 0;
 			const char *name = strrchr(e[i].arg, '/');
-			printf("%-10s %-28s %-8s %s\n", "cgroup", name ? name + 1 : e[i].arg, "-",
+			/* CONTROLLER NAME: a host has its memory, cpuset and cpuacct groups. */
+			char label[64];
+			const char *ctrl = strncmp(e[i].arg, "/sys/fs/cgroup/", 15) == 0 ?
+						   e[i].arg + 15 : "";
+			snprintf(label, sizeof(label), "%.*s %s", (int)strcspn(ctrl, "/"), ctrl,
+				 name ? name + 1 : e[i].arg);
+			printf("%-10s %-28s %-8s %s\n", "cgroup", label, "-",
 			       ok ? "present" : "missing");
 			unhealthy += !ok;
 		} else if (strcmp(e[i].kind, "board") == 0) {

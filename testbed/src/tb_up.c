@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/daemon.h"
@@ -58,21 +59,40 @@ int tb_state_init(struct tb_state *st, const struct testbed *tb)
 	memcpy(st->bin, self, strlen(self) + 1);
 	snprintf(st->source, sizeof(st->source), "%s", RAAS_SOURCE_DIR);
 	snprintf(st->core_ns, sizeof(st->core_ns), "tb-%s", tb->name);
-	/* Our memory cgroup (v1): the subtree goes under it, as the project's tests do. */
+	/* Our cgroups (v1): the subtrees go under them, as the project's tests do. */
 	FILE *f = fopen("/proc/self/cgroup", "r");
 	char line[512];
 	while (f && fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, ":memory:");
-		if (p) {
-			p += 8;
-			while (*p == '/')
-				p++;
-			p[strcspn(p, "\n")] = 0;
-			snprintf(st->cg_mem_parent, sizeof(st->cg_mem_parent), "%s", p);
+		/* ID:CONTROLLER[,CONTROLLER...]:PATH */
+		char *ctrls = strchr(line, ':'), *path;
+		if (!ctrls || !(path = strchr(++ctrls, ':')))
+			continue;
+		*path++ = 0;
+		while (*path == '/')
+			path++;
+		path[strcspn(path, "\n")] = 0;
+		char *save = NULL;
+		for (char *c = strtok_r(ctrls, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+			char *dst = strcmp(c, "memory") == 0  ? st->cg_mem_parent :
+				    strcmp(c, "cpuset") == 0  ? st->cg_cpu_parent :
+				    strcmp(c, "cpuacct") == 0 ? st->cg_acct_parent :
+								NULL;
+			if (dst)
+				snprintf(dst, sizeof(st->cg_mem_parent), "%s", path);
 		}
 	}
 	if (f)
 		fclose(f);
+	for (int h = 0; h < tb->nhosts; h++)
+		for (int r = 0; r < TB_NRES; r++)
+			st->supply[h][r] = tb_host_capacity(&tb->hosts[h], (enum tb_res)r);
+	for (int i = 0; i < tb->nresources; i++) {
+		snprintf(st->res_model[i], sizeof(st->res_model[i]), "%s", tb->resources[i].model);
+		snprintf(st->res_params[i], sizeof(st->res_params[i]), "%s",
+			 tb->resources[i].params);
+	}
+	for (int e = 0; e < TB_MAX_EVENTS; e++)
+		st->event_done_ns[e] = -1;
 	return 0;
 }
 
@@ -92,14 +112,20 @@ static int mkdirs(const char *path)
 	return 0;
 }
 
+/* write_file: written whole to PATH.tmp, then renamed (a daemon reloading it never reads
+ * half a file). */
 static int write_file(const char *path, const char *text)
 {
-	FILE *f = fopen(path, "w");
+	char tmp[700];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
 	int ok = fputs(text, f) >= 0;
-	if (fclose(f) != 0 || !ok)
+	if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
+		unlink(tmp);
 		return -EIO;
+	}
 	return 0;
 }
 
@@ -115,16 +141,36 @@ static const char *tenant_ns(const struct tb_state *st, int t, char *buf, size_t
 	return buf;
 }
 
+void tb_cg_dir(const struct tb_state *st, const char *ctrl, int h, int t, char *buf, size_t len)
+{
+	const char *p = strcmp(ctrl, "cpuset") == 0  ? st->cg_cpu_parent :
+			strcmp(ctrl, "cpuacct") == 0 ? st->cg_acct_parent :
+						       st->cg_mem_parent;
+	int n = snprintf(buf, len, "/sys/fs/cgroup/%s/%s%stb-%s/%s", ctrl, p, *p ? "/" : "",
+			 st->tb->name, st->tb->hosts[h].name);
+	if (t >= 0 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "/%s", st->tb->tenants[t].name);
+}
+
 /* The memory cgroup directory of a host (t < 0) or of a tenant on it. */
 static void cg_dir(const struct tb_state *st, int h, int t, char *buf, size_t len)
 {
-	const char *p = st->cg_mem_parent;
-	if (t < 0)
-		snprintf(buf, len, "/sys/fs/cgroup/memory/%s%stb-%s/%s", p, *p ? "/" : "",
-			 st->tb->name, st->tb->hosts[h].name);
-	else
-		snprintf(buf, len, "/sys/fs/cgroup/memory/%s%stb-%s/%s/%s", p, *p ? "/" : "",
-			 st->tb->name, st->tb->hosts[h].name, st->tb->tenants[t].name);
+	tb_cg_dir(st, "memory", h, t, buf, len);
+}
+
+/* sells_cg: the host sells cores or memory (its agent runs the cgroup backend). */
+static bool sells_cg(const struct tb_state *st, int h)
+{
+	return st->tb->hosts[h].cores > 0 || st->tb->hosts[h].memory_mib > 0;
+}
+
+/* The cgroup parent under /sys/fs/cgroup/CTRL/ of a host's tenants' groups, as the agent's
+ * [cgroup] keys take it. */
+static void cg_parent(const struct tb_state *st, const char *ctrl, int h, char *buf, size_t len)
+{
+	char dir[600];
+	tb_cg_dir(st, ctrl, h, -1, dir, sizeof(dir));
+	snprintf(buf, len, "%s", dir + strlen("/sys/fs/cgroup/") + strlen(ctrl) + 1);
 }
 
 static int raas_cmd(struct tb_state *st, char *const args[])
@@ -206,7 +252,7 @@ static int check_config(struct tb_state *st, const char *daemon, const char *fil
 	return 0;
 }
 
-static int write_market_ini(struct tb_state *st)
+int tb_write_market_ini(struct tb_state *st)
 {
 	const struct testbed *tb = st->tb;
 	char path[600], text[8192];
@@ -222,7 +268,7 @@ static int write_market_ini(struct tb_state *st)
 	for (int i = 0; i < tb->nresources && n < (int)sizeof(text); i++) {
 		n += snprintf(text + n, sizeof(text) - (size_t)n,
 			      "\n[resource.%s]\nmodel = %s\nparams = %s\n", tb->resources[i].name,
-			      tb->resources[i].model, tb->resources[i].params);
+			      st->res_model[i], st->res_params[i]);
 	}
 	if (n >= (int)sizeof(text))
 		return -E2BIG;
@@ -230,26 +276,52 @@ static int write_market_ini(struct tb_state *st)
 	return write_file(path, text);
 }
 
-static int write_agent_ini(struct tb_state *st, int h, const char *hostapi)
+int tb_write_agent_ini(struct tb_state *st, int h, const char *hostapi)
 {
 	const struct testbed *tb = st->tb;
-	char path[600], text[16384];
+	const int64_t *sup = st->supply[h];
+	char path[600], text[16384], cpus[64] = "", cpu_parent[600], mem_parent[600],
+						 acct_parent[600];
+	bool cg = sells_cg(st, h);
 	int n;
 
+	/* Cores are CPUs 0..N-1; with none left, CPU 0 stays the tenants' idle CPU. */
+	if (sup[TB_RES_CORES] > 0)
+		snprintf(cpus, sizeof(cpus), "cpus = 0-%lld\nidle_cpus = 0\n",
+			 (long long)sup[TB_RES_CORES] - 1);
 	n = snprintf(text, sizeof(text),
 		     "# made by raas testbed from %s\n[agent]\nhost = %s\nmarket = %s\n"
 		     "market_public_key = %s/keys/market.pub\nkey = %s/keys/%s.key\n"
-		     "heartbeat = 500ms\n\n[capacity]\nbandwidth_mbit = %lld\n\n"
-		     "[backends]\nbandwidth = tc\n\n[tc]\nhandle = 1\nfloor_kbit = 100\n",
+		     "heartbeat = 500ms\n\n[capacity]\nbandwidth_mbit = %lld\n",
 		     tb->file, tb->hosts[h].name, hostapi, st->dir, st->dir, tb->hosts[h].name,
-		     (long long)tb->hosts[h].bandwidth_mbit);
+		     (long long)sup[TB_RES_BANDWIDTH]);
+	if (cg) {
+		cg_parent(st, "cpuset", h, cpu_parent, sizeof(cpu_parent));
+		cg_parent(st, "memory", h, mem_parent, sizeof(mem_parent));
+		cg_parent(st, "cpuacct", h, acct_parent, sizeof(acct_parent));
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+			      "cores = %lld\n%smemory_mib = %lld\n"
+			      "\n[backends]\nbandwidth = tc\ncores = %s\nmemory = %s\n"
+			      "\n[cgroup]\nversion = v1\nparent = %s\ncpuset_parent = %s\n"
+			      "memory_parent = %s\ncpuacct_parent = %s\n",
+			      (long long)sup[TB_RES_CORES], cpus, (long long)sup[TB_RES_MEMORY],
+			      tb->hosts[h].cores ? "cgroup" : "none",
+			      tb->hosts[h].memory_mib ? "cgroup" : "none", cpu_parent, cpu_parent,
+			      mem_parent, acct_parent);
+	} else {
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "\n[backends]\nbandwidth = tc\n");
+	}
+	if (n < (int)sizeof(text))
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+			      "\n[tc]\nhandle = 1\nfloor_kbit = 100\n");
 	for (int t = 0; t < tb->ntenants && n < (int)sizeof(text); t++) {
 		const struct tb_tenant *tn = &tb->tenants[t];
 		if (tn->host != h)
 			continue;
 		n += snprintf(text + n, sizeof(text) - (size_t)n,
-			      "\n[tenant.%s]\ninterface = up0\nclass = 0x%x\nsrc = 10.%d.%d.2/32\n",
-			      tn->name, 0x10 * tn->index, tb->net, tn->index);
+			      "\n[tenant.%s]\ninterface = up0\nclass = 0x%x\nsrc = 10.%d.%d.2/32\n%s%s\n",
+			      tn->name, 0x10 * tn->index, tb->net, tn->index, cg ? "cgroup = " : "",
+			      cg ? tn->name : "");
 	}
 	if (n >= (int)sizeof(text))
 		return -E2BIG;
@@ -289,6 +361,9 @@ static int start_market(struct tb_state *st, int64_t deadline)
 	    dmn_ready_value(ready, "host_endpoint", st->hostapi, sizeof(st->hostapi)))
 		return fail("raas-marketd's ready file (no endpoints)", -EPROTO);
 	st->market_ready_ns = tb_now();
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	st->market_ready_wall_ns = (int64_t)wall.tv_sec * 1000000000LL + wall.tv_nsec;
 	return 0;
 }
 
@@ -320,13 +395,21 @@ static int start_host(struct tb_state *st, int h, int64_t deadline)
 		return rc;
 	if (mkdirs(cg) != 0)
 		return fail("the host's memory cgroup", -errno);
+	/* The agent's cgroup backend makes the tenants' cpuset and cpuacct groups below these. */
+	for (int c = 0; c < 2 && sells_cg(st, h); c++) {
+		tb_cg_dir(st, c ? "cpuacct" : "cpuset", h, -1, cg, sizeof(cg));
+		if ((rc = tb_manifest_add(st, "cgroup %s", cg)) != 0)
+			return rc;
+	}
 	snprintf(bin, sizeof(bin), "%s/raas-hostagentd", st->bin);
 	snprintf(ini, sizeof(ini), "%s/agent-%s.ini", st->dir, tb->hosts[h].name);
 	snprintf(ready, sizeof(ready), "%s/agent-%s.ready", st->dir, tb->hosts[h].name);
 	snprintf(label, sizeof(label), "agent %s", tb->hosts[h].name);
 	snprintf(log, sizeof(log), "agent-%s.log", tb->hosts[h].name);
 	char *argv[] = {bin, "-c", ini, "--ready-file", ready, NULL};
-	pid_t pid = tb_spawn(st, label, ns, log, argv);
+	/* The cgroup backend writes under /sys/fs/cgroup, which ip netns exec's /sys hides. */
+	pid_t pid = sells_cg(st, h) ? tb_spawn_netonly(st, label, ns, log, argv) :
+				      tb_spawn(st, label, ns, log, argv);
 	if (pid < 0)
 		return fail("raas-hostagentd", pid);
 	st->agent[h] = pid;
@@ -497,6 +580,108 @@ static void load_argv(struct tb_state *st, int t, char **argv, char *buf, size_t
 #undef ARG
 }
 
+/* mk_cpuset: mkdir -p of a v1 cpuset group; each new level first takes its parent's
+ * cpuset.cpus and cpuset.mems (a new cpuset starts empty, and no task can join it before). */
+static int mk_cpuset(const char *dir)
+{
+	char path[600], from[700], to[700], buf[4096];
+	size_t base = strlen("/sys/fs/cgroup/cpuset");
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + base + 1;; p++) {
+		if (*p != '/' && *p != 0)
+			continue;
+		char save = *p;
+		*p = 0;
+		if (mkdir(path, 0755) == 0) {
+			static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+			for (int f = 0; f < 2; f++) {
+				snprintf(from, sizeof(from), "%.*s/%s", (int)(strrchr(path, '/') - path),
+					 path, files[f]);
+				snprintf(to, sizeof(to), "%s/%s", path, files[f]);
+				FILE *in = fopen(from, "r"), *out = NULL;
+				size_t n = in ? fread(buf, 1, sizeof(buf) - 1, in) : 0;
+				if (in)
+					fclose(in);
+				if (n == 0 || !(out = fopen(to, "w")) || fwrite(buf, 1, n, out) != n) {
+					if (out)
+						fclose(out);
+					return -EIO;
+				}
+				if (fclose(out) != 0)
+					return -EIO;
+			}
+		} else if (errno != EEXIST) {
+			return -errno;
+		}
+		if (save == 0)
+			return 0;
+		*p = save;
+	}
+}
+
+/* place_bids: the tenant's standing bids for its host's cores and memory, through its own
+ * nom-priced (nom-ctl, the tenant's door to the market), then waits until it holds them
+ * (at least the bid's minimum) or the deadline passes. */
+static int place_bids(struct tb_state *st, int t, int64_t deadline)
+{
+	const struct testbed *tb = st->tb;
+	const struct tb_tenant *tn = &tb->tenants[t];
+	const char *host = tb->hosts[tn->host].name;
+	struct {
+		const char *res;
+		int64_t min, max;
+		money_t price;
+	} b[] = {{"cores", tn->cores_min, tn->cores, tn->cores_price},
+		 {"memory", tn->memory_min, tn->memory_mib, tn->memory_price}};
+	char ctl[600], inst[64], id[64], lo[32], hi[32], price[MONEY_TEXT_MAX], out[512];
+	int rc;
+
+	snprintf(ctl, sizeof(ctl), "%s/nom-ctl", st->bin);
+	snprintf(inst, sizeof(inst), "tb-%s-%s", tb->name, tn->name);
+	for (int i = 0; i < 2; i++) {
+		if (b[i].max == 0)
+			continue;
+		snprintf(id, sizeof(id), "testbed/%s/%s", b[i].res, host);
+		snprintf(lo, sizeof(lo), "%lld", (long long)b[i].min);
+		snprintf(hi, sizeof(hi), "%lld", (long long)b[i].max);
+		money_format(b[i].price, price);
+		/* The pool exists once the host's agent registered and a round priced it. */
+		for (;;) {
+			char *ask[] = {ctl, inst, "price", (char *)b[i].res, (char *)host, NULL};
+			if (tb_run_cmd(st, out, sizeof(out), ask) == 0)
+				break;
+			if (tb_interrupted)
+				return fail("the tenant's cores or memory", -EINTR);
+			if (tb_now() > deadline)
+				return fail("the host's cores or memory pool (never priced)", -ETIMEDOUT);
+			struct timespec ts = {0, 100000000};
+			nanosleep(&ts, NULL);
+		}
+		char *bid[] = {ctl, inst, "bid", id, (char *)b[i].res, (char *)host, lo, hi, price,
+			       NULL};
+		if ((rc = tb_run_cmd(st, NULL, 0, bid)) != 0)
+			return fail("nom-ctl bid (the tenant's cores or memory)", rc);
+	}
+	for (int i = 0; i < 2; i++) {
+		while (b[i].max > 0) {
+			char *hold[] = {ctl, inst, "holding", (char *)b[i].res, (char *)host, NULL};
+			long long q = 0;
+			if (tb_run_cmd(st, out, sizeof(out), hold) == 0 &&
+			    sscanf(out, "quantity=%lld", &q) == 1 && q >= b[i].min)
+				break;
+			if (tb_interrupted)
+				return fail("the tenant's cores or memory", -EINTR);
+			if (tb_now() > deadline)
+				return fail("the tenant's cores or memory (never held: the price?)",
+					    -ETIMEDOUT);
+			struct timespec ts = {0, 100000000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	return 0;
+}
+
 int tb_tenant_start(struct tb_state *st, int t)
 {
 	const struct testbed *tb = st->tb;
@@ -533,6 +718,13 @@ int tb_tenant_start(struct tb_state *st, int t)
 		return rc;
 	if (mkdirs(cg) != 0)
 		return fail("the tenant's memory cgroup", -errno);
+	char cpuset[600] = "";
+	if (tb->hosts[tn->host].cores > 0) {
+		/* The agent's cpuset group of the tenant (under the host's, in the manifest). */
+		tb_cg_dir(st, "cpuset", tn->host, t, cpuset, sizeof(cpuset));
+		if ((rc = mk_cpuset(cpuset)) != 0)
+			return fail("the tenant's cpuset cgroup", rc);
+	}
 	if ((rc = tb_manifest_add(st, "board %s", inst)) != 0)
 		return rc;
 
@@ -546,21 +738,33 @@ int tb_tenant_start(struct tb_state *st, int t)
 		 tn->name);
 	snprintf(set[4], sizeof(set[4]), "--set=priced.market_key=%s/keys/market.pub", st->dir);
 	snprintf(set[5], sizeof(set[5]), "--set=priced.api=ipc:///tmp/%s.sock", inst);
-	snprintf(set[6], sizeof(set[6]), "--set=priced.subscribe=bandwidth/%s",
-		 tb->hosts[tn->host].name);
+	{
+		const char *hn = tb->hosts[tn->host].name;
+		int n6 = snprintf(set[6], sizeof(set[6]), "--set=priced.subscribe=bandwidth/%s", hn);
+		if (tb->hosts[tn->host].cores)
+			n6 += snprintf(set[6] + n6, sizeof(set[6]) - (size_t)n6, " cores/%s", hn);
+		if (tb->hosts[tn->host].memory_mib)
+			snprintf(set[6] + n6, sizeof(set[6]) - (size_t)n6, " memory/%s", hn);
+	}
 	snprintf(set[7], sizeof(set[7]), "--set=priced.host=%s", tb->hosts[tn->host].name);
 	snprintf(set[8], sizeof(set[8]), "--set=priced.netns=%s", tns);
 	snprintf(set[9], sizeof(set[9]), "--set=priced.memory_cgroup=%s", cg);
+	/* With no cpuset, the affinity (nom-priced's default) stands. */
+	snprintf(set[10], sizeof(set[10]), "--set=priced.cpuset=%s", cpuset);
 	char *pargv[] = {bin,    "--check-invariants", set[0], set[1], set[2], set[3], set[4],
-			 set[5], set[6], set[7], set[8], set[9], "--ready-file", ready, NULL};
+			 set[5], set[6], set[7], set[8], set[9], set[10], "--ready-file", ready, NULL};
 	snprintf(label, sizeof(label), "priced %s", tn->name);
 	snprintf(log, sizeof(log), "priced-%s.log", tn->name);
-	pid_t pid = tb_spawn(st, label, hns, log, pargv);
+	/* It reads its cpuset under /sys/fs/cgroup: only the network namespace is entered. */
+	pid_t pid = sells_cg(st, tn->host) ? tb_spawn_netonly(st, label, hns, log, pargv) :
+					     tb_spawn(st, label, hns, log, pargv);
 	if (pid < 0)
 		return fail("nom-priced", pid);
 	st->priced[t] = pid;
 	if ((rc = tb_wait_file(st, ready, pid, deadline)) != 0)
 		return fail("nom-priced", rc);
+	if ((tn->cores || tn->memory_mib) && (rc = place_bids(st, t, deadline)) != 0)
+		return rc;
 
 	/* The app, placed by nom-run (namespace and cgroup from the board). */
 	app_argv(st, t, argv, argbuf, sizeof(argbuf));
@@ -616,7 +820,7 @@ int tb_up(struct tb_state *st, bool all_tenants)
 	SAY("%s: keys and registry\n", tb->name);
 	if ((rc = keys_and_registry(st)) != 0)
 		return rc;
-	if ((rc = write_market_ini(st)) != 0)
+	if ((rc = tb_write_market_ini(st)) != 0)
 		return fail("market.ini", rc);
 	snprintf(path, sizeof(path), "%s/market.ini", st->dir);
 	if ((rc = check_config(st, "raas-marketd", path)) != 0)
@@ -625,7 +829,7 @@ int tb_up(struct tb_state *st, bool all_tenants)
 		if (tb->hosts[h].kind != TB_HOST_EMULATED)
 			continue;
 		/* Checked with a stand-in endpoint; the real one is the market's, below. */
-		if ((rc = write_agent_ini(st, h, "tcp://127.0.0.1:1")) != 0)
+		if ((rc = tb_write_agent_ini(st, h, "tcp://127.0.0.1:1")) != 0)
 			return fail("an agent's config", rc);
 		snprintf(path, sizeof(path), "%s/agent-%s.ini", st->dir, tb->hosts[h].name);
 		if ((rc = check_config(st, "raas-hostagentd", path)) != 0)
@@ -640,7 +844,7 @@ int tb_up(struct tb_state *st, bool all_tenants)
 		if (tb->hosts[h].kind != TB_HOST_EMULATED)
 			continue;
 		SAY("%s: host %s\n", tb->name, tb->hosts[h].name);
-		if ((rc = write_agent_ini(st, h, st->hostapi)) != 0)
+		if ((rc = tb_write_agent_ini(st, h, st->hostapi)) != 0)
 			return fail("an agent's config", rc);
 		if ((rc = start_host(st, h, deadline)) != 0)
 			return rc;

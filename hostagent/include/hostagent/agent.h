@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/clock.h"
+#include "common/prom.h"
 #include "common/wire.h"
 #include "hostagent/agent_config.h"
 #include "hostagent/enf.h"
@@ -74,6 +75,19 @@ struct ha_agent_stats {
 	uint64_t last_round;
 };
 void ha_agent_take_stats(struct ha_agent *a, struct ha_agent_stats *out);
+/* Totals since the daemon started, for /metrics (hostagent/metrics.h). The daemon owns them
+ * so that they outlive a reload's new agent; NULL (the default) keeps none. */
+struct ha_totals {
+	uint64_t sets, sets_failed, allocations;
+	uint64_t failures[ENF_RES_MAX + 1]; /* by resource (0: the set as a whole) */
+	uint64_t last_round;
+	struct prom_hist apply;             /* apply latency per allocation set */
+};
+void ha_totals_init(struct ha_totals *t);
+void ha_agent_set_totals(struct ha_agent *a, struct ha_totals *t);
+/* The meters last reported for tenant index i (monotonic): 0, or -EINVAL past the end. */
+int ha_agent_reported_meters(const struct ha_agent *a, size_t i, uint64_t *tx_bytes,
+			     uint64_t *cpu_ns);
 /* Removes what the agent enforces for tenant (every available resource): a tenant dropped
  * from the config by a reload. 0, -ENOENT for a tenant it does not know, or the first
  * backend error (why says which). */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/httpd.h"
 #include "hostagent/enf.h"
 
 struct ha_config {
@@ -30,6 +31,7 @@ struct ha_config {
 	int64_t reconnect_max_ns;
 	int64_t meter_interval_ns;  /* meter reports when no allocation set arrives */
 	int64_t round_log_ns;       /* an info line per this much time of rounds (0: each) */
+	struct httpd_config http;   /* /metrics (docs/dashboards.md); read at start only */
 	int64_t capacity[ENF_RES_MAX + 1];
 	const char *backend[ENF_RES_MAX + 1]; /* NULL: "none" */
 	struct enf_cpuset cpus;     /* CPUs sold (count == capacity[ENF_CORES]) */

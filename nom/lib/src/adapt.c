@@ -13,6 +13,7 @@
 
 #include "adapt_priv.h"
 #include "common/money.h"
+#include "common/wire.h"
 
 static const char *const strategy_names[] = {
 	[NOM_ADAPTIVE] = "adaptive", [NOM_STATIC_TPT] = "static-tpt",
@@ -458,6 +459,24 @@ static bool market(const struct nom_adapt *a)
 	return a->cfg.nom != NULL;
 }
 
+/* Tells the market, through nom-priced, the profit rate the working point was picked for and
+ * its W (the dashboards' tenants page shows them; docs/dashboards.md). Once per pick; a
+ * refusal is an event, never a reason to change what the app does. */
+static void report_profit(struct nom_adapt *a)
+{
+	double nd_h = a->wp.utility * 3600.0 * (double)MONEY_PER_DOLLAR;
+	double lim = (double)WIRE_PROFIT_MAX_ND_PER_HOUR;
+	int64_t profit = (int64_t)llround(nd_h > lim ? lim : nd_h < -lim ? -lim : nd_h);
+	int64_t w = (int64_t)llround(a->wp.knobs.delay_us * 1000.0);
+	int err = nom_report_profit(a->cfg.nom, a->cfg.app, profit, w);
+	if (err) {
+		char why[200];
+		adapt__json_string(nom_last_error(a->cfg.nom), why, sizeof(why));
+		adapt__emit(a, "profit_report", ",\"result\":\"error\",\"error\":\"%s\",\"why\":%s",
+			    nom_strerror(err), why);
+	}
+}
+
 bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 {
 	struct nom_prices pr = {.traffic = -1, .core_hour = -1, .memory_hour = -1};
@@ -563,6 +582,8 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 			    w.knobs.delay_us, w.memory_mib);
 	if (repick || changed)
 		emit_wp(a, "pick");
+	if (market(a) && (repick || changed))
+		report_profit(a);
 	if (market(a)) {
 		int64_t bw_limit = c->strategy == NOM_UNAWARE
 					   ? c->max_price

@@ -10,6 +10,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
+#include "common/httpd.h"
 #include "common/wire.h"
 #include "priced.h"
 
@@ -54,10 +55,13 @@ static const struct cfg_bind binds[] = {
 };
 #undef F
 #define NBINDS (sizeof(binds) / sizeof(binds[0]))
+/* /metrics keys, read by httpd_config_load. */
+static const struct cfg_key http_keys[] = {HTTPD_CFG_KEYS("priced")};
+#define NHTTP (sizeof(http_keys) / sizeof(http_keys[0]))
 
 void priced_config_help(void)
 {
-	cfg_help(stdout, binds, NBINDS, NULL, 0);
+	cfg_help(stdout, binds, NBINDS, http_keys, NHTTP);
 }
 
 int priced_subs_parse(const char *text, struct priced_sub *subs, int max, char *why,
@@ -167,6 +171,8 @@ static int load(struct cfg *c, struct priced_config *o, struct cfg_error *err)
 	struct priced_sub subs[PRICED_MAX_SUBS];
 	if (priced_subs_parse(o->subscribe, subs, PRICED_MAX_SUBS, why, sizeof(why)) < 0)
 		return cfg_error_at(c, "priced", "subscribe", err, "%s", why);
+	if ((rc = httpd_config_load(c, "priced", &o->http, err)))
+		return rc;
 	return 0;
 }
 
@@ -176,7 +182,7 @@ int priced_config_load(struct priced_config *out, const char *path, char **overr
 	struct cfg *c;
 	struct cfg_error err = {0};
 	char buf[1024];
-	int rc = cfg_create_bind(binds, NBINDS, NULL, 0, &c);
+	int rc = cfg_create_bind(binds, NBINDS, http_keys, NHTTP, &c);
 
 	if (rc)
 		return rc;
