@@ -65,6 +65,10 @@ static const struct cfg_key tb_keys[] = {
 	 "a standing bid for up to this much of its host's memory, MiB (0: none)"},
 	{"tenant.*", "memory_min", CFG_INT, "1", "the least memory the bid takes, MiB"},
 	{"tenant.*", "memory_price", CFG_STRING, NULL, "the most it pays per MiB-hour ($X)"},
+	{"tenant.*", "profile_app", CFG_STRING, "",
+	 "the profile's app whose rows it reads (default: its app's); e.g. memcached-kernel"},
+	{"tenant.*", "http_path", CFG_STRING, "/f16k",
+	 "nhttpd under nom-loadgen: the file fetched, /f16k (16 KiB) or /index.html (1 KiB)"},
 	{"tenant.*", "join", CFG_DURATION, "0s", "when it joins, from the run's start"},
 	{"tenant.*", "leave", CFG_DURATION, NULL, "when it leaves (default: at the end)"},
 	{"event.*", "at", CFG_DURATION, NULL, "when, from the run's start"},
@@ -376,6 +380,20 @@ static int load_tenant(struct cfg *c, struct testbed *tb, const char *sec, struc
 				FAIL(sec, b[i].price_key, "\"%s\" is not a positive amount ($0.05)", s);
 		}
 	}
+	GET(cfg_get_string, sec, "profile_app", &s);
+	if (*s && (strlen(s) >= sizeof(t->profile_app) || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+								"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+								"0123456789_.+-") != strlen(s)))
+		FAIL(sec, "profile_app", "\"%s\" is not 1-31 of A-Za-z0-9_.+- (a profile's app)",
+		     s);
+	snprintf(t->profile_app, sizeof(t->profile_app), "%s", s);
+	GET(cfg_get_string, sec, "http_path", &s);
+	if (strcmp(s, "/f16k") != 0 && strcmp(s, "/index.html") != 0)
+		FAIL(sec, "http_path", "\"%s\" is not /f16k or /index.html (the files served)", s);
+	if (cfg_has(c, sec, "http_path") &&
+	    (t->app != TB_APP_NHTTPD || t->load != TB_LOAD_NOM_LOADGEN))
+		FAIL(sec, "http_path", "only nhttpd driven by nom-loadgen fetches a path");
+	snprintf(t->http_path, sizeof(t->http_path), "%s", s);
 	GET(cfg_get_duration, sec, "join", &t->join_ns);
 	if (t->join_ns < 0 || t->join_ns >= tb->duration_ns)
 		FAIL(sec, "join", "not inside the run (duration %llds)",

@@ -475,6 +475,10 @@ static void app_argv(struct tb_state *st, int t, char **argv, char *buf, size_t 
 		ARG("%s", tb->profile);
 	else
 		ARG("%s/%s", st->source, tb->profile);
+	if (tn->profile_app[0]) {
+		ARG("--profile-app");
+		ARG("%s", tn->profile_app);
+	}
 	ARG("--strategy");
 	ARG("%s", tb_strategy_arg(tn->strategy));
 	if (tn->strategy == TB_STATIC || tn->strategy == TB_PRICE_UNAWARE) {
@@ -529,7 +533,7 @@ static void load_argv(struct tb_state *st, int t, char **argv, char *buf, size_t
 		ARG("10.%d.%d.2:%d", tb->net, tn->index, port);
 		if (tn->app == TB_APP_NHTTPD) {
 			ARG("--path");
-			ARG("/f16k");
+			ARG("%s", tn->http_path);
 		}
 		for (int i = 0; i < tn->nphases; i++) {
 			ARG("--phase");
@@ -813,7 +817,10 @@ int tb_up(struct tb_state *st, bool all_tenants)
 		return fail(path, rc);
 	snprintf(path, sizeof(path), "%s/www", st->dir);
 	mkdirs(path);
-	rc = tb_sh(st, "head -c 16384 /dev/urandom > %s/www/f16k", st->dir);
+	/* nhttpd's files: 16 KiB, and 1 KiB as apps/bench/profile.sh measures it. */
+	rc = tb_sh(st, "head -c 16384 /dev/urandom > %s/www/f16k && head -c 1024 /dev/urandom | "
+		       "base64 -w 0 | head -c 1024 > %s/www/index.html",
+		   st->dir, st->dir);
 	if (rc != 0)
 		return fail("nhttpd's file", rc);
 

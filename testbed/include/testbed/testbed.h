@@ -73,6 +73,8 @@ struct tb_tenant {
 	 * 0: none. */
 	int64_t cores, cores_min, memory_mib, memory_min;
 	money_t cores_price, memory_price;
+	char profile_app[32]; /* the profile's rows it reads (--profile-app); "" = its app's */
+	char http_path[64];   /* nhttpd under nom-loadgen: the file it fetches */
 	int64_t join_ns;  /* offset into the run */
 	int64_t leave_ns; /* -1: stays to the end */
 };
