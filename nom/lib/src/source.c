@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bb/bb.h"
+#include "common/config.h"
 #include "common/error.h"
 #include "common/plugin.h"
 #include "nom/source.h"
@@ -201,33 +202,30 @@ static int parse_decimal(const char *s, size_t len, double *out)
 	return 0;
 }
 
-/* "12", "1.5", "500ms", "60s", "2m", "1h", "250us", "100ns" -> ns. */
+/* "12", "1.5" (seconds), or a plain decimal with the project's duration units ("500ms",
+ * "60s", "2m", "1h", "250us", "100ns": cfg_parse_duration, the one duration parser) -> ns. */
 static int parse_offset(const char *s, size_t len, int64_t *out)
 {
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-	double v, scale = 1e9;
+	char buf[64];
 	size_t num = len;
+	double v;
 
-	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
-		size_t ul = strlen(units[u].unit);
-
-		if (len > ul && memcmp(s + len - ul, units[u].unit, ul) == 0 &&
-		    isdigit((unsigned char)s[len - ul - 1])) {
-			num = len - ul;
-			scale = units[u].ns;
-			break;
-		}
-	}
+	while (num > 0 && isalpha((unsigned char)s[num - 1]))
+		num--;
 	if (parse_decimal(s, num, &v) < 0)
+		return -1; /* no sign, hex, inf or nan, whatever the unit */
+	if (num == len) {
+		v *= 1e9;
+		if (v > 9.2e18)
+			return -1;
+		*out = (int64_t)llround(v);
+		return 0;
+	}
+	if (len >= sizeof(buf))
 		return -1;
-	v *= scale;
-	if (v > 9.2e18)
-		return -1;
-	*out = (int64_t)llround(v);
-	return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return cfg_parse_duration(buf, out) == 0 ? 0 : -1;
 }
 
 #define FAIL(...) \
