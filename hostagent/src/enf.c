@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/plugin.h"
+#include "common/resource.h"
 #include "hostagent/enf.h"
 
 extern const struct enf_backend enf_backend_fake;
@@ -68,29 +69,22 @@ struct enf_handle {
 	uint64_t failures;
 };
 
-static const char *const res_names[] = {
-	[ENF_CORES] = "cores",
-	[ENF_MEMORY] = "memory",
-	[ENF_BANDWIDTH] = "bandwidth",
-	[ENF_LLC] = "llc",
-};
-
+/* Names from the one vocabulary (common/resource.h); egress is not enforced here. */
 const char *enf_resource_name(enum enf_resource r)
 {
 	if (r < ENF_RES_MIN || r > ENF_RES_MAX)
 		return "?";
-	return res_names[r];
+	return raas_resource_name((int)r);
 }
 
 int enf_resource_parse(const char *name, enum enf_resource *out)
 {
-	for (int r = ENF_RES_MIN; r <= ENF_RES_MAX; r++) {
-		if (strcmp(name, res_names[r]) == 0) {
-			*out = (enum enf_resource)r;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	enum raas_resource r;
+
+	if (raas_resource_parse(name, &r) != 0 || r < (int)ENF_RES_MIN || r > (int)ENF_RES_MAX)
+		return -EINVAL;
+	*out = (enum enf_resource)r;
+	return 0;
 }
 
 /* ---- CPU sets and cache masks ---- */

@@ -23,15 +23,17 @@
 
 #include "common/config.h"
 #include "common/plugin.h"
+#include "common/resource.h"
 
 #define ENF_API_VERSION 1
 
-/* Resources a backend can enforce. Values equal raas.proto's Resource numbers. */
+/* Resources a backend can enforce: the allocated ones of the one vocabulary
+ * (common/resource.h), so values equal raas.proto's Resource numbers. */
 enum enf_resource {
-	ENF_CORES = 1,
-	ENF_MEMORY = 2,
-	ENF_BANDWIDTH = 3,
-	ENF_LLC = 4,
+	ENF_CORES = RAAS_RES_CORES,
+	ENF_MEMORY = RAAS_RES_MEMORY,
+	ENF_BANDWIDTH = RAAS_RES_BANDWIDTH,
+	ENF_LLC = RAAS_RES_LLC,
 };
 #define ENF_RES_MIN ENF_CORES
 #define ENF_RES_MAX ENF_LLC
