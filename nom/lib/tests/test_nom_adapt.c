@@ -55,7 +55,10 @@ static int test_get(void *priv, int64_t t, struct nom_prices *out, int64_t *next
 }
 
 static const struct nom_source_ops test_ops = {
-	.version = NOM_SOURCE_VERSION, .name = "test", .get = test_get};
+	.api_version = NOM_SOURCE_VERSION,
+	.size = sizeof(struct nom_source_ops),
+	.name = "test",
+	.get = test_get};
 static struct nom_source source = {&test_ops, NULL};
 
 static struct nom_wp applied;
