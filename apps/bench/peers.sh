@@ -3,12 +3,13 @@
 # at a time and under load, with the CPU each burns per request.
 #
 #   apps/bench/peers.sh [--out DIR] [--runs N] [--secs S] [--spin US] [--prefix P]
-#                       [--budgets "0 20 50 200"]
+#                       [--budgets "0 20 50 200"] [--after "--loop-nice -20"]
 #
 # In network namespaces (a client, two for nom, one for the kernel-socket peers; P names them,
 # default pe<pid>): nom-memcached, nhttpd and nompipe on nomnet (xdp driver, interrupt mode)
-# "before" (the loop on the normal scheduler, no spin: what profile.sh measured until issue 19)
-# and "after" (one connection: --rt-prio 1 --spin-us US, default 0; under load the same as
+# "before" (the loop on the normal scheduler at nice 0, no spin: what profile.sh measured until issue 19)
+# and "after" (one connection: AFTER, default --loop-nice -20, and --spin-us US, default 0
+# (--after "--rt-prio 1" measures the SCHED_FIFO loop instead); under load the same as
 # before: at W > 0 the loop spins while a batch waits for W, and a SCHED_FIFO loop that spins
 # starves the clients of a 2-core machine), against Debian's memcached -t 1 and
 # -t 2, nginx with 1 and 2 workers (Debian's nginx-light) and NPtcp's receiver, all behind
@@ -35,6 +36,7 @@ T=2
 SPIN=0
 P="pe$$"
 BUDGETS="0 20 50 200"
+AFTER="--loop-nice -20"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) OUT=$2; shift ;;
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--spin) SPIN=$2; shift ;;
 	--prefix) P=$2; shift ;;
 	--budgets) BUDGETS=$2; shift ;;
+	--after) AFTER=$2; shift ;;
 	*) echo "usage: peers.sh [--out DIR] [--runs N] [--secs S] [--spin US] [--prefix P] [--budgets LIST]" >&2; exit 64 ;;
 	esac
 	shift
@@ -71,7 +74,7 @@ WWW="$OUT/www"
 mkdir -p "$WWW"
 head -c 1024 /dev/urandom | base64 -w 0 | head -c 1024 >"$WWW/index.html"
 chmod -R a+rX "$OUT"
-echo "peers.sh: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs of $T s; nom after: --rt-prio 1 --spin-us $SPIN; results in $OUT"
+echo "peers.sh: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs of $T s; nom after: $AFTER --spin-us $SPIN; results in $OUT"
 
 jf() { sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p" | tail -1; }
 
@@ -115,7 +118,7 @@ measure() {
 
 nom_args() { # IF IP DELAY after|before
 	local a="--driver xdp --if $1 --addr $2/24 --mode interrupt --delay $3"
-	[ "$4" = after ] && [ "$3" = 0 ] && a="$a --rt-prio 1 --spin-us $SPIN"
+	[ "$4" = after ] && [ "$3" = 0 ] && a="$a $AFTER --spin-us $SPIN"
 	echo "$a"
 }
 
@@ -222,7 +225,7 @@ netns_stop $NA
 # ---- the busy-poll budget sweep (nom-memcached after, one connection) ----------------------
 for s in $BUDGETS; do
 	spawn "$NSA" "$RAAS_BIN/nom-memcached" --driver xdp --if "$AIF" --addr "$AIP/24" \
-		--mode interrupt --delay 0 --rt-prio 1 --spin-us "$s"
+		--mode interrupt --delay 0 $AFTER --spin-us "$s"
 	NA=$SRV
 	wait_port "$AIP" 11211
 	for r in $(seq "$RUNS"); do
@@ -256,7 +259,7 @@ ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x + 0 > 0 && y + 0 > 0) printf "%
 
 {
 	echo "# busy-poll budget sweep by apps/bench/peers.sh on $(date -u +%FT%TZ): nom-memcached, one"
-	echo "# nom-loadgen connection, W = 0, xdp, interrupt mode, --rt-prio 1; medians of $RUNS runs"
+	echo "# nom-loadgen connection, W = 0, xdp, interrupt mode, $AFTER; medians of $RUNS runs"
 	echo "app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request,cpu_us_per_request,source"
 	for s in $BUDGETS; do
 		read -r t _ _ < <(med memcached single "spin-$s" 5)
