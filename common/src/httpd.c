@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -307,6 +309,42 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	*req_cls = NULL;
 }
 
+/* Each connection's kernel send buffer is fixed (which also turns Linux's autotuning off):
+ * an event-stream client that never reads then stalls the stream within this many bytes,
+ * and the connection timeout drops it, instead of the kernel growing the buffer to
+ * megabytes (minutes of events) while every write seems to succeed. */
+#define HTTPD_SNDBUF 32768
+
+/* The HTTP thread gives way to the daemon's own loop (a market's round close must not wait
+ * for pages and event streams): SCHED_BATCH (no wake-up preemption of the running loop) at
+ * nice 10. Both only lower this thread's claim, which needs no privilege. Done on the first
+ * connection, in the HTTP thread itself (libmicrohttpd creates it). */
+static void yield_to_loop(struct httpd *h)
+{
+	if (atomic_exchange(&h->yielding, true))
+		return;
+	struct sched_param sp = {.sched_priority = 0};
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	if (sched_setscheduler(0, SCHED_BATCH, &sp) != 0)
+		log_debug("http: SCHED_BATCH: %s", strerror(errno));
+	if (setpriority(PRIO_PROCESS, (id_t)tid, 10) != 0)
+		log_debug("http: nice: %s", strerror(errno));
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	(void)socket_ctx;
+	if (code != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	yield_to_loop(cls);
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int v = HTTPD_SNDBUF;
+	if (ci && setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) != 0)
+		log_debug("http: SO_SNDBUF: %s", strerror(errno));
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -367,11 +405,12 @@ int httpd_start(const struct httpd_config *cfg, const struct httpd_options *opts
 	raise_nofile(cfg->max_connections + 256);
 	unsigned timeout_s = (unsigned)((cfg->timeout_ns + 999999999) / 1000000000);
 	h->mhd = MHD_start_daemon(
-		flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &ss,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)cfg->request_bytes, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_END);
+		flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+		on_mhd_log, h, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->request_bytes,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+		on_connection, h, MHD_OPTION_END);
 	if (!h->mhd) {
 		int e = errno ? errno : EADDRINUSE;
 		snprintf(why, why_len, "cannot serve HTTP on %s port %d: %s", cfg->bind, cfg->port,

@@ -46,6 +46,7 @@ struct httpd {
 	struct httpd_stream *streams;
 	size_t nstreams;
 	bool stopping;
+	atomic_bool yielding;        /* the HTTP thread lowered its own scheduling (httpd.c) */
 	/* Counters (read by httpd_metrics_write from the daemon's thread). */
 	atomic_ullong by_code[600];
 	atomic_ullong dropped_behind, dropped_timeout, refused_sse;

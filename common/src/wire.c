@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/resource.h"
 #include "common/wire.h"
 
 void wire_envelope_init(Raas__Envelope *e, uint64_t request_id)
@@ -76,42 +77,32 @@ int wire_encode(const Raas__Envelope *e, uint8_t **out, size_t *len)
 	return 0;
 }
 
-static const struct {
-	Raas__Resource r;
-	const char *name;
-	const char *unit;
-} resources[] = {
-	{RAAS__RESOURCE__RESOURCE_CORES, "cores", "cores"},
-	{RAAS__RESOURCE__RESOURCE_MEMORY, "memory", "MiB"},
-	{RAAS__RESOURCE__RESOURCE_BANDWIDTH, "bandwidth", "Mbit/s"},
-	{RAAS__RESOURCE__RESOURCE_LLC, "llc", "ways"},
-	{RAAS__RESOURCE__RESOURCE_EGRESS, "egress", "bytes"},
-};
+/* The one vocabulary (common/resource.h) numbers resources as the proto does. */
+_Static_assert((int)RAAS_RES_CORES == (int)RAAS__RESOURCE__RESOURCE_CORES &&
+		       (int)RAAS_RES_MEMORY == (int)RAAS__RESOURCE__RESOURCE_MEMORY &&
+		       (int)RAAS_RES_BANDWIDTH == (int)RAAS__RESOURCE__RESOURCE_BANDWIDTH &&
+		       (int)RAAS_RES_LLC == (int)RAAS__RESOURCE__RESOURCE_LLC &&
+		       (int)RAAS_RES_EGRESS == (int)RAAS__RESOURCE__RESOURCE_EGRESS,
+	       "common/resource.h numbers resources as raas.proto does");
 
 const char *wire_resource_name(Raas__Resource r)
 {
-	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
-		if (resources[i].r == r)
-			return resources[i].name;
-	return "?";
+	return raas_resource_name((int)r);
 }
 
 const char *wire_resource_unit(Raas__Resource r)
 {
-	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
-		if (resources[i].r == r)
-			return resources[i].unit;
-	return "?";
+	return raas_resource_unit((int)r);
 }
 
 int wire_resource_parse(const char *name, Raas__Resource *out)
 {
-	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
-		if (strcmp(resources[i].name, name) == 0) {
-			*out = resources[i].r;
-			return 0;
-		}
-	return -RAAS_EPARSE;
+	enum raas_resource r;
+	int rc = raas_resource_parse(name, &r);
+
+	if (rc == 0)
+		*out = (Raas__Resource)r;
+	return rc;
 }
 
 const char *wire_body_name(const Raas__Envelope *e)
@@ -123,4 +114,50 @@ const char *wire_body_name(const Raas__Envelope *e)
 	f = protobuf_c_message_descriptor_get_field(&raas__envelope__descriptor,
 						    (unsigned)e->body_case);
 	return f ? f->name : "?";
+}
+
+int wire_profit_check(const Raas__ProfitReport *r, size_t apps_max, char *why, size_t why_len)
+{
+	int64_t sum = 0;
+
+	if (r->n_apps == 0 || r->n_apps > apps_max) {
+		snprintf(why, why_len, "profit_report.apps: %zu entries, want 1..%zu", r->n_apps,
+			 apps_max);
+		return -RAAS_EPROTO;
+	}
+	for (size_t i = 0; i < r->n_apps; i++) {
+		const Raas__AppProfit *a = r->apps[i];
+		size_t n = a->app ? strlen(a->app) : 0;
+		if (n == 0 || n > WIRE_PROFIT_NAME_MAX) {
+			snprintf(why, why_len, "profit_report.apps[%zu].app: %zu bytes, want 1..%d",
+				 i, n, WIRE_PROFIT_NAME_MAX);
+			return -RAAS_EPROTO;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(r->apps[k]->app, a->app) == 0) {
+				snprintf(why, why_len, "profit_report.apps[%zu].app: \"%s\" twice",
+					 i, a->app);
+				return -RAAS_EPROTO;
+			}
+		if (a->profit_per_hour > WIRE_PROFIT_MAX_ND_PER_HOUR ||
+		    a->profit_per_hour < -WIRE_PROFIT_MAX_ND_PER_HOUR) {
+			snprintf(why, why_len, "profit_report.apps[%zu].profit_per_hour: beyond "
+					       "+-10^17 nanodollars per hour", i);
+			return -RAAS_EPROTO;
+		}
+		if (a->w_ns < -1 || a->w_ns > WIRE_PROFIT_W_MAX_NS) {
+			snprintf(why, why_len,
+				 "profit_report.apps[%zu].w_ns: %lld, want -1 or 0..3600 s", i,
+				 (long long)a->w_ns);
+			return -RAAS_EPROTO;
+		}
+		sum += a->profit_per_hour; /* |sum| <= 16 * 10^17 < 2^63 */
+	}
+	if (sum != r->profit_per_hour && apps_max > 1) {
+		snprintf(why, why_len,
+			 "profit_report.profit_per_hour: %lld is not the apps' sum %lld",
+			 (long long)r->profit_per_hour, (long long)sum);
+		return -RAAS_EPROTO;
+	}
+	return 0;
 }

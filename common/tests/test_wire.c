@@ -1,8 +1,10 @@
 /* test_wire.c: envelope round trips and every decode error path with its text. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/error.h"
+#include "common/resource.h"
 #include "common/wire.h"
 #include "test.h"
 
@@ -97,6 +99,70 @@ static void test_names(void)
 	ASSERT_STR_EQ(wire_resource_unit(r), "MiB");
 	ASSERT_STR_EQ(wire_resource_name(RAAS__RESOURCE__RESOURCE_LLC), "llc");
 	ASSERT_EQ(wire_resource_parse("disk", &r), -RAAS_EPARSE);
+	/* The one vocabulary (common/resource.h): every name round-trips, values are the
+	 * proto's, and the ends are refused. */
+	static const char *const names[] = {"cores", "memory", "bandwidth", "llc", "egress"};
+	int n = 0;
+	for (int i = RAAS_RES_MIN; i <= RAAS_RES_MAX; i++, n++) {
+		enum raas_resource x;
+		ASSERT_STR_EQ(raas_resource_name(i), names[i - 1]);
+		ASSERT_OK(raas_resource_parse(names[i - 1], &x));
+		ASSERT_EQ(x, i);
+		ASSERT_OK(wire_resource_parse(names[i - 1], &r));
+		ASSERT_EQ((int)r, i);
+	}
+	ASSERT_EQ(n, 5);
+	ASSERT_STR_EQ(raas_resource_name(0), "?");
+	ASSERT_STR_EQ(raas_resource_name(RAAS_RES_MAX + 1), "?");
+	ASSERT_STR_EQ(raas_resource_unit(RAAS_RES_EGRESS), "bytes");
+	ASSERT_EQ(raas_resource_parse(NULL, &(enum raas_resource){0}), -RAAS_EPARSE);
+}
+
+/* ProfitReport bounds: what nom-priced and the market refuse, and that they say which field. */
+static void test_profit(void)
+{
+	Raas__AppProfit a = RAAS__APP_PROFIT__INIT, b = RAAS__APP_PROFIT__INIT;
+	Raas__AppProfit *ap[2] = {&a, &b};
+	Raas__ProfitReport r = RAAS__PROFIT_REPORT__INIT;
+	char why[256], name[80];
+
+	a.app = "web";
+	a.profit_per_hour = 2500000000;
+	a.w_ns = 40000;
+	b.app = "batch";
+	b.profit_per_hour = -500000000;
+	b.w_ns = -1;
+	r.apps = ap;
+	r.n_apps = 2;
+	r.profit_per_hour = 2000000000;
+	ASSERT_OK(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)));
+	ASSERT_EQ(wire_profit_check(&r, 1, why, sizeof(why)), -RAAS_EPROTO); /* an app: one */
+	ASSERT_TRUE(strstr(why, "apps") != NULL);
+	r.profit_per_hour = 1;
+	ASSERT_EQ(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_TRUE(strstr(why, "sum") != NULL);
+	r.profit_per_hour = 2000000000;
+	b.app = "web";
+	ASSERT_EQ(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_TRUE(strstr(why, "twice") != NULL);
+	b.app = "batch";
+	b.w_ns = -2;
+	ASSERT_EQ(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_TRUE(strstr(why, "apps[1].w_ns") != NULL);
+	b.w_ns = -1;
+	a.profit_per_hour = WIRE_PROFIT_MAX_ND_PER_HOUR + 1;
+	ASSERT_EQ(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_TRUE(strstr(why, "apps[0].profit_per_hour") != NULL);
+	a.profit_per_hour = 2500000000;
+	memset(name, 'x', 64);
+	name[64] = 0;
+	a.app = name;
+	ASSERT_EQ(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)), -RAAS_EPROTO);
+	ASSERT_TRUE(strstr(why, "1..63") != NULL);
+	name[63] = 0;
+	ASSERT_OK(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)));
+	r.n_apps = 0;
+	ASSERT_EQ(wire_profit_check(&r, WIRE_PROFIT_APPS_MAX, why, sizeof(why)), -RAAS_EPROTO);
 }
 
 int main(void)
@@ -104,6 +170,7 @@ int main(void)
 	test_round_trip();
 	test_errors();
 	test_names();
+	test_profit();
 	printf("test_wire: ok\n");
 	return 0;
 }

@@ -34,7 +34,9 @@ const raas = (() => {
 		const opts = {
 			title, width: Math.max(480, el.clientWidth || 900), height: 300,
 			scales: {x: {time: false}},
-			axes: [{label: "round"}, {label: ylabel, size: 70}],
+			/* Rounds are whole numbers: ticks only at whole steps (never round 1.5). */
+			axes: [{label: "round", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 1e4, 2e4, 5e4, 1e5]},
+			       {label: ylabel, size: 70}],
 			series: [{label: "round"}].concat(names.map((n, i) => ({
 				label: n, stroke: colours[i % colours.length], width: 2,
 			}))),

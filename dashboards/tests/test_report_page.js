@@ -13,20 +13,8 @@ const os = require("os");
 const path = require("path");
 
 const [sim, src, build] = process.argv.slice(2);
-const chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => fs.existsSync(p));
-if (!chromium) {
-	console.error("SKIP: no chromium (Debian package chromium; scripts/install-deps installs it)");
-	process.exit(77);
-}
-let passed = 0, failed = 0;
-function check(ok, what, got, want) {
-	if (ok) {
-		passed++;
-	} else {
-		failed++;
-		console.log(`FAIL: ${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
-	}
-}
+const {chromiumPath, check, finish} = require("./lib.js");
+const chromium = chromiumPath();
 function sql(db, q) {
 	return execFileSync("sqlite3", [db, q]).toString().trim();
 }
@@ -72,8 +60,7 @@ function sql(db, q) {
 		await browser.close();
 		fs.rmSync(tmp, {recursive: true, force: true});
 	}
-	console.log(`${passed} passed, ${failed} failed`);
-	process.exit(failed ? 1 : 0);
+	finish(6);
 })().catch((e) => {
 	console.log("FAIL: " + (e.stack || e));
 	process.exit(1);

@@ -2,13 +2,15 @@
  *
  * It keeps per tenant and resource what it was told, records each call, fails the Nth call
  * of chosen operations (or every apply of one tenant) with a chosen errno, and can keep its
- * state in a file, so that the agent's reconciliation, apply ordering, rollback and restart
- * paths are testable without a kernel (hostagent/fake.h). */
+ * state in a file, and can take a while over each apply (as a slow kernel call would), so that
+ * the agent's reconciliation, apply ordering, rollback and restart paths, also a kill in the
+ * middle of an apply, are testable without a kernel (src/fake.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -26,6 +28,8 @@ static const struct cfg_key fake_keys[] = {
 	{"fake", "state_file", CFG_STRING, "", "keep enforced state in this file (read back "
 					       "after a restart)"},
 	{"fake", "journal", CFG_STRING, "", "append every call to this file"},
+	{"fake", "apply_delay_ms", CFG_INT, "0", "each apply takes this long (after it is "
+						 "journalled, before it is in force)"},
 };
 
 struct fake_slot {
@@ -48,6 +52,7 @@ struct enf_instance {
 	int fail_tenant_err;
 	char state_file[512];
 	char journal[512];
+	int64_t apply_delay_ms;
 };
 
 static int parse_resources(const char *text, uint32_t *out)
@@ -193,15 +198,18 @@ static int fake_create(const struct cfg *cfg, const struct enf_target *targets, 
 	f->fail_err = EIO;
 	if (cfg) {
 		const char *v;
-		int64_t nth = 0, e = EIO;
+		int64_t nth = 0, e = EIO, delay = 0;
 		struct cfg_error ce;
 		if ((v = cfg_get(cfg, "fake", "resources")) && parse_resources(v, &f->resources))
 			goto bad;
 		if ((v = cfg_get(cfg, "fake", "unsupported")) && parse_resources(v, &f->unsupported))
 			goto bad;
 		if (cfg_get_int(cfg, "fake", "fail_nth", &nth, &ce) ||
-		    cfg_get_int(cfg, "fake", "fail_errno", &e, &ce) || nth < 0 || e <= 0)
+		    cfg_get_int(cfg, "fake", "fail_errno", &e, &ce) ||
+		    cfg_get_int(cfg, "fake", "apply_delay_ms", &delay, &ce) || nth < 0 || e <= 0 ||
+		    delay < 0 || delay > 60000)
 			goto bad;
+		f->apply_delay_ms = delay;
 		unsigned ops = 0;
 		v = cfg_get(cfg, "fake", "fail_op");
 		for (unsigned op = ENF_FAKE_PROBE; op <= ENF_FAKE_METER; op <<= 1)
@@ -240,7 +248,8 @@ bad:
 	free(f->slots);
 	free(f);
 	return enf_fail(err, -RAAS_ECONFIG,
-			"fake: bad resources, unsupported, fail_op, fail_nth or fail_errno");
+			"fake: bad resources, unsupported, fail_op, fail_nth, fail_errno or "
+			"apply_delay_ms (0..60000)");
 }
 
 static void fake_destroy(struct enf_instance *f)
@@ -270,6 +279,12 @@ static int fake_apply(struct enf_instance *f, enum enf_resource res, const struc
 	if (ret)
 		return enf_fail(err, ret, "fake: injected failure applying %s for %s",
 				enf_resource_name(res), t->tenant);
+	if (f->apply_delay_ms > 0) {
+		/* A slow kernel call: journalled already, not yet in force (a kill lands here). */
+		struct timespec ts = {f->apply_delay_ms / 1000, (f->apply_delay_ms % 1000) * 1000000};
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
 	struct fake_slot *sl = slot(f, t->tenant, res);
 	if (!sl)
 		return enf_fail(err, -ENOENT, "fake: unknown tenant %s", t->tenant);

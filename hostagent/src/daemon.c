@@ -27,8 +27,11 @@
 #include "common/transport.h"
 #include "common/wire.h"
 #include "hostagent/daemon.h"
+#include "hostagent/metrics.h"
+#include "hostagent/vms.h"
 
 #define REGISTER_RESEND_NS (200 * NS_PER_MS)
+#define VM_POLL_NS (250 * NS_PER_MS)
 
 enum link_state { LINK_WAITING, LINK_REGISTERING, LINK_UP };
 
@@ -49,6 +52,12 @@ struct link {
 	int64_t retry_at, deadline, resend_at, last_rx, next_heartbeat, next_meter;
 	struct tp_link link;        /* what the monitor saw of this socket */
 	bool retrying;              /* registering again after a failed attempt */
+	struct httpd *http;         /* /metrics, or NULL ([agent] http_enabled = false) */
+	struct ha_totals totals;    /* since start, across reloads */
+	bool dirty;                 /* /metrics to render again */
+	struct ha_vms *vms;         /* the tenants' VMs this agent boots (NULL: none) */
+	int64_t next_vm_poll;
+	bool vm_changed;            /* a VM came up or went down: register again */
 };
 
 static void close_socket(struct link *l)
@@ -105,6 +114,7 @@ static void go_waiting(struct link *l, int64_t now, const char *why)
 	close_socket(l);
 	l->state = LINK_WAITING;
 	l->retry_at = now + l->backoff_ns;
+	l->dirty = true;
 	log_warn("market unreachable (%s): enforcement stays as it is; retrying in %.1f s", why,
 		 (double)l->backoff_ns / 1e9);
 	l->backoff_ns *= 2;
@@ -118,6 +128,7 @@ static void send_meters(struct link *l, int64_t now)
 	size_t len;
 	if (ha_agent_meter_msg(l->agent, ++l->next_id, &buf, &len) == 0)
 		send_bytes(l, buf, len, "meters");
+	l->dirty = true;
 	l->next_meter = now + l->conf->meter_interval_ns;
 }
 
@@ -131,6 +142,7 @@ static void on_message(struct link *l, const Raas__Envelope *env, int64_t now)
 	if (ha_agent_handle(l->agent, env, ++l->next_id, &kind, &reply_error, &reply, &reply_len))
 		return;
 	l->last_rx = now;
+	l->dirty = true;
 	if (kind == HA_MSG_REPLY && reply_error == RAAS__ERROR_CODE__ERROR_DENIED) {
 		go_waiting(l, now, "the market refused this host's registration");
 		return;
@@ -171,7 +183,8 @@ static int64_t earliest(const struct link *l)
 	int64_t t = 0;
 	switch (l->state) {
 	case LINK_WAITING:
-		return l->retry_at;
+		t = l->retry_at;
+		return l->vms && l->next_vm_poll < t ? l->next_vm_poll : t;
 	case LINK_REGISTERING:
 		t = l->resend_at < l->deadline ? l->resend_at : l->deadline;
 		break;
@@ -182,6 +195,8 @@ static int64_t earliest(const struct link *l)
 		break;
 	}
 	}
+	if (l->vms && l->next_vm_poll < t)
+		t = l->next_vm_poll;
 	/* Look at the handshake monitor now and then. */
 	if (l->monitor && t - clk_mono(&clk_real) > 100 * NS_PER_MS)
 		t = clk_mono(&clk_real) + 100 * NS_PER_MS;
@@ -251,6 +266,61 @@ static bool has_tenant(const struct ha_config *c, const char *name)
 	return false;
 }
 
+/* A VM's state, from vms.c: the agent stops (or starts again) serving its tenant. */
+static void on_vm_state(void *arg, const char *tenant, const char *domain, bool up,
+			const char *why)
+{
+	struct link *l = arg;
+	char err[512] = "", reason[192];
+
+	if (up) {
+		if (ha_agent_tenant_is_down(l->agent, tenant)) {
+			ha_agent_tenant_up(l->agent, tenant);
+			l->vm_changed = true;
+		}
+		return;
+	}
+	snprintf(reason, sizeof(reason), "its VM (domain %s) is not running: %s", domain, why);
+	if (!ha_agent_tenant_is_down(l->agent, tenant))
+		l->vm_changed = true;
+	if (ha_agent_tenant_down(l->agent, tenant, reason, err, sizeof(err)) != 0)
+		log_warn("vm: tenant %s: removing what it held failed: %s", tenant, err);
+	log_info("vm: tenant %s no longer served here (%s); telling the market", tenant, reason);
+}
+
+/* The VMs of conf: the libvirt connection opened when the first one is configured. */
+static void vms_sync(struct link *l)
+{
+	char why[512];
+	if (!l->vms && l->conf->nvms) {
+		const char *uri = cfg_get(l->conf->cfg, "libvirt", "uri");
+		if (ha_vms_create(uri ? uri : "qemu:///system", on_vm_state, l, &l->vms, why,
+				  sizeof(why)) != 0) {
+			/* Every VM is then down: its tenants are not listed, never charged. */
+			log_error("%s", why);
+			for (size_t i = 0; i < l->conf->nvms; i++)
+				on_vm_state(l, l->conf->vms[i].tenant, l->conf->vms[i].domain, false,
+					    why);
+			return;
+		}
+	}
+	if (l->vms)
+		ha_vms_sync(l->vms, l->conf);
+}
+
+static void vms_poll(struct link *l, int64_t now)
+{
+	if (!l->vms || now < l->next_vm_poll)
+		return;
+	l->next_vm_poll = now + VM_POLL_NS;
+	ha_vms_poll(l->vms);
+	if (l->vm_changed && l->state == LINK_UP) {
+		log_info("registering again: the tenants served here changed");
+		send_register(l, now);
+	}
+	l->vm_changed = false;
+}
+
 /* SIGHUP: the difference between the running config and the one on disk. */
 static void reload(struct link *l, int64_t now)
 {
@@ -299,10 +369,14 @@ static void reload(struct link *l, int64_t now)
 		      strcmp(key.public_key, l->key.public_key) != 0;
 	ha_agent_destroy(l->agent);
 	ha_config_destroy(l->conf);
+	ha_agent_set_totals(agent, &l->totals);
+	l->dirty = true;
 	l->agent = agent;
 	l->conf = next;
 	l->key = key;
 	memcpy(l->server_key, server_key, sizeof(l->server_key));
+	vms_sync(l); /* the new agent learns which VMs run; new VMs boot, dropped ones stop */
+	l->vm_changed = false;
 	log_info("reloaded: %zu tenants (%zu added, %zu dropped); registering again%s",
 		 next->ntargets, added, removed, relink ? " (new market endpoint or keys)" : "");
 	if (relink || l->state != LINK_UP) {
@@ -357,16 +431,36 @@ int ha_daemon_run(struct ha_config *conf, ha_config_loader load, void *load_arg,
 		snprintf(why, why_len, "ZeroMQ context: %s", zmq_strerror(errno));
 		return -ENOMEM;
 	}
+	ha_totals_init(&l.totals);
+	ha_agent_set_totals(l.agent, &l.totals);
+	if (conf->http.enabled) {
+		const struct httpd_options opts = {
+			.server = "raas-hostagentd/0.1",
+			.metrics_prefix = "raas_hostagent",
+		};
+		if ((ret = httpd_start(&conf->http, &opts, &l.http, why, why_len)) != 0) {
+			tp_context_destroy(l.zctx);
+			ha_agent_destroy(l.agent);
+			ha_config_destroy(l.conf);
+			return ret;
+		}
+		ha_metrics_publish(&l.totals, l.agent, l.conf, false, l.http);
+	}
 	l.backoff_ns = conf->reconnect_min_ns;
 	int64_t now = clk_mono(&clk_real);
 	l.next_meter = now + conf->meter_interval_ns;
 	l.next_round_log = now + conf->round_log_ns;
+	vms_sync(&l); /* boot the tenants' VMs before the market hears of them */
+	l.vm_changed = false;
+	l.next_vm_poll = now + VM_POLL_NS;
 	start_registering(&l, now);
-	snprintf(ready, sizeof(ready), "host=%s\nmarket=%s\ntenants=%zu\n", conf->host,
-		 conf->market, conf->ntargets);
+	snprintf(ready, sizeof(ready), "host=%s\nmarket=%s\ntenants=%zu\nhttp_endpoint=%s\n",
+		 conf->host, conf->market, conf->ntargets, l.http ? httpd_endpoint(l.http) : "");
 	if ((ret = dmn_ready(args, ready, why, why_len)) != 0) {
+		httpd_stop(l.http);
 		close_socket(&l);
 		tp_context_destroy(l.zctx);
+		ha_vms_destroy(l.vms, true);
 		ha_agent_destroy(l.agent);
 		ha_config_destroy(l.conf);
 		return ret;
@@ -395,10 +489,18 @@ int ha_daemon_run(struct ha_config *conf, ha_config_loader load, void *load_arg,
 		if (n > 0 && l.sock && (items[1].revents & ZMQ_POLLIN))
 			drain(&l, now);
 		tick(&l, now);
+		vms_poll(&l, now);
 		round_log(&l, now);
+		if (l.dirty && l.http) {
+			ha_metrics_publish(&l.totals, l.agent, l.conf, l.state == LINK_UP, l.http);
+			l.dirty = false;
+		}
 		dmn_tick();
 	}
-	log_info("stopping; enforcement stays in force");
+	log_info("stopping; enforcement stays in force%s",
+		 l.vms ? ", the VMs this agent booted are stopped" : "");
+	httpd_stop(l.http);
+	ha_vms_destroy(l.vms, true);
 	close_socket(&l);
 	tp_context_destroy(l.zctx);
 	ha_agent_destroy(l.agent);

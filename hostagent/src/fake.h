@@ -6,7 +6,9 @@
  * resources (which it serves; default all), unsupported (resources whose probe answers
  * -ENOTSUP), fail_op / fail_nth / fail_errno (fail the Nth call of that operation),
  * fail_tenant (every apply for that tenant fails), state_file (enforced state kept in a file
- * so that a restarted agent reads it back) and journal (every call appended as a line). */
+ * so that a restarted agent reads it back), journal (every call appended as a line) and
+ * apply_delay_ms (each apply sleeps that long after its journal line and before it is in
+ * force and saved: a slow kernel call, so that a test can kill the agent mid-apply). */
 #ifndef HOSTAGENT_FAKE_H
 #define HOSTAGENT_FAKE_H
 

@@ -24,9 +24,7 @@ static void help_config(void)
 {
 	size_t n;
 	const struct cfg_key *keys = ha_config_schema(&n);
-	for (size_t i = 0; keys && i < n; i++)
-		printf("[%s] %s = %s\n    %s\n", keys[i].section, keys[i].key,
-		       keys[i].default_value ? keys[i].default_value : "(required)", keys[i].help);
+	cfg_help_keys(stdout, keys, keys ? n : 0);
 }
 
 static const struct dmn_spec spec = {
@@ -88,6 +86,11 @@ static int check(const struct ha_config *conf)
 	printf("host %s, market %s (key %s), %zu tenants\n", conf->host, conf->market, pub,
 	       conf->ntargets);
 	printf("this host's key: %s (%s)\n", kp.public_key, conf->key);
+	if (conf->http.enabled)
+		printf("metrics: http on %s port %d%s (docs/dashboards.md)\n", conf->http.bind,
+		       conf->http.port, conf->http.token[0] ? ", bearer token required" : "");
+	else
+		printf("metrics: off\n");
 	for (int r = ENF_RES_MIN; r <= ENF_RES_MAX; r++) {
 		const char *reason;
 		bool ok = ha_agent_available(a, (enum enf_resource)r, &reason);

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -609,6 +610,7 @@ struct soak_watch {
 	int64_t start_ms;
 	long rss_minute1;        /* at 60 s into the measured rounds (or the first sample) */
 	long rss_last, rss_max;
+	long sqlite_minute1, sqlite_last; /* KiB SQLite holds in the market, -1 unknown */
 };
 
 static void soak_tick(void *arg, const struct mcpu *now)
@@ -620,14 +622,18 @@ static void soak_tick(void *arg, const struct mcpu *now)
 	(void)now;
 	if (rss < 0)
 		return;
-	if (!w->rss_minute1 || t <= 60000)
+	long sq = now->sqlite_bytes >= 0 ? (long)(now->sqlite_bytes / 1024) : -1;
+	if (!w->rss_minute1 || t <= 60000) {
 		w->rss_minute1 = rss;
+		w->sqlite_minute1 = sq;
+	}
 	w->rss_last = rss;
+	w->sqlite_last = sq;
 	if (rss > w->rss_max)
 		w->rss_max = rss;
 	if (t / 1000 % 60 == 0)
-		fprintf(stderr, "soak: %lld s, market RSS %ld KiB, %llu rounds closed\n",
-			(long long)t / 1000, rss, (unsigned long long)now->rounds);
+		fprintf(stderr, "soak: %lld s, market RSS %ld KiB (SQLite %ld), %llu rounds closed\n",
+			(long long)t / 1000, rss, sq, (unsigned long long)now->rounds);
 }
 
 /* Lines of the market's log containing needle. */
@@ -678,10 +684,12 @@ static void bench_rounds(const struct opts *o, int tenants, int rounds, bool soa
 		ASSERT_OK(pipe(outp[w]));
 		pids[w] = fork();
 		ASSERT_TRUE(pids[w] >= 0);
-		if (pids[w] == 0)
+		if (pids[w] == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed benchmark leaves no workers */
 			rounds_worker(&h, &ks, tenants * w / workers, tenants * (w + 1) / workers,
 				      rounds, warmup, ready[1], go[0], outp[w][1], w == 0,
 				      o->same_price);
+		}
 		close(outp[w][1]);
 	}
 	close(ready[1]);
@@ -767,7 +775,9 @@ static void bench_rounds(const struct opts *o, int tenants, int rounds, bool soa
 		printf(",\"seconds\":%.1f,\"rounds_expected\":%lld,\"rounds_late_skipped\":%d,"
 		       "\"price_round_gaps\":%llu,\"bids_sent\":%llu,\"bids_answered\":%llu,"
 		       "\"bids_refused\":%llu,\"bids_lost\":%llu,\"rss_minute1_kib\":%ld,"
-		       "\"rss_end_kib\":%ld,\"rss_max_kib\":%ld,\"rss_growth_pct\":%.2f",
+		       "\"rss_end_kib\":%ld,\"rss_max_kib\":%ld,\"rss_growth_pct\":%.2f,"
+		       "\"sqlite_minute1_kib\":%ld,\"sqlite_end_kib\":%ld,"
+		       "\"rss_growth_besides_sqlite_pct\":%.2f",
 		       (double)d.at_ns / 1e9, (long long)expected, late,
 		       (unsigned long long)t.sum.round_gaps, (unsigned long long)t.sum.sent,
 		       (unsigned long long)t.sum.answered, (unsigned long long)t.sum.errors,
@@ -775,6 +785,13 @@ static void bench_rounds(const struct opts *o, int tenants, int rounds, bool soa
 		       sw.rss_last, sw.rss_max,
 		       sw.rss_minute1 > 0
 			       ? 100.0 * (double)(sw.rss_last - sw.rss_minute1) / (double)sw.rss_minute1
+			       : NAN,
+		       sw.sqlite_minute1, sw.sqlite_last,
+		       sw.rss_minute1 > 0 && sw.sqlite_last >= 0 && sw.sqlite_minute1 >= 0
+			       ? 100.0 *
+					 (double)((sw.rss_last - sw.sqlite_last) -
+						  (sw.rss_minute1 - sw.sqlite_minute1)) /
+					 (double)sw.rss_minute1
 			       : NAN);
 		bool ok = t.sum.sent == t.sum.answered && t.sum.errors == 0 && late == 0 &&
 			  t.sum.round_gaps == 0 &&
@@ -906,9 +923,11 @@ static void bench_fanout(const struct opts *o)
 		ASSERT_OK(pipe(outp[w]));
 		pids[w] = fork();
 		ASSERT_TRUE(pids[w] >= 0);
-		if (pids[w] == 0)
+		if (pids[w] == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			fanout_worker(&h, &ks, n * w / workers, n * (w + 1) / workers, o->rounds,
 				      ready[1], go[0], outp[w][1]);
+		}
 		close(outp[w][1]);
 	}
 	close(ready[1]);

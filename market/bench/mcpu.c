@@ -38,12 +38,15 @@ static int read_prof(const char *path, struct mcpu *out)
 		return -errno;
 	if (fscanf(f, "rounds %llu\n", &n) == 1)
 		out->rounds = n;
-	while (fscanf(f, "%31s %lld %llu\n", name, &ns, &n) == 3)
+	while (fscanf(f, "%31s %lld %llu\n", name, &ns, &n) == 3) {
+		if (strcmp(name, "sqlite_memory") == 0)
+			out->sqlite_bytes = ns;
 		for (int i = 0; i < MARKET_STAGES; i++)
 			if (strcmp(name, market_stage_name(i)) == 0) {
 				out->prof.ns[i] = ns;
 				out->prof.n[i] = n;
 			}
+	}
 	fclose(f);
 	return 0;
 }
@@ -55,6 +58,7 @@ int mcpu_sample(pid_t pid, const char *stats_file, struct mcpu *out)
 	struct dirent *de;
 
 	memset(out, 0, sizeof(*out));
+	out->sqlite_bytes = -1;
 	out->at_ns = clk_mono(&clk_real);
 	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
 	if (!(d = opendir(path)))
@@ -89,6 +93,7 @@ void mcpu_diff(const struct mcpu *a, const struct mcpu *b, struct mcpu *out)
 		out->prof.n[i] = b->prof.n[i] - a->prof.n[i];
 	}
 	out->at_ns = b->at_ns - a->at_ns;
+	out->sqlite_bytes = b->sqlite_bytes;
 }
 
 long mcpu_rss_kib(pid_t pid)

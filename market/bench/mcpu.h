@@ -19,6 +19,7 @@ struct mcpu {
 	int64_t ns[MCPU_GROUPS];  /* run time per group of threads */
 	uint64_t rounds;          /* rounds the market closed (from the stats file) */
 	struct market_prof prof;  /* stage times from the stats file */
+	int64_t sqlite_bytes;     /* what SQLite holds in the market (stats file), -1 unknown */
 	int64_t at_ns;            /* monotonic time of the sample */
 };
 

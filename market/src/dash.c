@@ -360,9 +360,32 @@ static void render_tenants(struct market_dash *d, const struct market *m, int64_
 			sbuf_printf(b, "\"budget_nd\": %" PRId64 ", \"budget_left_nd\": %" PRId64,
 				    t->row.budget, t->row.budget - t->row.charged);
 		sbuf_printf(b,
-			    ", \"charged_nd\": %" PRId64 ", \"last_charge_nd\": %" PRId64
-			    ", \"reported_profit_nd\": null, \"holdings\": [",
+			    ", \"charged_nd\": %" PRId64 ", \"last_charge_nd\": %" PRId64,
 			    t->row.charged, t->last_charge);
+		if (!t->profit_reported) {
+			sbuf_puts(b, ", \"reported_profit_per_hour_nd\": null"
+				     ", \"reported_wall_ns\": null, \"apps\": []");
+		} else {
+			sbuf_printf(b,
+				    ", \"reported_profit_per_hour_nd\": %" PRId64
+				    ", \"reported_wall_ns\": %" PRId64 ", \"apps\": [",
+				    t->profit_per_hour, t->profit_wall_ns);
+			for (size_t k = 0; k < t->nprofit_apps; k++) {
+				const struct mkt_app_profit *a = &t->profit_apps[k];
+				sbuf_puts(b, k ? ", {\"app\": " : "{\"app\": ");
+				sbuf_json_str(b, a->app);
+				sbuf_printf(b, ", \"profit_per_hour_nd\": %" PRId64,
+					    a->profit_per_hour);
+				if (a->w_ns < 0)
+					sbuf_puts(b, ", \"w_ns\": null");
+				else
+					sbuf_printf(b, ", \"w_ns\": %" PRId64, a->w_ns);
+				sbuf_printf(b, ", \"measured_wall_ns\": %" PRId64 "}",
+					    a->measured_wall_ns);
+			}
+			sbuf_puts(b, "]");
+		}
+		sbuf_puts(b, ", \"holdings\": [");
 		for (size_t k = 0; k < t->nholdings; k++) {
 			const struct mkt_holding *hd = &t->holdings[k];
 			pool_key(hd->pool, key, sizeof(key));

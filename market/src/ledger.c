@@ -312,6 +312,11 @@ int ledger_schema_version(struct ledger *l)
 	return (int)v;
 }
 
+int64_t ledger_memory_used(void)
+{
+	return sqlite3_memory_used();
+}
+
 int ledger_checkpoint(struct ledger *l)
 {
 	/* Each checkpoint syncs the database file: wait until the WAL holds a few thousand

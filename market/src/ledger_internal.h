@@ -41,6 +41,9 @@ enum ledger_stmt {
 	ST_HOST_STATUS,
 	ST_TENANT_BUDGET,
 	ST_BIDS_END_TENANT,
+	/* Generated in ledger_round.c (LEDGER_ROWS_PER_WRITE rows per statement). */
+	ST_ALLOC_INSERT_MANY,
+	ST_TENANT_CHARGE_MANY,
 	ST__COUNT
 };
 

@@ -33,6 +33,42 @@ int ledger_last_round(struct ledger *l, uint64_t *round, int64_t *end_wall_ns)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* A round's bulk rows (allocations, tenants' running totals) go LEDGER_ROWS_PER_WRITE to a
+ * statement: one sqlite3_step per chunk instead of one per row (fewer VDBE runs and binds
+ * resets); the rest of a chunk goes row by row through the one-row statement. */
+#define LEDGER_ROWS_PER_WRITE 64
+
+/* The chunk statement id: head, then LEDGER_ROWS_PER_WRITE copies of tuple, then tail;
+ * prepared once (persistent) and finalized with the other statements. */
+static sqlite3_stmt *many_stmt(struct ledger *l, enum ledger_stmt id, const char *head,
+			       const char *tuple, const char *tail)
+{
+	size_t hl = strlen(head), tl = strlen(tuple), al = strlen(tail), n = hl;
+	char *sql;
+
+	if (l->stmt[id])
+		return l->stmt[id];
+	sql = malloc(hl + LEDGER_ROWS_PER_WRITE * (tl + 1) + al + 1);
+	if (!sql)
+		return NULL;
+	memcpy(sql, head, hl);
+	for (int i = 0; i < LEDGER_ROWS_PER_WRITE; i++) {
+		if (i)
+			sql[n++] = ',';
+		memcpy(sql + n, tuple, tl);
+		n += tl;
+	}
+	memcpy(sql + n, tail, al + 1);
+	if (sqlite3_prepare_v3(l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &l->stmt[id], NULL) !=
+	    SQLITE_OK) {
+		log_error("ledger: cannot prepare statement %d: %s", (int)id,
+			  sqlite3_errmsg(l->db));
+		l->stmt[id] = NULL;
+	}
+	free(sql);
+	return l->stmt[id];
+}
+
 static int cmp_tenant(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -65,21 +101,54 @@ static int add_totals(struct ledger *l, const struct ledger_round *r)
 		t[r->nallocs + r->negress + i] =
 			(struct total){r->credits[i].tenant, -r->credits[i].amount};
 	qsort(t, n, sizeof(*t), cmp_tenant);
+	/* One sum per tenant, in place. */
+	size_t nt = 0;
 	for (size_t i = 0; i < n && !err;) {
 		money_t sum = 0;
 		size_t j = i;
 		for (; j < n && t[j].tenant == t[i].tenant; j++)
 			if (money_add(sum, t[j].amount, &sum) != 0)
 				err = -RAAS_EOVERFLOW;
-		if (!err && sum != 0) {
-			sqlite3_bind_int64(s, 1, t[i].tenant);
-			sqlite3_bind_int64(s, 2, sum);
-			err = ledger__write(l, s);
-		}
+		if (sum != 0)
+			t[nt++] = (struct total){t[i].tenant, sum};
 		i = j;
+	}
+	size_t i = 0;
+	if (!err && nt >= LEDGER_ROWS_PER_WRITE) {
+		sqlite3_stmt *many = many_stmt(
+			l, ST_TENANT_CHARGE_MANY,
+			"UPDATE tenants SET charged = charged + v.column2 FROM (VALUES ", "(?,?)",
+			") AS v WHERE tenants.id = v.column1");
+		if (!many)
+			err = -EIO;
+		for (; !err && i + LEDGER_ROWS_PER_WRITE <= nt; i += LEDGER_ROWS_PER_WRITE) {
+			for (int k = 0; k < LEDGER_ROWS_PER_WRITE; k++) {
+				sqlite3_bind_int64(many, 2 * k + 1, t[i + k].tenant);
+				sqlite3_bind_int64(many, 2 * k + 2, t[i + k].amount);
+			}
+			err = ledger__write(l, many);
+		}
+	}
+	for (; !err && i < nt; i++) {
+		sqlite3_bind_int64(s, 1, t[i].tenant);
+		sqlite3_bind_int64(s, 2, t[i].amount);
+		err = ledger__write(l, s);
 	}
 	free(t);
 	return err;
+}
+
+static void bind_alloc(sqlite3_stmt *s, int first, uint64_t round,
+		       const struct ledger_alloc_row *a)
+{
+	sqlite3_bind_int64(s, first, (int64_t)round);
+	sqlite3_bind_int64(s, first + 1, a->pool);
+	sqlite3_bind_int64(s, first + 2, a->bid);
+	sqlite3_bind_int64(s, first + 3, a->tenant);
+	sqlite3_bind_int64(s, first + 4, a->quantity);
+	sqlite3_bind_int64(s, first + 5, a->unit_price);
+	sqlite3_bind_int64(s, first + 6, a->payment_per_hour);
+	sqlite3_bind_int64(s, first + 7, a->charge);
 }
 
 static int write_round_rows(struct ledger *l, const struct ledger_round *r)
@@ -115,18 +184,24 @@ static int write_round_rows(struct ledger *l, const struct ledger_round *r)
 			return err;
 	}
 
+	size_t a = 0;
+	if (r->nallocs >= LEDGER_ROWS_PER_WRITE) {
+		if (!(s = many_stmt(l, ST_ALLOC_INSERT_MANY,
+				    "INSERT INTO allocations (round, pool, bid, tenant, quantity, "
+				    "unit_price, payment_per_hour, charge) VALUES ",
+				    "(?,?,?,?,?,?,?,?)", "")))
+			return -EIO;
+		for (; a + LEDGER_ROWS_PER_WRITE <= r->nallocs; a += LEDGER_ROWS_PER_WRITE) {
+			for (int k = 0; k < LEDGER_ROWS_PER_WRITE; k++)
+				bind_alloc(s, 8 * k + 1, r->round, &r->allocs[a + k]);
+			if ((err = ledger__write(l, s)) != 0)
+				return err;
+		}
+	}
 	if (!(s = ledger__stmt(l, ST_ALLOC_INSERT)))
 		return -EIO;
-	for (size_t i = 0; i < r->nallocs; i++) {
-		const struct ledger_alloc_row *a = &r->allocs[i];
-		sqlite3_bind_int64(s, 1, (int64_t)r->round);
-		sqlite3_bind_int64(s, 2, a->pool);
-		sqlite3_bind_int64(s, 3, a->bid);
-		sqlite3_bind_int64(s, 4, a->tenant);
-		sqlite3_bind_int64(s, 5, a->quantity);
-		sqlite3_bind_int64(s, 6, a->unit_price);
-		sqlite3_bind_int64(s, 7, a->payment_per_hour);
-		sqlite3_bind_int64(s, 8, a->charge);
+	for (; a < r->nallocs; a++) {
+		bind_alloc(s, 1, r->round, &r->allocs[a]);
 		if ((err = ledger__write(l, s)) != 0)
 			return err;
 	}

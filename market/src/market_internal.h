@@ -36,6 +36,14 @@ struct mkt_holding {
 	money_t payment_per_hour;
 };
 
+/* One app's entry of a tenant's ProfitReport (raas.proto). */
+struct mkt_app_profit {
+	char app[WIRE_PROFIT_NAME_MAX + 1];
+	int64_t profit_per_hour; /* nanodollars per hour */
+	int64_t w_ns;            /* -1: none */
+	int64_t measured_wall_ns;
+};
+
 struct mkt_tenant {
 	struct ledger_tenant row;
 	struct mkt_bid **bids;   /* standing bids, in version order */
@@ -52,6 +60,13 @@ struct mkt_tenant {
 	struct ledger_credit_row *credits;
 	size_t ncredits, capcredits;
 	money_t last_credit;
+	/* The profit its nom-priced last reported: shown on the dashboards, never billed, kept
+	 * in memory only (a restarted market shows none until the next report). */
+	bool profit_reported;
+	int64_t profit_per_hour;
+	int64_t profit_wall_ns;  /* when the market received it */
+	size_t nprofit_apps;
+	struct mkt_app_profit profit_apps[WIRE_PROFIT_APPS_MAX];
 };
 
 struct mkt_host {

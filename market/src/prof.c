@@ -125,6 +125,7 @@ int market_prof_write(const struct market_prof *prof, uint64_t rounds, const cha
 	for (int i = 0; i < MARKET_STAGES; i++)
 		fprintf(f, "%s %lld %llu\n", stage_names[i], (long long)prof->ns[i],
 			(unsigned long long)prof->n[i]);
+	fprintf(f, "sqlite_memory %lld 0\n", (long long)ledger_memory_used());
 	if (ferror(f))
 		err = -EIO;
 	if (fclose(f) != 0 && !err)

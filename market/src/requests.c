@@ -701,6 +701,39 @@ static void do_hello(struct market *m, struct mkt_tenant *t, const struct tp_rou
 	market__push_env(out, MARKET_TO_TENANT, route, NULL, &e, true, t->row.id);
 }
 
+/* A ProfitReport: kept as the tenant's latest (replacing the one before; a retry is the
+ * same report again), answered with an empty reply. */
+static void do_profit(struct market *m, struct mkt_tenant *t, const struct tp_route *route,
+		      const Raas__Envelope *env, struct market_outbox *out)
+{
+	const Raas__ProfitReport *p = env->profit_report;
+	Raas__Envelope e;
+	Raas__Reply r = RAAS__REPLY__INIT;
+	char why[256];
+
+	if (wire_profit_check(p, WIRE_PROFIT_APPS_MAX, why, sizeof(why)) != 0) {
+		m->stats.errors++;
+		market__push_error(out, MARKET_TO_TENANT, route, env->request_id,
+				   RAAS__ERROR_CODE__ERROR_MALFORMED, why);
+		return;
+	}
+	t->profit_reported = true;
+	t->profit_per_hour = p->profit_per_hour;
+	t->profit_wall_ns = clk_wall(m->clock);
+	t->nprofit_apps = p->n_apps;
+	for (size_t i = 0; i < p->n_apps; i++) {
+		struct mkt_app_profit *a = &t->profit_apps[i];
+		snprintf(a->app, sizeof(a->app), "%s", p->apps[i]->app);
+		a->profit_per_hour = p->apps[i]->profit_per_hour;
+		a->w_ns = p->apps[i]->w_ns;
+		a->measured_wall_ns = p->apps[i]->measured_wall_ns;
+	}
+	wire_envelope_init(&e, env->request_id);
+	e.body_case = RAAS__ENVELOPE__BODY_REPLY;
+	e.reply = &r;
+	market__push_env(out, MARKET_TO_TENANT, route, NULL, &e, true, t->row.id);
+}
+
 static void tenant_request(struct market *m, const char *identity, const struct tp_route *route,
 			   const Raas__Envelope *env, struct market_outbox *out)
 {
@@ -740,11 +773,14 @@ static void tenant_request(struct market *m, const char *identity, const struct 
 	case RAAS__ENVELOPE__BODY_QUERY:
 		market__query(m, t, route, env, out);
 		return;
+	case RAAS__ENVELOPE__BODY_PROFIT_REPORT:
+		do_profit(m, t, route, env, out);
+		return;
 	default:
 		m->stats.errors++;
 		snprintf(msg, sizeof(msg),
 			 "a tenant may not send \"%s\" (tenant API: hello, bid, acquire, release, "
-			 "cancel, query)",
+			 "cancel, query, profit_report)",
 			 wire_body_name(env));
 		market__push_error(out, MARKET_TO_TENANT, route, env->request_id,
 				   RAAS__ERROR_CODE__ERROR_DENIED, msg);

@@ -123,16 +123,20 @@ void market__pending_ack(struct market *m, uint64_t round, const char *host, int
 {
 	struct mkt_pending *p = market__pending_find(m, round, host);
 
-	if (!p || p->acked)
-		return; /* settled already, nothing allocated there, or the first one stands */
-	p->acked = true;
-	p->ack_kind = kind;
+	if (p && p->acked)
+		return; /* the first one stands */
+	/* The dashboards' failure log also holds failures of rounds nothing waits on (a pool
+	 * from the config is charged as cleared): the operator still wants to see them. */
 	for (size_t i = 0; i < nf; i++) {
 		struct mkt_failure *l = &m->failure_log[m->nfailures_logged++ % MARKET_FAILURE_LOG];
 		l->round = round;
 		snprintf(l->host, sizeof(l->host), "%s", host);
 		l->f = f[i];
 	}
+	if (!p)
+		return; /* settled already, or nothing allocated there */
+	p->acked = true;
+	p->ack_kind = kind;
 	if (nf) {
 		p->failures = malloc(nf * sizeof(*f));
 		if (p->failures) {

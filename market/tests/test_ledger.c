@@ -335,6 +335,76 @@ static void test_fault_sweep_round(void)
 	ASSERT_GE(failures, 7);
 }
 
+/* A round with more allocations and charged tenants than one multi-row write holds (64):
+ * every row and running total lands once, and a fault in the second chunk leaves nothing. */
+#define MANY 150
+static void test_many_rows(void)
+{
+	struct ledger *l = open_new("many.sqlite");
+	struct ledger_pool p = {.resource = 3, .supply = 1000, .model = "uniform"};
+	struct ledger_alloc_row allocs[MANY];
+	int64_t tenants[MANY];
+	char why[LEDGER_WHY_MAX], name[32], key[41];
+	money_t revenue = 0;
+
+	snprintf(p.host, sizeof(p.host), "h1");
+	ASSERT_OK(ledger_host_add(l, "h1", key_h, 1000, NULL, why, sizeof(why)));
+	ASSERT_OK(ledger_pool_put(l, &p));
+	ASSERT_OK(ledger_begin(l));
+	for (int i = 0; i < MANY; i++) {
+		struct ledger_bid bid;
+		snprintf(name, sizeof(name), "t%03d", i);
+		snprintf(key, sizeof(key), "%040d", i + 1);
+		ASSERT_OK(ledger_tenant_add(l, name, key, -1, 1000, &tenants[i], why, sizeof(why)));
+		memset(&bid, 0, sizeof(bid));
+		bid.tenant = tenants[i];
+		snprintf(bid.bid_id, sizeof(bid.bid_id), "b");
+		bid.resource = 3;
+		snprintf(bid.host, sizeof(bid.host), "h1");
+		bid.max_quantity = 5;
+		bid.unit_price = 1000;
+		bid.first_round = 1;
+		bid.request_id = (uint64_t)i + 1;
+		ASSERT_OK(ledger_bid_insert(l, &bid));
+		int64_t q = 1 + i % 5;
+		/* A round of 3.6 s: the charge is the hourly payment / 1000. */
+		allocs[i] = (struct ledger_alloc_row){p.id, tenants[i], bid.id, q, 1000, q * 1000, q, ""};
+		revenue += q;
+	}
+	ASSERT_OK(ledger_commit(l));
+	struct ledger_price_row price = {p.id, 1000, 1000, 0, 0, 0, MANY, 1000};
+	for (int i = 0; i < MANY; i++)
+		price.allocated += allocs[i].quantity;
+	price.revenue_per_hour = revenue * 1000;
+	struct ledger_round r = {
+		.round = 1, .start_wall_ns = 1000, .end_wall_ns = 2000, .round_ns = ROUND_NS,
+		.revenue = revenue, .bids = MANY, .prices = &price, .nprices = 1,
+		.allocs = allocs, .nallocs = MANY,
+	};
+	/* Writes: the round, its price, then the first chunk of 64 allocations; the 4th is the
+	 * second chunk. */
+	ledger_fault_set(l, 4);
+	ASSERT_EQ(ledger_round_write(l, &r), -EIO);
+	ledger_fault_set(l, 0);
+	uint64_t last = 99;
+	ASSERT_OK(ledger_last_round(l, &last, NULL));
+	ASSERT_EQ(last, 0);
+	struct ledger_tenant t;
+	ASSERT_OK(ledger_tenant_by_name(l, "t000", &t));
+	ASSERT_EQ(t.charged, 0);
+	ASSERT_OK(ledger_round_write(l, &r));
+	expect_ok(l);
+	int seen = 0;
+	for (int i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "t%03d", i);
+		ASSERT_OK(ledger_tenant_by_name(l, name, &t));
+		ASSERT_EQ(t.charged, allocs[i].charge);
+		seen++;
+	}
+	ASSERT_EQ(seen, MANY);
+	ledger_close(l);
+}
+
 /* Fail the n-th write of a batch of requests: the batch commits whole or not at all. */
 static void test_fault_sweep_batch(void)
 {
@@ -537,6 +607,7 @@ int main(void)
 	test_meta_acks_backup();
 	test_fault_sweep_round();
 	test_fault_sweep_batch();
+	test_many_rows();
 	printf("test_ledger: ok\n");
 	return 0;
 }

@@ -31,10 +31,16 @@ static const struct cfg_key tb_keys[] = {
 	{"resource.*", "params", CFG_STRING, "", "the model's parameters, as the market takes them"},
 	{"host.*", "kind", CFG_STRING, "emulated", "emulated (on this machine) or remote"},
 	{"host.*", "bandwidth_mbit", CFG_INT, "0", "uplink bandwidth sold, Mbit/s"},
+	{"host.*", "cores", CFG_INT, "0",
+	 "cores sold (CPUs 0..cores-1, enforced as the tenants' cpusets); 0: none"},
+	{"host.*", "memory_mib", CFG_INT, "0",
+	 "memory sold, MiB (enforced as the tenants' memory cgroup limits); 0: none"},
 	{"host.*", "key", CFG_STRING, "", "remote: the host agent's public key file (.pub)"},
 	{"tenant.*", "host", CFG_STRING, NULL, "the host its instance runs on"},
 	{"tenant.*", "budget", CFG_STRING, "unlimited", "the most it may be charged ($X)"},
-	{"tenant.*", "instance", CFG_STRING, "process", "process (vm: not yet)"},
+	{"tenant.*", "instance", CFG_STRING, "process", "process, or vm (a nom VM its host's "
+							 "agent boots; joins at 0s)"},
+	{"tenant.*", "vm_type", CFG_STRING, "auto", "vm: auto (kvm with /dev/kvm), kvm or qemu"},
 	{"tenant.*", "app", CFG_STRING, NULL, "memcached, nhttpd or netpipe"},
 	{"tenant.*", "utility", CFG_STRING, "refund", "penalty, refund or bonus"},
 	{"tenant.*", "alpha", CFG_DOUBLE, NULL, "utility: alpha (docs/economics.md)"},
@@ -53,11 +59,31 @@ static const struct cfg_key tb_keys[] = {
 	 "nom-loadgen, memcaslap (memcached), wrk (nhttpd) or NPtcp (netpipe)"},
 	{"tenant.*", "phases", CFG_STRING, "20s:16",
 	 "load phases DURATION:CONNECTIONS, comma-separated (\"10s:16, 10s:1\")"},
+	{"tenant.*", "cores", CFG_INT, "0",
+	 "a standing bid for up to this many of its host's cores (0: none)"},
+	{"tenant.*", "cores_min", CFG_INT, "1", "the fewest cores the bid takes"},
+	{"tenant.*", "cores_price", CFG_STRING, NULL, "the most it pays per core-hour ($X)"},
+	{"tenant.*", "memory_mib", CFG_INT, "0",
+	 "a standing bid for up to this much of its host's memory, MiB (0: none)"},
+	{"tenant.*", "memory_min", CFG_INT, "1", "the least memory the bid takes, MiB"},
+	{"tenant.*", "memory_price", CFG_STRING, NULL, "the most it pays per MiB-hour ($X)"},
+	{"tenant.*", "profile_app", CFG_STRING, "",
+	 "the profile's app whose rows it reads (default: its app's); e.g. memcached-kernel"},
+	{"tenant.*", "http_path", CFG_STRING, "/f16k",
+	 "nhttpd under nom-loadgen: the file fetched, /f16k (16 KiB) or /index.html (1 KiB)"},
 	{"tenant.*", "join", CFG_DURATION, "0s", "when it joins, from the run's start"},
 	{"tenant.*", "leave", CFG_DURATION, NULL, "when it leaves (default: at the end)"},
 	{"event.*", "at", CFG_DURATION, NULL, "when, from the run's start"},
-	{"event.*", "action", CFG_STRING, NULL, "host-fail"},
-	{"event.*", "host", CFG_STRING, NULL, "host-fail: the host"},
+	{"event.*", "action", CFG_STRING, NULL,
+	 "host-fail, supply (a host's capacity of a resource) or price (a resource's model "
+	 "parameters)"},
+	{"event.*", "host", CFG_STRING, NULL, "host-fail, supply: the host"},
+	{"event.*", "resource", CFG_STRING, NULL,
+	 "supply (default bandwidth), price: bandwidth, cores or memory"},
+	{"event.*", "supply", CFG_INT, NULL, "supply: the host's new capacity (Mbit/s, cores, MiB)"},
+	{"event.*", "model", CFG_STRING, NULL, "price: the resource's model from then on (default "
+					      "its own)"},
+	{"event.*", "params", CFG_STRING, NULL, "price: the model's parameters from then on"},
 };
 #define NKEYS (sizeof(tb_keys) / sizeof(tb_keys[0]))
 
@@ -85,6 +111,25 @@ const char *tb_load_name(enum tb_load_tool l)
 {
 	static const char *const n[] = {"nom-loadgen", "memcaslap", "wrk", "NPtcp"};
 	return n[l];
+}
+
+const char *tb_res_name(enum tb_res r)
+{
+	static const char *const n[] = {"bandwidth", "cores", "memory"};
+	return n[r];
+}
+
+enum tb_res tb_resource_res(const struct tb_resource *r)
+{
+	for (int i = 0; i < TB_NRES; i++)
+		if (strcmp(r->name, tb_res_name((enum tb_res)i)) == 0)
+			return (enum tb_res)i;
+	return TB_RES_BANDWIDTH;
+}
+
+int64_t tb_host_capacity(const struct tb_host *h, enum tb_res r)
+{
+	return r == TB_RES_CORES ? h->cores : r == TB_RES_MEMORY ? h->memory_mib : h->bandwidth_mbit;
 }
 
 int tb_app_port(enum tb_app a)
@@ -195,6 +240,15 @@ static int load_hosts(struct cfg *c, struct testbed *tb, struct cfg_error *err)
 		if (h->bandwidth_mbit < 0 || h->bandwidth_mbit > 100000)
 			FAIL(secs[i], "bandwidth_mbit", "%lld is not 0-100000",
 			     (long long)h->bandwidth_mbit);
+		GET(cfg_get_int, secs[i], "cores", &h->cores);
+		if (h->cores < 0 || h->cores > 1024)
+			FAIL(secs[i], "cores", "%lld is not 0-1024", (long long)h->cores);
+		GET(cfg_get_int, secs[i], "memory_mib", &h->memory_mib);
+		if (h->memory_mib < 0 || h->memory_mib > 1048576)
+			FAIL(secs[i], "memory_mib", "%lld is not 0-1048576", (long long)h->memory_mib);
+		if (h->kind == TB_HOST_REMOTE && (h->cores || h->memory_mib))
+			FAIL(secs[i], h->cores ? "cores" : "memory_mib",
+			     "a remote host's agent sells what its own config says");
 		GET(cfg_get_string, secs[i], "key", &key);
 		if (h->kind == TB_HOST_REMOTE && !*key)
 			FAIL(secs[i], "kind", "a remote host needs key = its agent's .pub file");
@@ -239,10 +293,13 @@ static int load_tenant(struct cfg *c, struct testbed *tb, const char *sec, struc
 			     s);
 	}
 	GET(cfg_get_string, sec, "instance", &s);
-	if (strcmp(s, "vm") == 0)
-		FAIL(sec, "instance", "vm instances are not supported yet: process");
-	if (strcmp(s, "process") != 0)
-		FAIL(sec, "instance", "\"%s\" is not process", s);
+	t->vm = strcmp(s, "vm") == 0;
+	if (!t->vm && strcmp(s, "process") != 0)
+		FAIL(sec, "instance", "\"%s\" is not process or vm", s);
+	GET(cfg_get_string, sec, "vm_type", &s);
+	if (strcmp(s, "auto") != 0 && strcmp(s, "kvm") != 0 && strcmp(s, "qemu") != 0)
+		FAIL(sec, "vm_type", "\"%s\" is not auto, kvm or qemu", s);
+	snprintf(t->vm_type, sizeof(t->vm_type), "%s", s);
 	GET(cfg_get_string, sec, "app", &s);
 	if ((k = pick(s, apps, 3)) < 0)
 		FAIL(sec, "app", "\"%s\" is not memcached, nhttpd or netpipe", s);
@@ -292,6 +349,56 @@ static int load_tenant(struct cfg *c, struct testbed *tb, const char *sec, struc
 	GET(cfg_get_string, sec, "phases", &s);
 	if ((why = parse_phases(s, t)) != NULL)
 		FAIL(sec, "phases", "%s", why);
+	{
+		const struct tb_host *h = &tb->hosts[t->host];
+		struct {
+			const char *key, *min_key, *price_key, *unit;
+			int64_t *max, *min, sold;
+			money_t *price;
+		} b[] = {{"cores", "cores_min", "cores_price", "core", &t->cores, &t->cores_min,
+			  h->cores, &t->cores_price},
+			 {"memory_mib", "memory_min", "memory_price", "MiB", &t->memory_mib,
+			  &t->memory_min, h->memory_mib, &t->memory_price}};
+		for (int i = 0; i < 2; i++) {
+			GET(cfg_get_int, sec, b[i].key, b[i].max);
+			GET(cfg_get_int, sec, b[i].min_key, b[i].min);
+			if (*b[i].max > 0 && b[i].sold == 0)
+				FAIL(sec, b[i].key, "host %s sells none (its %s is 0)", h->name,
+				     b[i].key);
+			if (*b[i].max < 0 || *b[i].max > b[i].sold)
+				FAIL(sec, b[i].key, "%lld is not 0-%lld (what host %s sells)",
+				     (long long)*b[i].max, (long long)b[i].sold, h->name);
+			if (*b[i].max == 0) {
+				if (cfg_has(c, sec, b[i].price_key))
+					FAIL(sec, b[i].price_key, "no bid: %s is 0", b[i].key);
+				continue;
+			}
+			if (*b[i].min < 1 || *b[i].min > *b[i].max)
+				FAIL(sec, b[i].min_key, "%lld is not 1-%lld (%s)",
+				     (long long)*b[i].min, (long long)*b[i].max, b[i].key);
+			if (!cfg_has(c, sec, b[i].price_key))
+				FAIL(sec, b[i].key, "a bid needs %s = the most it pays per %s-hour",
+				     b[i].price_key, b[i].unit);
+			GET(cfg_get_string, sec, b[i].price_key, &s);
+			why = NULL;
+			if (money_parse(s, b[i].price, &why) != 0 || *b[i].price <= 0)
+				FAIL(sec, b[i].price_key, "\"%s\" is not a positive amount ($0.05)", s);
+		}
+	}
+	GET(cfg_get_string, sec, "profile_app", &s);
+	if (*s && (strlen(s) >= sizeof(t->profile_app) || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+								"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+								"0123456789_.+-") != strlen(s)))
+		FAIL(sec, "profile_app", "\"%s\" is not 1-31 of A-Za-z0-9_.+- (a profile's app)",
+		     s);
+	snprintf(t->profile_app, sizeof(t->profile_app), "%s", s);
+	GET(cfg_get_string, sec, "http_path", &s);
+	if (strcmp(s, "/f16k") != 0 && strcmp(s, "/index.html") != 0)
+		FAIL(sec, "http_path", "\"%s\" is not /f16k or /index.html (the files served)", s);
+	if (cfg_has(c, sec, "http_path") &&
+	    (t->app != TB_APP_NHTTPD || t->load != TB_LOAD_NOM_LOADGEN))
+		FAIL(sec, "http_path", "only nhttpd driven by nom-loadgen fetches a path");
+	snprintf(t->http_path, sizeof(t->http_path), "%s", s);
 	GET(cfg_get_duration, sec, "join", &t->join_ns);
 	if (t->join_ns < 0 || t->join_ns >= tb->duration_ns)
 		FAIL(sec, "join", "not inside the run (duration %llds)",
@@ -302,6 +409,13 @@ static int load_tenant(struct cfg *c, struct testbed *tb, const char *sec, struc
 		if (t->leave_ns <= t->join_ns || t->leave_ns > tb->duration_ns)
 			FAIL(sec, "leave", "not after join and inside the run");
 	}
+	if (t->vm && t->join_ns != 0)
+		FAIL(sec, "join", "a vm instance joins at 0s (its host's agent boots it with the "
+				  "host)");
+	if (t->vm && t->leave_ns >= 0)
+		FAIL(sec, "leave", "a vm instance stays to the end (not yet: leave)");
+	if (t->vm && t->kernel_stack)
+		FAIL(sec, "stack", "a vm instance's app uses nomnet in the guest (stack = nomnet)");
 out:
 	return rc;
 }
@@ -380,6 +494,99 @@ static const char *model_ok(const char *model, const char *params, char *why, si
 	return why;
 }
 
+static int find_resource(const struct testbed *tb, const char *name)
+{
+	for (int i = 0; i < tb->nresources; i++)
+		if (strcmp(tb->resources[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* load_event: one [event.NAME]: host-fail (host), supply (host, resource, supply) or price
+ * (resource, params, model). A key the action does not take is refused, not ignored. */
+static int load_event(struct cfg *c, struct testbed *tb, const char *sec, struct tb_event *e,
+		      struct cfg_error *err)
+{
+	static const char *const actions[] = {"host-fail", "supply", "price"};
+	/* Which keys each action takes: host, resource, supply, model, params. */
+	static const char *const keys[] = {"host", "resource", "supply", "model", "params"};
+	static const bool takes[3][5] = {{1, 0, 0, 0, 0}, {1, 1, 1, 0, 0}, {0, 1, 0, 1, 1}};
+	const char *s;
+	int rc = 0, k;
+
+	snprintf(e->name, sizeof(e->name), "%s", sec + 6);
+	GET(cfg_get_duration, sec, "at", &e->at_ns);
+	if (e->at_ns < 0 || e->at_ns >= tb->duration_ns)
+		FAIL(sec, "at", "not inside the run");
+	GET(cfg_get_string, sec, "action", &s);
+	if ((k = pick(s, actions, 3)) < 0)
+		FAIL(sec, "action",
+		     "\"%s\" is not host-fail, supply or price (tenants join and leave with their "
+		     "own join and leave keys)",
+		     s);
+	e->kind = (enum tb_event_kind)k;
+	for (int i = 0; i < 5; i++)
+		if (!takes[k][i] && cfg_has(c, sec, keys[i]))
+			FAIL(sec, keys[i], "a %s event takes no %s", actions[k], keys[i]);
+	e->host = -1;
+	if (takes[k][0]) {
+		if (!cfg_has(c, sec, "host"))
+			FAIL(sec, "action", "a %s event needs host = the host", actions[k]);
+		GET(cfg_get_string, sec, "host", &s);
+		if ((e->host = find_host(tb, s)) < 0)
+			FAIL(sec, "host", "no [host.%s] in this file", s);
+		if (tb->hosts[e->host].kind != TB_HOST_EMULATED)
+			FAIL(sec, "host", "only an emulated host can be %s",
+			     k == TB_EV_HOST_FAIL ? "failed" : "changed");
+	}
+	e->resource = -1;
+	if (takes[k][1]) {
+		s = "bandwidth";
+		if (k == TB_EV_PRICE && !cfg_has(c, sec, "resource"))
+			FAIL(sec, "action", "a price event needs resource = the resource it prices");
+		if (cfg_has(c, sec, "resource"))
+			GET(cfg_get_string, sec, "resource", &s);
+		if ((e->resource = find_resource(tb, s)) < 0)
+			FAIL(sec, "resource", "no [resource.%s] in this file", s);
+	}
+	if (k == TB_EV_SUPPLY) {
+		enum tb_res r = tb_resource_res(&tb->resources[e->resource]);
+		const struct tb_host *h = &tb->hosts[e->host];
+		int64_t most = r == TB_RES_CORES ? h->cores : r == TB_RES_MEMORY ? 1048576 : 100000;
+		if (!cfg_has(c, sec, "supply"))
+			FAIL(sec, "action", "a supply event needs supply = the new capacity");
+		GET(cfg_get_int, sec, "supply", &e->supply);
+		if (r != TB_RES_BANDWIDTH && tb_host_capacity(h, r) == 0)
+			FAIL(sec, "resource", "host %s sells no %s at the start (its agent has no %s "
+					      "backend to change)",
+			     h->name, tb_res_name(r), tb_res_name(r));
+		if (e->supply < 0 || e->supply > most)
+			FAIL(sec, "supply", "%lld is not 0-%lld%s", (long long)e->supply,
+			     (long long)most, r == TB_RES_CORES ? " (the host's cores)" : "");
+	}
+	if (k == TB_EV_PRICE) {
+		const struct tb_resource *res = &tb->resources[e->resource];
+		char params[1024], why[300];
+		s = res->model;
+		if (cfg_has(c, sec, "model"))
+			GET(cfg_get_string, sec, "model", &s);
+		if (!pm_find(s))
+			FAIL(sec, "model", "no pricing model \"%s\" (docs/pricing-models.md)", s);
+		snprintf(e->model, sizeof(e->model), "%s", s);
+		if (!cfg_has(c, sec, "params"))
+			FAIL(sec, "action", "a price event needs params = the model's parameters");
+		GET(cfg_get_string, sec, "params", &s);
+		params_resolve(tb, s, params, sizeof(params));
+		if (strlen(params) >= sizeof(e->params))
+			FAIL(sec, "params", "longer than %zu characters", sizeof(e->params) - 1);
+		snprintf(e->params, sizeof(e->params), "%s", params);
+		if (model_ok(e->model, e->params, why, sizeof(why)))
+			FAIL(sec, "params", "%s", why);
+	}
+out:
+	return rc;
+}
+
 static int load_rest(struct cfg *c, struct testbed *tb, struct cfg_error *err)
 {
 	const char *secs[TB_MAX_EVENTS + 1], *s;
@@ -394,9 +601,10 @@ static int load_rest(struct cfg *c, struct testbed *tb, struct cfg_error *err)
 		FAIL(secs[TB_MAX_RESOURCES], "model", "more than %d resources", TB_MAX_RESOURCES);
 	for (size_t i = 0; i < n; i++) {
 		struct tb_resource *r = &tb->resources[i];
-		static const char *const known[] = {"bandwidth"};
-		if (pick(secs[i] + 9, known, 1) < 0)
-			FAIL(secs[i], "model", "the testbed's hosts sell bandwidth only (not \"%s\")",
+		static const char *const known[] = {"bandwidth", "cores", "memory"};
+		if (pick(secs[i] + 9, known, 3) < 0)
+			FAIL(secs[i], "model",
+			     "the testbed's hosts sell bandwidth, cores and memory (not \"%s\")",
 			     secs[i] + 9);
 		snprintf(r->name, sizeof(r->name), "%s", secs[i] + 9);
 		GET(cfg_get_string, secs[i], "model", &s);
@@ -414,28 +622,25 @@ static int load_rest(struct cfg *c, struct testbed *tb, struct cfg_error *err)
 			FAIL(secs[i], "params", "%s", why);
 		tb->nresources++;
 	}
+	/* A host selling cores or memory needs the market to price them. */
+	for (int h = 0; h < tb->nhosts; h++)
+		for (int r = TB_RES_CORES; r < TB_NRES; r++)
+			if (tb_host_capacity(&tb->hosts[h], (enum tb_res)r) > 0 &&
+			    find_resource(tb, tb_res_name((enum tb_res)r)) < 0) {
+				char sec[32];
+				snprintf(sec, sizeof(sec), "host.%s", tb->hosts[h].name);
+				FAIL(sec, r == TB_RES_CORES ? "cores" : "memory_mib",
+				     "no [resource.%s] section: the market would not price it",
+				     tb_res_name((enum tb_res)r));
+			}
 	n = cfg_sections(c, "event.*", secs, TB_MAX_EVENTS + 1);
 	if (n > TB_MAX_EVENTS)
 		FAIL(secs[TB_MAX_EVENTS], "at", "more than %d events", TB_MAX_EVENTS);
-	for (size_t i = 0; i < n; i++) {
-		struct tb_event *e = &tb->events[i];
-		GET(cfg_get_duration, secs[i], "at", &e->at_ns);
-		if (e->at_ns < 0 || e->at_ns >= tb->duration_ns)
-			FAIL(secs[i], "at", "not inside the run");
-		GET(cfg_get_string, secs[i], "action", &s);
-		if (strcmp(s, "host-fail") != 0)
-			FAIL(secs[i], "action",
-			     "\"%s\" is not host-fail (tenants join and leave with their own "
-			     "join and leave keys)",
-			     s);
-		e->kind = TB_EV_HOST_FAIL;
-		GET(cfg_get_string, secs[i], "host", &s);
-		if ((e->host = find_host(tb, s)) < 0)
-			FAIL(secs[i], "host", "no [host.%s] in this file", s);
-		if (tb->hosts[e->host].kind != TB_HOST_EMULATED)
-			FAIL(secs[i], "host", "only an emulated host can be failed");
-		tb->nevents++;
-	}
+	for (size_t i = 0; i < n; i++)
+		if ((rc = load_event(c, tb, secs[i], &tb->events[i], err)) != 0)
+			goto out;
+		else
+			tb->nevents++;
 out:
 	return rc;
 }

@@ -34,6 +34,17 @@ struct tb_state {
 	char prices[128];
 	char hostapi[128];
 	char cg_mem_parent[256]; /* this process's memory cgroup (v1), where the subtree goes */
+	char cg_cpu_parent[256]; /* its cpuset cgroup (v1): hosts selling cores */
+	char cg_acct_parent[256]; /* its cpuacct cgroup (v1): the agents' CPU meters */
+	/* What is in force now: each host's capacity per resource (supply events change it and
+	 * reload the agent) and each resource's model and parameters (price events change them
+	 * and reload the market). */
+	int64_t supply[TB_MAX_HOSTS][TB_NRES];
+	char res_model[TB_MAX_RESOURCES][32];
+	char res_params[TB_MAX_RESOURCES][512];
+	/* Events carried out: when on the run's clock (-1: not yet), and 0 or -errno. */
+	int64_t event_done_ns[TB_MAX_EVENTS];
+	int event_rc[TB_MAX_EVENTS];
 	int64_t t0_ns;      /* monotonic, when up started */
 	bool tenant_up[TB_MAX_TENANTS];
 	bool host_up[TB_MAX_HOSTS];
@@ -44,6 +55,7 @@ struct tb_state {
 	pid_t agent[TB_MAX_HOSTS];
 	pid_t market_pid;
 	int64_t market_ready_ns; /* monotonic: the run's clock (and price traces) start here */
+	int64_t market_ready_wall_ns; /* the same moment on the wall clock (the ledger's rounds) */
 	bool verbose;
 };
 
@@ -59,6 +71,10 @@ int tb_manifest_add(struct tb_state *st, const char *fmt, ...) __attribute__((fo
  * before this returns. Returns the pid, or -errno. */
 pid_t tb_spawn(struct tb_state *st, const char *label, const char *ns, const char *log,
 	       char *const argv[]);
+/* As tb_spawn, but only the network namespace is entered (setns): the mounts stay this
+ * process's, /sys/fs/cgroup included (ip netns exec mounts the namespace's own /sys). */
+pid_t tb_spawn_netonly(struct tb_state *st, const char *label, const char *ns, const char *log,
+		       char *const argv[]);
 /* Runs argv to completion (stdout and stderr to STATE/setup.log, or to out if given, up to
  * outlen bytes). Returns its exit status (0-255), or -errno; 128+N for a signal. */
 int tb_run_cmd(struct tb_state *st, char *out, size_t outlen, char *const argv[]);
@@ -84,6 +100,15 @@ int tb_tenant_start(struct tb_state *st, int t);
 /* Stops a tenant's load generator and app (nom-priced then releases what it holds). */
 int tb_tenant_stop(struct tb_state *st, int t);
 int tb_host_fail(struct tb_state *st, int h);
+/* Writes the market's and a host agent's config from what is in force now (st->supply,
+ * st->res_model, st->res_params). 0 or -errno. */
+int tb_write_market_ini(struct tb_state *st);
+int tb_write_agent_ini(struct tb_state *st, int h, const char *hostapi);
+/* The cgroup directory of controller ("cpuset", "memory", "cpuacct") for a host (t < 0) or a
+ * tenant on it. */
+void tb_cg_dir(const struct tb_state *st, const char *ctrl, int h, int t, char *buf, size_t len);
+/* A supply or price event: the new config written and its daemon reloaded (SIGHUP). */
+int tb_event_apply(struct tb_state *st, int e);
 
 /* ---- tb_down.c ---- */
 /* Undoes everything in dir's manifest and removes dir. Returns 0 or the count of things

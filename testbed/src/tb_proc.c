@@ -132,8 +132,8 @@ static void child_setup(const char *log, const sigset_t *old)
 	sigprocmask(SIG_SETMASK, old, NULL);
 }
 
-pid_t tb_spawn(struct tb_state *st, const char *label, const char *ns, const char *log,
-	       char *const argv[])
+static pid_t spawn(struct tb_state *st, const char *label, const char *ns, const char *log,
+	       char *const argv[], bool keep_mounts)
 {
 	char logpath[700];
 	sigset_t all, old;
@@ -145,7 +145,18 @@ pid_t tb_spawn(struct tb_state *st, const char *label, const char *ns, const cha
 	pid = fork();
 	if (pid == 0) {
 		child_setup(logpath, &old);
-		if (ns) {
+		if (ns && keep_mounts) {
+			char nspath[128];
+			snprintf(nspath, sizeof(nspath), "/run/netns/%s", ns);
+			int fd = open(nspath, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+				fprintf(stderr, "raas testbed: cannot enter %s: %s\n", ns,
+					strerror(errno));
+				_exit(127);
+			}
+			close(fd);
+			execvp(argv[0], argv);
+		} else if (ns) {
 			/* ip netns exec execs the command itself: the pid stays the daemon's. */
 			char *args[64];
 			int n = 0;
@@ -174,6 +185,18 @@ pid_t tb_spawn(struct tb_state *st, const char *label, const char *ns, const cha
 	if (st->verbose && pid > 0)
 		fprintf(stderr, "  started %s (pid %d)\n", label, (int)pid);
 	return pid > 0 ? pid : err;
+}
+
+pid_t tb_spawn(struct tb_state *st, const char *label, const char *ns, const char *log,
+	       char *const argv[])
+{
+	return spawn(st, label, ns, log, argv, false);
+}
+
+pid_t tb_spawn_netonly(struct tb_state *st, const char *label, const char *ns, const char *log,
+		       char *const argv[])
+{
+	return spawn(st, label, ns, log, argv, true);
 }
 
 int tb_run_cmd(struct tb_state *st, char *out, size_t outlen, char *const argv[])

@@ -1,7 +1,9 @@
 /* tb_run.c: `raas testbed run`: up, the timeline, one sample per tenant per second, down.
  *
  * The timeline is the testbed file's: tenants join and leave at their times, hosts fail at
- * theirs (the agent is killed and the uplink cut: the market stops hearing from it). Every
+ * theirs (the agent is killed and the uplink cut: the market stops hearing from it), a host's
+ * supply changes (its agent's config rewritten and reloaded: it registers the new capacity)
+ * and a resource's price parameters change (the market's config rewritten and reloaded). Every
  * second each tenant is sampled from independent sources: its board (price, holding, what
  * the market charged it), its tc class's byte counter on the host's uplink (bytes really
  * sent), its app's last pick (W) and its load generator's interval line (throughput,
@@ -57,6 +59,34 @@ int tb_host_fail(struct tb_state *st, int h)
 	return tb_sh(st, "ip -n tb-%s-%s link set up0 down", tb->name, tb->hosts[h].name);
 }
 
+int tb_event_apply(struct tb_state *st, int i)
+{
+	const struct testbed *tb = st->tb;
+	const struct tb_event *e = &tb->events[i];
+	int rc;
+
+	if (e->kind == TB_EV_SUPPLY) {
+		enum tb_res r = tb_resource_res(&tb->resources[e->resource]);
+		if (!st->host_up[e->host] || st->agent[e->host] <= 0) {
+			SAY("event %s: host %s is down: its supply stays\n", e->name,
+			    tb->hosts[e->host].name);
+			return -ESRCH;
+		}
+		st->supply[e->host][r] = e->supply;
+		if ((rc = tb_write_agent_ini(st, e->host, st->hostapi)) != 0)
+			return rc;
+		/* The agent checks the new config beside the running one and registers again
+		 * with the new capacity: the market's pool takes it from its next round. */
+		return kill(st->agent[e->host], SIGHUP) == 0 ? 0 : -errno;
+	}
+	snprintf(st->res_model[e->resource], sizeof(st->res_model[0]), "%s", e->model);
+	snprintf(st->res_params[e->resource], sizeof(st->res_params[0]), "%s", e->params);
+	if ((rc = tb_write_market_ini(st)) != 0)
+		return rc;
+	/* The market re-reads models and parameters; its next round clears with them. */
+	return kill(st->market_pid, SIGHUP) == 0 ? 0 : -errno;
+}
+
 int tb_run(struct tb_state *st, const char *out_path)
 {
 	const struct testbed *tb = st->tb;
@@ -97,9 +127,22 @@ int tb_run(struct tb_state *st, const char *out_path)
 		}
 		for (int e = 0; e < tb->nevents; e++)
 			if (!done_event[e] && tb->events[e].at_ns <= at) {
+				const struct tb_event *ev = &tb->events[e];
 				done_event[e] = true;
-				SAY("t=%ds: host %s fails\n", sec, tb->hosts[tb->events[e].host].name);
-				tb_host_fail(st, tb->events[e].host);
+				st->event_done_ns[e] = tb_now() - start;
+				if (ev->kind == TB_EV_HOST_FAIL) {
+					SAY("t=%ds: host %s fails\n", sec, tb->hosts[ev->host].name);
+					st->event_rc[e] = tb_host_fail(st, ev->host);
+				} else if (ev->kind == TB_EV_SUPPLY) {
+					SAY("t=%ds: host %s sells %lld %s\n", sec,
+					    tb->hosts[ev->host].name, (long long)ev->supply,
+					    tb->resources[ev->resource].name);
+					st->event_rc[e] = tb_event_apply(st, e);
+				} else {
+					SAY("t=%ds: %s is priced by %s (%s)\n", sec,
+					    tb->resources[ev->resource].name, ev->model, ev->params);
+					st->event_rc[e] = tb_event_apply(st, e);
+				}
 			}
 		/* A daemon that died on its own fails the run. */
 		if (st->market_pid > 0 && waitpid(st->market_pid, NULL, WNOHANG) == st->market_pid) {

@@ -112,6 +112,58 @@ static void tc_bytes(struct tb_state *st, int h, int64_t *by_minor, int nminor)
 	pclose(p);
 }
 
+/* in_procs: pid is listed in dir's cgroup.procs. */
+static bool in_procs(const char *dir, pid_t pid)
+{
+	char path[700], line[64];
+	bool found = false;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	FILE *f = fopen(path, "r");
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = atoi(line) == pid;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* cgroup_state: what the kernel enforces on the tenant's cpuset and memory groups, where
+ * its host sells cores or memory, and whether its app is in them. */
+static void cgroup_state(struct tb_state *st, int t, struct tb_sample *x)
+{
+	const struct testbed *tb = st->tb;
+	const struct tb_host *h = &tb->hosts[tb->tenants[t].host];
+	char dir[600], path[700];
+	bool in = true;
+
+	x->cpus[0] = 0;
+	x->mem_limit = -1;
+	x->in_cgroup = -1;
+	if (!h->cores && !h->memory_mib)
+		return;
+	if (h->cores) {
+		tb_cg_dir(st, "cpuset", tb->tenants[t].host, t, dir, sizeof(dir));
+		snprintf(path, sizeof(path), "%s/cpuset.cpus", dir);
+		FILE *f = fopen(path, "r");
+		if (f && fgets(x->cpus, sizeof(x->cpus), f))
+			x->cpus[strcspn(x->cpus, "\n")] = 0;
+		if (f)
+			fclose(f);
+		in = in && st->app[t] > 0 && in_procs(dir, st->app[t]);
+	}
+	if (h->memory_mib) {
+		char buf[64] = "";
+		tb_cg_dir(st, "memory", tb->tenants[t].host, t, dir, sizeof(dir));
+		snprintf(path, sizeof(path), "%s/memory.limit_in_bytes", dir);
+		FILE *f = fopen(path, "r");
+		if (f && fgets(buf, sizeof(buf), f))
+			x->mem_limit = strtoll(buf, NULL, 10);
+		if (f)
+			fclose(f);
+		in = in && st->app[t] > 0 && in_procs(dir, st->app[t]);
+	}
+	x->in_cgroup = in;
+}
+
 void tb_samples_take(struct tb_samples *sm, int sec)
 {
 	struct tb_state *st = sm->st;
@@ -156,12 +208,21 @@ void tb_samples_take(struct tb_samples *sm, int sec)
 					if (body.prices[i].resource == BB_RES_BANDWIDTH &&
 					    strcmp(body.prices[i].host, tb->hosts[tn->host].name) == 0)
 						x->price = body.prices[i].unit_price;
-				for (unsigned i = 0; i < BB_MAX_HOLDINGS; i++)
-					if (body.holdings[i].resource == BB_RES_BANDWIDTH)
-						x->holding_mbit += body.holdings[i].quantity;
+				for (unsigned i = 0; i < BB_MAX_HOLDINGS; i++) {
+					const struct bb_holding *hd = &body.holdings[i];
+					if (hd->resource == BB_RES_BANDWIDTH)
+						x->holding_mbit += hd->quantity;
+					else if (hd->resource == BB_RES_CORES &&
+						 strcmp(hd->host, tb->hosts[tn->host].name) == 0)
+						x->cores += hd->quantity;
+					else if (hd->resource == BB_RES_MEMORY &&
+						 strcmp(hd->host, tb->hosts[tn->host].name) == 0)
+						x->memory_mib += hd->quantity;
+				}
 			}
 			bb_reader_close(r);
 		}
+		cgroup_state(st, t, x);
 		int64_t b = minor_bytes[tn->host][0x10 * tn->index];
 		if (b >= 0) {
 			x->bytes_sent = b;
@@ -217,6 +278,53 @@ void tb_samples_progress(struct tb_samples *sm, int sec, int64_t total_s)
 	fflush(stderr);
 }
 
+/* events: the timeline's events as the file gave them and as carried out (done_s on the
+ * run's clock, NULL if the run ended first; rc 0 or -errno). */
+static int write_events(struct tb_state *st, sqlite3 *db)
+{
+	static const char *const kinds[] = {"host-fail", "supply", "price"};
+	const struct testbed *tb = st->tb;
+	sqlite3_stmt *q = NULL;
+	int rc = -EIO;
+
+	if (sqlite3_exec(db,
+			 "CREATE TABLE events(variant TEXT, event TEXT, at_s REAL, done_s REAL,"
+			 " action TEXT, host TEXT, resource TEXT, supply INTEGER, model TEXT,"
+			 " params TEXT, rc INTEGER);",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO events VALUES('',?,?,?,?,?,?,?,?,?,?)", -1, &q,
+			       NULL) != SQLITE_OK)
+		goto out;
+	for (int i = 0; i < tb->nevents; i++) {
+		const struct tb_event *e = &tb->events[i];
+		sqlite3_bind_text(q, 1, e->name, -1, SQLITE_STATIC);
+		sqlite3_bind_double(q, 2, (double)e->at_ns / 1e9);
+		if (st->event_done_ns[i] >= 0)
+			sqlite3_bind_double(q, 3, (double)st->event_done_ns[i] / 1e9);
+		sqlite3_bind_text(q, 4, kinds[e->kind], -1, SQLITE_STATIC);
+		if (e->host >= 0)
+			sqlite3_bind_text(q, 5, tb->hosts[e->host].name, -1, SQLITE_STATIC);
+		if (e->resource >= 0)
+			sqlite3_bind_text(q, 6, tb->resources[e->resource].name, -1, SQLITE_STATIC);
+		if (e->kind == TB_EV_SUPPLY)
+			sqlite3_bind_int64(q, 7, e->supply);
+		if (e->kind == TB_EV_PRICE) {
+			sqlite3_bind_text(q, 8, e->model, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 9, e->params, -1, SQLITE_STATIC);
+		}
+		if (st->event_done_ns[i] >= 0)
+			sqlite3_bind_int(q, 10, st->event_rc[i]);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
 /* The run file so far: meta (scenario text, seed, version, name, duration_ns, round_ns,
  * hosts) as raas-sim writes it, and tenant_seconds, one row per tenant per second. Written
  * to PATH.tmp and renamed, as raas-sim does. */
@@ -236,14 +344,15 @@ static int write_seconds(struct tb_samples *sm, const char *tmp)
 			 " host TEXT, app TEXT, strategy TEXT, up INTEGER, round INTEGER,"
 			 " price INTEGER, holding INTEGER, charged INTEGER, bytes_sent INTEGER,"
 			 " sent_mbit REAL, delay_us INTEGER, tput_rps REAL, mean_us REAL,"
-			 " jitter_us REAL, p99_us REAL);",
+			 " jitter_us REAL, p99_us REAL, cores INTEGER, memory_mib INTEGER,"
+			 " cpus TEXT, mem_limit INTEGER, in_cgroup INTEGER);",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES('', ?, ?)", -1, &meta,
 			       NULL) ||
 	    sqlite3_prepare_v2(db,
 			       "INSERT INTO tenant_seconds VALUES('',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			       "?,?)",
+			       "?,?,?,?,?,?,?)",
 			       -1, &ins, NULL))
 		goto out;
 	struct {
@@ -293,11 +402,24 @@ static int write_seconds(struct tb_samples *sm, const char *tmp)
 		for (int k = 0; k < 4; k++, c++)
 			if (!isnan(m[k]))
 				sqlite3_bind_double(ins, c, m[k]);
+		sqlite3_bind_int64(ins, c++, x->cores);
+		sqlite3_bind_int64(ins, c++, x->memory_mib);
+		if (x->cpus[0])
+			sqlite3_bind_text(ins, c, x->cpus, -1, SQLITE_TRANSIENT);
+		c++;
+		if (x->mem_limit >= 0)
+			sqlite3_bind_int64(ins, c, x->mem_limit);
+		c++;
+		if (x->in_cgroup >= 0)
+			sqlite3_bind_int(ins, c, x->in_cgroup);
+		c++;
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			goto out;
 		sqlite3_reset(ins);
 		sqlite3_clear_bindings(ins);
 	}
+	if (write_events(sm->st, db) != 0)
+		goto out;
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	rc = 0;

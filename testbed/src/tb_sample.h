@@ -19,6 +19,14 @@ struct tb_sample {
 	double sent_mbit;       /* over the last second */
 	int64_t delay_us;       /* W: its app's last pick (-1 none) */
 	double rps, mean_us, jitter_us, p99_us; /* the load generator's last interval (NAN) */
+	/* Hosts selling cores or memory: what the board says it holds, and what the kernel
+	 * enforces on its groups (the agent's cgroup backend): cpuset.cpus ("" none),
+	 * memory.limit_in_bytes (-1 none), and whether its app's process is in them (-1: no
+	 * group to be in). */
+	int64_t cores, memory_mib;
+	char cpus[32];
+	int64_t mem_limit;
+	int in_cgroup;
 };
 
 struct tb_samples;

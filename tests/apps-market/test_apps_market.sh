@@ -283,6 +283,19 @@ for x in mc:0:36 http:0:40 np:0:0; do
 	echo "$p" | jq -e ".round <= $R + 1 and .delay_us == $w and .bandwidth_mbit == $mbit" >/dev/null ||
 		fail "$app's pick at the new price is not W=$w, $mbit Mbit/s from a round <= $((R + 1))"
 done
+# Each app's controller reports its pick (profit rate and W) through nom-priced; the market's
+# /api/tenants shows the latest (docs/dashboards.md).
+HTTP=$(sed -n 's/^http_endpoint=//p' "$T/ready")
+reported_is_last_pick() { # TENANT LOG
+	last=$(jq -c -s '[.[] | select(.event == "pick")] | last | [.delay_us * 1000, .utility * 3600e9]' "$2")
+	ip netns exec "$H" curl -sf "$HTTP/api/tenants" | jq -e --arg t "$1" --argjson p "$last" \
+		'.tenants[] | select(.name == $t) | .apps | length == 1 and .[0].w_ns == ($p[0] | round) and
+		 ((.[0].profit_per_hour_nd - $p[1]) | if . < 0 then -. else . end) <= 1e-5 * ($p[1] | if . < 0 then -. else . end) + 1'
+}
+for x in alice:mc bob:http carol:np; do
+	wait_for 10 "${x%:*}'s last pick as the market's reported profit and W" reported_is_last_pick "${x%:*}" "$T/app-${x#*:}.log"
+	log "  ${x%:*}: reported $(ip netns exec "$H" curl -sf "$HTTP/api/tenants" | jq -c --arg t "${x%:*}" '.tenants[] | select(.name == $t) | .apps')"
+done
 wait_for 10 "the classes at 36, 40 Mbit/s and the floor" rates_are 36 40 0
 sleep 1
 measure 5

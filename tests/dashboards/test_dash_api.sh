@@ -4,18 +4,10 @@
 # advances one event per round and resumes after Last-Event-ID; bad requests get clear status
 # codes; promtool accepts /metrics; the market keeps closing rounds throughout.
 set -eu
-. "$RAAS_SOURCE_DIR/tests/ops/lib.sh"
+. "$RAAS_SOURCE_DIR/tests/dashboards/lib.sh"
 need /curl /promtool
 
-keys market alice
-"$B/raas" tenant add alice --key "$T/keys/alice.pub" >/dev/null
-market_config 100 2s "[pool.c1]
-host = h1
-resource = cores
-supply = 8"
-start_market "$T/market.ini"
-H=$(sed -n 's/^http_endpoint=//p' "$T/ready")
-[ -n "$H" ] || fail "no http_endpoint in the ready file: $(cat "$T/ready")"
+dash_market 100
 log "dashboards at $H"
 
 as alice acquire --resource cores --host h1 --quantity 2 >/dev/null

@@ -49,4 +49,7 @@ check "$S" '.bench == "soak" and .bids_sent > 100 and .bids_lost == 0 and .bids_
 	"the soak answered every bid"
 check "$S" '.rss_minute1_kib > 0 and .rss_end_kib > 0 and .rounds_expected > 0 and
 	(.rounds_late_skipped | type) == "number"' "the soak printed its memory and rounds"
+check "$S" '.sqlite_minute1_kib > 0 and .sqlite_end_kib > 0 and .sqlite_end_kib < .rss_end_kib
+	and (.rss_growth_besides_sqlite_pct | type) == "number"' \
+	"the soak printed SQLite's share of the market's memory"
 echo "bench_market_smoke: ok"

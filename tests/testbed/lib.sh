@@ -45,6 +45,8 @@ tb_cleanup() {
 			tail -n 30 "$f" >&2
 		done
 	fi
+	# TB_KEEP=DIR keeps a copy of the temp folder (state, kept logs, run file) for a look.
+	[ -z "${TB_KEEP:-}" ] || cp -r "$T" "$TB_KEEP" 2>/dev/null || true
 	rm -rf "$T"
 	exit "$rc"
 }

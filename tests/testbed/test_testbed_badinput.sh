@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_testbed_badinput.sh: a testbed file with an error gets one "FILE:LINE: key: why" line,
-# exit 78, and nothing is started: no state folder, no namespace, no board, no process.
+# exit 78, and nothing is started: no state folder, no namespace, no board, no process
+# (20 cases, 3 of them about vm instances).
 #
 # Each case is the good file of this test with one line changed (sed), so that the line the
 # error must name is known: the case's own line. `raas testbed up` is used (not only check):
@@ -25,14 +26,21 @@ round = 500ms
 model = fixed
 params = price=3.6
 
+[resource.cores]
+model = fixed
+params = price=0.05
+
 [host.h1]
 bandwidth_mbit = 300
+cores = 2
 
 [tenant.alice]
 host = h1
 app = memcached
 utility = refund
 phases = 10s:16, 10s:1
+cores = 1
+cores_price = \$0.10
 
 [tenant.bob]
 host = h1
@@ -45,10 +53,23 @@ load = wrk
 at = 15s
 action = host-fail
 host = h1
+
+[event.less]
+at = 5s
+action = supply
+host = h1
+resource = bandwidth
+supply = 100
+
+[event.dear]
+at = 12s
+action = price
+resource = bandwidth
+params = price=43.2
 EOF
 out=$("$B/raas" testbed check "$T/good.ini") || fail "the good file is refused: $out"
 echo "good: $out"
-echo "$out" | grep -q "1 hosts, 2 tenants, 1 events, 20 s" || fail "check says: $out"
+echo "$out" | grep -q "1 hosts, 2 tenants, 3 events, 20 s" || fail "check says: $out"
 
 # case LINE_PATTERN REPLACEMENT KEY WHY [SKIP]: the good file with the line matching
 # LINE_PATTERN replaced; the error names that line (SKIP lines further: a section's error is
@@ -83,7 +104,7 @@ case_ '^duration' 'duration = 20' testbed.duration 'unit'
 case_ '^round' 'rounds = 500ms' market.rounds 'round'
 case_ '^model' 'model = auctionx' resource.bandwidth.model 'no pricing model'
 case_ '^params' 'params = price=abc' resource.bandwidth.params 'price'
-case_ '^\[resource' '[resource.gpus]' resource.gpus.model 'bandwidth only' 1
+case_ '^\[resource' '[resource.gpus]' resource.gpus.model 'bandwidth, cores and memory' 1
 case_ '^bandwidth_mbit' 'bandwidth_mbit = -5' host.h1.bandwidth_mbit 'not 0-100000'
 case_ '^host = h1' 'host = h9' tenant.alice.host 'no [host.h9]'
 case_ '^app = memcached' 'app = redis' tenant.alice.app 'not memcached, nhttpd or netpipe'
@@ -95,5 +116,22 @@ case_ '^strategy = static' 'strategy = adaptve' tenant.bob.strategy 'not adaptiv
 case_ '^at = 15s' 'at = 25s' event.cut.at 'not inside the run'
 case_ '^action' 'action = explode' event.cut.action 'not host-fail'
 case_ '^\[tenant.bob' '[tenant.h1]' tenant.h1.app "a host's name" 2
-[ "$n" = 17 ] || fail "ran $n cases"
+# Cores sold and bid for, supply and price events.
+case_ '^cores = 2' 'cores = 2000' host.h1.cores 'not 0-1024'
+case_ '^cores = 1' 'cores = 3' tenant.alice.cores 'not 0-2'
+case_ '^cores_price' 'cores_price = free' tenant.alice.cores_price 'not a positive amount'
+case_ '^cores_price' 'cores_min = 1' tenant.alice.cores 'needs cores_price' -1
+case_ '^\[resource.cores' '[resource.memory]' host.h1.cores 'no [resource.cores]' 6
+case_ '^supply = 100' 'supply = -1' event.less.supply 'not 0-100000'
+case_ '^supply = 100' 'model = fixed' event.less.model 'a supply event takes no model'
+case_ '^resource = bandwidth' 'resource = gpus' event.less.resource 'no [resource.gpus]'
+case_ '^params = price=43.2' 'params = price=abc' event.dear.params 'price'
+case_ '^params = price=43.2' 'host = h1' event.dear.host 'a price event takes no host'
+case_ '^action = price' 'action = raise' event.dear.action 'not host-fail, supply or price'
+case_ '^params = price=43.2' 'model = auctionx' event.dear.model 'no pricing model'
+# instance = vm (test_testbed_vm boots one)
+case_ '^utility' 'instance = vmm' tenant.alice.instance 'not process or vm'
+case_ '^utility' 'vm_type = xen' tenant.alice.vm_type 'not auto, kvm or qemu'
+case_ '^utility' 'instance = vm\njoin = 5s' tenant.alice.join 'joins at 0s' 1
+[ "$n" = 32 ] || fail "ran $n cases"
 echo "ok: $n bad files refused with their line, nothing started"

@@ -37,4 +37,14 @@ int wire_resource_parse(const char *name, Raas__Resource *out);
 /* The name of the envelope's body ("bid", "price", ...), "none" when unset. */
 const char *wire_body_name(const Raas__Envelope *e);
 
+/* ProfitReport bounds (raas.proto). */
+#define WIRE_PROFIT_APPS_MAX 16
+#define WIRE_PROFIT_NAME_MAX 63
+#define WIRE_PROFIT_MAX_ND_PER_HOUR INT64_C(100000000000000000) /* $10^8 an hour */
+#define WIRE_PROFIT_W_MAX_NS (INT64_C(3600) * 1000000000)
+/* Checks a ProfitReport against the bounds (apps_max: 1 for an app's own report to
+ * nom-priced, WIRE_PROFIT_APPS_MAX for nom-priced's to the market) and that the sum is the
+ * sum of the apps. 0, or -RAAS_EPROTO with why naming the field. */
+int wire_profit_check(const Raas__ProfitReport *r, size_t apps_max, char *why, size_t why_len);
+
 #endif

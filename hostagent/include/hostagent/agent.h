@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/clock.h"
+#include "common/prom.h"
 #include "common/wire.h"
 #include "hostagent/agent_config.h"
 #include "hostagent/enf.h"
@@ -74,11 +75,35 @@ struct ha_agent_stats {
 	uint64_t last_round;
 };
 void ha_agent_take_stats(struct ha_agent *a, struct ha_agent_stats *out);
+/* Totals since the daemon started, for /metrics (hostagent/metrics.h). The daemon owns them
+ * so that they outlive a reload's new agent; NULL (the default) keeps none. */
+struct ha_totals {
+	uint64_t sets, sets_failed, allocations;
+	uint64_t failures[ENF_RES_MAX + 1]; /* by resource (0: the set as a whole) */
+	uint64_t last_round;
+	struct prom_hist apply;             /* apply latency per allocation set */
+};
+void ha_totals_init(struct ha_totals *t);
+void ha_agent_set_totals(struct ha_agent *a, struct ha_totals *t);
+/* The meters last reported for tenant index i (monotonic): 0, or -EINVAL past the end. */
+int ha_agent_reported_meters(const struct ha_agent *a, size_t i, uint64_t *tx_bytes,
+			     uint64_t *cpu_ns);
 /* Removes what the agent enforces for tenant (every available resource): a tenant dropped
  * from the config by a reload. 0, -ENOENT for a tenant it does not know, or the first
  * backend error (why says which). */
 int ha_agent_revert_tenant(struct ha_agent *a, const char *tenant, char *why, size_t why_len);
 /* The backend handle enforcing res, or NULL. Borrowed. */
+/* Tenant's VM is not running (crashed, destroyed, powered off, failed to boot): from now on
+ * the registration leaves it out (the market stops clearing its bids here), an allocation
+ * of it is reported failed with reason (so credited, never charged) and nothing is applied
+ * for it; what it held is removed (ha_agent_revert_tenant). Call ha_agent_register_msg and
+ * send it. 0, -ENOENT for an unknown tenant, or the revert's error (why). */
+int ha_agent_tenant_down(struct ha_agent *a, const char *tenant, const char *reason,
+			 char *why, size_t why_len);
+/* Its VM runs again: it is listed and enforced from the next registration on. */
+int ha_agent_tenant_up(struct ha_agent *a, const char *tenant);
+bool ha_agent_tenant_is_down(const struct ha_agent *a, const char *tenant);
+
 struct enf_handle *ha_agent_backend(struct ha_agent *a, enum enf_resource res);
 
 /* Asserts the design-notes invariants of agent.c; 0, or -EFAULT with why naming the first

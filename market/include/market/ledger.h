@@ -257,6 +257,9 @@ int ledger_schema_version(struct ledger *l);
 #define LEDGER_CHECKPOINT_FRAMES 4000
 int ledger_checkpoint(struct ledger *l);
 
+/* Bytes SQLite holds in this process (page caches, statements, schema), all ledgers. */
+int64_t ledger_memory_used(void);
+
 /* Fault injection: the n-th write statement from now fails with -EIO (0: off). */
 void ledger_fault_set(struct ledger *l, int64_t nth_write);
 

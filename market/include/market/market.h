@@ -207,8 +207,9 @@ void market_get_stats(const struct market *m, struct market_stats *out);
 /* The core's stage times; the daemon adds its own stages (recv, decode, send, checkpoints) to
  * the same record. Borrowed: valid until market_destroy. */
 struct market_prof *market_prof(struct market *m);
-/* Writes prof as text ("stage ns n" lines after "rounds R") to path, through a temporary file
- * renamed over it, so that a reader never sees half of it. 0 or a negative errno. */
+/* Writes prof as text ("stage ns n" lines after "rounds R", then "sqlite_memory BYTES 0": what
+ * SQLite holds, ledger_memory_used) to path, through a temporary file renamed over it, so
+ * that a reader never sees half of it. 0 or a negative errno. */
 int market_prof_write(const struct market_prof *prof, uint64_t rounds, const char *path);
 
 /* A pool's model, generator, seed per round and time line come from pricing-models'

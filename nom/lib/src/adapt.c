@@ -13,6 +13,7 @@
 
 #include "adapt_priv.h"
 #include "common/money.h"
+#include "common/wire.h"
 
 static const char *const strategy_names[] = {
 	[NOM_ADAPTIVE] = "adaptive", [NOM_STATIC_TPT] = "static-tpt",
@@ -85,7 +86,8 @@ static void emit_wp(struct nom_adapt *a, const char *event)
 		    ",\"strategy\":\"%s\",\"price\":%.6g,\"core_price\":%.6g,\"memory_price\":%.6g,"
 		    "\"round\":%" PRIu64
 		    ",\"published_wall_ns\":%" PRId64 ",\"level\":\"%s\",\"rate\":%.1f,"
-		    "\"conns\":%.0f,\"open\":%" PRId64 ",\"delay_us\":%.3g,\"cores\":%" PRId64
+		    "\"conns\":%.0f,\"open\":%" PRId64 ",\"delay_us\":%.3g,\"spin_us\":%.3g,"
+		    "\"cores\":%" PRId64
 		    ",\"bandwidth_mbit\":%" PRId64 ",\"memory_mib\":%" PRId64
 		    ",\"memory_target_mib\":%" PRId64 ",\"hit_rate\":%.4f,\"tput_rps\":%.1f,"
 		    "\"latency_us\":%.2f,\"jitter_us\":%.2f,\"utility\":%.6g,\"stale\":%s,"
@@ -94,7 +96,7 @@ static void emit_wp(struct nom_adapt *a, const char *event)
 		    nom_strategy_name(a->cfg.strategy), w->price, w->core_hour, w->memory_hour,
 		    w->round, w->published_wall_ns,
 		    w->level_name ? w->level_name : "", a->rate, a->clients, a->open,
-		    w->knobs.delay_us, w->cores, w->bandwidth_mbit, w->memory_mib,
+		    w->knobs.delay_us, w->knobs.spin_us, w->cores, w->bandwidth_mbit, w->memory_mib,
 		    w->memory_target_mib, w->predicted_hit_rate, pt ? pt->tput_rps : 0,
 		    pt ? pt->latency_us : 0, pt ? pt->jitter_us : 0, w->utility,
 		    a->stale ? "true" : "false", a->held[NOM_BANDWIDTH], a->held[NOM_CORES],
@@ -223,6 +225,10 @@ static int build_opts(struct nom_adapt *a, char *err, size_t errlen)
 			double v = econ_value_per_gbit(&a->cfg.utility, p->latency_us, p->jitter_us);
 			if (v > a->max_value_per_gbit)
 				a->max_value_per_gbit = v;
+			if (p->spin_us > 0)
+				a->has_spin = true;
+			if (p->cpu_us > 0)
+				a->has_cpu = true;
 		}
 	}
 	return 0;
@@ -376,10 +382,13 @@ static struct choice choose(struct nom_adapt *a, int level, double P, double cor
 			break; /* more cores only for an adaptive app under load */
 		const struct econ_point *pt =
 			a->cfg.strategy == NOM_ADAPTIVE
-				? o->menu[k]->choices[econ_menu_pick(o->menu[k], P)].point
+				? o->menu[k]->choices[econ_menu_pick_priced(o->menu[k], P, core_s)]
+					  .point
 				: at_delay(o->level[k], a->fixed_delay_us);
 		double v = econ_value_per_gbit(&a->cfg.utility, pt->latency_us, pt->jitter_us);
-		double u = econ_point_gbps(pt) * (v - P) - (a->cfg.cores_max > 0 ? c * core_s : 0);
+		double burnt = econ_point_cores(pt);
+		double cpu = a->cfg.cores_max > 0 ? fmax(c, burnt) : burnt;
+		double u = econ_point_gbps(pt) * (v - P) - cpu * core_s;
 		if (!have || u > best.utility) {
 			best = (struct choice){pt, c, v, u};
 			have = true;
@@ -458,6 +467,24 @@ static bool market(const struct nom_adapt *a)
 	return a->cfg.nom != NULL;
 }
 
+/* Tells the market, through nom-priced, the profit rate the working point was picked for and
+ * its W (the dashboards' tenants page shows them; docs/dashboards.md). Once per pick; a
+ * refusal is an event, never a reason to change what the app does. */
+static void report_profit(struct nom_adapt *a)
+{
+	double nd_h = a->wp.utility * 3600.0 * (double)MONEY_PER_DOLLAR;
+	double lim = (double)WIRE_PROFIT_MAX_ND_PER_HOUR;
+	int64_t profit = (int64_t)llround(nd_h > lim ? lim : nd_h < -lim ? -lim : nd_h);
+	int64_t w = (int64_t)llround(a->wp.knobs.delay_us * 1000.0);
+	int err = nom_report_profit(a->cfg.nom, a->cfg.app, profit, w);
+	if (err) {
+		char why[200];
+		adapt__json_string(nom_last_error(a->cfg.nom), why, sizeof(why));
+		adapt__emit(a, "profit_report", ",\"result\":\"error\",\"error\":\"%s\",\"why\":%s",
+			    nom_strerror(err), why);
+	}
+}
+
 bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 {
 	struct nom_prices pr = {.traffic = -1, .core_hour = -1, .memory_hour = -1};
@@ -509,6 +536,7 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 	struct nom_wp w = a->wp;
 
 	w.knobs.delay_us = ch.pt->delay_us;
+	w.knobs.spin_us = c->strategy == NOM_ADAPTIVE && a->has_spin ? ch.pt->spin_us : -1;
 	w.point = ch.pt;
 	w.level = level;
 	w.level_name = a->app->levels[level].name;
@@ -545,9 +573,10 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 	}
 
 	bool repick = !a->started || pr.traffic != a->wp.price || level != a->wp.level ||
-		      (c->cores_max > 0 && pr.core_hour != a->wp.core_hour) ||
+		      ((c->cores_max > 0 || a->has_cpu) && pr.core_hour != a->wp.core_hour) ||
 		      (c->memory_max_mib > 0 && pr.memory_hour != a->wp.memory_hour);
 	bool changed = !a->started || w.knobs.delay_us != a->wp.knobs.delay_us ||
+		       w.knobs.spin_us != a->wp.knobs.spin_us ||
 		       w.cores != a->wp.cores || w.bandwidth_mbit != a->wp.bandwidth_mbit ||
 		       w.memory_mib != a->wp.memory_mib ||
 		       w.memory_target_mib != a->wp.memory_target_mib || w.point != a->wp.point;
@@ -563,6 +592,8 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 			    w.knobs.delay_us, w.memory_mib);
 	if (repick || changed)
 		emit_wp(a, "pick");
+	if (market(a) && (repick || changed))
+		report_profit(a);
 	if (market(a)) {
 		int64_t bw_limit = c->strategy == NOM_UNAWARE
 					   ? c->max_price

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/transport.h"
 #include "nom_priv.h"
@@ -395,6 +396,33 @@ int nom_cancel(struct nom *n, const char *bid_id)
 	c.bid_id = (char *)bid_id;
 	req.body_case = RAAS__ENVELOPE__BODY_CANCEL;
 	req.cancel = &c;
+	int err = nom__request(n, &req, &reply);
+	if (err)
+		return err;
+	wire_free(reply);
+	return 0;
+}
+
+int nom_report_profit(struct nom *n, const char *app, int64_t profit_per_hour, int64_t w_ns)
+{
+	Raas__Envelope req, *reply;
+	Raas__ProfitReport r = RAAS__PROFIT_REPORT__INIT;
+	Raas__AppProfit a = RAAS__APP_PROFIT__INIT;
+	Raas__AppProfit *ap = &a;
+	char why[160];
+
+	a.app = (char *)(app ? app : "");
+	a.profit_per_hour = profit_per_hour;
+	a.w_ns = w_ns;
+	a.measured_wall_ns = clk_wall(&clk_real);
+	r.n_apps = 1;
+	r.apps = &ap;
+	r.profit_per_hour = profit_per_hour;
+	if (wire_profit_check(&r, 1, why, sizeof(why)) != 0)
+		return nom__fail(n, -EINVAL, "%s", why);
+	raas__envelope__init(&req);
+	req.body_case = RAAS__ENVELOPE__BODY_PROFIT_REPORT;
+	req.profit_report = &r;
 	int err = nom__request(n, &req, &reply);
 	if (err)
 		return err;

@@ -9,6 +9,7 @@
  *   nom-ctl INSTANCE release RESOURCE HOST [QUANTITY]       (default 0: all)
  *   nom-ctl INSTANCE cancel ID
  *   nom-ctl INSTANCE account
+ *   nom-ctl INSTANCE report APP PROFIT [W_US]    (PROFIT: dollars per hour, may be < 0)
  *
  * Prints one line of key=value words. Exit codes (sysexits): 0 ok, 64 usage, 65 the market or
  * nom-priced refused the request, or no such price, holding or bid (the reason on stderr),
@@ -32,6 +33,7 @@ static void usage(FILE *f)
 		   "       nom-ctl INSTANCE acquire RESOURCE HOST QUANTITY [MAX_PRICE]\n"
 		   "       nom-ctl INSTANCE release RESOURCE HOST [QUANTITY]\n"
 		   "       nom-ctl INSTANCE cancel ID\n"
+		   "       nom-ctl INSTANCE report APP PROFIT_PER_HOUR [W_US]\n"
 		   "RESOURCE: cores, memory, bandwidth, llc, egress; prices in dollars per unit-hour\n");
 }
 
@@ -79,6 +81,19 @@ static bool parse_price(const char *s, int64_t *out)
 	if (money_parse(s, out, &why) == 0 && *out >= 0)
 		return true;
 	fprintf(stderr, "nom-ctl: price '%s': %s\n", s, why ? why : "must be >= 0");
+	return false;
+}
+
+static bool parse_profit(const char *s, int64_t *out)
+{
+	const char *why = NULL;
+	bool neg = s[0] == '-';
+
+	if (money_parse(s + neg, out, &why) == 0) {
+		*out = neg ? -*out : *out;
+		return true;
+	}
+	fprintf(stderr, "nom-ctl: profit '%s': %s\n", s, why ? why : "not an amount");
 	return false;
 }
 
@@ -183,6 +198,16 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		printf("released=%s\n", nargs == 3 ? arg[2] : "all");
+		rc = 0;
+	} else if (!strcmp(cmd, "report") && (nargs == 2 || nargs == 3) &&
+		   parse_profit(arg[1], &price) && (nargs == 2 || parse_int(arg[2], "W_US", &a))) {
+		int64_t w = nargs == 3 ? a * 1000 : -1;
+		if ((err = nom_report_profit(n, arg[0], price, w))) {
+			rc = fail(n, "report", err);
+			goto out;
+		}
+		printf("reported=%s profit_per_hour=%s w_ns=%" PRId64 "\n", arg[0],
+		       money_format(price, m1), w);
 		rc = 0;
 	} else if (!strcmp(cmd, "cancel") && nargs == 1) {
 		if ((err = nom_cancel(n, arg[0]))) {

@@ -149,6 +149,7 @@ static int run(struct priced *p, const struct dmn_args *a, bool check)
 		}
 		priced_market_tick(p);
 		priced_board_publish(p);
+		priced_metrics_tick(p);
 		bb_writer_heartbeat(p->board, clk_mono(p->clk));
 		if (check && priced_check(p, why, sizeof(why)) != 0) {
 			log_error("invariant broken: %s", why);
@@ -257,6 +258,11 @@ static int check(const struct priced_config *c)
 	}
 	printf("instance %s: board %s, local API %s\nmarket   %s, prices %s\n", c->instance, board,
 	       c->api, c->market, c->prices);
+	if (c->http.enabled)
+		printf("metrics  http on %s port %d%s (docs/dashboards.md)\n", c->http.bind,
+		       c->http.port, c->http.token[0] ? ", bearer token required" : "");
+	else
+		printf("metrics  off\n");
 	printf("nom-priced: check ok\n");
 	return 0;
 }
@@ -325,12 +331,19 @@ int main(int argc, char **argv)
 	if (priced_market_open(p) != 0)
 		goto out_api;
 	priced_board_publish(p);
+	if (priced_metrics_open(p) != 0) {
+		priced_market_close(p);
+		goto out_api;
+	}
 	bb_path(p->cfg.instance, why, sizeof(why));
-	snprintf(ready, sizeof(ready), "instance=%s\nboard=%s\napi=%s\nmarket=%s\n",
-		 p->cfg.instance, why, p->cfg.api, p->cfg.market);
+	snprintf(ready, sizeof(ready),
+		 "instance=%s\nboard=%s\napi=%s\nmarket=%s\nhttp_endpoint=%s\n",
+		 p->cfg.instance, why, p->cfg.api, p->cfg.market,
+		 p->http ? httpd_endpoint(p->http) : "");
 	if (dmn_ready(&args, ready, why, sizeof(why)) != 0) {
 		log_error("%s", why);
 		rc = EX_CANTCREAT;
+		priced_metrics_close(p);
 		priced_market_close(p);
 		goto out_api;
 	}
@@ -344,6 +357,7 @@ int main(int argc, char **argv)
 	log_info("stopped: %llu app requests, %llu market replies, %llu prices, %llu notices",
 		 (unsigned long long)p->app_requests, (unsigned long long)p->market_replies,
 		 (unsigned long long)p->prices_received, (unsigned long long)p->notices);
+	priced_metrics_close(p);
 	priced_market_close(p);
 out_api:
 	priced_api_close(p);

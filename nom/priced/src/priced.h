@@ -41,6 +41,7 @@
 
 #include "bb/bb.h"
 #include "common/clock.h"
+#include "common/httpd.h"
 #include "common/transport.h"
 
 #define PRICED_MAX_SUBS BB_MAX_PRICES
@@ -65,6 +66,7 @@ struct priced_config {
 	int64_t ping_timeout_ns;
 	int64_t request_timeout_ns;
 	int64_t retry_ns;
+	struct httpd_config http; /* /metrics (docs/dashboards.md); read at start only */
 };
 
 struct priced_sub {
@@ -105,6 +107,14 @@ struct priced_bid {
 	size_t len;
 };
 
+/* The latest profit an app of the instance reported (priced_profit.c). */
+struct priced_profit {
+	char app[WIRE_PROFIT_NAME_MAX + 1];
+	int64_t profit_per_hour; /* nanodollars per hour */
+	int64_t w_ns;            /* -1: none */
+	int64_t measured_wall_ns;
+};
+
 struct priced {
 	struct priced_config cfg;
 	const struct clk *clk;
@@ -140,6 +150,14 @@ struct priced {
 	int nbids;
 
 	uint64_t app_requests, market_replies, prices_received, notices;
+
+	struct httpd *http;       /* /metrics, or NULL (http_enabled = false) */
+	int64_t started_mono;
+	int64_t next_metrics_mono;
+	uint32_t metrics_seq;     /* the board's sequence the last page was rendered at */
+
+	struct priced_profit profits[WIRE_PROFIT_APPS_MAX];
+	int nprofits;
 };
 
 /* priced_config.c */
@@ -176,6 +194,22 @@ void priced_board_set_bid(struct priced *p, const Raas__Bid *b, uint32_t state, 
 			  uint64_t effective_round);
 void priced_board_publish(struct priced *p);
 bool priced_subscribed(const struct priced *p, uint32_t resource, const char *host);
+
+/* priced_profit.c */
+/* Checks an app's ProfitReport (one entry, within the bounds, room for a new app). */
+bool priced_profit_check(const struct priced *p, const Raas__ProfitReport *r, char *why,
+			 size_t len, int *code);
+/* Keeps the app's entry and forwards the instance's whole report in its place. */
+void priced_profit_forward(struct priced *p, const struct tp_route *route, Raas__Envelope *e);
+
+/* priced_metrics.c */
+/* Starts the HTTP side when configured: 0 or -errno / -RAAS_E* (logged). */
+int priced_metrics_open(struct priced *p);
+void priced_metrics_close(struct priced *p);
+/* Renders /metrics into b. */
+void priced_metrics_render(const struct priced *p, int64_t now_mono, struct sbuf *b);
+/* Publishes a new page when the board changed or a staleness period passed. */
+void priced_metrics_tick(struct priced *p);
 
 /* priced_market.c */
 int priced_market_open(struct priced *p);

@@ -150,8 +150,11 @@ static bool check_request(struct priced *p, const Raas__Envelope *e, char *why, 
 		return true;
 	case RAAS__ENVELOPE__BODY_QUERY:
 		return true;
+	case RAAS__ENVELOPE__BODY_PROFIT_REPORT:
+		return priced_profit_check(p, e->profit_report, why, len, code);
 	default:
-		snprintf(why, len, "the local API takes bid, acquire, release, cancel and query, not %s",
+		snprintf(why, len, "the local API takes bid, acquire, release, cancel, query and "
+			 "profit_report, not %s",
 			 wire_body_name(e));
 		return false;
 	}
@@ -200,7 +203,10 @@ void priced_api_on_readable(struct priced *p)
 			priced_market_subscribe(p, (uint32_t)e->acquire->resource, e->acquire->host);
 		log_debug("app request %llu: %s", (unsigned long long)msg.env->request_id,
 			  wire_body_name(msg.env));
-		priced_market_forward(p, &msg.route, msg.env);
+		if (e->body_case == RAAS__ENVELOPE__BODY_PROFIT_REPORT)
+			priced_profit_forward(p, &msg.route, msg.env);
+		else
+			priced_market_forward(p, &msg.route, msg.env);
 		tp_msg_clear(&msg);
 	}
 }

@@ -27,7 +27,9 @@ enum tb_host_kind { TB_HOST_EMULATED, TB_HOST_REMOTE };
 enum tb_app { TB_APP_MEMCACHED, TB_APP_NHTTPD, TB_APP_NETPIPE };
 enum tb_strategy { TB_ADAPTIVE, TB_STATIC_TPT, TB_STATIC_LAT, TB_STATIC, TB_PRICE_UNAWARE };
 enum tb_load_tool { TB_LOAD_NOM_LOADGEN, TB_LOAD_MEMCASLAP, TB_LOAD_WRK, TB_LOAD_NPTCP };
-enum tb_event_kind { TB_EV_HOST_FAIL };
+enum tb_event_kind { TB_EV_HOST_FAIL, TB_EV_SUPPLY, TB_EV_PRICE };
+/* What a host sells (the market's resources the testbed's hosts enforce). */
+enum tb_res { TB_RES_BANDWIDTH, TB_RES_CORES, TB_RES_MEMORY, TB_NRES };
 
 struct tb_resource {
 	char name[32];    /* cores, memory, bandwidth, llc */
@@ -40,6 +42,8 @@ struct tb_host {
 	enum tb_host_kind kind;
 	int index;              /* 1..: the host's uplink address 10.N.0.(10 + index) */
 	int64_t bandwidth_mbit; /* uplink capacity sold */
+	int64_t cores;          /* cores sold (cgroup cpuset), CPUs 0..cores-1; 0: none */
+	int64_t memory_mib;     /* memory sold (cgroup memory limit); 0: none */
 	char key[512];          /* remote: the agent's public key file */
 };
 
@@ -64,14 +68,28 @@ struct tb_tenant {
 	enum tb_load_tool load;
 	struct tb_phase phases[TB_MAX_PHASES];
 	int nphases;
+	/* Standing bids for the host's cores and memory (placed through its nom-priced before
+	 * the app starts): at most cores/memory_mib, at least *_min, limit price per unit-hour.
+	 * 0: none. */
+	int64_t cores, cores_min, memory_mib, memory_min;
+	money_t cores_price, memory_price;
+	char profile_app[32]; /* the profile's rows it reads (--profile-app); "" = its app's */
+	char http_path[64];   /* nhttpd under nom-loadgen: the file it fetches */
 	int64_t join_ns;  /* offset into the run */
 	int64_t leave_ns; /* -1: stays to the end */
+	bool vm;          /* instance = vm: a nom VM its host's agent boots (docs/vm.md) */
+	char vm_type[8];  /* auto, kvm, qemu (the agent's vm_type) */
 };
 
 struct tb_event {
+	char name[32];   /* the section's NAME */
 	int64_t at_ns;
 	enum tb_event_kind kind;
-	int host; /* host-fail: index into hosts */
+	int host;        /* host-fail, supply: index into hosts */
+	int resource;    /* supply, price: index into resources */
+	int64_t supply;  /* supply: the host's new capacity of the resource */
+	char model[32];  /* price: the resource's model from now on */
+	char params[512]; /* price: its parameters (a relative file= resolved) */
 };
 
 struct testbed {
@@ -105,6 +123,11 @@ const char *tb_strategy_name(enum tb_strategy s);
 /* The apps' --strategy word for s (apps/common opts). */
 const char *tb_strategy_arg(enum tb_strategy s);
 const char *tb_load_name(enum tb_load_tool l);
+const char *tb_res_name(enum tb_res r);
+/* The resource's enum of a [resource.NAME] section of tb. */
+enum tb_res tb_resource_res(const struct tb_resource *r);
+/* The host's capacity of r as the file gives it. */
+int64_t tb_host_capacity(const struct tb_host *h, enum tb_res r);
 
 /* The app's server port (memcached 11211, nhttpd 8080, netpipe 5002). */
 int tb_app_port(enum tb_app a);

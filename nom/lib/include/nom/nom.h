@@ -206,6 +206,13 @@ char *nom_explain_open(const char *instance, int err, char *buf, size_t len);
 /* The instance's account at the market (a query): charged so far and budget (-1: none). */
 int nom_account(struct nom *nom, int64_t *charged_total, int64_t *budget);
 
+/* Reports the profit app makes now (nanodollars per hour: value earned less payment, may be
+ * negative) and its working point W (delay, ns; -1 for none) to nom-priced, which sends the
+ * market the instance's latest report of every app (the market shows it on its dashboards;
+ * nothing is billed on it). app: 1-63 bytes. Returns 0 or a negative error (-EINVAL for a
+ * value outside raas.proto's bounds). */
+int nom_report_profit(struct nom *nom, const char *app, int64_t profit_per_hour, int64_t w_ns);
+
 /* Pins every thread of the calling process to the CPUs of the cores held on host (the
  * instance's host when host is NULL); with no cores held, restores the affinity the process
  * had at nom_open. Returns 0, -ENOENT when no CPU list is on the board, or -errno of
