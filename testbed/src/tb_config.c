@@ -38,7 +38,9 @@ static const struct cfg_key tb_keys[] = {
 	{"host.*", "key", CFG_STRING, "", "remote: the host agent's public key file (.pub)"},
 	{"tenant.*", "host", CFG_STRING, NULL, "the host its instance runs on"},
 	{"tenant.*", "budget", CFG_STRING, "unlimited", "the most it may be charged ($X)"},
-	{"tenant.*", "instance", CFG_STRING, "process", "process (vm: not yet)"},
+	{"tenant.*", "instance", CFG_STRING, "process", "process, or vm (a nom VM its host's "
+							 "agent boots; joins at 0s)"},
+	{"tenant.*", "vm_type", CFG_STRING, "auto", "vm: auto (kvm with /dev/kvm), kvm or qemu"},
 	{"tenant.*", "app", CFG_STRING, NULL, "memcached, nhttpd or netpipe"},
 	{"tenant.*", "utility", CFG_STRING, "refund", "penalty, refund or bonus"},
 	{"tenant.*", "alpha", CFG_DOUBLE, NULL, "utility: alpha (docs/economics.md)"},
@@ -291,10 +293,13 @@ static int load_tenant(struct cfg *c, struct testbed *tb, const char *sec, struc
 			     s);
 	}
 	GET(cfg_get_string, sec, "instance", &s);
-	if (strcmp(s, "vm") == 0)
-		FAIL(sec, "instance", "vm instances are not supported yet: process");
-	if (strcmp(s, "process") != 0)
-		FAIL(sec, "instance", "\"%s\" is not process", s);
+	t->vm = strcmp(s, "vm") == 0;
+	if (!t->vm && strcmp(s, "process") != 0)
+		FAIL(sec, "instance", "\"%s\" is not process or vm", s);
+	GET(cfg_get_string, sec, "vm_type", &s);
+	if (strcmp(s, "auto") != 0 && strcmp(s, "kvm") != 0 && strcmp(s, "qemu") != 0)
+		FAIL(sec, "vm_type", "\"%s\" is not auto, kvm or qemu", s);
+	snprintf(t->vm_type, sizeof(t->vm_type), "%s", s);
 	GET(cfg_get_string, sec, "app", &s);
 	if ((k = pick(s, apps, 3)) < 0)
 		FAIL(sec, "app", "\"%s\" is not memcached, nhttpd or netpipe", s);
@@ -404,6 +409,13 @@ static int load_tenant(struct cfg *c, struct testbed *tb, const char *sec, struc
 		if (t->leave_ns <= t->join_ns || t->leave_ns > tb->duration_ns)
 			FAIL(sec, "leave", "not after join and inside the run");
 	}
+	if (t->vm && t->join_ns != 0)
+		FAIL(sec, "join", "a vm instance joins at 0s (its host's agent boots it with the "
+				  "host)");
+	if (t->vm && t->leave_ns >= 0)
+		FAIL(sec, "leave", "a vm instance stays to the end (not yet: leave)");
+	if (t->vm && t->kernel_stack)
+		FAIL(sec, "stack", "a vm instance's app uses nomnet in the guest (stack = nomnet)");
 out:
 	return rc;
 }

@@ -12,7 +12,7 @@ enum {
 	O_STACK = 256, O_DRIVER, O_IF, O_ADDR, O_GATEWAY, O_MAC, O_RING, O_RXB, O_TXB, O_XDPMODE,
 	O_MODE, O_CPU, O_STATS, O_PORT, O_BIND, O_DELAY, O_ADAPTIVE, O_UTILITY, O_ALPHA, O_BETA,
 	O_GAMMA, O_DELTA, O_X, O_L0, O_PROFILE, O_PROFILE_APP, O_PRICES, O_PRICE, O_REPORT,
-	O_LOG, O_SPIN, O_RTPRIO, O_HELP, O_INSTANCE, O_HOST, O_STRATEGY, O_STATIC_LEVEL, O_BW_MAX, O_MAX_PRICE,
+	O_LOG, O_SPIN, O_RTPRIO, O_NICE, O_HELP, O_INSTANCE, O_HOST, O_STRATEGY, O_STATIC_LEVEL, O_BW_MAX, O_MAX_PRICE,
 };
 
 static const struct option common[] = {
@@ -34,6 +34,7 @@ static const struct option common[] = {
 	{"delay", required_argument, 0, O_DELAY},
 	{"spin-us", required_argument, 0, O_SPIN},
 	{"rt-prio", required_argument, 0, O_RTPRIO},
+	{"loop-nice", required_argument, 0, O_NICE},
 	{"adaptive", no_argument, 0, O_ADAPTIVE},
 	{"utility", required_argument, 0, O_UTILITY},
 	{"alpha", required_argument, 0, O_ALPHA},
@@ -75,6 +76,7 @@ static const char common_usage[] =
 	"                            profile's spin_us column)\n"
 	"  --rt-prio N               run nomnet's loop SCHED_FIFO at priority N (1-99; 0 default:\n"
 	"                            normal): the client a reply wakes cannot preempt it\n"
+	"  --loop-nice N             nomnet's loop thread at nice N (-20..19; default 0)\n"
 	"  --adaptive                re-pick the delay from --profile as price and load change\n"
 	"  --utility penalty|refund|bonus  and its parameters --alpha ($/Gbit) --x --l0 (us)\n"
 	"                            --beta ($/Gbit per ms) --gamma ($/Gbit x ms) --delta ($/Gbit)\n"
@@ -280,6 +282,11 @@ int app_opts_parse(struct app_opts *o, int argc, char **argv, const struct app_e
 			if (num(optarg, 0, 99, &v) < 0 || v != floor(v))
 				rc = bad(o, name, optarg, "want a priority 0-99");
 			o->srv.net.rt_priority = (int)v;
+			break;
+		case O_NICE:
+			if (num(optarg, -20, 19, &v) < 0 || v != floor(v))
+				rc = bad(o, name, optarg, "want a nice value -20..19");
+			o->srv.net.nice = (int)v;
 			break;
 		case O_ADAPTIVE: o->adaptive = true; break;
 		case O_UTILITY: {

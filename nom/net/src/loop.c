@@ -24,6 +24,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -335,6 +337,9 @@ void *nomnet__loop_main(void *arg)
 			log_warn("nomnet: SCHED_FIFO priority %d for the loop: %s",
 				 n->cfg.rt_priority, strerror(rc));
 	}
+	if (n->cfg.nice != 0 &&
+	    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), n->cfg.nice) != 0)
+		log_warn("nomnet: nice %d for the loop: %s", n->cfg.nice, strerror(errno));
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	pthread_setname_np(pthread_self(), "nomnet-loop");
 	n->sched_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);

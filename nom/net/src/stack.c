@@ -125,6 +125,10 @@ static int check_config(const struct nomnet_config *cfg)
 			  (long long)NOMNET_SPIN_MAX_NS);
 		return -EINVAL;
 	}
+	if (cfg->nice < -20 || cfg->nice > 19) {
+		log_error("nomnet: nice %d outside -20..19", cfg->nice);
+		return -EINVAL;
+	}
 	if (cfg->rt_priority < 0 || cfg->rt_priority > 99) {
 		log_error("nomnet: real-time priority %d outside 0..99", cfg->rt_priority);
 		return -EINVAL;

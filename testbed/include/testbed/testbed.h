@@ -77,6 +77,8 @@ struct tb_tenant {
 	char http_path[64];   /* nhttpd under nom-loadgen: the file it fetches */
 	int64_t join_ns;  /* offset into the run */
 	int64_t leave_ns; /* -1: stays to the end */
+	bool vm;          /* instance = vm: a nom VM its host's agent boots (docs/vm.md) */
+	char vm_type[8];  /* auto, kvm, qemu (the agent's vm_type) */
 };
 
 struct tb_event {

@@ -63,6 +63,9 @@ struct nomnet_config {
 	int rt_priority;      /* run the loop thread SCHED_FIFO at this priority (1-99), so that
 				 the client its transmit wakes cannot preempt it inside the kick
 				 (docs/nomnet.md, "the tail"); 0: the normal scheduler */
+	int nice;             /* the loop thread's nice value (-20..19; 0: unchanged): a low value
+				 keeps the normal scheduler (the client it wakes stays on its CPU)
+				 but lets the loop win the CPU back at once when preempted */
 	const char *stats_name; /* publish statistics as /dev/shm/nomnet.<name>, or NULL */
 };
 
