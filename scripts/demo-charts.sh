@@ -14,7 +14,7 @@ for f in "$DIR"/live-*.sqlite; do
 	for t in mc web pipe noisy; do
 		sqlite3 -separator ' ' "$f" "SELECT t_s, price / 3.6e9, coalesce(delay_us, 'NaN'), coalesce(tput_rps, 'NaN'), coalesce(mean_us, 'NaN'), charged / 1e9, sent_mbit FROM tenant_seconds WHERE tenant = '$t' AND up ORDER BY t_s" >"$b.$t.dat"
 	done
-	gnuplot <<GP
+	gnuplot 2>>"$DIR/gnuplot.log" <<GP
 set terminal pngcairo size 1000,1100 font ",9"
 set output "$b.png"
 set multiplot layout 5,1 title "$(basename "$b") (raas testbed run, per second)"
