@@ -363,14 +363,14 @@ static int write_seconds(struct tb_samples *sm, const char *tmp)
 			 " price INTEGER, holding INTEGER, charged INTEGER, bytes_sent INTEGER,"
 			 " sent_mbit REAL, delay_us INTEGER, tput_rps REAL, mean_us REAL,"
 			 " jitter_us REAL, p99_us REAL, cores INTEGER, memory_mib INTEGER,"
-			 " cpus TEXT, mem_limit INTEGER, in_cgroup INTEGER);",
+			 " cpus TEXT, mem_limit INTEGER, in_cgroup INTEGER, value INTEGER);",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES('', ?, ?)", -1, &meta,
 			       NULL) ||
 	    sqlite3_prepare_v2(db,
 			       "INSERT INTO tenant_seconds VALUES('',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			       "?,?,?,?,?,?,?)",
+			       "?,?,?,?,?,?,?,?)",
 			       -1, &ins, NULL))
 		goto out;
 	struct {
@@ -431,6 +431,8 @@ static int write_seconds(struct tb_samples *sm, const char *tmp)
 		if (x->in_cgroup >= 0)
 			sqlite3_bind_int(ins, c, x->in_cgroup);
 		c++;
+		/* What the second was worth (the classes' value is these summed). */
+		sqlite3_bind_int64(ins, c++, tb_second_value(tn, x));
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			goto out;
 		sqlite3_reset(ins);

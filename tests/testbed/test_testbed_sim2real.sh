@@ -76,6 +76,9 @@ for t in mc web pipe; do
 	sv=$(S "SELECT profit FROM classes WHERE variant = 'adaptive' AND class = '$t'")
 	spay=$(S "SELECT payment FROM classes WHERE variant = 'adaptive' AND class = '$t'")
 	[ -n "$lv" ] && [ -n "$sv" ] || fail "$t: no class row (live '$lv', simulated '$sv')"
+	# The live class's value is its seconds' values (tenant_seconds.value), exactly.
+	[ "$(L "SELECT (SELECT sum(value) FROM tenant_seconds WHERE tenant = '$t') = value FROM classes WHERE class = '$t'")" = 1 ] ||
+		fail "$t: classes.value is not the sum of tenant_seconds.value"
 	gap=$(awk -v l="$lv" -v s="$sv" 'BEGIN { printf "%+.1f", (l - s) / s * 100 }')
 	log "  $t: live profit \$$(awk -v v="$lv" 'BEGIN{printf "%.3f", v/1e9}') (paid \$$(awk -v v="$lp" 'BEGIN{printf "%.3f", v/1e9}')), simulated \$$(awk -v v="$sv" 'BEGIN{printf "%.3f", v/1e9}') (paid \$$(awk -v v="$spay" 'BEGIN{printf "%.3f", v/1e9}')): ${gap}%"
 	awk -v s="$sv" 'BEGIN { exit !(s > 0) }' || fail "$t: simulated profit $sv is not positive"
