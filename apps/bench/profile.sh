@@ -1,7 +1,7 @@
 #!/bin/bash
 # profile.sh: measures the nom apps' working points per batching delay, and nom against Linux.
 #
-#   sudo apps/bench/profile.sh [--quick] [--out DIR] [--mode interrupt|poll]
+#   sudo apps/bench/profile.sh [--quick] [--no-peers] [--out DIR] [--mode interrupt|poll]
 #                              [--driver xdp|packet|tap]
 #
 # In network namespaces (a client namespace, one for the nom apps on nomnet, one for the
@@ -27,7 +27,8 @@
 # of the rounds) nom/Linux for throughput and Linux/nom for mean and p99 latency, so that
 # above 1 means nom is better. The last line is one JSON object: <app>_tput_ratio,
 # <app>_mean_lat_ratio, <app>_p99_lat_ratio and <app>_frontier (the frontier delays per load
-# level) for memcached, nhttpd and netpipe.
+# level) for memcached, nhttpd and netpipe, and (unless --no-peers) "peers": apps/bench/peers.sh's
+# object, nom against each real peer with the CPU per request of every contender.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 export RAAS_SOURCE_DIR="${RAAS_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}"
@@ -35,16 +36,18 @@ export RAAS_BIN="${RAAS_BIN:-$RAAS_SOURCE_DIR/build/bin}"
 . "$RAAS_SOURCE_DIR/apps/tests/lib.sh"
 
 QUICK=0
+PEERS=1
 MODE=interrupt
 DRIVER=xdp
 OUT="/tmp/nom-profile-$(date +%Y%m%d-%H%M%S)"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
+	--no-peers) PEERS=0 ;;
 	--out) OUT=$2; shift ;;
 	--mode) MODE=$2; shift ;;
 	--driver) DRIVER=$2; shift ;;
-	*) echo "usage: profile.sh [--quick] [--out DIR] [--mode interrupt|poll] [--driver xdp|packet|tap]" >&2; exit 64 ;;
+	*) echo "usage: profile.sh [--quick] [--no-peers] [--out DIR] [--mode interrupt|poll] [--driver xdp|packet|tap]" >&2; exit 64 ;;
 	esac
 	shift
 done
@@ -402,6 +405,18 @@ printf '  memcached  throughput %s (memcaslap, 16 clients)  mean latency %s  p99
 printf '  nhttpd     throughput %s (wrk, 32 connections)    mean latency %s  p99 %s (one connection)\n' "$HT_T" "$HT_M" "$HT_P"
 printf '  netpipe    bandwidth  %s (NPtcp, best size)        mean latency %s  p99 %s (1-byte ping-pong)\n' "$NP_T" "$NP_M" "$NP_P"
 printf '  against the same app code on kernel sockets: memcached throughput %s, mean latency %s; netpipe bandwidth %s, latency %s\n' "$MK_T" "$MK_M" "$NK_T" "$NK_M"
-printf '{"memcached_tput_ratio":%s,"memcached_mean_lat_ratio":%s,"memcached_p99_lat_ratio":%s,"memcached_frontier":%s,"nhttpd_tput_ratio":%s,"nhttpd_mean_lat_ratio":%s,"nhttpd_p99_lat_ratio":%s,"nhttpd_frontier":%s,"netpipe_tput_ratio":%s,"netpipe_mean_lat_ratio":%s,"netpipe_p99_lat_ratio":%s,"netpipe_frontier":%s}\n' \
+SUMMARY=$(printf '{"memcached_tput_ratio":%s,"memcached_mean_lat_ratio":%s,"memcached_p99_lat_ratio":%s,"memcached_frontier":%s,"nhttpd_tput_ratio":%s,"nhttpd_mean_lat_ratio":%s,"nhttpd_p99_lat_ratio":%s,"nhttpd_frontier":%s,"netpipe_tput_ratio":%s,"netpipe_mean_lat_ratio":%s,"netpipe_p99_lat_ratio":%s,"netpipe_frontier":%s}' \
 	"$MC_T" "$MC_M" "$MC_P" "$(frontier_json memcached)" "$HT_T" "$HT_M" "$HT_P" "$(frontier_json nhttpd)" \
-	"$NP_T" "$NP_M" "$NP_P" "$(frontier_json netpipe)"
+	"$NP_T" "$NP_M" "$NP_P" "$(frontier_json netpipe)")
+# The peers a user would pick (issue 19): apps/bench/peers.sh, nom before and after against
+# Debian's memcached -t 1 / -t 2, nginx 1 / 2 workers and NPtcp, alternated run by run; its
+# per-peer ratios join the summary as "peers".
+if [ $PEERS = 1 ]; then
+	echo "== peers (apps/bench/peers.sh)"
+	PJ=$("$HERE/peers.sh" --out "$OUT/peers" --prefix "${P}p" --runs 3 --secs "$T" | tee "$OUT/peers.log" | tail -1)
+	case $PJ in
+	'{'*) SUMMARY="${SUMMARY%\}},\"peers\":$PJ}" ;;
+	*) echo "  (peers.sh gave no summary: $OUT/peers)" ;;
+	esac
+fi
+echo "$SUMMARY"

@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/names.h"
+#include "config_priv.h"
 
 struct cfg_entry {
 	char *section;
@@ -40,6 +41,7 @@ struct name_list {
 struct cfg {
 	const struct cfg_key *schema;
 	size_t nkeys;
+	struct cfg_key *owned; /* the schema, when cfg_create_bind built it */
 	struct entry_list entries;
 	struct name_list sections;
 };
@@ -92,6 +94,18 @@ int cfg_create(const struct cfg_key *schema, size_t nkeys, struct cfg **out)
 	return 0;
 }
 
+int cfg__create_owned(struct cfg_key *schema, size_t nkeys, struct cfg **out)
+{
+	int rc = cfg_create(schema, nkeys, out);
+
+	if (rc) {
+		free(schema);
+		return rc;
+	}
+	(*out)->owned = schema;
+	return 0;
+}
+
 static void entry_free(struct cfg_entry *e)
 {
 	free(e->section);
@@ -114,6 +128,7 @@ void cfg_destroy(struct cfg *c)
 		return;
 	list_clear(&c->entries);
 	names_clear(&c->sections);
+	free(c->owned);
 	free(c);
 }
 

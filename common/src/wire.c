@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/resource.h"
 #include "common/wire.h"
 
 void wire_envelope_init(Raas__Envelope *e, uint64_t request_id)
@@ -76,42 +77,32 @@ int wire_encode(const Raas__Envelope *e, uint8_t **out, size_t *len)
 	return 0;
 }
 
-static const struct {
-	Raas__Resource r;
-	const char *name;
-	const char *unit;
-} resources[] = {
-	{RAAS__RESOURCE__RESOURCE_CORES, "cores", "cores"},
-	{RAAS__RESOURCE__RESOURCE_MEMORY, "memory", "MiB"},
-	{RAAS__RESOURCE__RESOURCE_BANDWIDTH, "bandwidth", "Mbit/s"},
-	{RAAS__RESOURCE__RESOURCE_LLC, "llc", "ways"},
-	{RAAS__RESOURCE__RESOURCE_EGRESS, "egress", "bytes"},
-};
+/* The one vocabulary (common/resource.h) numbers resources as the proto does. */
+_Static_assert((int)RAAS_RES_CORES == (int)RAAS__RESOURCE__RESOURCE_CORES &&
+		       (int)RAAS_RES_MEMORY == (int)RAAS__RESOURCE__RESOURCE_MEMORY &&
+		       (int)RAAS_RES_BANDWIDTH == (int)RAAS__RESOURCE__RESOURCE_BANDWIDTH &&
+		       (int)RAAS_RES_LLC == (int)RAAS__RESOURCE__RESOURCE_LLC &&
+		       (int)RAAS_RES_EGRESS == (int)RAAS__RESOURCE__RESOURCE_EGRESS,
+	       "common/resource.h numbers resources as raas.proto does");
 
 const char *wire_resource_name(Raas__Resource r)
 {
-	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
-		if (resources[i].r == r)
-			return resources[i].name;
-	return "?";
+	return raas_resource_name((int)r);
 }
 
 const char *wire_resource_unit(Raas__Resource r)
 {
-	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
-		if (resources[i].r == r)
-			return resources[i].unit;
-	return "?";
+	return raas_resource_unit((int)r);
 }
 
 int wire_resource_parse(const char *name, Raas__Resource *out)
 {
-	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
-		if (strcmp(resources[i].name, name) == 0) {
-			*out = resources[i].r;
-			return 0;
-		}
-	return -RAAS_EPARSE;
+	enum raas_resource r;
+	int rc = raas_resource_parse(name, &r);
+
+	if (rc == 0)
+		*out = (Raas__Resource)r;
+	return rc;
 }
 
 const char *wire_body_name(const Raas__Envelope *e)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/resource.h"
 #include "common/wire.h"
 #include "test.h"
 
@@ -98,6 +99,23 @@ static void test_names(void)
 	ASSERT_STR_EQ(wire_resource_unit(r), "MiB");
 	ASSERT_STR_EQ(wire_resource_name(RAAS__RESOURCE__RESOURCE_LLC), "llc");
 	ASSERT_EQ(wire_resource_parse("disk", &r), -RAAS_EPARSE);
+	/* The one vocabulary (common/resource.h): every name round-trips, values are the
+	 * proto's, and the ends are refused. */
+	static const char *const names[] = {"cores", "memory", "bandwidth", "llc", "egress"};
+	int n = 0;
+	for (int i = RAAS_RES_MIN; i <= RAAS_RES_MAX; i++, n++) {
+		enum raas_resource x;
+		ASSERT_STR_EQ(raas_resource_name(i), names[i - 1]);
+		ASSERT_OK(raas_resource_parse(names[i - 1], &x));
+		ASSERT_EQ(x, i);
+		ASSERT_OK(wire_resource_parse(names[i - 1], &r));
+		ASSERT_EQ((int)r, i);
+	}
+	ASSERT_EQ(n, 5);
+	ASSERT_STR_EQ(raas_resource_name(0), "?");
+	ASSERT_STR_EQ(raas_resource_name(RAAS_RES_MAX + 1), "?");
+	ASSERT_STR_EQ(raas_resource_unit(RAAS_RES_EGRESS), "bytes");
+	ASSERT_EQ(raas_resource_parse(NULL, &(enum raas_resource){0}), -RAAS_EPARSE);
 }
 
 /* ProfitReport bounds: what nom-priced and the market refuse, and that they say which field. */

@@ -91,6 +91,10 @@ struct ha_agent {
 	bool *seen;
 	struct plan_step *steps;
 	struct enf_meter *meters;
+	/* Tenants whose VM is not running (ha_agent_tenant_down): left out of the registration,
+	 * their allocations reported failed, nothing applied for them. */
+	bool *down;
+	char (*down_reason)[192];
 	struct ha_failure *failures;
 	size_t nfailures, capfailures;
 	/* The market's last refusal, logged once a minute while it repeats. */
@@ -253,8 +257,11 @@ int ha_agent_create(const struct ha_config *conf, const struct clk *clock, struc
 	a->seen = calloc(m * NRES, sizeof(*a->seen));
 	a->steps = calloc(m, sizeof(*a->steps));
 	a->meters = calloc(m, sizeof(*a->meters));
+	a->down = calloc(m, sizeof(*a->down));
+	a->down_reason = calloc(m, sizeof(*a->down_reason));
 	bool ok = a->slots && a->tx && a->cpu && a->reported_tx && a->reported_cpu && a->cur &&
-		  a->target && a->known && a->was_placed && a->seen && a->steps && a->meters;
+		  a->target && a->known && a->was_placed && a->seen && a->steps && a->meters &&
+		  a->down && a->down_reason;
 	for (int r = 0; r < NRES; r++)
 		ok = ok && (a->want[r] = calloc(m, sizeof(int64_t)));
 	if (!ok) {
@@ -291,6 +298,8 @@ void ha_agent_destroy(struct ha_agent *a)
 	free(a->seen);
 	free(a->steps);
 	free(a->meters);
+	free(a->down);
+	free(a->down_reason);
 	for (int r = 0; r < NRES; r++)
 		free(a->want[r]);
 	free(a->failures);
@@ -377,6 +386,13 @@ static void collect(struct ha_agent *a, const Raas__AllocationSet *set, bool *ba
 			continue;
 		}
 		a->seen[(size_t)t * NRES + r] = true;
+		if (a->down[t]) {
+			/* Not delivered, so not charged: the market credits a failed entry. */
+			if (al->quantity > 0)
+				fail(a, tenant, res, ENOENT, "tenant %s is not served on host %s: %s",
+				     tenant, a->conf->host, a->down_reason[t]);
+			continue;
+		}
 		a->want[r][t] = al->quantity;
 		if (!a->available[r] && al->quantity > 0)
 			fail(a, tenant, res, ENOTSUP, "%s is unavailable on host %s: %s",
@@ -395,6 +411,8 @@ static void roll_back(struct ha_agent *a, enum enf_resource res, size_t done)
 		struct ha_slot *s = slot(a, st->tenant, res);
 		struct enf_error err;
 		int ret;
+		if (a->down[st->tenant])
+			continue;
 		if (st->from_known)
 			ret = enf_apply(h, res, t, &st->from, &err);
 		else
@@ -447,6 +465,8 @@ static void apply_resource(struct ha_agent *a, enum enf_resource res)
 		const struct plan_step *st = &a->steps[k];
 		const struct enf_target *t = &a->conf->targets[st->tenant];
 		struct enf_error err;
+		if (a->down[st->tenant])
+			continue; /* nothing of it is there to enforce on */
 		ret = enf_apply(a->by_res[res], res, t, &st->to, &err);
 		if (ret == 0) {
 			slot(a, st->tenant, res)->known = true;
@@ -635,7 +655,7 @@ int ha_agent_register_msg(struct ha_agent *a, uint64_t request_id, uint8_t **buf
 			continue;
 		for (size_t t = 0; t < a->n; t++) {
 			const struct ha_slot *s = slot(a, t, (enum enf_resource)r);
-			if (!s->known)
+			if (!s->known || a->down[t])
 				continue;
 			raas__allocation__init(&al[nal]);
 			al[nal].tenant = (char *)a->conf->targets[t].tenant;
@@ -650,10 +670,12 @@ int ha_agent_register_msg(struct ha_agent *a, uint64_t request_id, uint8_t **buf
 	char **names = calloc(a->n ? a->n : 1, sizeof(*names));
 	if (!names)
 		goto out;
+	size_t nnames = 0;
 	for (size_t t = 0; t < a->n; t++)
-		names[t] = (char *)a->conf->targets[t].tenant;
+		if (!a->down[t])
+			names[nnames++] = (char *)a->conf->targets[t].tenant;
 	reg.tenants = names;
-	reg.n_tenants = a->n;
+	reg.n_tenants = nnames;
 	reg.tenants_listed = true;
 	reg.agent = (char *)HA_AGENT_NAME;
 	reg.n_capacity = ncap;
@@ -839,6 +861,35 @@ int ha_agent_revert_tenant(struct ha_agent *a, const char *tenant, char *why, si
 		s->known = false;
 	}
 	return ret;
+}
+
+int ha_agent_tenant_down(struct ha_agent *a, const char *tenant, const char *reason,
+			 char *why, size_t why_len)
+{
+	long t = find_tenant(a, tenant);
+
+	if (t < 0)
+		return -ENOENT;
+	a->down[t] = true;
+	snprintf(a->down_reason[t], sizeof(a->down_reason[t]), "%s", reason);
+	return ha_agent_revert_tenant(a, tenant, why, why_len);
+}
+
+int ha_agent_tenant_up(struct ha_agent *a, const char *tenant)
+{
+	long t = find_tenant(a, tenant);
+
+	if (t < 0)
+		return -ENOENT;
+	a->down[t] = false;
+	a->down_reason[t][0] = '\0';
+	return 0;
+}
+
+bool ha_agent_tenant_is_down(const struct ha_agent *a, const char *tenant)
+{
+	long t = find_tenant(a, tenant);
+	return t >= 0 && a->down[t];
 }
 
 struct enf_handle *ha_agent_backend(struct ha_agent *a, enum enf_resource res)

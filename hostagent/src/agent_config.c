@@ -51,6 +51,17 @@ static const struct cfg_key agent_keys[] = {
 	{"tenant.*", "domain", CFG_STRING, NULL, "libvirt: domain name (default: tenant name)"},
 	{"tenant.*", "vif", CFG_STRING, NULL, "libvirt: interface target dev or MAC"},
 	{"tenant.*", "resctrl_group", CFG_STRING, NULL, "resctrl: group (default raas-NAME)"},
+	/* The tenant's nom VM, when the agent boots it (hostagent/vms.h). */
+	{"tenant.*", "vm_image", CFG_STRING, NULL,
+	 "VM: image directory (vmlinuz, initrd.img: raas image build); set: the agent boots "
+	 "the tenant's VM as domain `domain`"},
+	{"tenant.*", "vm_drive", CFG_STRING, NULL, "VM: config drive (raas image drive)"},
+	{"tenant.*", "vm_bridge", CFG_STRING, NULL, "VM: host bridge of its virtio NIC's tap"},
+	{"tenant.*", "vm_tap", CFG_STRING, NULL, "VM: tap name (default rv-DOMAIN, 15 chars)"},
+	{"tenant.*", "vm_console", CFG_STRING, NULL, "VM: file of its serial console (its log)"},
+	{"tenant.*", "vm_vcpus", CFG_INT, "2", "VM: maximum vCPUs (1 live at boot)"},
+	{"tenant.*", "vm_memory_mib", CFG_INT, "256", "VM: maximum memory, MiB"},
+	{"tenant.*", "vm_type", CFG_STRING, "auto", "VM: auto (kvm with /dev/kvm), kvm or qemu"},
 };
 
 static struct cfg_key *schema;
@@ -90,6 +101,11 @@ void ha_config_destroy(struct ha_config *c)
 		}
 		free(c->targets);
 	}
+	if (c->vms) {
+		for (size_t i = 0; i < c->nvms; i++)
+			free((char *)c->vms[i].tap);
+		free(c->vms);
+	}
 	cfg_destroy(c->cfg);
 	free(c);
 }
@@ -125,12 +141,75 @@ static bool uses(const struct ha_config *c, const char *backend)
 	return false;
 }
 
+/* The [tenant.NAME] vm_* keys: a VM the agent boots, appended to c->vms. */
+static int load_vm(struct ha_config *c, const char *section, const struct enf_target *t,
+		   struct cfg_error *err)
+{
+	static const char *const vm_keys[] = {"vm_drive", "vm_bridge", "vm_tap", "vm_console"};
+	const char *image = cfg_get(c->cfg, section, "vm_image");
+	struct ha_vm *vm;
+	int64_t vcpus, mem;
+
+	if (!image) {
+		for (size_t k = 0; k < sizeof(vm_keys) / sizeof(vm_keys[0]); k++)
+			if (cfg_get(c->cfg, section, vm_keys[k]))
+				return cfg_error_at(c->cfg, section, vm_keys[k], err,
+						    "%s without vm_image (the VM's image)",
+						    vm_keys[k]);
+		return 0;
+	}
+	vm = &c->vms[c->nvms];
+	memset(vm, 0, sizeof(*vm));
+	vm->tenant = t->tenant;
+	vm->domain = t->domain;
+	vm->image = image;
+	vm->drive = cfg_get(c->cfg, section, "vm_drive");
+	vm->bridge = cfg_get(c->cfg, section, "vm_bridge");
+	vm->console = cfg_get(c->cfg, section, "vm_console");
+	vm->type = cfg_get(c->cfg, section, "vm_type");
+	if (!vm->drive || !vm->bridge || !vm->console)
+		return cfg_error_at(c->cfg, section,
+				    !vm->drive ? "vm_drive" : !vm->bridge ? "vm_bridge" : "vm_console",
+				    err, "a VM needs vm_image, vm_drive, vm_bridge and vm_console");
+	if (!image[0] || image[0] != '/' || vm->drive[0] != '/' || vm->console[0] != '/')
+		return cfg_error_at(c->cfg, section, image[0] != '/' ? "vm_image" :
+				    vm->drive[0] != '/' ? "vm_drive" : "vm_console", err,
+				    "must be an absolute path (libvirt's daemon opens it)");
+	if (strcmp(vm->type, "auto") != 0 && strcmp(vm->type, "kvm") != 0 &&
+	    strcmp(vm->type, "qemu") != 0)
+		return cfg_error_at(c->cfg, section, "vm_type", err,
+				    "\"%s\" is not auto, kvm or qemu", vm->type);
+	if (cfg_get_int(c->cfg, section, "vm_vcpus", &vcpus, err) ||
+	    cfg_get_int(c->cfg, section, "vm_memory_mib", &mem, err))
+		return -RAAS_ECONFIG;
+	if (vcpus < 1 || vcpus > 64)
+		return cfg_error_at(c->cfg, section, "vm_vcpus", err, "%lld is not 1..64",
+				    (long long)vcpus);
+	if (mem < 64 || mem > (INT64_C(1) << 20))
+		return cfg_error_at(c->cfg, section, "vm_memory_mib", err,
+				    "%lld MiB is not 64..1048576", (long long)mem);
+	vm->vcpus = (int)vcpus;
+	vm->memory_mib = mem;
+	const char *tap = cfg_get(c->cfg, section, "vm_tap");
+	char def[32];
+	snprintf(def, sizeof(def), "rv-%.12s", vm->domain);
+	if (tap && (!tap[0] || strlen(tap) > 15 || strncmp(tap, "vnet", 4) == 0))
+		return cfg_error_at(c->cfg, section, "vm_tap", err,
+				    "\"%s\" is not 1..15 characters, or starts with vnet "
+				    "(libvirt's own names)", tap);
+	if (!(vm->tap = strdup(tap ? tap : def)))
+		return -ENOMEM;
+	c->nvms++;
+	return 0;
+}
+
 static int load_tenant(struct ha_config *c, const char *section, struct enf_target *t,
 		       struct cfg_error *err)
 {
 	const char *name = section + strlen("tenant.");
 	const char *v;
 	int64_t vf;
+	int ret;
 
 	if (!name[0] || strlen(name) > 63)
 		return cfg_error_at(c->cfg, section, "interface", err,
@@ -168,6 +247,8 @@ static int load_tenant(struct ha_config *c, const char *section, struct enf_targ
 	t->domain = v ? v : t->tenant;
 	t->vif = cfg_get(c->cfg, section, "vif");
 
+	if ((ret = load_vm(c, section, t, err)) != 0)
+		return ret;
 	if (uses(c, "tc") && (!t->ifname || !t->tc_class))
 		return cfg_error_at(c->cfg, section, t->ifname ? "class" : "interface", err,
 				    "the tc backend needs interface and class for every tenant");
@@ -297,7 +378,8 @@ static int finish(struct ha_config *c, struct cfg_error *err)
 	size_t n = cfg_sections(c->cfg, "tenant.*", names, 0);
 	char **sections = calloc(n ? n : 1, sizeof(*sections));
 	c->targets = calloc(n ? n : 1, sizeof(*c->targets));
-	if (!sections || !c->targets) {
+	c->vms = calloc(n ? n : 1, sizeof(*c->vms));
+	if (!sections || !c->targets || !c->vms) {
 		free(sections);
 		return -ENOMEM;
 	}

@@ -28,8 +28,10 @@
 #include "common/wire.h"
 #include "hostagent/daemon.h"
 #include "hostagent/metrics.h"
+#include "hostagent/vms.h"
 
 #define REGISTER_RESEND_NS (200 * NS_PER_MS)
+#define VM_POLL_NS (250 * NS_PER_MS)
 
 enum link_state { LINK_WAITING, LINK_REGISTERING, LINK_UP };
 
@@ -53,6 +55,9 @@ struct link {
 	struct httpd *http;         /* /metrics, or NULL ([agent] http_enabled = false) */
 	struct ha_totals totals;    /* since start, across reloads */
 	bool dirty;                 /* /metrics to render again */
+	struct ha_vms *vms;         /* the tenants' VMs this agent boots (NULL: none) */
+	int64_t next_vm_poll;
+	bool vm_changed;            /* a VM came up or went down: register again */
 };
 
 static void close_socket(struct link *l)
@@ -178,7 +183,8 @@ static int64_t earliest(const struct link *l)
 	int64_t t = 0;
 	switch (l->state) {
 	case LINK_WAITING:
-		return l->retry_at;
+		t = l->retry_at;
+		return l->vms && l->next_vm_poll < t ? l->next_vm_poll : t;
 	case LINK_REGISTERING:
 		t = l->resend_at < l->deadline ? l->resend_at : l->deadline;
 		break;
@@ -189,6 +195,8 @@ static int64_t earliest(const struct link *l)
 		break;
 	}
 	}
+	if (l->vms && l->next_vm_poll < t)
+		t = l->next_vm_poll;
 	/* Look at the handshake monitor now and then. */
 	if (l->monitor && t - clk_mono(&clk_real) > 100 * NS_PER_MS)
 		t = clk_mono(&clk_real) + 100 * NS_PER_MS;
@@ -258,6 +266,61 @@ static bool has_tenant(const struct ha_config *c, const char *name)
 	return false;
 }
 
+/* A VM's state, from vms.c: the agent stops (or starts again) serving its tenant. */
+static void on_vm_state(void *arg, const char *tenant, const char *domain, bool up,
+			const char *why)
+{
+	struct link *l = arg;
+	char err[512] = "", reason[192];
+
+	if (up) {
+		if (ha_agent_tenant_is_down(l->agent, tenant)) {
+			ha_agent_tenant_up(l->agent, tenant);
+			l->vm_changed = true;
+		}
+		return;
+	}
+	snprintf(reason, sizeof(reason), "its VM (domain %s) is not running: %s", domain, why);
+	if (!ha_agent_tenant_is_down(l->agent, tenant))
+		l->vm_changed = true;
+	if (ha_agent_tenant_down(l->agent, tenant, reason, err, sizeof(err)) != 0)
+		log_warn("vm: tenant %s: removing what it held failed: %s", tenant, err);
+	log_info("vm: tenant %s no longer served here (%s); telling the market", tenant, reason);
+}
+
+/* The VMs of conf: the libvirt connection opened when the first one is configured. */
+static void vms_sync(struct link *l)
+{
+	char why[512];
+	if (!l->vms && l->conf->nvms) {
+		const char *uri = cfg_get(l->conf->cfg, "libvirt", "uri");
+		if (ha_vms_create(uri ? uri : "qemu:///system", on_vm_state, l, &l->vms, why,
+				  sizeof(why)) != 0) {
+			/* Every VM is then down: its tenants are not listed, never charged. */
+			log_error("%s", why);
+			for (size_t i = 0; i < l->conf->nvms; i++)
+				on_vm_state(l, l->conf->vms[i].tenant, l->conf->vms[i].domain, false,
+					    why);
+			return;
+		}
+	}
+	if (l->vms)
+		ha_vms_sync(l->vms, l->conf);
+}
+
+static void vms_poll(struct link *l, int64_t now)
+{
+	if (!l->vms || now < l->next_vm_poll)
+		return;
+	l->next_vm_poll = now + VM_POLL_NS;
+	ha_vms_poll(l->vms);
+	if (l->vm_changed && l->state == LINK_UP) {
+		log_info("registering again: the tenants served here changed");
+		send_register(l, now);
+	}
+	l->vm_changed = false;
+}
+
 /* SIGHUP: the difference between the running config and the one on disk. */
 static void reload(struct link *l, int64_t now)
 {
@@ -312,6 +375,8 @@ static void reload(struct link *l, int64_t now)
 	l->conf = next;
 	l->key = key;
 	memcpy(l->server_key, server_key, sizeof(l->server_key));
+	vms_sync(l); /* the new agent learns which VMs run; new VMs boot, dropped ones stop */
+	l->vm_changed = false;
 	log_info("reloaded: %zu tenants (%zu added, %zu dropped); registering again%s",
 		 next->ntargets, added, removed, relink ? " (new market endpoint or keys)" : "");
 	if (relink || l->state != LINK_UP) {
@@ -385,6 +450,9 @@ int ha_daemon_run(struct ha_config *conf, ha_config_loader load, void *load_arg,
 	int64_t now = clk_mono(&clk_real);
 	l.next_meter = now + conf->meter_interval_ns;
 	l.next_round_log = now + conf->round_log_ns;
+	vms_sync(&l); /* boot the tenants' VMs before the market hears of them */
+	l.vm_changed = false;
+	l.next_vm_poll = now + VM_POLL_NS;
 	start_registering(&l, now);
 	snprintf(ready, sizeof(ready), "host=%s\nmarket=%s\ntenants=%zu\nhttp_endpoint=%s\n",
 		 conf->host, conf->market, conf->ntargets, l.http ? httpd_endpoint(l.http) : "");
@@ -392,6 +460,7 @@ int ha_daemon_run(struct ha_config *conf, ha_config_loader load, void *load_arg,
 		httpd_stop(l.http);
 		close_socket(&l);
 		tp_context_destroy(l.zctx);
+		ha_vms_destroy(l.vms, true);
 		ha_agent_destroy(l.agent);
 		ha_config_destroy(l.conf);
 		return ret;
@@ -420,6 +489,7 @@ int ha_daemon_run(struct ha_config *conf, ha_config_loader load, void *load_arg,
 		if (n > 0 && l.sock && (items[1].revents & ZMQ_POLLIN))
 			drain(&l, now);
 		tick(&l, now);
+		vms_poll(&l, now);
 		round_log(&l, now);
 		if (l.dirty && l.http) {
 			ha_metrics_publish(&l.totals, l.agent, l.conf, l.state == LINK_UP, l.http);
@@ -427,8 +497,10 @@ int ha_daemon_run(struct ha_config *conf, ha_config_loader load, void *load_arg,
 		}
 		dmn_tick();
 	}
-	log_info("stopping; enforcement stays in force");
+	log_info("stopping; enforcement stays in force%s",
+		 l.vms ? ", the VMs this agent booted are stopped" : "");
 	httpd_stop(l.http);
+	ha_vms_destroy(l.vms, true);
 	close_socket(&l);
 	tp_context_destroy(l.zctx);
 	ha_agent_destroy(l.agent);

@@ -12,6 +12,8 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/plugin.h"
+#include "common/resource.h"
 #include "hostagent/enf.h"
 
 extern const struct enf_backend enf_backend_fake;
@@ -23,20 +25,42 @@ extern const struct enf_backend enf_backend_cgroup;
 
 #define ENF_MAX_BACKENDS 32
 
-static const struct enf_backend *registry[ENF_MAX_BACKENDS];
-static size_t nregistry;
+static const struct plugin_hdr *const builtins[] = {
+	&enf_backend_fake.plugin,    &enf_backend_tc.plugin,      &enf_backend_sriov.plugin,
+	&enf_backend_libvirt.plugin, &enf_backend_resctrl.plugin, &enf_backend_cgroup.plugin,
+};
+#define NBUILTIN (sizeof(builtins) / sizeof(builtins[0]))
 
-static void register_builtins(void)
+/* The required methods; meter is optional. */
+static int backend_check(const struct plugin_hdr *h)
 {
-	if (nregistry)
-		return;
-	registry[nregistry++] = &enf_backend_fake;
-	registry[nregistry++] = &enf_backend_tc;
-	registry[nregistry++] = &enf_backend_sriov;
-	registry[nregistry++] = &enf_backend_libvirt;
-	registry[nregistry++] = &enf_backend_resctrl;
-	registry[nregistry++] = &enf_backend_cgroup;
+	const struct enf_backend *b = PLUGIN_OF(struct enf_backend, h);
+
+	if (!b->create || !b->destroy || !b->probe || !b->apply || !b->read || !b->revert ||
+	    !b->resources)
+		return -EINVAL;
+	return 0;
 }
+
+static const struct plugin_hdr *slots[ENF_MAX_BACKENDS - NBUILTIN];
+/* API 1's first release ended at revert: meter (optional) is read only when a backend's
+ * size covers it. */
+static struct plugin_registry registry = {
+	.kind = "enforcement backend",
+	.api_version = ENF_API_VERSION,
+	.min_size = offsetof(struct enf_backend, meter),
+	.builtin = builtins,
+	.nbuiltin = NBUILTIN,
+	.check = backend_check,
+	.slots = slots,
+	.max = ENF_MAX_BACKENDS - NBUILTIN,
+};
+
+/* The wrappers take err NULL too (the caller does not want the text): they write here. */
+#define ERR_OR_SCRATCH(err)      \
+	struct enf_error scratch_; \
+	if (!(err))                \
+	(err) = &scratch_
 
 struct enf_handle {
 	const struct enf_backend *ops;
@@ -45,29 +69,22 @@ struct enf_handle {
 	uint64_t failures;
 };
 
-static const char *const res_names[] = {
-	[ENF_CORES] = "cores",
-	[ENF_MEMORY] = "memory",
-	[ENF_BANDWIDTH] = "bandwidth",
-	[ENF_LLC] = "llc",
-};
-
+/* Names from the one vocabulary (common/resource.h); egress is not enforced here. */
 const char *enf_resource_name(enum enf_resource r)
 {
 	if (r < ENF_RES_MIN || r > ENF_RES_MAX)
 		return "?";
-	return res_names[r];
+	return raas_resource_name((int)r);
 }
 
 int enf_resource_parse(const char *name, enum enf_resource *out)
 {
-	for (int r = ENF_RES_MIN; r <= ENF_RES_MAX; r++) {
-		if (strcmp(name, res_names[r]) == 0) {
-			*out = (enum enf_resource)r;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	enum raas_resource r;
+
+	if (raas_resource_parse(name, &r) != 0 || r < (int)ENF_RES_MIN || r > (int)ENF_RES_MAX)
+		return -EINVAL;
+	*out = (enum enf_resource)r;
+	return 0;
 }
 
 /* ---- CPU sets and cache masks ---- */
@@ -184,52 +201,37 @@ bool enf_cbm_contiguous(uint64_t cbm)
 
 const struct enf_backend *enf_find(const char *name)
 {
-	register_builtins();
-	for (size_t i = 0; i < nregistry; i++)
-		if (strcmp(registry[i]->name, name) == 0)
-			return registry[i];
-	return NULL;
+	return PLUGIN_OF(struct enf_backend, plugin_find(&registry, name));
 }
 
 int enf_register(const struct enf_backend *b)
 {
-	register_builtins();
-	if (!b || !b->name)
-		return -EINVAL;
-	if (b->api_version != ENF_API_VERSION || b->size < sizeof(struct enf_backend))
-		return -RAAS_EVERSION;
-	if (!b->create || !b->destroy || !b->probe || !b->apply || !b->read || !b->revert ||
-	    !b->resources)
-		return -EINVAL;
-	if (enf_find(b->name))
-		return -EEXIST;
-	if (nregistry == ENF_MAX_BACKENDS)
-		return -ENOSPC;
-	registry[nregistry++] = b;
-	return 0;
+	return plugin_register(&registry, b ? &b->plugin : NULL);
 }
 
 size_t enf_backends(const struct enf_backend **out, size_t max)
 {
-	register_builtins();
-	for (size_t i = 0; i < nregistry && i < max; i++)
-		out[i] = registry[i];
-	return nregistry;
+	const struct plugin_hdr *all[ENF_MAX_BACKENDS];
+	size_t n = plugin_list(&registry, all, ENF_MAX_BACKENDS);
+
+	for (size_t i = 0; out && i < n && i < max; i++)
+		out[i] = PLUGIN_OF(struct enf_backend, all[i]);
+	return n;
 }
 
 int enf_config_schema(struct cfg_key **out, size_t *n)
 {
-	size_t total = 0, k = 0;
+	const struct enf_backend *all[ENF_MAX_BACKENDS];
+	size_t nb = enf_backends(all, ENF_MAX_BACKENDS), total = 0, k = 0;
 
-	register_builtins();
-	for (size_t i = 0; i < nregistry; i++)
-		total += registry[i]->nconfig_keys;
+	for (size_t i = 0; i < nb; i++)
+		total += all[i]->nconfig_keys;
 	struct cfg_key *keys = calloc(total ? total : 1, sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;
-	for (size_t i = 0; i < nregistry; i++)
-		for (size_t j = 0; j < registry[i]->nconfig_keys; j++)
-			keys[k++] = registry[i]->config_keys[j];
+	for (size_t i = 0; i < nb; i++)
+		for (size_t j = 0; j < all[i]->nconfig_keys; j++)
+			keys[k++] = all[i]->config_keys[j];
 	*out = keys;
 	*n = total;
 	return 0;
@@ -252,19 +254,12 @@ int enf_open(const char *name, const struct cfg *cfg, const struct enf_target *t
 	     size_t ntargets, struct enf_handle **out, struct enf_error *err)
 {
 	const struct enf_backend *ops = enf_find(name);
+	ERR_OR_SCRATCH(err);
 
 	if (!ops) {
-		char known[160] = "";
-		size_t used = 0;
-		for (size_t i = 0; i < nregistry; i++) {
-			int n = snprintf(known + used, sizeof(known) - used, "%s%s",
-					 i ? ", " : "", registry[i]->name);
-			if (n < 0 || (size_t)n >= sizeof(known) - used)
-				break;
-			used += (size_t)n;
-		}
+		char known[160];
 		return enf_fail(err, -ENOENT, "no enforcement backend named \"%s\" (known: %s)",
-				name, known);
+				name ? name : "(null)", plugin_names(&registry, known, sizeof(known)));
 	}
 	struct enf_handle *h = calloc(1, sizeof(*h));
 	if (!h)
@@ -370,6 +365,7 @@ static int check_setting(enum enf_resource res, const struct enf_setting *s,
 
 int enf_probe(struct enf_handle *h, enum enf_resource res, struct enf_error *err)
 {
+	ERR_OR_SCRATCH(err);
 	int ret = check_served(h, res, "probe", err);
 	if (ret)
 		return ret;
@@ -380,6 +376,7 @@ int enf_probe(struct enf_handle *h, enum enf_resource res, struct enf_error *err
 int enf_apply(struct enf_handle *h, enum enf_resource res, const struct enf_target *t,
 	      const struct enf_setting *s, struct enf_error *err)
 {
+	ERR_OR_SCRATCH(err);
 	int ret = check_served(h, res, "apply", err);
 	if (ret)
 		return ret;
@@ -395,6 +392,7 @@ int enf_apply(struct enf_handle *h, enum enf_resource res, const struct enf_targ
 int enf_read(struct enf_handle *h, enum enf_resource res, const struct enf_target *t,
 	     struct enf_setting *out, struct enf_error *err)
 {
+	ERR_OR_SCRATCH(err);
 	int ret = check_served(h, res, "read", err);
 	if (ret)
 		return ret;
@@ -409,6 +407,7 @@ int enf_read(struct enf_handle *h, enum enf_resource res, const struct enf_targe
 int enf_revert(struct enf_handle *h, enum enf_resource res, const struct enf_target *t,
 	       struct enf_error *err)
 {
+	ERR_OR_SCRATCH(err);
 	int ret = check_served(h, res, "revert", err);
 	if (ret)
 		return ret;
@@ -419,11 +418,12 @@ int enf_revert(struct enf_handle *h, enum enf_resource res, const struct enf_tar
 int enf_meter(struct enf_handle *h, enum enf_resource res, const struct enf_target *targets,
 	      size_t n, struct enf_meter *out, struct enf_error *err)
 {
+	ERR_OR_SCRATCH(err);
 	int ret = check_served(h, res, "meter", err);
 	if (ret)
 		return ret;
 	memset(out, 0, n * sizeof(*out));
-	if (!h->ops->meter)
+	if (!PLUGIN_HAS(h->ops, meter))
 		return enf_fail(err, -ENOTSUP, "backend %s has no meters", h->ops->name);
 	ret = h->ops->meter(h->inst, res, targets, n, out, err);
 	return done(h, "meter", res, NULL, ret, err);

@@ -24,9 +24,7 @@ static void help_config(void)
 {
 	size_t n;
 	const struct cfg_key *keys = ha_config_schema(&n);
-	for (size_t i = 0; keys && i < n; i++)
-		printf("[%s] %s = %s\n    %s\n", keys[i].section, keys[i].key,
-		       keys[i].default_value ? keys[i].default_value : "(required)", keys[i].help);
+	cfg_help_keys(stdout, keys, keys ? n : 0);
 }
 
 static const struct dmn_spec spec = {

@@ -9,7 +9,11 @@ void ha_metrics_render(const struct ha_totals *t, const struct ha_agent *a,
 		       struct sbuf *b)
 {
 	char lab[256];
+	const char *host[] = {"host", conf->host};
 
+	/* Which host of the market this page is of (a scrape's target label is an address). */
+	prom_family(b, "raas_hostagent_info", "gauge", "1, labelled with this agent's host name");
+	prom_int(b, "raas_hostagent_info", prom_labels(lab, sizeof(lab), 1, host), 1);
 	prom_family(b, "raas_hostagent_rounds_applied_total", "counter",
 		    "allocation sets applied since start");
 	prom_int(b, "raas_hostagent_rounds_applied_total", NULL, (int64_t)t->sets);

@@ -382,6 +382,80 @@ static void test_meters(void)
 	ha_config_destroy(c);
 }
 
+/* The decoded registration the agent would send now (free with wire_free). */
+static Raas__Envelope *registration(struct ha_agent *a)
+{
+	uint8_t *buf;
+	size_t len;
+	ASSERT_OK(ha_agent_register_msg(a, 7, &buf, &len));
+	Raas__Envelope *e = decode(buf, len);
+	free(buf);
+	ASSERT_EQ(e->body_case, RAAS__ENVELOPE__BODY_HOST_REGISTER);
+	return e;
+}
+
+/* A tenant whose VM stopped: left out of the registration, what it held removed, its
+ * allocations reported failed (so credited) while the others' are applied. */
+static void test_tenant_down(void)
+{
+	struct ha_config *c = config(NULL);
+	struct ha_agent *a = agent(c);
+	struct alloc first[] = {{"a", BW, 100}, {"b", BW, 50}, {"a", CORES, 2}};
+	char why[256];
+	wire_free(send_set(a, 1, "h1", first, 3));
+	ASSERT_EQ(enforced(a, "a", ENF_BANDWIDTH), 100);
+
+	ASSERT_OK(ha_agent_tenant_down(a, "a", "its VM (domain a) is not running: it crashed",
+				       why, sizeof(why)));
+	ASSERT_TRUE(ha_agent_tenant_is_down(a, "a"));
+	ASSERT_EQ(ha_agent_tenant_down(a, "zed", "x", why, sizeof(why)), -ENOENT);
+	ASSERT_EQ(enforced(a, "a", ENF_BANDWIDTH), -1); /* reverted: nothing enforced */
+	ASSERT_EQ(enforced(a, "a", ENF_CORES), -1);
+	Raas__Envelope *e = registration(a);
+	Raas__HostRegister *reg = e->host_register;
+	ASSERT_TRUE(reg->tenants_listed);
+	ASSERT_EQ(reg->n_tenants, 2);
+	for (size_t i = 0; i < reg->n_tenants; i++)
+		ASSERT_TRUE(strcmp(reg->tenants[i], "a") != 0);
+	for (size_t i = 0; i < reg->n_enforced; i++)
+		ASSERT_TRUE(strcmp(reg->enforced[i]->tenant, "a") != 0);
+	wire_free(e);
+
+	/* The market's set still has a (a round cleared before it heard): a's entries fail,
+	 * nothing is applied for a, b's change is. */
+	enf_fake_clear_calls(fake(a));
+	struct alloc second[] = {{"a", BW, 100}, {"b", BW, 80}, {"a", CORES, 2}};
+	e = send_set(a, 2, "h1", second, 3);
+	Raas__AllocationAck *ack = e->allocation_ack;
+	ASSERT_EQ(ack->complete, false);
+	ASSERT_EQ(ack->n_failures, 2);
+	for (size_t i = 0; i < ack->n_failures; i++) {
+		ASSERT_STR_EQ(ack->failures[i]->tenant, "a");
+		ASSERT_EQ(ack->failures[i]->errno_value, ENOENT);
+		ASSERT_STR_CONTAINS(ack->failures[i]->message, "it crashed");
+	}
+	wire_free(e);
+	size_t n;
+	const struct enf_fake_call *calls = enf_fake_calls(fake(a), &n);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_TRUE(strcmp(calls[i].tenant, "a") != 0);
+	ASSERT_EQ(enforced(a, "b", ENF_BANDWIDTH), 80);
+	ASSERT_EQ(enforced(a, "a", ENF_BANDWIDTH), -1);
+
+	/* Its VM runs again: listed and enforced again. */
+	ASSERT_OK(ha_agent_tenant_up(a, "a"));
+	e = registration(a);
+	ASSERT_EQ(e->host_register->n_tenants, 3);
+	wire_free(e);
+	e = send_set(a, 3, "h1", second, 3);
+	ASSERT_EQ(e->allocation_ack->complete, true);
+	wire_free(e);
+	ASSERT_EQ(enforced(a, "a", ENF_BANDWIDTH), 100);
+	ASSERT_EQ(enforced(a, "a", ENF_CORES), 2);
+	ha_agent_destroy(a);
+	ha_config_destroy(c);
+}
+
 int main(void)
 {
 	log_init("test_agent", getenv("TEST_DEBUG") ? LOG_DEBUG : LOG_ERROR, false);
@@ -393,5 +467,6 @@ int main(void)
 	test_restart_reconciles();
 	test_unavailable();
 	test_meters();
+	test_tenant_down();
 	return 0;
 }

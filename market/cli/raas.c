@@ -105,7 +105,7 @@ static void global_help(FILE *f)
 	fprintf(f, "  raas testbed check|up|run|status|down FILE  (docs/testbed.md)\n");
 	fprintf(f,
 		"  raas image build|list|inspect|drive ...  nom VM images (raas image --help)\n"
-		"  raas app init|build ...                   nom apps for VMs (raas app --help)\n"
+		"  raas app init|build|deploy|logs|stop ... nom apps for VMs (raas app --help)\n"
 		"\nglobal options (any command):\n"
 		"  -o, --output FORMAT    table (default), json or csv\n"
 		"  --market ENDPOINT      tenant API (RAAS_MARKET, tcp://127.0.0.1:7101)\n"

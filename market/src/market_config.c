@@ -11,72 +11,85 @@
 
 #include <gsl/gsl_rng.h>
 
-const struct cfg_key mcfg_schema[] = {
-	{"market", "tenant_endpoint", CFG_STRING, "tcp://127.0.0.1:7101",
+#define F(field) CFG_FIELD(struct market_config, field)
+/* Every key once: where it goes, its default, its range, its help. */
+const struct cfg_bind mcfg_binds[] = {
+	{"market", "tenant_endpoint", CFG_STRING, F(tenant_endpoint), "tcp://127.0.0.1:7101",
+	 CFG_ANY,
 	 "tenant API (ROUTER): bids, acquire, release, cancel, queries; \"*\" port: any free"},
-	{"market", "price_endpoint", CFG_STRING, "tcp://127.0.0.1:7102",
-	 "price feed (PUB), topics price/<resource>/<host>"},
-	{"market", "host_endpoint", CFG_STRING, "tcp://127.0.0.1:7103",
-	 "host API (ROUTER): register, heartbeat, meters, allocation sets"},
-	{"market", "round_ms", CFG_INT, "1000", "round length in milliseconds (10 to 3600000)"},
-	{"market", "ledger", CFG_STRING, "./raas-ledger.sqlite", "the SQLite ledger file"},
-	{"market", "key_dir", CFG_STRING, "./keys",
+	{"market", "price_endpoint", CFG_STRING, F(price_endpoint), "tcp://127.0.0.1:7102",
+	 CFG_ANY, "price feed (PUB), topics price/<resource>/<host>"},
+	{"market", "host_endpoint", CFG_STRING, F(host_endpoint), "tcp://127.0.0.1:7103",
+	 CFG_ANY, "host API (ROUTER): register, heartbeat, meters, allocation sets"},
+	{"market", "round_ms", CFG_INT, F(round_ms), "1000", MCFG_ROUND_MS_MIN, MCFG_ROUND_MS_MAX,
+	 "round length in milliseconds (10 to 3600000)"},
+	{"market", "ledger", CFG_STRING, F(ledger_path), "./raas-ledger.sqlite", CFG_ANY,
+	 "the SQLite ledger file"},
+	{"market", "key_dir", CFG_STRING, F(key_dir), "./keys", CFG_ANY,
 	 "directory holding the market's CURVE key pair market.key (raas keygen market)"},
-	{"market", "sync", CFG_STRING, "full",
+	{"market", "sync", CFG_STRING, F(sync), "full", CFG_ANY,
 	 "ledger durability: full (fsync each commit: survives power loss) or normal (survives "
 	 "a crash of the market process)"},
-	{"market", "seed", CFG_INT, "1", "seed of the pricing models' random generators"},
-	{"market", "request_retention", CFG_DURATION, "1h",
+	{"market", "seed", CFG_INT, F(seed), "1", 0, INT64_MAX,
+	 "seed of the pricing models' random generators"},
+	{"market", "request_retention", CFG_DURATION, F(request_retention_ns), "1h", CFG_ANY,
 	 "how long answers are kept to recognise a retried request"},
-	{"market", "max_request_bytes", CFG_INT, "65536",
+	{"market", "max_request_bytes", CFG_INT, F(max_request_bytes), "65536", 1024, 4 << 20,
 	 "largest request accepted; larger ones are answered ERROR_TOO_BIG"},
-	{"market", "batch_max", CFG_INT, "4096",
+	{"market", "batch_max", CFG_INT, F(batch_max), "4096", 1, 1 << 20,
 	 "most requests committed to the ledger in one transaction"},
-	{"market", "ack_timeout", CFG_DURATION, "60s",
+	{"market", "ack_timeout", CFG_DURATION, F(ack_timeout_ns), "60s", CFG_ANY,
 	 "how long a host agent has to acknowledge a round (or, registering again, to say it "
 	 "kept enforcing it) before the round's allocations on it are credited"},
-	{"market", "round_log", CFG_DURATION, "1s",
+	{"market", "round_log", CFG_DURATION, F(round_log_ns), "1s", CFG_ANY,
 	 "an info line with the rounds' figures at most this often (0s: every round)"},
-	{"market", "stats_file", CFG_STRING, "",
+	{"market", "stats_file", CFG_STRING, F(stats_file), "", CFG_ANY,
 	 "when set, rewritten after every round with the main thread's time per stage "
 	 "(raas-bench-market reads it; docs/market.md)"},
-	{"market", "default_model", CFG_STRING, "uniform",
+	{"market", "default_model", CFG_STRING, F(default_model.model), "uniform", CFG_ANY,
 	 "pricing model of resources without a [resource.NAME] section"},
-	{"market", "default_params", CFG_STRING, "", "its parameters, \"name=value, ...\""},
-	HTTPD_CFG_KEYS("market"),
-	{"market", "http_history_rounds", CFG_INT, "300",
+	{"market", "default_params", CFG_STRING, F(default_model.params), "", CFG_ANY,
+	 "its parameters, \"name=value, ...\""},
+	{"market", "http_history_rounds", CFG_INT, F(http_history), "300", 1, 100000,
 	 "rounds of price, spend and round history the dashboards' API keeps"},
-	{"resource.*", "model", CFG_STRING, NULL,
+	{"resource.*", "model", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
 	 "pricing model of this resource's pools (cores, memory, bandwidth, llc, egress)"},
-	{"resource.*", "params", CFG_STRING, "", "model parameters, \"name=value, ...\""},
-	{"pool.*", "host", CFG_STRING, NULL, "host of a pool declared without a host agent"},
-	{"pool.*", "resource", CFG_STRING, NULL, "cores, memory, bandwidth or llc"},
-	{"pool.*", "supply", CFG_INT, NULL, "units to allocate each round"},
-	{"pool.*", "model", CFG_STRING, "", "pricing model (default: the resource's)"},
-	{"pool.*", "params", CFG_STRING, "", "model parameters (with model)"},
+	{"resource.*", "params", CFG_STRING, CFG_UNBOUND, "", CFG_ANY,
+	 "model parameters, \"name=value, ...\""},
+	{"pool.*", "host", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
+	 "host of a pool declared without a host agent"},
+	{"pool.*", "resource", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
+	 "cores, memory, bandwidth or llc"},
+	{"pool.*", "supply", CFG_INT, CFG_UNBOUND, NULL, CFG_ANY, "units to allocate each round"},
+	{"pool.*", "model", CFG_STRING, CFG_UNBOUND, "", CFG_ANY,
+	 "pricing model (default: the resource's)"},
+	{"pool.*", "params", CFG_STRING, CFG_UNBOUND, "", CFG_ANY, "model parameters (with model)"},
 };
-const size_t mcfg_schema_len = sizeof(mcfg_schema) / sizeof(mcfg_schema[0]);
+#undef F
+const size_t mcfg_binds_len = sizeof(mcfg_binds) / sizeof(mcfg_binds[0]);
+
+/* The dashboards' HTTP keys, read by httpd_config_load. */
+static const struct cfg_key http_keys[] = {HTTPD_CFG_KEYS("market")};
+#define NHTTP (sizeof(http_keys) / sizeof(http_keys[0]))
+
+int mcfg_cfg_create(struct cfg **out)
+{
+	return cfg_create_bind(mcfg_binds, mcfg_binds_len, http_keys, NHTTP, out);
+}
+
+void mcfg_help(FILE *f)
+{
+	cfg_help(f, mcfg_binds, mcfg_binds_len, http_keys, NHTTP);
+}
 
 void mcfg_defaults(struct market_config *out)
 {
 	memset(out, 0, sizeof(*out));
-	snprintf(out->tenant_endpoint, sizeof(out->tenant_endpoint), "tcp://127.0.0.1:7101");
-	snprintf(out->price_endpoint, sizeof(out->price_endpoint), "tcp://127.0.0.1:7102");
-	snprintf(out->host_endpoint, sizeof(out->host_endpoint), "tcp://127.0.0.1:7103");
-	out->round_ns = 1000 * INT64_C(1000000);
+	(void)cfg_bind_defaults(mcfg_binds, mcfg_binds_len, out); /* the table's own values */
+	out->round_ns = out->round_ms * INT64_C(1000000);
+	out->sync_full = strcmp(out->sync, "full") == 0;
 	httpd_config_defaults(&out->http);
-	out->http_history = 300;
-	snprintf(out->ledger_path, sizeof(out->ledger_path), "./raas-ledger.sqlite");
-	snprintf(out->key_dir, sizeof(out->key_dir), "./keys");
-	out->sync_full = true;
-	out->seed = 1;
-	out->request_retention_ns = 3600 * INT64_C(1000000000);
-	out->max_request_bytes = 65536;
-	out->batch_max = 4096;
-	out->ack_timeout_ns = 60 * INT64_C(1000000000);
-	out->round_log_ns = INT64_C(1000000000);
 	out->default_model.set = true;
-	snprintf(out->default_model.model, sizeof(out->default_model.model), "uniform");
 }
 
 const struct mcfg_model *mcfg_model_for(const struct market_config *cfg, int resource)
@@ -171,68 +184,25 @@ static bool name_ok(const char *s)
 
 static int load_market(const struct cfg *c, struct market_config *o, struct cfg_error *err)
 {
-	int64_t v;
-	const char *s;
 	int rc;
 
-	if ((rc = copy_str(c, "market", "tenant_endpoint", o->tenant_endpoint,
-			   sizeof(o->tenant_endpoint), err)) ||
-	    (rc = copy_str(c, "market", "price_endpoint", o->price_endpoint,
-			   sizeof(o->price_endpoint), err)) ||
-	    (rc = copy_str(c, "market", "host_endpoint", o->host_endpoint,
-			   sizeof(o->host_endpoint), err)) ||
-	    (rc = copy_str(c, "market", "ledger", o->ledger_path, sizeof(o->ledger_path), err)) ||
-	    (rc = copy_str(c, "market", "key_dir", o->key_dir, sizeof(o->key_dir), err)))
+	if ((rc = cfg_bind_load(c, mcfg_binds, mcfg_binds_len, o, err)))
 		return rc;
-	if ((rc = get_range(c, "market", "round_ms", MCFG_ROUND_MS_MIN, MCFG_ROUND_MS_MAX, &v,
-			    err)))
-		return rc;
-	o->round_ns = v * INT64_C(1000000);
-	if ((rc = cfg_get_string(c, "market", "sync", &s, err)))
-		return rc;
-	if (strcmp(s, "full") && strcmp(s, "normal"))
-		return cfg_error_at(c, "market", "sync", err, "\"%s\" is not full or normal", s);
-	o->sync_full = strcmp(s, "full") == 0;
-	if ((rc = get_range(c, "market", "seed", 0, INT64_MAX, &v, err)))
-		return rc;
-	o->seed = (uint64_t)v;
-	if ((rc = cfg_get_duration(c, "market", "request_retention", &v, err)))
-		return rc;
-	if (v < INT64_C(1000000000))
+	o->round_ns = o->round_ms * INT64_C(1000000);
+	if (strcmp(o->sync, "full") && strcmp(o->sync, "normal"))
+		return cfg_error_at(c, "market", "sync", err, "\"%s\" is not full or normal",
+				    o->sync);
+	o->sync_full = strcmp(o->sync, "full") == 0;
+	if (o->request_retention_ns < INT64_C(1000000000))
 		return cfg_error_at(c, "market", "request_retention", err,
 				    "shorter than 1s: retried requests would be applied twice");
-	o->request_retention_ns = v;
-	if ((rc = get_range(c, "market", "max_request_bytes", 1024, 4 << 20, &v, err)))
-		return rc;
-	o->max_request_bytes = (size_t)v;
-	if ((rc = get_range(c, "market", "batch_max", 1, 1 << 20, &v, err)))
-		return rc;
-	o->batch_max = (size_t)v;
-	if ((rc = cfg_get_duration(c, "market", "ack_timeout", &v, err)))
-		return rc;
-	if (v < o->round_ns)
+	if (o->ack_timeout_ns < o->round_ns)
 		return cfg_error_at(c, "market", "ack_timeout", err,
 				    "shorter than a round (%lld ms): no host could answer in time",
 				    (long long)(o->round_ns / 1000000));
-	o->ack_timeout_ns = v;
-	if ((rc = cfg_get_duration(c, "market", "round_log", &v, err)))
-		return rc;
-	if (v < 0)
-		return cfg_error_at(c, "market", "round_log", err, "must not be negative");
-	o->round_log_ns = v;
-	if ((rc = copy_str(c, "market", "stats_file", o->stats_file, sizeof(o->stats_file), err)))
-		return rc;
 	if ((rc = httpd_config_load(c, "market", &o->http, err)))
 		return rc;
-	if ((rc = get_range(c, "market", "http_history_rounds", 1, 100000, &v, err)))
-		return rc;
-	o->http_history = (size_t)v;
 	o->default_model.set = true;
-	if ((rc = copy_str(c, "market", "default_model", o->default_model.model,
-			   sizeof(o->default_model.model), err)) ||
-	    (rc = copy_str(c, "market", "default_params", o->default_model.params,
-			   sizeof(o->default_model.params), err)))
-		return rc;
 	return check_model(c, "market", "default_model", "default_params", &o->default_model,
 			   err);
 }

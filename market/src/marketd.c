@@ -252,7 +252,7 @@ static int load_config(const struct dmn_args *args, struct market_config *out, b
 	char buf[1200];
 	int err;
 
-	if (cfg_create(mcfg_schema, mcfg_schema_len, &cfg) != 0)
+	if (mcfg_cfg_create(&cfg) != 0)
 		return EX_OSERR;
 	err = args->config ? cfg_load_file(cfg, args->config, &cerr) : 0;
 	for (size_t i = 0; !err && i < args->nsets; i++)
@@ -399,10 +399,7 @@ static void close_all(struct marketd *d)
 
 static void help_config(void)
 {
-	for (size_t i = 0; i < mcfg_schema_len; i++)
-		printf("[%s] %s = %s\n    %s\n", mcfg_schema[i].section, mcfg_schema[i].key,
-		       mcfg_schema[i].default_value ? mcfg_schema[i].default_value : "(required)",
-		       mcfg_schema[i].help);
+	mcfg_help(stdout);
 }
 
 static bool check_only_alias;

@@ -472,8 +472,7 @@ int pm_check(struct pm_instance *inst, struct pm_error *err)
 		err->message[0] = '\0';
 	if (!h)
 		return pm__errorf(err, -EINVAL, "pm_check: not an instance from pm_create");
-	if (h->model->size < offsetof(struct pm_model, check) + sizeof(h->model->check) ||
-	    !h->model->check)
+	if (!PLUGIN_HAS(h->model, check))
 		return 0;
 	return h->model->check(h->impl, err);
 }

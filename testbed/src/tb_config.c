@@ -38,7 +38,9 @@ static const struct cfg_key tb_keys[] = {
 	{"host.*", "key", CFG_STRING, "", "remote: the host agent's public key file (.pub)"},
 	{"tenant.*", "host", CFG_STRING, NULL, "the host its instance runs on"},
 	{"tenant.*", "budget", CFG_STRING, "unlimited", "the most it may be charged ($X)"},
-	{"tenant.*", "instance", CFG_STRING, "process", "process (vm: not yet)"},
+	{"tenant.*", "instance", CFG_STRING, "process", "process, or vm (a nom VM its host's "
+							 "agent boots; joins at 0s)"},
+	{"tenant.*", "vm_type", CFG_STRING, "auto", "vm: auto (kvm with /dev/kvm), kvm or qemu"},
 	{"tenant.*", "app", CFG_STRING, NULL, "memcached, nhttpd or netpipe"},
 	{"tenant.*", "utility", CFG_STRING, "refund", "penalty, refund or bonus"},
 	{"tenant.*", "alpha", CFG_DOUBLE, NULL, "utility: alpha (docs/economics.md)"},
@@ -57,10 +59,6 @@ static const struct cfg_key tb_keys[] = {
 	 "nom-loadgen, memcaslap (memcached), wrk (nhttpd) or NPtcp (netpipe)"},
 	{"tenant.*", "phases", CFG_STRING, "20s:16",
 	 "load phases DURATION:CONNECTIONS, comma-separated (\"10s:16, 10s:1\")"},
-	{"tenant.*", "profile_app", CFG_STRING, "",
-	 "the profile's app whose rows it reads (default: its app's); e.g. memcached-kernel"},
-	{"tenant.*", "http_path", CFG_STRING, "/f16k",
-	 "nhttpd under nom-loadgen: the file fetched, /f16k (16 KiB) or /index.html (1 KiB)"},
 	{"tenant.*", "cores", CFG_INT, "0",
 	 "a standing bid for up to this many of its host's cores (0: none)"},
 	{"tenant.*", "cores_min", CFG_INT, "1", "the fewest cores the bid takes"},
@@ -69,6 +67,10 @@ static const struct cfg_key tb_keys[] = {
 	 "a standing bid for up to this much of its host's memory, MiB (0: none)"},
 	{"tenant.*", "memory_min", CFG_INT, "1", "the least memory the bid takes, MiB"},
 	{"tenant.*", "memory_price", CFG_STRING, NULL, "the most it pays per MiB-hour ($X)"},
+	{"tenant.*", "profile_app", CFG_STRING, "",
+	 "the profile's app whose rows it reads (default: its app's); e.g. memcached-kernel"},
+	{"tenant.*", "http_path", CFG_STRING, "/f16k",
+	 "nhttpd under nom-loadgen: the file fetched, /f16k (16 KiB) or /index.html (1 KiB)"},
 	{"tenant.*", "join", CFG_DURATION, "0s", "when it joins, from the run's start"},
 	{"tenant.*", "leave", CFG_DURATION, NULL, "when it leaves (default: at the end)"},
 	{"event.*", "at", CFG_DURATION, NULL, "when, from the run's start"},
@@ -291,10 +293,13 @@ static int load_tenant(struct cfg *c, struct testbed *tb, const char *sec, struc
 			     s);
 	}
 	GET(cfg_get_string, sec, "instance", &s);
-	if (strcmp(s, "vm") == 0)
-		FAIL(sec, "instance", "vm instances are not supported yet: process");
-	if (strcmp(s, "process") != 0)
-		FAIL(sec, "instance", "\"%s\" is not process", s);
+	t->vm = strcmp(s, "vm") == 0;
+	if (!t->vm && strcmp(s, "process") != 0)
+		FAIL(sec, "instance", "\"%s\" is not process or vm", s);
+	GET(cfg_get_string, sec, "vm_type", &s);
+	if (strcmp(s, "auto") != 0 && strcmp(s, "kvm") != 0 && strcmp(s, "qemu") != 0)
+		FAIL(sec, "vm_type", "\"%s\" is not auto, kvm or qemu", s);
+	snprintf(t->vm_type, sizeof(t->vm_type), "%s", s);
 	GET(cfg_get_string, sec, "app", &s);
 	if ((k = pick(s, apps, 3)) < 0)
 		FAIL(sec, "app", "\"%s\" is not memcached, nhttpd or netpipe", s);
@@ -344,20 +349,6 @@ static int load_tenant(struct cfg *c, struct testbed *tb, const char *sec, struc
 	GET(cfg_get_string, sec, "phases", &s);
 	if ((why = parse_phases(s, t)) != NULL)
 		FAIL(sec, "phases", "%s", why);
-	GET(cfg_get_string, sec, "profile_app", &s);
-	if (*s && (strlen(s) >= sizeof(t->profile_app) || strspn(s, "abcdefghijklmnopqrstuvwxyz"
-								"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-								"0123456789_.+-") != strlen(s)))
-		FAIL(sec, "profile_app", "\"%s\" is not 1-31 of A-Za-z0-9_.+- (a profile's app)",
-		     s);
-	snprintf(t->profile_app, sizeof(t->profile_app), "%s", s);
-	GET(cfg_get_string, sec, "http_path", &s);
-	if (strcmp(s, "/f16k") != 0 && strcmp(s, "/index.html") != 0)
-		FAIL(sec, "http_path", "\"%s\" is not /f16k or /index.html (the files served)", s);
-	if (cfg_has(c, sec, "http_path") &&
-	    (t->app != TB_APP_NHTTPD || t->load != TB_LOAD_NOM_LOADGEN))
-		FAIL(sec, "http_path", "only nhttpd driven by nom-loadgen fetches a path");
-	snprintf(t->http_path, sizeof(t->http_path), "%s", s);
 	{
 		const struct tb_host *h = &tb->hosts[t->host];
 		struct {
@@ -394,6 +385,20 @@ static int load_tenant(struct cfg *c, struct testbed *tb, const char *sec, struc
 				FAIL(sec, b[i].price_key, "\"%s\" is not a positive amount ($0.05)", s);
 		}
 	}
+	GET(cfg_get_string, sec, "profile_app", &s);
+	if (*s && (strlen(s) >= sizeof(t->profile_app) || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+								"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+								"0123456789_.+-") != strlen(s)))
+		FAIL(sec, "profile_app", "\"%s\" is not 1-31 of A-Za-z0-9_.+- (a profile's app)",
+		     s);
+	snprintf(t->profile_app, sizeof(t->profile_app), "%s", s);
+	GET(cfg_get_string, sec, "http_path", &s);
+	if (strcmp(s, "/f16k") != 0 && strcmp(s, "/index.html") != 0)
+		FAIL(sec, "http_path", "\"%s\" is not /f16k or /index.html (the files served)", s);
+	if (cfg_has(c, sec, "http_path") &&
+	    (t->app != TB_APP_NHTTPD || t->load != TB_LOAD_NOM_LOADGEN))
+		FAIL(sec, "http_path", "only nhttpd driven by nom-loadgen fetches a path");
+	snprintf(t->http_path, sizeof(t->http_path), "%s", s);
 	GET(cfg_get_duration, sec, "join", &t->join_ns);
 	if (t->join_ns < 0 || t->join_ns >= tb->duration_ns)
 		FAIL(sec, "join", "not inside the run (duration %llds)",
@@ -404,6 +409,13 @@ static int load_tenant(struct cfg *c, struct testbed *tb, const char *sec, struc
 		if (t->leave_ns <= t->join_ns || t->leave_ns > tb->duration_ns)
 			FAIL(sec, "leave", "not after join and inside the run");
 	}
+	if (t->vm && t->join_ns != 0)
+		FAIL(sec, "join", "a vm instance joins at 0s (its host's agent boots it with the "
+				  "host)");
+	if (t->vm && t->leave_ns >= 0)
+		FAIL(sec, "leave", "a vm instance stays to the end (not yet: leave)");
+	if (t->vm && t->kernel_stack)
+		FAIL(sec, "stack", "a vm instance's app uses nomnet in the guest (stack = nomnet)");
 out:
 	return rc;
 }

@@ -3,7 +3,8 @@
  * Teardown reads STATE/manifest (tb_internal.h, notes 1-3) and undoes it newest first:
  * processes get SIGTERM (daemons stop cleanly: the agent leaves its qdiscs, which go with
  * their namespace) and SIGKILL after 3 s; cgroups have what is left in them killed and are
- * removed; namespaces are deleted (their veths, the bridge and the qdiscs with them); boards
+ * removed; namespaces are deleted (their veths, the bridge and the qdiscs with them), a VM
+ * tenant's domain (should its agent not have stopped it) and links; boards
  * and API sockets are removed; then the state folder. Each step is tried even when an earlier
  * one failed, and what could not be undone is named. */
 
@@ -222,6 +223,21 @@ int tb_down(const char *dir, bool quiet)
 					bad++;
 				}
 			}
+		} else if (strcmp(e[i].kind, "domain") == 0) {
+			/* The host's agent stops its VMs on SIGTERM; this is for one it could not. */
+			run_quiet("virsh -c qemu:///system destroy '%s'", e[i].arg);
+			run_quiet("virsh -c qemu:///system undefine '%s'", e[i].arg);
+			if (run_quiet("virsh -c qemu:///system domstate '%s'", e[i].arg) == 0) {
+				fprintf(stderr, "raas testbed: cannot remove VM %s\n", e[i].arg);
+				bad++;
+			}
+		} else if (strcmp(e[i].kind, "link") == 0) {
+			/* A VM's bridge or veth in this namespace (its peer goes with it). */
+			run_quiet("ip link delete '%s'", e[i].arg);
+			if (run_quiet("ip link show '%s'", e[i].arg) == 0) {
+				fprintf(stderr, "raas testbed: cannot delete link %s\n", e[i].arg);
+				bad++;
+			}
 		} else if (strcmp(e[i].kind, "board") == 0) {
 			snprintf(path, sizeof(path), "/dev/shm/nom.%s", e[i].arg);
 			unlink(path);
@@ -272,6 +288,11 @@ int tb_status(const char *dir)
 				 name ? name + 1 : e[i].arg);
 			printf("%-10s %-28s %-8s %s\n", "cgroup", label, "-",
 			       ok ? "present" : "missing");
+			unhealthy += !ok;
+		} else if (strcmp(e[i].kind, "domain") == 0) {
+			bool ok = run_quiet("virsh -c qemu:///system domstate '%s' | grep -q running",
+					    e[i].arg) == 0;
+			printf("%-10s %-28s %-8s %s\n", "vm", e[i].arg, "-", ok ? "running" : "stopped");
 			unhealthy += !ok;
 		} else if (strcmp(e[i].kind, "board") == 0) {
 			char path[700];

@@ -6,7 +6,9 @@
  *   into br0, a memory cgroup subtree, raas-hostagentd with the tc backend on up0 -> per
  *   tenant: namespace tb-NAME-TENANT with veth t0 (the app's, 10.N.j.2) to the host
  *   (10.N.j.1), nom-priced in the host's namespace, the app through nom-run, its load
- *   generator in the core namespace.
+ *   generator in the core namespace; a tenant with instance = vm is a nom VM instead, which
+ *   its host's agent boots (the image built first, its bridge, veth and config drive made
+ *   before the agent starts).
  *
  * Each step waits for the ready file (or the listening port) of what it started, against the
  * testbed's startup_timeout; the caller tears everything down when a step fails. Commands are
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/daemon.h"
+#include "common/transport.h"
 #include "tb_internal.h"
 
 #define SAY(...) fprintf(stderr, "raas testbed: " __VA_ARGS__)
@@ -319,9 +322,18 @@ int tb_write_agent_ini(struct tb_state *st, int h, const char *hostapi)
 		if (tn->host != h)
 			continue;
 		n += snprintf(text + n, sizeof(text) - (size_t)n,
-			      "\n[tenant.%s]\ninterface = up0\nclass = 0x%x\nsrc = 10.%d.%d.2/32\n%s%s\n",
+			      "\n[tenant.%s]\ninterface = up0\nclass = 0x%x\nsrc = 10.%d.%d.2/32\n%s%s%s",
 			      tn->name, 0x10 * tn->index, tb->net, tn->index, cg ? "cgroup = " : "",
-			      cg ? tn->name : "");
+			      cg ? tn->name : "", cg ? "\n" : "");
+		if (tn->vm && n < (int)sizeof(text))
+			n += snprintf(text + n, sizeof(text) - (size_t)n,
+				      "domain = tb-%s-%s\nvm_image = %s/image\n"
+				      "vm_drive = %s/vm-%s.drive\nvm_bridge = tb%sv%d\n"
+				      "vm_tap = tb%sx%d\nvm_console = %s/vm-%s.console\n"
+				      "vm_vcpus = 1\nvm_memory_mib = 256\nvm_type = %s\n",
+				      tb->name, tn->name, st->dir, st->dir, tn->name, tb->name,
+				      tn->index, tb->name, tn->index, st->dir, tn->name,
+				      tn->vm_type);
 	}
 	if (n >= (int)sizeof(text))
 		return -E2BIG;
@@ -367,6 +379,152 @@ static int start_market(struct tb_state *st, int64_t deadline)
 	return 0;
 }
 
+/* ---- Tenants' nom VMs (instance = vm): the host's agent boots them (docs/vm.md) ----
+ *
+ * A VM takes the place of the tenant's namespace: its tap is on a bridge tbNAMEvJ in the
+ * root namespace (libvirtd's), a veth tbNAMEwJ <-> tJ joins that bridge to the host's
+ * namespace (tJ 10.N.J.1, as for a process instance), the guest's kernel is 10.N.J.3 and its
+ * app, on nomnet's packet driver, 10.N.J.2: the route from the core, the tc class on up0 and
+ * the load generator are those of a process instance. */
+
+static void app_argv(struct tb_state *st, int t, bool in_vm, char **argv, char *buf,
+		     size_t len);
+
+static bool any_vm(const struct testbed *tb)
+{
+	for (int t = 0; t < tb->ntenants; t++)
+		if (tb->tenants[t].vm)
+			return true;
+	return false;
+}
+
+/* One image with every app the VM tenants run, the profile and nhttpd's file. */
+static int vm_image(struct tb_state *st)
+{
+	const struct testbed *tb = st->tb;
+	static const char *const bins[] = {"nom-memcached", "nhttpd", "nompipe"};
+	bool want[3] = {false, false, false};
+	char apps[2048] = "", prof[1100];
+	size_t n = 0;
+
+	for (int t = 0; t < tb->ntenants; t++)
+		if (tb->tenants[t].vm)
+			want[tb->tenants[t].app] = true;
+	for (int a = 0; a < 3; a++)
+		if (want[a])
+			n += (size_t)snprintf(apps + n, sizeof(apps) - n, " --app %s/%s", st->bin,
+					      bins[a]);
+	if (tb->profile[0] == '/')
+		snprintf(prof, sizeof(prof), "%s", tb->profile);
+	else
+		snprintf(prof, sizeof(prof), "%s/%s", st->source, tb->profile);
+	int rc = tb_sh(st, "%s/raas-image build%s --file %s=/etc/nom/profile.csv --file "
+			   "%s/www/f16k=/srv/www/f16k --out %s/image",
+		       st->bin, apps, prof, st->dir, st->dir);
+	return rc ? fail("the VMs' image (raas image build; setup.log)", rc) : 0;
+}
+
+/* The VM tenant's bridge and veth into its host, and its config drive. */
+static int vm_prepare(struct tb_state *st, int t, const char *hns)
+{
+	const struct testbed *tb = st->tb;
+	const struct tb_tenant *tn = &tb->tenants[t];
+	int j = tn->index, net = tb->net, k = tb->hosts[tn->host].index, rc;
+	char path[700], text[8192], argbuf[4096], *argv[80];
+
+	if ((rc = tb_manifest_add(st, "link tb%sv%d", tb->name, j)) != 0 ||
+	    (rc = tb_manifest_add(st, "link tb%sw%d", tb->name, j)) != 0 ||
+	    (rc = tb_manifest_add(st, "domain tb-%s-%s", tb->name, tn->name)) != 0)
+		return rc;
+	rc = tb_sh(st,
+		   "ip link add tb%sv%d type bridge && ip link set tb%sv%d up && "
+		   "ip link add tb%sw%d type veth peer name t%d netns %s && "
+		   "ip link set tb%sw%d master tb%sv%d up && "
+		   "ip -n %s addr add 10.%d.%d.1/24 dev t%d && ip -n %s link set t%d up && "
+		   "%s/nomnet-ctl ifprep tb%sw%d >/dev/null && "
+		   "ip netns exec %s %s/nomnet-ctl ifprep t%d >/dev/null && "
+		   "ip -n %s route add 10.%d.%d.0/24 via 10.%d.0.%d",
+		   tb->name, j, tb->name, j, tb->name, j, j, hns, tb->name, j, tb->name, j, hns, net,
+		   j, j, hns, j, st->bin, tb->name, j, hns, st->bin, j, st->core_ns, net, j, net,
+		   10 + k);
+	if (rc != 0)
+		return fail("a VM's bridge and veth", rc);
+	/* The drive: who it is, where the market is, its keys, its app. */
+	int n = snprintf(text, sizeof(text),
+			 "# made by raas testbed: tenant %s's VM\n[vm]\nname = tb-%s-%s\n"
+			 "tenant = %s\naddress = 10.%d.%d.3/24\ngateway = 10.%d.%d.1\nhost = %s\n"
+			 "market = %s\nprices = %s\nsubscribe = bandwidth/%s\n",
+			 tn->name, tb->name, tn->name, tn->name, net, j, net, j,
+			 tb->hosts[tn->host].name, st->market, st->prices, tb->hosts[tn->host].name);
+	char mkey[TP_KEY_Z85_LEN + 1], why[256];
+	struct tp_keypair kp;
+	snprintf(path, sizeof(path), "%s/keys/market.pub", st->dir);
+	if (tp_key_load_public(path, mkey, why, sizeof(why)) != 0) {
+		SAY("%s\n", why);
+		return fail("the market's public key", -EINVAL);
+	}
+	snprintf(path, sizeof(path), "%s/keys/%s.key", st->dir, tn->name);
+	if (tp_key_load_pair(path, &kp, why, sizeof(why)) != 0) {
+		SAY("%s\n", why);
+		return fail("the tenant's key", -EINVAL);
+	}
+	n += snprintf(text + n, sizeof(text) - (size_t)n,
+		      "market_key = %s\ntenant_public = %s\ntenant_secret = %s\n[app.main]\n", mkey,
+		      kp.public_key, kp.secret_key);
+	/* The app's command line, cut into run..run4 lines of at most 190 characters. */
+	app_argv(st, t, true, argv, argbuf, sizeof(argbuf));
+	int line = 1, used = 0;
+	n += snprintf(text + n, sizeof(text) - (size_t)n, "run =");
+	for (int a = 0; argv[a]; a++) {
+		int len = (int)strlen(argv[a]);
+		if (used + len + 1 > 190) {
+			if (++line > 4)
+				return fail("the VM app's command line (over 4 x 190 characters)", -E2BIG);
+			n += snprintf(text + n, sizeof(text) - (size_t)n, "\nrun%d =", line);
+			used = 0;
+		}
+		n += snprintf(text + n, sizeof(text) - (size_t)n, " %s", argv[a]);
+		used += len + 1;
+	}
+	n += snprintf(text + n, sizeof(text) - (size_t)n, "\n");
+	if (n >= (int)sizeof(text))
+		return fail("the VM's config", -E2BIG);
+	snprintf(path, sizeof(path), "%s/vm-%s.ini", st->dir, tn->name);
+	mode_t old = umask(077);
+	rc = write_file(path, text);
+	umask(old);
+	if (rc != 0)
+		return fail(path, rc);
+	rc = tb_sh(st, "%s/raas-image drive --check %s/vm-%s.ini --out %s/vm-%s.drive", st->bin,
+		   st->dir, tn->name, st->dir, tn->name);
+	return rc ? fail("the VM's config drive (setup.log)", rc) : 0;
+}
+
+/* Waits until the VM's console says its nom-priced connected to the market. */
+static int vm_wait_connected(struct tb_state *st, int t, int64_t deadline)
+{
+	char path[700], line[1024];
+	snprintf(path, sizeof(path), "%s/vm-%s.console", st->dir, st->tb->tenants[t].name);
+	while (tb_now() < deadline) {
+		if (tb_interrupted)
+			return -EINTR;
+		FILE *f = fopen(path, "r");
+		bool up = false, stopped = false;
+		while (f && fgets(line, sizeof(line), f)) {
+			up = up || strstr(line, "market session up") != NULL;
+			stopped = stopped || strstr(line, "nom-vm: stopping") != NULL;
+		}
+		if (f)
+			fclose(f);
+		if (up)
+			return 0;
+		if (stopped)
+			return -ECHILD;
+		usleep(100000);
+	}
+	return -ETIMEDOUT;
+}
+
 static int start_host(struct tb_state *st, int h, int64_t deadline)
 {
 	const struct testbed *tb = st->tb;
@@ -401,6 +559,10 @@ static int start_host(struct tb_state *st, int h, int64_t deadline)
 		if ((rc = tb_manifest_add(st, "cgroup %s", cg)) != 0)
 			return rc;
 	}
+	for (int t = 0; t < tb->ntenants; t++)
+		if (tb->tenants[t].vm && tb->tenants[t].host == h &&
+		    (rc = vm_prepare(st, t, ns)) != 0)
+			return rc;
 	snprintf(bin, sizeof(bin), "%s/raas-hostagentd", st->bin);
 	snprintf(ini, sizeof(ini), "%s/agent-%s.ini", st->dir, tb->hosts[h].name);
 	snprintf(ready, sizeof(ready), "%s/agent-%s.ready", st->dir, tb->hosts[h].name);
@@ -419,8 +581,11 @@ static int start_host(struct tb_state *st, int h, int64_t deadline)
 	return 0;
 }
 
-/* The app's command line, through nom-run, into argv (strings in buf). */
-static void app_argv(struct tb_state *st, int t, char **argv, char *buf, size_t len)
+/* The app's command line, through nom-run, into argv (strings in buf); in_vm: the same app
+ * in the tenant's VM (no nom-run, nomnet's packet driver on the guest's eth0, the image's
+ * files). */
+static void app_argv(struct tb_state *st, int t, bool in_vm, char **argv, char *buf,
+		     size_t len)
 {
 	const struct testbed *tb = st->tb;
 	const struct tb_tenant *tn = &tb->tenants[t];
@@ -433,11 +598,15 @@ static void app_argv(struct tb_state *st, int t, char **argv, char *buf, size_t 
 		argv[n++] = p;                                                               \
 		p += snprintf(p, (size_t)(end - p), __VA_ARGS__) + 1;                        \
 	} while (0)
-	ARG("%s/nom-run", st->bin);
-	ARG("--instance");
-	ARG("tb-%s-%s", tb->name, tn->name);
-	ARG("--");
-	ARG("%s/%s", st->bin, bins[tn->app]);
+	if (!in_vm) {
+		ARG("%s/nom-run", st->bin);
+		ARG("--instance");
+		ARG("tb-%s-%s", tb->name, tn->name);
+		ARG("--");
+		ARG("%s/%s", st->bin, bins[tn->app]);
+	} else {
+		ARG("%s", bins[tn->app]);
+	}
 	ARG("--instance");
 	ARG("tb-%s-%s", tb->name, tn->name);
 	if (tn->kernel_stack) {
@@ -446,12 +615,13 @@ static void app_argv(struct tb_state *st, int t, char **argv, char *buf, size_t 
 		ARG("--bind");
 		ARG("10.%d.%d.2", tb->net, tn->index);
 	} else {
+		/* nomnet: XDP on the tenant namespace's t0, or AF_PACKET on the guest's eth0. */
 		ARG("--driver");
-		ARG("xdp");
+		ARG("%s", in_vm ? "packet" : "xdp");
 		ARG("--mode");
 		ARG("interrupt");
 		ARG("--if");
-		ARG("t0");
+		ARG("%s", in_vm ? "eth0" : "t0");
 		ARG("--addr");
 		ARG("10.%d.%d.2/24", tb->net, tn->index);
 		ARG("--gateway");
@@ -462,7 +632,10 @@ static void app_argv(struct tb_state *st, int t, char **argv, char *buf, size_t 
 		ARG("160");
 	} else if (tn->app == TB_APP_NHTTPD) {
 		ARG("--root");
-		ARG("%s/www", st->dir);
+		if (in_vm)
+			ARG("/srv/www");
+		else
+			ARG("%s/www", st->dir);
 	} else {
 		/* NPtcp's messages start at 1 MB (load_argv); nom-loadgen's at 1 byte. */
 		ARG("--start");
@@ -471,7 +644,9 @@ static void app_argv(struct tb_state *st, int t, char **argv, char *buf, size_t 
 		ARG("0");
 	}
 	ARG("--profile");
-	if (tb->profile[0] == '/')
+	if (in_vm)
+		ARG("/etc/nom/profile.csv");
+	else if (tb->profile[0] == '/')
 		ARG("%s", tb->profile);
 	else
 		ARG("%s/%s", st->source, tb->profile);
@@ -686,6 +861,41 @@ static int place_bids(struct tb_state *st, int t, int64_t deadline)
 	return 0;
 }
 
+/* The tenant's load generator, from the core namespace; the tenant is up once it runs. */
+static int start_load(struct tb_state *st, int t)
+{
+	const struct tb_tenant *tn = &st->tb->tenants[t];
+	char argbuf[4096], *argv[80], label[64], log[64];
+
+	load_argv(st, t, argv, argbuf, sizeof(argbuf));
+	snprintf(label, sizeof(label), "load %s", tn->name);
+	snprintf(log, sizeof(log), "load-%s.log", tn->name);
+	pid_t pid = tb_spawn(st, label, st->core_ns, log, argv);
+	if (pid < 0)
+		return fail(tb_load_name(tn->load), pid);
+	st->loadgen[t] = pid;
+	st->tenant_up[t] = true;
+	return 0;
+}
+
+/* A VM tenant: its host's agent booted the VM; up once its nom-priced connected, its app
+ * listens (from the core namespace) and its load generator runs. */
+static int vm_tenant_start(struct tb_state *st, int t, int64_t deadline)
+{
+	const struct testbed *tb = st->tb;
+	const struct tb_tenant *tn = &tb->tenants[t];
+	char ip[32];
+	int rc = vm_wait_connected(st, t, deadline);
+	if (rc != 0)
+		return fail(rc == -ECHILD ? "the tenant's VM (it stopped: its console, vm-TENANT.console)"
+					  : "the tenant's VM (its console, vm-TENANT.console)", rc);
+	snprintf(ip, sizeof(ip), "10.%d.%d.2", tb->net, tn->index);
+	if ((rc = tb_wait_listen(st, st->core_ns, ip, tb_app_port(tn->app), st->agent[tn->host],
+				 deadline)) != 0)
+		return fail(tb_app_name(tn->app), rc);
+	return start_load(st, t);
+}
+
 int tb_tenant_start(struct tb_state *st, int t)
 {
 	const struct testbed *tb = st->tb;
@@ -696,6 +906,8 @@ int tb_tenant_start(struct tb_state *st, int t)
 	int j = tn->index, net = tb->net, rc;
 	char set[16][700];
 
+	if (tn->vm)
+		return vm_tenant_start(st, t, deadline);
 	host_ns(st, tn->host, hns, sizeof(hns));
 	tenant_ns(st, t, tns, sizeof(tns));
 	snprintf(inst, sizeof(inst), "tb-%s-%s", tb->name, tn->name);
@@ -771,7 +983,7 @@ int tb_tenant_start(struct tb_state *st, int t)
 		return rc;
 
 	/* The app, placed by nom-run (namespace and cgroup from the board). */
-	app_argv(st, t, argv, argbuf, sizeof(argbuf));
+	app_argv(st, t, false, argv, argbuf, sizeof(argbuf));
 	snprintf(label, sizeof(label), "app %s", tn->name);
 	snprintf(log, sizeof(log), "app-%s.log", tn->name);
 	pid = tb_spawn(st, label, NULL, log, argv);
@@ -783,16 +995,7 @@ int tb_tenant_start(struct tb_state *st, int t)
 	if ((rc = tb_wait_listen(st, st->core_ns, ip, tb_app_port(tn->app), pid, deadline)) != 0)
 		return fail(tb_app_name(tn->app), rc);
 
-	/* Its load generator, from the core namespace. */
-	load_argv(st, t, argv, argbuf, sizeof(argbuf));
-	snprintf(label, sizeof(label), "load %s", tn->name);
-	snprintf(log, sizeof(log), "load-%s.log", tn->name);
-	pid = tb_spawn(st, label, st->core_ns, log, argv);
-	if (pid < 0)
-		return fail(tb_load_name(tn->load), pid);
-	st->loadgen[t] = pid;
-	st->tenant_up[t] = true;
-	return 0;
+	return start_load(st, t);
 }
 
 int tb_up(struct tb_state *st, bool all_tenants)
@@ -843,6 +1046,11 @@ int tb_up(struct tb_state *st, bool all_tenants)
 			return rc;
 	}
 
+	if (any_vm(tb)) {
+		SAY("%s: the VMs' image\n", tb->name);
+		if ((rc = vm_image(st)) != 0)
+			return rc;
+	}
 	int64_t deadline = st->t0_ns + tb->startup_timeout_ns;
 	SAY("%s: market\n", tb->name);
 	if ((rc = start_market(st, deadline)) != 0)

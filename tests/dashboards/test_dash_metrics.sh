@@ -53,6 +53,7 @@ inf=$(val "$T/agent.metrics" 'raas_hostagent_apply_seconds_bucket{le="+Inf"}')
 [ "$inf" = "$sets" ] || fail "+Inf bucket $inf != $sets"
 [ "$failed_sets" -ge 3 ] && [ "$failed_sets" -le "$sets" ] || fail "rounds_failed_total $failed_sets (of $sets)"
 [ "$(val "$T/agent.metrics" raas_hostagent_market_connected)" = 1 ] || fail "market_connected not 1"
+[ "$(val "$T/agent.metrics" 'raas_hostagent_info{host="h1"}')" = 1 ] || fail "no raas_hostagent_info{host=\"h1\"}"
 mlast=$(curl -sf "$H/api/hosts" | jq '.hosts[] | select(.name == "h1") | .acked_round')
 [ "$last" -le $((mlast + 2)) ] && [ "$last" -ge $((mlast - 20)) ] || fail "agent's last round $last vs the market's acked $mlast"
 # The market's page is of its last round close: it may be a round behind the agent's count.

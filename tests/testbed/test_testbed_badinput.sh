@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_testbed_badinput.sh: a testbed file with an error gets one "FILE:LINE: key: why" line,
-# exit 78, and nothing is started: no state folder, no namespace, no board, no process.
+# exit 78, and nothing is started: no state folder, no namespace, no board, no process
+# (20 cases, 3 of them about vm instances).
 #
 # Each case is the good file of this test with one line changed (sed), so that the line the
 # error must name is known: the case's own line. `raas testbed up` is used (not only check):
@@ -128,5 +129,9 @@ case_ '^params = price=43.2' 'params = price=abc' event.dear.params 'price'
 case_ '^params = price=43.2' 'host = h1' event.dear.host 'a price event takes no host'
 case_ '^action = price' 'action = raise' event.dear.action 'not host-fail, supply or price'
 case_ '^params = price=43.2' 'model = auctionx' event.dear.model 'no pricing model'
-[ "$n" = 29 ] || fail "ran $n cases"
+# instance = vm (test_testbed_vm boots one)
+case_ '^utility' 'instance = vmm' tenant.alice.instance 'not process or vm'
+case_ '^utility' 'vm_type = xen' tenant.alice.vm_type 'not auto, kvm or qemu'
+case_ '^utility' 'instance = vm\njoin = 5s' tenant.alice.join 'joins at 0s' 1
+[ "$n" = 32 ] || fail "ran $n cases"
 echo "ok: $n bad files refused with their line, nothing started"

@@ -37,7 +37,10 @@ vm_libvirt_up() {
 vm_cleanup() {
 	rc=$?
 	set +e
-	for d in $VMS; do virsh -c qemu:///system destroy "$d" >/dev/null 2>&1; done
+	# $T/defined: the host agent's persistent domains (vm_agent_keys), undefined too.
+	defined=$(cat "$T/defined" 2>/dev/null || true)
+	for d in $VMS $defined; do virsh -c qemu:///system destroy "$d" >/dev/null 2>&1; done
+	for d in $defined; do virsh -c qemu:///system undefine "$d" >/dev/null 2>&1; done
 	ip link delete "$BR" 2>/dev/null
 	[ -n "$STARTED_LIBVIRT" ] && kill $(cat /run/libvirtd.pid 2>/dev/null) 2>/dev/null
 	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
@@ -130,6 +133,27 @@ EOF2
 	VMS="$VMS $dom"
 	virsh -c qemu:///system create "$T/$inst.xml" >"$T/virsh-$inst.log" 2>&1 ||
 		fail "virsh create $dom: $(cat "$T/virsh-$inst.log")"
+}
+
+# vm_agent_keys IMAGE INSTANCE [VCPUS_MAX MEM_MIB]: the [tenant.NAME] keys with which the
+# host agent boots the VM of vm_start (domain $VMP-INSTANCE, tap, console, drive of
+# vm_drive) itself; the domain is undefined at exit should the agent leave it ($T/defined:
+# this runs in $(...)). vm_type = qemu: /dev/kvm may exist where KVM does not work (nested,
+# "KVM internal error ... emulation failure"), and the default, auto, would take it.
+vm_agent_keys() {
+	img=$1 inst=$2
+	chmod 0755 "$T"
+	echo "$VMP-$inst" >>"$T/defined"
+	printf 'domain = %s\nvm_image = %s\nvm_drive = %s\nvm_bridge = %s\nvm_tap = %s\n' \
+		"$VMP-$inst" "$img" "$T/$inst.drive" "$BR" "$(vm_tap "$inst")"
+	printf 'vm_console = %s\nvm_vcpus = %s\nvm_memory_mib = %s\nvm_type = qemu\n' \
+		"$T/$inst.console" "${3:-2}" "${4:-256}"
+}
+
+# vm_gone INSTANCE: neither the domain nor its tap exists.
+vm_gone() {
+	! virsh -c qemu:///system domstate "$VMP-$1" >/dev/null 2>&1 &&
+		! ip link show "$(vm_tap "$1")" >/dev/null 2>&1
 }
 
 # vm_tap INSTANCE: the host-side tap of the instance's NIC (instance names are short).

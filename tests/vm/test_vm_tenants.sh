@@ -6,9 +6,9 @@
 # host's bridge). Inside, nom-vm-init starts nom-priced, which connects to raas-marketd over
 # CURVE, and nhttpd on nomnet's packet driver (AF_PACKET on the guest's virtio NIC, an address
 # of its own), which acquires bandwidth for its working point. Load comes from wrk in a
-# namespace on the host's bridge; the host agent shapes the VMs' traffic to it with tc on that
-# bridge port (HTB class per tenant by source address) and sets vCPUs and the balloon through
-# libvirt. Profile (worked out by hand): one point each, W=0, 16,600 bytes a request:
+# namespace on the host's bridge; the host agent boots the VMs itself, shapes the VMs'
+# traffic to it with tc on that bridge port (HTB class per tenant by source address) and sets
+# vCPUs and the balloon through libvirt. Profile (worked out by hand): one point each, W=0, 16,600 bytes a request:
 #   web-a 45 rps -> 5.976 Mbit/s -> holds 6;  web-b 30 rps -> 3.984 Mbit/s -> holds 4
 # (price $1/Gbit = $3.6 per Mbit/s-hour; refund alpha 20 - beta 10 x 0.3 ms = 17 > 1).
 #
@@ -21,9 +21,13 @@
 #   - the ledger: each tenant's invoice equals the sum over its allocations of quantity x
 #     unit price x round length (computed here from the rounds table), nothing was credited,
 #     and the bandwidth rounds charged were at the rate tc enforced;
-#   - bob's VM destroyed: no domain and no tap are left; once its holdings are released (what
-#     its deployer does; nothing releases them by itself yet) its class is at the floor and it
-#     is allocated, so charged, nothing more while alice still is.
+#   - the host agent defines and boots both VMs itself ([tenant.NAME] vm_*): persistent
+#     domains, their taps on the host's bridge;
+#   - bob's VM destroyed: the agent notices, undefines it, removes bob's tc class and
+#     registers again without bob: no domain, tap or class of bob is left, the market
+#     allocates him nothing from the next round on while alice still holds, and what the
+#     rounds after the destroy charged him is credited back (net 0);
+#   - the agent stopped: alice's VM is stopped and undefined, no domain or tap is left.
 # Root, libvirt (started when not running), the Debian cloud kernel.
 set -eu
 . "$RAAS_SOURCE_DIR/tests/vm/lib.sh"
@@ -37,25 +41,17 @@ keys market alice bob h1
 export RAAS_LEDGER=$T/ledger.sqlite
 for t in alice bob; do "$B/raas" tenant add $t --key "$T/keys/$t.pub" >/dev/null; done
 "$B/raas" host add h1 --key "$T/keys/h1.pub" >/dev/null
+# The pools are the agent's (from its registration), so they follow what it can enforce.
 vm_market_ini <<EOF2
-[pool.bw]
-host = h1
-resource = bandwidth
-supply = 100
+[resource.bandwidth]
 model = fixed
 params = price=\$3.6
 
-[pool.cores]
-host = h1
-resource = cores
-supply = 4
+[resource.cores]
 model = fixed
 params = price=\$0.01
 
-[pool.mem]
-host = h1
-resource = memory
-supply = 512
+[resource.memory]
 model = fixed
 params = price=\$0.0001
 EOF2
@@ -82,15 +78,6 @@ app_ini() { # INSTANCE OCTET PROFILE_APP
 }
 vm_drive a alice 11 "$(app_ini a 21 web-a)"
 vm_drive b bob 12 "$(app_ini b 22 web-b)"
-log "two VMs boot"
-t0=$(date +%s%N)
-vm_start "$T/img" a 2 256
-vm_start "$T/img" b 2 256
-for i in a b; do
-	wait_for 180 "nom-priced connected in VM $i" vm_console_has $i "market session up"
-	log "  VM $i: boot to 'nom-priced connected' $((($(date +%s%N) - t0) / 1000000)) ms after both started"
-done
-
 cat >"$T/agent.ini" <<EOF2
 [agent]
 host = h1
@@ -121,16 +108,29 @@ memory_floor_mib = 192
 interface = ${VMP}s
 class = 0x10
 src = $NET.21/32
-domain = $VMP-a
+$(vm_agent_keys "$T/img" a 2 256)
 
 [tenant.bob]
 interface = ${VMP}s
 class = 0x20
 src = $NET.22/32
-domain = $VMP-b
+$(vm_agent_keys "$T/img" b 2 256)
 EOF2
+log "the host agent boots both VMs"
+t0=$(date +%s%N)
 "$B/raas-hostagentd" -c "$T/agent.ini" 2>>"$T/agent.log" &
-started $!
+AGENT=$!
+started $AGENT
+for i in a b; do
+	wait_for 180 "nom-priced connected in VM $i" vm_console_has $i "market session up"
+	log "  VM $i: boot to 'nom-priced connected' $((($(date +%s%N) - t0) / 1000000)) ms after the agent started both"
+done
+for i in a b; do
+	virsh -c qemu:///system dominfo "$VMP-$i" | grep -q "^Persistent: *yes" ||
+		fail "the agent's domain $VMP-$i is not defined"
+	[ "$(ip -o link show "$(vm_tap $i)" | grep -o "master [^ ]*")" = "master $BR" ] ||
+		fail "the tap $(vm_tap $i) is not on $BR"
+done
 
 rate_is() { # MINOR RATE
 	[ "$(tc class show dev "${VMP}s" classid "1:$1" |
@@ -223,21 +223,35 @@ done
 	JOIN pools p ON p.id = a.pool WHERE t.name = 'bob' AND p.resource = 3")" = 4 ] ||
 	fail "bob was charged for more bandwidth than tc enforced (4)"
 
-log "bob's VM is destroyed; its holdings are released (as its deployer does) and no longer charged"
+log "bob's VM is destroyed: the agent notices, the market releases bob, nothing more is charged"
 virsh -c qemu:///system destroy "$VMP-b" >/dev/null || fail "virsh destroy $VMP-b"
-! virsh -c qemu:///system domstate "$VMP-b" >/dev/null 2>&1 || fail "domain $VMP-b is left"
-! ip link show "$(vm_tap b)" >/dev/null 2>&1 || fail "the tap $(vm_tap b) is left"
-"$B/raas" --key "$T/keys/bob.key" release --resource bandwidth --host h1 >/dev/null ||
-	fail "raas release for bob"
-wait_for 20 "bob's class at the floor" rate_is 20 100Kbit
+wait_for 10 "the agent tells the market" grep -q "vm: tenant bob no longer served here" "$T/agent.log"
 rel=$(sqlite3 "$T/ledger.sqlite" "SELECT max(round) FROM rounds")
+grep "vm: tenant bob" "$T/agent.log" | tail -n 2 | sed 's/^/  agent: /' >&2
+wait_for 10 "domain $VMP-b undefined and its tap gone" vm_gone b
+class_gone() { [ -z "$(tc class show dev "${VMP}s" classid 1:20)" ]; }
+wait_for 10 "bob's tc class removed" class_gone
 rounds_past() { [ "$(sqlite3 "$T/ledger.sqlite" "SELECT max(round) FROM rounds")" -ge "$1" ]; }
 wait_for 10 "three more rounds" rounds_past $((rel + 3))
 late=$(sqlite3 "$T/ledger.sqlite" "SELECT count(*) FROM allocations a JOIN tenants t ON t.id = a.tenant
 	WHERE t.name = 'bob' AND a.round > $((rel + 1))")
 alive=$(sqlite3 "$T/ledger.sqlite" "SELECT count(*) FROM allocations a JOIN tenants t ON t.id = a.tenant
 	WHERE t.name = 'alice' AND a.round > $((rel + 1))")
-log "  after round $((rel + 1)): bob $late allocations, alice $alive"
+# What the rounds around the destroy charged bob, less what was credited back: a round whose
+# allocation the agent reported failed is credited in full.
+net=$(sqlite3 "$T/ledger.sqlite" "SELECT coalesce(sum(a.quantity * a.unit_price * r.round_ns / 3600000000000.0), 0)
+	- (SELECT coalesce(sum(c.amount), 0) FROM credits c JOIN tenants t ON t.id = c.tenant
+	   WHERE t.name = 'bob' AND c.round > $rel)
+	FROM allocations a JOIN tenants t ON t.id = a.tenant JOIN rounds r ON r.round = a.round
+	WHERE t.name = 'bob' AND a.round > $rel")
+credits=$(sqlite3 "$T/ledger.sqlite" "SELECT count(*) FROM credits c JOIN tenants t ON t.id = c.tenant WHERE t.name = 'bob'")
+log "  after round $((rel + 1)): bob $late allocations, alice $alive; bob charged net $net nanodollars after round $rel ($credits credits)"
 [ "$late" = 0 ] || fail "bob is still allocated (and charged) after his VM was destroyed"
 [ "$alive" -gt 0 ] || fail "alice's allocations stopped too"
+awk -v n="$net" 'BEGIN { exit !(n < 1 && n > -1) }' || fail "bob was charged $net net after his VM was destroyed"
+
+log "the agent stops: alice's VM is stopped and undefined with it"
+kill -TERM $AGENT
+wait $AGENT || fail "the host agent exited $?"
+vm_gone a || fail "alice's domain or tap is left after the agent stopped"
 log "ok"

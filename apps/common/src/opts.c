@@ -12,7 +12,7 @@ enum {
 	O_STACK = 256, O_DRIVER, O_IF, O_ADDR, O_GATEWAY, O_MAC, O_RING, O_RXB, O_TXB, O_XDPMODE,
 	O_MODE, O_CPU, O_STATS, O_PORT, O_BIND, O_DELAY, O_ADAPTIVE, O_UTILITY, O_ALPHA, O_BETA,
 	O_GAMMA, O_DELTA, O_X, O_L0, O_PROFILE, O_PROFILE_APP, O_PRICES, O_PRICE, O_REPORT,
-	O_LOG, O_HELP, O_INSTANCE, O_HOST, O_STRATEGY, O_STATIC_LEVEL, O_BW_MAX, O_MAX_PRICE,
+	O_LOG, O_SPIN, O_RTPRIO, O_NICE, O_HELP, O_INSTANCE, O_HOST, O_STRATEGY, O_STATIC_LEVEL, O_BW_MAX, O_MAX_PRICE,
 };
 
 static const struct option common[] = {
@@ -32,6 +32,9 @@ static const struct option common[] = {
 	{"port", required_argument, 0, O_PORT},
 	{"bind", required_argument, 0, O_BIND},
 	{"delay", required_argument, 0, O_DELAY},
+	{"spin-us", required_argument, 0, O_SPIN},
+	{"rt-prio", required_argument, 0, O_RTPRIO},
+	{"loop-nice", required_argument, 0, O_NICE},
 	{"adaptive", no_argument, 0, O_ADAPTIVE},
 	{"utility", required_argument, 0, O_UTILITY},
 	{"alpha", required_argument, 0, O_ALPHA},
@@ -68,6 +71,12 @@ static const char common_usage[] =
 	"  --bind A.B.C.D            kernel stack: address to listen on (default any)\n"
 	"  --port N                  TCP port\n"
 	"  --delay US                fixed batching delay, 0-1000 us (default 0)\n"
+	"  --spin-us US              interrupt mode: busy-poll this long before sleeping, 0-1e6\n"
+	"                            (hybrid polling; default 0; --adaptive picks it from the\n"
+	"                            profile's spin_us column)\n"
+	"  --rt-prio N               run nomnet's loop SCHED_FIFO at priority N (1-99; 0 default:\n"
+	"                            normal): the client a reply wakes cannot preempt it\n"
+	"  --loop-nice N             nomnet's loop thread at nice N (-20..19; default 0)\n"
 	"  --adaptive                re-pick the delay from --profile as price and load change\n"
 	"  --utility penalty|refund|bonus  and its parameters --alpha ($/Gbit) --x --l0 (us)\n"
 	"                            --beta ($/Gbit per ms) --gamma ($/Gbit x ms) --delta ($/Gbit)\n"
@@ -262,6 +271,22 @@ int app_opts_parse(struct app_opts *o, int argc, char **argv, const struct app_e
 			o->delay_us = v;
 			o->srv.net.delay_ns = (int64_t)llround(v * 1000);
 			delay_given = true;
+			break;
+		case O_SPIN:
+			if (num(optarg, 0, NOMNET_SPIN_MAX_NS / 1000.0, &v) < 0)
+				rc = bad(o, name, optarg, "want microseconds, 0-1000000");
+			o->spin_us = v;
+			o->srv.net.spin_ns = (int64_t)llround(v * 1000);
+			break;
+		case O_RTPRIO:
+			if (num(optarg, 0, 99, &v) < 0 || v != floor(v))
+				rc = bad(o, name, optarg, "want a priority 0-99");
+			o->srv.net.rt_priority = (int)v;
+			break;
+		case O_NICE:
+			if (num(optarg, -20, 19, &v) < 0 || v != floor(v))
+				rc = bad(o, name, optarg, "want a nice value -20..19");
+			o->srv.net.nice = (int)v;
 			break;
 		case O_ADAPTIVE: o->adaptive = true; break;
 		case O_UTILITY: {

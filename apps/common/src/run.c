@@ -56,6 +56,9 @@ static int apply(void *arg, const struct nom_wp *wp)
 		struct nomnet *n = srv_nomnet(r->srv[i]);
 		if (n && nomnet_set_delay(n, (int64_t)(wp->knobs.delay_us * 1000 + 0.5)) < 0)
 			rc = -EINVAL;
+		if (n && wp->knobs.spin_us >= 0 &&
+		    nomnet_set_spin(n, (int64_t)(wp->knobs.spin_us * 1000 + 0.5)) < 0)
+			rc = -EINVAL;
 	}
 	if (r->spec->set_memory && wp->memory_mib > 0 && wp->memory_mib != r->memory_mib) {
 		r->memory_mib = wp->memory_mib;

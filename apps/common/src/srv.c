@@ -39,6 +39,25 @@ int srv_stack_parse(const char *name, enum srv_stack *out)
 	return 0;
 }
 
+static int backend_check(const struct plugin_hdr *h)
+{
+	const struct srv_backend *b = PLUGIN_OF(struct srv_backend, h);
+
+	return b->listen && b->run && b->stop && b->destroy && b->write && b->close && b->abort
+		       ? 0
+		       : -EINVAL;
+}
+
+static const struct plugin_hdr *const backends[] = {&srv__nomnet.plugin, &srv__kernel.plugin};
+static const struct plugin_registry registry = {
+	.kind = "server backend",
+	.api_version = SRV_BACKEND_VERSION,
+	.min_size = sizeof(struct srv_backend),
+	.builtin = backends,
+	.nbuiltin = sizeof(backends) / sizeof(backends[0]),
+	.check = backend_check,
+};
+
 int srv_create(const struct srv_config *cfg, const struct srv_app_ops *ops, void *app,
 	       struct srv **out)
 {
@@ -64,6 +83,14 @@ int srv_create(const struct srv_config *cfg, const struct srv_app_ops *ops, void
 	if (rc < 0) {
 		free(s);
 		return rc;
+	}
+	/* The backend it installed is one of the registry's, and meets the template. */
+	if (!s->be || plugin_find(&registry, s->be->name) != &s->be->plugin ||
+	    plugin_check(&registry, &s->be->plugin) != 0) {
+		if (s->be && s->be->destroy)
+			s->be->destroy(s);
+		free(s);
+		return -EINVAL;
 	}
 	*out = s;
 	return 0;
@@ -263,7 +290,7 @@ static void finish(struct srv_conn *c, bool reset)
 	} else {
 		/* Everything received counts as read: a TCP stack closing with unread bytes
 		 * resets the connection and drops the replies still queued (lwIP does). */
-		if (c->owed && s->be->window)
+		if (c->owed && PLUGIN_HAS(s->be, window))
 			s->be->window(c, c->owed);
 		c->owed = 0;
 		s->be->close(c);
@@ -295,11 +322,11 @@ static void settle(struct srv_conn *c)
 	}
 	target = c->in.len > c->s->cfg.in_max ? c->in.len - c->s->cfg.in_max : 0;
 	if (c->owed > target) {
-		if (c->s->be->window)
+		if (PLUGIN_HAS(c->s->be, window))
 			c->s->be->window(c, c->owed - target);
 		c->owed = target;
 	}
-	if (c->s->be->update)
+	if (PLUGIN_HAS(c->s->be, update))
 		c->s->be->update(c);
 	srv__conn_check(c);
 }

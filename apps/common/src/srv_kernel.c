@@ -254,6 +254,8 @@ static void krn_destroy(struct srv *s)
 }
 
 const struct srv_backend srv__kernel = {
+	.api_version = SRV_BACKEND_VERSION,
+	.size = sizeof(struct srv_backend),
 	.name = "kernel",
 	.listen = krn_listen,
 	.run = krn_run,

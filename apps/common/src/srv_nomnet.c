@@ -159,6 +159,8 @@ static void nn_destroy(struct srv *s)
 }
 
 const struct srv_backend srv__nomnet = {
+	.api_version = SRV_BACKEND_VERSION,
+	.size = sizeof(struct srv_backend),
 	.name = "nomnet",
 	.listen = nn_listen,
 	.run = nn_run,

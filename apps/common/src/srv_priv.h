@@ -19,10 +19,15 @@
 #include <stdbool.h>
 
 #include "app/buf.h"
+#include "common/plugin.h"
 #include "app/srv.h"
 
+/* A transport under the server core; the project's plugin template (common/plugin.h), checked
+ * by srv_create through the backends' registry in srv.c. window and update are optional. */
+#define SRV_BACKEND_VERSION 1
 struct srv_backend {
-	const char *name;
+	/* api_version SRV_BACKEND_VERSION, size sizeof(struct srv_backend), name "nomnet" */
+	PLUGIN_HEADER;
 	int (*listen)(struct srv *s, uint16_t port);
 	int (*run)(struct srv *s);
 	void (*stop)(struct srv *s);

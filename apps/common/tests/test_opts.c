@@ -89,6 +89,16 @@ int main(void)
 		"--max-price");
 	refused("--stack kernel --adaptive --strategy static --instance a --profile p --utility "
 		"refund", "contradicts --strategy");
+	/* The loop's knobs of issue 19: the busy-poll budget, SCHED_FIFO and nice. */
+	if (parse(&o, "--if v0 --spin-us 50 --rt-prio 1 --loop-nice -20", why, sizeof(why)) != 0)
+		TEST_FAIL("refused: %s", why);
+	ASSERT_NEAR(o.spin_us, 50, 0);
+	ASSERT_EQ(o.srv.net.spin_ns, 50000);
+	ASSERT_EQ(o.srv.net.rt_priority, 1);
+	ASSERT_EQ(o.srv.net.nice, -20);
+	refused("--if v0 --spin-us -1", "--spin-us");
+	refused("--if v0 --rt-prio 100", "want a priority 0-99");
+	refused("--if v0 --loop-nice 20", "want a nice value -20..19");
 	printf("test_app_opts: ok\n");
 	return 0;
 }

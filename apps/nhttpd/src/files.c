@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/lru.h"
 #include "files.h"
 
 #define BUCKETS 4096
@@ -83,25 +84,12 @@ static unsigned hash(const char *s)
 
 static void lru_unlink(struct file_cache *fc, struct file_entry *e)
 {
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		fc->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		fc->tail = e->prev;
-	e->prev = e->next = NULL;
+	LRU_UNLINK(fc->head, fc->tail, e);
 }
 
 static void lru_push(struct file_cache *fc, struct file_entry *e)
 {
-	e->next = fc->head;
-	if (fc->head)
-		fc->head->prev = e;
-	fc->head = e;
-	if (!fc->tail)
-		fc->tail = e;
+	LRU_PUSH(fc->head, fc->tail, e);
 }
 
 static void drop(struct file_cache *fc, struct file_entry *e)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/lru.h"
 #include "mc_arena.h"
 #include "mc_curve.h"
 #include "mc_store.h"
@@ -86,15 +87,7 @@ static void lru_unlink(struct mc_store *s, struct mc_item *it)
 	if (s->curve)
 		mc_curve_remove(s->curve, it->stamp, item_size(it));
 	it->stamp = 0;
-	if (it->prev)
-		it->prev->next = it->next;
-	else
-		s->lru_head = it->next;
-	if (it->next)
-		it->next->prev = it->prev;
-	else
-		s->lru_tail = it->prev;
-	it->prev = it->next = NULL;
+	LRU_UNLINK(s->lru_head, s->lru_tail, it);
 }
 
 /* Gives every item a new stamp, from the least to the most recently used. */
@@ -112,13 +105,7 @@ static void stamp_all(struct mc_store *s)
 
 static void lru_push(struct mc_store *s, struct mc_item *it)
 {
-	it->prev = NULL;
-	it->next = s->lru_head;
-	if (s->lru_head)
-		s->lru_head->prev = it;
-	s->lru_head = it;
-	if (!s->lru_tail)
-		s->lru_tail = it;
+	LRU_PUSH(s->lru_head, s->lru_tail, it);
 	if (s->curve) {
 		int renumber = 0;
 		it->stamp = mc_curve_insert(s->curve, item_size(it), &renumber);

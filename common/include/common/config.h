@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/money.h"
 
@@ -91,6 +92,58 @@ char *cfg_dump(const struct cfg *c);
 
 /* "FILE:LINE: KEY: MESSAGE" into buf. Returns buf. */
 char *cfg_error_format(const struct cfg_error *err, char *buf, size_t len);
+
+/* ---- Binding by table ----
+ *
+ * A daemon declares each key once, in a table of struct cfg_bind: where it lives in the
+ * daemon's config struct, its type, default, range and help. From that one table come the
+ * schema (cfg_create_bind), the defaults (cfg_bind_defaults), the loading with range checks
+ * and their error texts (cfg_bind_load), and --help-config (cfg_help). Checks that relate two
+ * keys, or give a reason a range cannot, stay in the daemon, after cfg_bind_load. */
+
+#define CFG_ANY INT64_MIN, INT64_MAX /* no range */
+/* offset and size of a field of a config struct, for a binding. */
+#define CFG_FIELD(type, field) offsetof(type, field), sizeof(((type *)0)->field)
+/* A key in the schema that the daemon reads itself (pattern sections, special syntax). */
+#define CFG_UNBOUND 0, 0
+
+struct cfg_bind {
+	const char *section;       /* "market"; a pattern "pool.*" is CFG_UNBOUND */
+	const char *key;
+	enum cfg_type type;
+	/* Where the value goes (CFG_FIELD): STRING a char[size] (longer values are refused),
+	 * INT an int32_t or int64_t (size 4 or 8; int64_t also for size_t and uint64_t fields),
+	 * DURATION int64_t ns, MONEY money_t, DOUBLE double, BOOL bool. size 0: unbound. */
+	size_t offset;
+	size_t size;
+	const char *default_value; /* NULL: required */
+	int64_t min, max;          /* INT, DURATION (ns), MONEY: inclusive; CFG_ANY: none */
+	const char *help;          /* one line */
+};
+
+/* Creates an empty config whose schema is the table's keys followed by extra's (both
+ * borrowed: they must outlive the config; extra may be NULL). Returns 0, -EINVAL for a
+ * malformed table (a size that does not fit the type), or -ENOMEM. */
+int cfg_create_bind(const struct cfg_bind *binds, size_t nbinds, const struct cfg_key *extra,
+		    size_t nextra, struct cfg **out);
+/* Writes every bound key's default into obj (a required key's field is left as it is).
+ * Returns 0 or -EINVAL when a default does not parse (a table bug). */
+int cfg_bind_defaults(const struct cfg_bind *binds, size_t nbinds, void *obj);
+/* Reads every bound key of c into obj: typed, range-checked, strings length-checked.
+ * Returns 0 or -RAAS_ECONFIG with err at the value's origin: "12 is outside 1..10", "5ms is
+ * below 10ms", "longer than 63 characters"; -EINVAL for a malformed table. */
+int cfg_bind_load(const struct cfg *c, const struct cfg_bind *binds, size_t nbinds, void *obj,
+		  struct cfg_error *err);
+/* --help-config: one entry per key, "[section] key = default  (range)" then the help
+ * indented; extra's keys (may be NULL) after the table's. */
+void cfg_help(FILE *f, const struct cfg_bind *binds, size_t nbinds, const struct cfg_key *extra,
+	      size_t nextra);
+/* The same for a plain schema. */
+void cfg_help_keys(FILE *f, const struct cfg_key *keys, size_t nkeys);
+
+/* "250ms", "10s", "1h": ns in the largest unit that writes it exactly (the form
+ * cfg_parse_duration reads). Returns buf. */
+char *cfg_format_duration(int64_t ns, char *buf, size_t len);
 
 /* Parsers shared with other text formats. Return 0 or -RAAS_EPARSE. */
 int cfg_parse_duration(const char *text, int64_t *out_ns);

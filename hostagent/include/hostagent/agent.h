@@ -93,6 +93,17 @@ int ha_agent_reported_meters(const struct ha_agent *a, size_t i, uint64_t *tx_by
  * backend error (why says which). */
 int ha_agent_revert_tenant(struct ha_agent *a, const char *tenant, char *why, size_t why_len);
 /* The backend handle enforcing res, or NULL. Borrowed. */
+/* Tenant's VM is not running (crashed, destroyed, powered off, failed to boot): from now on
+ * the registration leaves it out (the market stops clearing its bids here), an allocation
+ * of it is reported failed with reason (so credited, never charged) and nothing is applied
+ * for it; what it held is removed (ha_agent_revert_tenant). Call ha_agent_register_msg and
+ * send it. 0, -ENOENT for an unknown tenant, or the revert's error (why). */
+int ha_agent_tenant_down(struct ha_agent *a, const char *tenant, const char *reason,
+			 char *why, size_t why_len);
+/* Its VM runs again: it is listed and enforced from the next registration on. */
+int ha_agent_tenant_up(struct ha_agent *a, const char *tenant);
+bool ha_agent_tenant_is_down(const struct ha_agent *a, const char *tenant);
+
 struct enf_handle *ha_agent_backend(struct ha_agent *a, enum enf_resource res);
 
 /* Asserts the design-notes invariants of agent.c; 0, or -EFAULT with why naming the first

@@ -7,7 +7,8 @@
  *   [backends]   the backend enforcing each resource ("none": not sold)
  *   [tc] [sriov] [libvirt] [resctrl] [cgroup] [fake]   each backend's own keys
  *   [tenant.NAME]  how tenant NAME maps to what is enforced (interface and class, VF,
- *                cgroup path, libvirt domain, resctrl group)
+ *                cgroup path, libvirt domain, resctrl group) and the tenant's VM that
+ *                the agent boots (vm_*)
  * docs/hostagent.md lists every key. */
 #ifndef HOSTAGENT_AGENT_CONFIG_H
 #define HOSTAGENT_AGENT_CONFIG_H
@@ -18,6 +19,21 @@
 #include "common/config.h"
 #include "common/httpd.h"
 #include "hostagent/enf.h"
+
+/* A tenant's nom VM that the agent boots and watches ([tenant.NAME] vm_*; hostagent/vms.h).
+ * Strings are the config's, except tap (owned). */
+struct ha_vm {
+	const char *tenant;
+	const char *domain;         /* the libvirt domain ([tenant.NAME] domain) */
+	const char *image;          /* directory with vmlinuz and initrd.img */
+	const char *drive;          /* config drive, the guest's vda */
+	const char *bridge;         /* host bridge the tap joins */
+	const char *tap;            /* host side of the virtio NIC */
+	const char *console;        /* serial console file: the instance's log */
+	const char *type;           /* auto, kvm, qemu */
+	int vcpus;                  /* maximum; 1 live at boot, the rest from cores holdings */
+	int64_t memory_mib;         /* maximum; the balloon follows memory holdings */
+};
 
 struct ha_config {
 	struct cfg *cfg;            /* owns every string below */
@@ -39,6 +55,8 @@ struct ha_config {
 	uint64_t idle_cbm;
 	struct enf_target *targets; /* one per [tenant.NAME], in file order */
 	size_t ntargets;
+	struct ha_vm *vms;          /* the tenants with vm_image, in file order */
+	size_t nvms;
 };
 
 /* Loads path (NULL: only overrides and defaults) and overrides ("section.key=value"), then

@@ -31,7 +31,11 @@ typedef int (*ha_config_loader)(void *arg, struct ha_config **out, char *why, si
  * of this is refused with why and the running one stays in force. Writes args' ready file
  * once the backends are open ("host=", "market=" and the pid). Returns 0 on a requested
  * stop, or a negative errno when the agent cannot start (why says what: a backend, a key
- * file, the socket). Enforcement is left in force on exit. A market that refuses this
+ * file, the socket). Enforcement is left in force on exit. The tenants' VMs of the config
+ * ([tenant.NAME] vm_*, hostagent/vms.h) are booted before the first registration, polled
+ * every 250 ms (one that stops: its tenant is reported down, ha_agent_tenant_down, and the
+ * agent registers again without it), brought to the new config on SIGHUP, and stopped and
+ * undefined on exit. A market that refuses this
  * host's key is logged as such and retried with backoff. */
 int ha_daemon_run(struct ha_config *conf, ha_config_loader load, void *load_arg,
 		  const struct dmn_args *args, char *why, size_t why_len);

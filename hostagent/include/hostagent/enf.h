@@ -22,15 +22,18 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/plugin.h"
+#include "common/resource.h"
 
 #define ENF_API_VERSION 1
 
-/* Resources a backend can enforce. Values equal raas.proto's Resource numbers. */
+/* Resources a backend can enforce: the allocated ones of the one vocabulary
+ * (common/resource.h), so values equal raas.proto's Resource numbers. */
 enum enf_resource {
-	ENF_CORES = 1,
-	ENF_MEMORY = 2,
-	ENF_BANDWIDTH = 3,
-	ENF_LLC = 4,
+	ENF_CORES = RAAS_RES_CORES,
+	ENF_MEMORY = RAAS_RES_MEMORY,
+	ENF_BANDWIDTH = RAAS_RES_BANDWIDTH,
+	ENF_LLC = RAAS_RES_LLC,
 };
 #define ENF_RES_MIN ENF_CORES
 #define ENF_RES_MAX ENF_LLC
@@ -107,9 +110,10 @@ struct enf_error {
 struct enf_instance; /* a backend's private state */
 
 struct enf_backend {
-	uint32_t api_version; /* ENF_API_VERSION */
-	uint32_t size;        /* sizeof(struct enf_backend) the backend was built with */
-	const char *name;     /* "tc" */
+	/* api_version ENF_API_VERSION, size sizeof(struct enf_backend) the backend was built
+	 * with, name "tc" (common/plugin.h: a backend built against an older, smaller struct
+	 * registers, and the optional methods it lacks are absent) */
+	PLUGIN_HEADER;
 	const char *summary;  /* one line */
 	uint32_t resources;   /* ENF_RES_BIT() of each resource it can enforce */
 	/* Config keys of its own section (section == name); may be NULL. */
@@ -151,7 +155,8 @@ struct enf_backend {
  * enf_register(); NULL when none has that name. */
 const struct enf_backend *enf_find(const char *name);
 /* Registers a backend (borrowed: must outlive the process). Returns 0, -EEXIST,
- * -RAAS_EVERSION for another api_version or a smaller struct, or -EINVAL for a backend
+ * -RAAS_EVERSION for another api_version or a struct smaller than API 1's first release
+ * (which ended at revert), -ENOSPC past 32 backends, or -EINVAL for a bad name or a backend
  * missing a required method. */
 int enf_register(const struct enf_backend *b);
 /* All registered backends; returns the count (stores up to max). */

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/config.h"
 #include "common/httpd.h"
@@ -42,9 +43,11 @@ struct market_config {
 	char tenant_endpoint[MCFG_ENDPOINT_MAX];
 	char price_endpoint[MCFG_ENDPOINT_MAX];
 	char host_endpoint[MCFG_ENDPOINT_MAX];
+	int64_t round_ms;         /* as configured; round_ns is what the market uses */
 	int64_t round_ns;
 	char ledger_path[MCFG_PATH_MAX];
 	char key_dir[MCFG_PATH_MAX];
+	char sync[8];             /* "full" or "normal", as configured */
 	bool sync_full;
 	uint64_t seed;
 	int64_t request_retention_ns;
@@ -62,9 +65,14 @@ struct market_config {
 	size_t npools;
 };
 
-/* The schema raas-marketd reads (for cfg_create and --help-config). */
-extern const struct cfg_key mcfg_schema[];
-extern const size_t mcfg_schema_len;
+/* Every key raas-marketd reads, bound to struct market_config (common/config.h, binding by
+ * table); the [market] http_* keys come from HTTPD_CFG_KEYS. */
+extern const struct cfg_bind mcfg_binds[];
+extern const size_t mcfg_binds_len;
+/* An empty config over that schema (cfg_destroy it). Returns 0 or -ENOMEM. */
+int mcfg_cfg_create(struct cfg **out);
+/* --help-config: every key with its default, range and help. */
+void mcfg_help(FILE *f);
 
 /* Fills out from c (values checked, models created once to validate them). Returns 0 or
  * -RAAS_ECONFIG with err at the offending value. */

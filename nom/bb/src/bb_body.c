@@ -10,6 +10,7 @@
 
 #include "bb_priv.h"
 #include "common/error.h"
+#include "common/resource.h"
 
 int bb_instance_valid(const char *instance)
 {
@@ -299,9 +300,7 @@ int bb_body_bid_remove(struct bb_body *b, const char *bid_id)
 
 const char *bb_resource_name(uint32_t resource)
 {
-	static const char *const names[] = {"?", "cores", "memory", "bandwidth", "llc", "egress"};
-
-	return resource < sizeof(names) / sizeof(names[0]) ? names[resource] : "?";
+	return resource <= RAAS_RES_MAX ? raas_resource_name((int)resource) : "?";
 }
 
 const char *bb_market_state_name(uint32_t state)

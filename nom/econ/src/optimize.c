@@ -21,11 +21,15 @@ static bool dominates(const struct econ_point *p, const struct econ_point *q,
 		      enum econ_criteria c)
 {
 	double tp = econ_point_gbps(p), tq = econ_point_gbps(q);
+	double cp = econ_point_cores(p), cq = econ_point_cores(q);
 	bool jit = c == ECON_TPUT_LATENCY_JITTER;
 
-	if (tp < tq || p->latency_us > q->latency_us || (jit && p->jitter_us > q->jitter_us))
+	/* The CPU a point burns is priced (econ_menu_pick_priced): less is better, always. */
+	if (tp < tq || p->latency_us > q->latency_us || (jit && p->jitter_us > q->jitter_us) ||
+	    cp > cq)
 		return false;
-	return tp > tq || p->latency_us < q->latency_us || (jit && p->jitter_us < q->jitter_us);
+	return tp > tq || p->latency_us < q->latency_us || (jit && p->jitter_us < q->jitter_us) ||
+	       cp < cq;
 }
 
 bool econ_dominated(const struct econ_point *pts, size_t n, size_t i, enum econ_criteria c)
@@ -55,8 +59,12 @@ static int cmp_sweep(const void *a, const void *b)
 		return p->latency_us < q->latency_us ? -1 : 1;
 	if (p->jitter_us != q->jitter_us)
 		return p->jitter_us < q->jitter_us ? -1 : 1;
+	if (econ_point_cores(p) != econ_point_cores(q))
+		return econ_point_cores(p) < econ_point_cores(q) ? -1 : 1;
 	if (p->delay_us != q->delay_us)
 		return p->delay_us < q->delay_us ? -1 : 1;
+	if (p->spin_us != q->spin_us)
+		return p->spin_us < q->spin_us ? -1 : 1;
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
@@ -64,6 +72,7 @@ static bool same_point(const struct econ_point *p, const struct econ_point *q,
 		       enum econ_criteria c)
 {
 	return econ_point_gbps(p) == econ_point_gbps(q) && p->latency_us == q->latency_us &&
+	       econ_point_cores(p) == econ_point_cores(q) &&
 	       (c == ECON_TPUT_LATENCY || p->jitter_us == q->jitter_us);
 }
 
@@ -121,6 +130,7 @@ int econ_menu_build(const struct econ_level *level, const struct econ_utility *u
 		const struct econ_point *p = &level->points[idx[k]];
 		out->choices[k].point = p;
 		out->choices[k].tput_gbps = econ_point_gbps(p);
+		out->choices[k].cores = econ_point_cores(p);
 		out->choices[k].value_per_gbit = econ_value_per_gbit(u, p->latency_us, p->jitter_us);
 	}
 	return 0;
@@ -133,17 +143,27 @@ static bool better(const struct econ_choice *c, double vc, const struct econ_cho
 		return vc > vb;
 	if (c->point->latency_us != b->point->latency_us)
 		return c->point->latency_us < b->point->latency_us;
-	return c->point->delay_us < b->point->delay_us;
+	if (c->point->delay_us != b->point->delay_us)
+		return c->point->delay_us < b->point->delay_us;
+	return c->point->spin_us < b->point->spin_us;
 }
 
 size_t econ_menu_pick(const struct econ_menu *m, double price_per_gbit)
 {
+	return econ_menu_pick_priced(m, price_per_gbit, 0);
+}
+
+size_t econ_menu_pick_priced(const struct econ_menu *m, double price_per_gbit,
+			     double core_per_s)
+{
 	size_t best = 0;
-	double vbest = m->choices[0].tput_gbps * (m->choices[0].value_per_gbit - price_per_gbit);
+	double vbest = m->choices[0].tput_gbps * (m->choices[0].value_per_gbit - price_per_gbit) -
+		       m->choices[0].cores * core_per_s;
 
 	for (size_t k = 1; k < m->n; k++) {
 		const struct econ_choice *c = &m->choices[k];
-		double v = c->tput_gbps * (c->value_per_gbit - price_per_gbit);
+		double v = c->tput_gbps * (c->value_per_gbit - price_per_gbit) -
+			   c->cores * core_per_s;
 		if (better(c, v, &m->choices[best], vbest)) {
 			best = k;
 			vbest = v;

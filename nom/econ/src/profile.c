@@ -4,7 +4,7 @@
  * scripts (apps/bench/profile.sh), so the parser is strict and says exactly what is wrong and
  * where: a header names the columns (any order, each once, none unknown), every row has as
  * many fields as the header, every number is finite and in range, and every (app, load,
- * delay) appears once. Fields may be double-quoted ("" is a literal quote) so that a source
+ * delay, spin) appears once. Fields may be double-quoted ("" is a literal quote) so that a source
  * note may hold commas. The result is built only when the whole text is good. */
 #include <ctype.h>
 #include <errno.h>
@@ -28,6 +28,8 @@ enum column {
 	COL_BYTES,
 	COL_SOURCE,
 	COL_CORES,
+	COL_SPIN,
+	COL_CPU,
 	NCOLUMNS
 };
 
@@ -41,6 +43,8 @@ static const char *const column_names[NCOLUMNS] = {
 	[COL_BYTES] = "bytes_per_request",
 	[COL_SOURCE] = "source",
 	[COL_CORES] = "cores",
+	[COL_SPIN] = "spin_us",
+	[COL_CPU] = "cpu_us_per_request",
 };
 
 #define MAX_FIELDS 16
@@ -198,7 +202,7 @@ static int parse_header(struct parser *p, char **fields, int n)
 			return fail(p, p->line, "header", -RAAS_EPARSE,
 				    "unknown column '%s' (columns: app, load, delay_us, "
 				    "throughput_rps, latency_us, jitter_us, bytes_per_request, "
-				    "source, cores)",
+				    "source, cores, spin_us, cpu_us_per_request)",
 				    fields[i]);
 		if (seen[col])
 			return fail(p, p->line, "header", -RAAS_EPARSE, "column '%s' given twice",
@@ -207,7 +211,7 @@ static int parse_header(struct parser *p, char **fields, int n)
 		p->colmap[i] = col;
 	}
 	for (int c = 0; c < NCOLUMNS; c++)
-		if (!seen[c] && c != COL_SOURCE && c != COL_CORES)
+		if (!seen[c] && c != COL_SOURCE && c != COL_CORES && c != COL_SPIN && c != COL_CPU)
 			return fail(p, p->line, "header", -RAAS_EPARSE, "missing column '%s'",
 				    column_names[c]);
 	p->nfields = n;
@@ -233,6 +237,16 @@ static int check_number(struct parser *p, int col, const char *text, double *out
 		if (v < 1 || v > ECON_CORES_MAX || v != floor(v))
 			return fail(p, p->line, column_names[col], -RAAS_EPARSE,
 				    "%s is not a whole number of cores 1-%d", text, ECON_CORES_MAX);
+		break;
+	case COL_SPIN:
+		if (v < 0 || v > ECON_SPIN_MAX_US)
+			return fail(p, p->line, column_names[col], -RAAS_EPARSE,
+				    "%s is outside [0, %g] us", text, ECON_SPIN_MAX_US);
+		break;
+	case COL_CPU:
+		if (v < 0)
+			return fail(p, p->line, column_names[col], -RAAS_EPARSE,
+				    "%s is negative (0: not measured)", text);
 		break;
 	case COL_JITTER:
 		if (v < 0)
@@ -290,6 +304,12 @@ static int parse_row(struct parser *p, char **fields, int n)
 			break;
 		case COL_BYTES:
 			rc = check_number(p, col, fields[i], &r.pt.bytes_per_request);
+			break;
+		case COL_SPIN:
+			rc = check_number(p, col, fields[i], &r.pt.spin_us);
+			break;
+		case COL_CPU:
+			rc = check_number(p, col, fields[i], &r.pt.cpu_us);
 			break;
 		case COL_CORES: {
 			double c = 1;
@@ -350,6 +370,8 @@ static int cmp_point_delay(const void *a, const void *b)
 
 	if (x->delay_us != y->delay_us)
 		return x->delay_us < y->delay_us ? -1 : 1;
+	if (x->spin_us != y->spin_us)
+		return x->spin_us < y->spin_us ? -1 : 1;
 	return x->line - y->line;
 }
 
@@ -425,12 +447,18 @@ static int assemble(struct parser *p, struct econ_profile **out)
 			const char *cores = lvl->cores > 1 ? " with more cores" : "";
 			qsort(lvl->points, lvl->npoints, sizeof(lvl->points[0]), cmp_point_delay);
 			for (size_t i = 1; i < lvl->npoints; i++) {
-				if (lvl->points[i].delay_us == lvl->points[i - 1].delay_us) {
+				if (lvl->points[i].delay_us == lvl->points[i - 1].delay_us &&
+				    lvl->points[i].spin_us == lvl->points[i - 1].spin_us) {
+					char spin[48] = "";
+
+					if (lvl->points[i].spin_us > 0)
+						snprintf(spin, sizeof(spin), " and spin %g us",
+							 lvl->points[i].spin_us);
 					rc = fail(p, lvl->points[i].line, "delay_us", -RAAS_EPARSE,
-						  "%s/%s%s at delay %g us given twice (first at "
+						  "%s/%s%s at delay %g us%s given twice (first at "
 						  "line %d)",
 						  app->name, lvl->name, cores, lvl->points[i].delay_us,
-						  lvl->points[i - 1].line);
+						  spin, lvl->points[i - 1].line);
 					goto fail_out;
 				}
 			}
@@ -558,6 +586,11 @@ double econ_point_gbps(const struct econ_point *pt)
 	return pt->tput_rps * pt->bytes_per_request * 8.0 / 1e9;
 }
 
+double econ_point_cores(const struct econ_point *pt)
+{
+	return pt->tput_rps * pt->cpu_us / 1e6;
+}
+
 const struct econ_point *econ_level_at(const struct econ_level *l, double delay_us)
 {
 	for (size_t i = 0; i < l->npoints; i++)
@@ -629,7 +662,12 @@ void econ_profile_check(const struct econ_profile *p)
 				      app->levels[m].cores != lvl->cores);
 			for (size_t i = 0; i < lvl->npoints; i++) {
 				const struct econ_point *q = &lvl->points[i];
-				CHECK(i == 0 || q->delay_us > lvl->points[i - 1].delay_us);
+				CHECK(i == 0 || q->delay_us > lvl->points[i - 1].delay_us ||
+				      (q->delay_us == lvl->points[i - 1].delay_us &&
+				       q->spin_us > lvl->points[i - 1].spin_us));
+				CHECK(isfinite(q->spin_us) && q->spin_us >= 0 &&
+				      q->spin_us <= ECON_SPIN_MAX_US);
+				CHECK(isfinite(q->cpu_us) && q->cpu_us >= 0);
 				CHECK(isfinite(q->delay_us) && q->delay_us >= 0 &&
 				       q->delay_us <= ECON_DELAY_MAX_US);
 				CHECK(isfinite(q->tput_rps) && q->tput_rps > 0);

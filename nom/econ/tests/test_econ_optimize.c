@@ -23,9 +23,9 @@ static void build_thesis_like(void)
 		double d = 2.0 * i;
 		double tput = d <= 14 ? 33000 + 500 * d : 40000 - 500 * (d - 14);
 		double lat = d <= 14 ? 66.5 + 0.75 * d : 77 + (d - 14);
-		many[i] = (struct econ_point){d, tput, lat, lat / 10, 1100, 0};
+		many[i] = (struct econ_point){d, tput, lat, lat / 10, 1100, 0, 0, 0};
 		double ls = 30 + d;
-		single[i] = (struct econ_point){d, 1e6 / ls, ls, ls / 10, 1100, 0};
+		single[i] = (struct econ_point){d, 1e6 / ls, ls, ls / 10, 1100, 0, 0, 0};
 	}
 }
 
@@ -205,8 +205,52 @@ static void test_capped_pick_and_curve(void)
 	ASSERT_EQ(econ_menu_build(&lmany, &u, &m), -EINVAL);
 }
 
+/* Hybrid polling priced (issue 19), by hand. One client, W = 0, refund (alpha 20 $/Gbit,
+ * beta 10 $/Gbit per ms), traffic at P = 1 $/Gbit:
+ *   no spin:   20,000 req/s x 1000 B = 0.16 Gbit/s at 60 us, 25 us CPU/request = 0.5 cores
+ *              a = 20 - 10 x 0.060 = 19.4;  U = 0.16 x 18.4 - 0.5 c = 2.944 - 0.5 c
+ *   spin 50us: 30,000 req/s = 0.24 Gbit/s at 40 us, 30 us CPU/request = 0.9 cores
+ *              a = 20 - 10 x 0.040 = 19.6;  U = 0.24 x 18.6 - 0.9 c = 4.464 - 0.9 c
+ * with c the core price in $/s: spinning pays while 1.52 > 0.4 c, c < 3.8 $/s. */
+static void test_spin_priced(void)
+{
+	struct econ_point pts[2] = {
+		{.delay_us = 0, .tput_rps = 20000, .latency_us = 60, .jitter_us = 5,
+		 .bytes_per_request = 1000, .spin_us = 0, .cpu_us = 25},
+		{.delay_us = 0, .tput_rps = 30000, .latency_us = 40, .jitter_us = 5,
+		 .bytes_per_request = 1000, .spin_us = 50, .cpu_us = 30},
+	};
+	struct econ_level lvl = {.name = "single", .points = pts, .npoints = 2};
+	struct econ_utility u;
+	struct econ_menu m;
+
+	econ_utility_thesis(ECON_REFUND, &u);
+	ASSERT_NEAR(econ_point_cores(&pts[0]), 0.5, 1e-12);
+	ASSERT_NEAR(econ_point_cores(&pts[1]), 0.9, 1e-12);
+	ASSERT_OK(econ_menu_build(&lvl, &u, &m));
+	/* The spinning point beats the other on throughput and latency, not on CPU: both stay. */
+	ASSERT_EQ(m.n, 2);
+	/* Cores free (or unpriced: the old pick): spin. */
+	ASSERT_NEAR(m.choices[econ_menu_pick(&m, 1.0)].point->spin_us, 50, 0);
+	ASSERT_NEAR(m.choices[econ_menu_pick_priced(&m, 1.0, 0)].point->spin_us, 50, 0);
+	/* Cheap cores, 1 $/s: U = 2.444 against 3.564: spin. */
+	ASSERT_NEAR(m.choices[econ_menu_pick_priced(&m, 1.0, 1.0)].point->spin_us, 50, 0);
+	/* Just under the break-even 3.8 $/s: 1.044 against 1.044 + 0.4 x 0.1 = spin; just over
+	 * (3.9 $/s): 0.994 against 0.954: no spin. */
+	ASSERT_NEAR(m.choices[econ_menu_pick_priced(&m, 1.0, 3.7)].point->spin_us, 50, 0);
+	ASSERT_NEAR(m.choices[econ_menu_pick_priced(&m, 1.0, 3.9)].point->spin_us, 0, 0);
+	/* Expensive cores, 10 $/s: -2.056 against -4.536: no spin. */
+	ASSERT_NEAR(m.choices[econ_menu_pick_priced(&m, 1.0, 10.0)].point->spin_us, 0, 0);
+	/* Without a CPU measurement the spin is free and the faster point dominates. */
+	pts[0].cpu_us = pts[1].cpu_us = 0;
+	ASSERT_OK(econ_menu_build(&lvl, &u, &m));
+	ASSERT_EQ(m.n, 1);
+	ASSERT_NEAR(m.choices[econ_menu_pick_priced(&m, 1.0, 10.0)].point->spin_us, 50, 0);
+}
+
 int main(void)
 {
+	test_spin_priced();
 	test_thesis_like_picks();
 	test_random_against_brute_force();
 	test_capped_pick_and_curve();

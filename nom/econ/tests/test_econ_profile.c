@@ -235,9 +235,56 @@ static void test_cores_errors(void)
 #undef CHDR
 }
 
+/* The spin_us and cpu_us_per_request columns: rows at one delay and several budgets, sorted
+ * by (delay, spin); a repeated (delay, spin) and bad values are refused with the place. */
+static void test_spin(void)
+{
+	static const char text[] =
+		"app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request,"
+		"cpu_us_per_request\n"
+		"mc,single,0,50,30000,40,5,1000,30\n"
+		"mc,single,0,0,20000,60,5,1000,25\n"
+		"mc,single,10,0,15000,70,5,1000,20\n";
+	struct econ_profile *p;
+	struct econ_error err;
+	char buf[512];
+
+	ASSERT_OK(econ_profile_parse("p.csv", text, strlen(text), &p, &err));
+	econ_profile_check(p);
+	const struct econ_level *l = &p->apps[0].levels[0];
+	ASSERT_EQ(l->npoints, 3);
+	ASSERT_NEAR(l->points[0].spin_us, 0, 0);
+	ASSERT_NEAR(l->points[1].spin_us, 50, 0);
+	ASSERT_NEAR(l->points[1].cpu_us, 30, 0);
+	ASSERT_NEAR(econ_point_cores(&l->points[1]), 0.9, 1e-12);
+	ASSERT_TRUE(econ_level_at(l, 0) == &l->points[0]); /* the lowest budget at W = 0 */
+	econ_profile_destroy(p);
+
+	static const char twice[] =
+		"app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request\n"
+		"mc,single,0,50,30000,40,5,1000\n"
+		"mc,single,0,50,31000,41,5,1000\n";
+	ASSERT_EQ(econ_profile_parse("p.csv", twice, strlen(twice), &p, &err), -RAAS_EPARSE);
+	ASSERT_STR_CONTAINS(econ_error_format(&err, buf, sizeof(buf)),
+			    "p.csv:3: delay_us: mc/single at delay 0 us and spin 50 us given twice");
+	static const char neg[] =
+		"app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request\n"
+		"mc,single,0,-1,30000,40,5,1000\n";
+	ASSERT_EQ(econ_profile_parse("p.csv", neg, strlen(neg), &p, &err), -RAAS_EPARSE);
+	ASSERT_STR_CONTAINS(econ_error_format(&err, buf, sizeof(buf)), "p.csv:2: spin_us: -1 is outside");
+	static const char cpu[] =
+		"app,load,delay_us,throughput_rps,latency_us,jitter_us,bytes_per_request,"
+		"cpu_us_per_request\n"
+		"mc,single,0,30000,40,5,1000,-3\n";
+	ASSERT_EQ(econ_profile_parse("p.csv", cpu, strlen(cpu), &p, &err), -RAAS_EPARSE);
+	ASSERT_STR_CONTAINS(econ_error_format(&err, buf, sizeof(buf)),
+			    "p.csv:2: cpu_us_per_request: -3 is negative");
+}
+
 int main(void)
 {
 	test_good();
+	test_spin();
 	test_cores();
 	test_cores_errors();
 	test_errors();

@@ -86,7 +86,8 @@ static void emit_wp(struct nom_adapt *a, const char *event)
 		    ",\"strategy\":\"%s\",\"price\":%.6g,\"core_price\":%.6g,\"memory_price\":%.6g,"
 		    "\"round\":%" PRIu64
 		    ",\"published_wall_ns\":%" PRId64 ",\"level\":\"%s\",\"rate\":%.1f,"
-		    "\"conns\":%.0f,\"open\":%" PRId64 ",\"delay_us\":%.3g,\"cores\":%" PRId64
+		    "\"conns\":%.0f,\"open\":%" PRId64 ",\"delay_us\":%.3g,\"spin_us\":%.3g,"
+		    "\"cores\":%" PRId64
 		    ",\"bandwidth_mbit\":%" PRId64 ",\"memory_mib\":%" PRId64
 		    ",\"memory_target_mib\":%" PRId64 ",\"hit_rate\":%.4f,\"tput_rps\":%.1f,"
 		    "\"latency_us\":%.2f,\"jitter_us\":%.2f,\"utility\":%.6g,\"stale\":%s,"
@@ -95,7 +96,7 @@ static void emit_wp(struct nom_adapt *a, const char *event)
 		    nom_strategy_name(a->cfg.strategy), w->price, w->core_hour, w->memory_hour,
 		    w->round, w->published_wall_ns,
 		    w->level_name ? w->level_name : "", a->rate, a->clients, a->open,
-		    w->knobs.delay_us, w->cores, w->bandwidth_mbit, w->memory_mib,
+		    w->knobs.delay_us, w->knobs.spin_us, w->cores, w->bandwidth_mbit, w->memory_mib,
 		    w->memory_target_mib, w->predicted_hit_rate, pt ? pt->tput_rps : 0,
 		    pt ? pt->latency_us : 0, pt ? pt->jitter_us : 0, w->utility,
 		    a->stale ? "true" : "false", a->held[NOM_BANDWIDTH], a->held[NOM_CORES],
@@ -224,6 +225,10 @@ static int build_opts(struct nom_adapt *a, char *err, size_t errlen)
 			double v = econ_value_per_gbit(&a->cfg.utility, p->latency_us, p->jitter_us);
 			if (v > a->max_value_per_gbit)
 				a->max_value_per_gbit = v;
+			if (p->spin_us > 0)
+				a->has_spin = true;
+			if (p->cpu_us > 0)
+				a->has_cpu = true;
 		}
 	}
 	return 0;
@@ -377,10 +382,13 @@ static struct choice choose(struct nom_adapt *a, int level, double P, double cor
 			break; /* more cores only for an adaptive app under load */
 		const struct econ_point *pt =
 			a->cfg.strategy == NOM_ADAPTIVE
-				? o->menu[k]->choices[econ_menu_pick(o->menu[k], P)].point
+				? o->menu[k]->choices[econ_menu_pick_priced(o->menu[k], P, core_s)]
+					  .point
 				: at_delay(o->level[k], a->fixed_delay_us);
 		double v = econ_value_per_gbit(&a->cfg.utility, pt->latency_us, pt->jitter_us);
-		double u = econ_point_gbps(pt) * (v - P) - (a->cfg.cores_max > 0 ? c * core_s : 0);
+		double burnt = econ_point_cores(pt);
+		double cpu = a->cfg.cores_max > 0 ? fmax(c, burnt) : burnt;
+		double u = econ_point_gbps(pt) * (v - P) - cpu * core_s;
 		if (!have || u > best.utility) {
 			best = (struct choice){pt, c, v, u};
 			have = true;
@@ -528,6 +536,7 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 	struct nom_wp w = a->wp;
 
 	w.knobs.delay_us = ch.pt->delay_us;
+	w.knobs.spin_us = c->strategy == NOM_ADAPTIVE && a->has_spin ? ch.pt->spin_us : -1;
 	w.point = ch.pt;
 	w.level = level;
 	w.level_name = a->app->levels[level].name;
@@ -564,9 +573,10 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 	}
 
 	bool repick = !a->started || pr.traffic != a->wp.price || level != a->wp.level ||
-		      (c->cores_max > 0 && pr.core_hour != a->wp.core_hour) ||
+		      ((c->cores_max > 0 || a->has_cpu) && pr.core_hour != a->wp.core_hour) ||
 		      (c->memory_max_mib > 0 && pr.memory_hour != a->wp.memory_hour);
 	bool changed = !a->started || w.knobs.delay_us != a->wp.knobs.delay_us ||
+		       w.knobs.spin_us != a->wp.knobs.spin_us ||
 		       w.cores != a->wp.cores || w.bandwidth_mbit != a->wp.bandwidth_mbit ||
 		       w.memory_mib != a->wp.memory_mib ||
 		       w.memory_target_mib != a->wp.memory_target_mib || w.point != a->wp.point;

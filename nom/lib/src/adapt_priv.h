@@ -43,6 +43,8 @@ struct nom_adapt {
 	const struct econ_app *app;
 	struct adapt_opts *opts;  /* one per level of app */
 	double fixed_delay_us;    /* static strategies */
+	bool has_spin;            /* some row of the app has a spin budget: the controller sets it */
+	bool has_cpu;             /* some row has a CPU measurement: the core price re-picks */
 	int initial_level;
 	double max_value_per_gbit; /* the app's best a over its rows: its most for a Gbit */
 

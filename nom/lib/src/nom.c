@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/resource.h"
 #include "nom_priv.h"
 
 _Static_assert((int)NOM_CORES == (int)BB_RES_CORES && (int)NOM_EGRESS == (int)BB_RES_EGRESS,
@@ -367,17 +368,24 @@ const char *nom_last_error(const struct nom *n)
 	return n->last_error;
 }
 
+/* nom.h numbers resources as the one vocabulary does (it is installed alone, for apps built
+ * outside the tree, so it spells the values out). */
+_Static_assert(NOM_CORES == (int)RAAS_RES_CORES && NOM_MEMORY == (int)RAAS_RES_MEMORY &&
+		       NOM_BANDWIDTH == (int)RAAS_RES_BANDWIDTH && NOM_LLC == (int)RAAS_RES_LLC &&
+		       NOM_EGRESS == (int)RAAS_RES_EGRESS,
+	       "nom_resource follows common/resource.h");
+
 const char *nom_resource_name(enum nom_resource r)
 {
-	return bb_resource_name((uint32_t)r);
+	return raas_resource_name((int)r);
 }
 
 int nom_resource_parse(const char *name, enum nom_resource *out)
 {
-	for (uint32_t r = NOM_CORES; r <= NOM_EGRESS; r++)
-		if (name && strcmp(name, bb_resource_name(r)) == 0) {
-			*out = (enum nom_resource)r;
-			return 0;
-		}
-	return -EINVAL;
+	enum raas_resource r;
+
+	if (raas_resource_parse(name, &r) != 0)
+		return -EINVAL;
+	*out = (enum nom_resource)r;
+	return 0;
 }

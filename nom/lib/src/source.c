@@ -12,8 +12,29 @@
 #include <string.h>
 
 #include "bb/bb.h"
+#include "common/config.h"
 #include "common/error.h"
+#include "common/plugin.h"
 #include "nom/source.h"
+
+static int source_check(const struct plugin_hdr *h)
+{
+	return PLUGIN_OF(struct nom_source_ops, h)->get ? 0 : -EINVAL;
+}
+
+/* The rules every source's ops meet, built-in or the app's own (which it builds itself:
+ * sources are made by their constructors, not looked up by name). */
+static const struct plugin_registry sources = {
+	.kind = "price source",
+	.api_version = NOM_SOURCE_VERSION,
+	.min_size = offsetof(struct nom_source_ops, wait),
+	.check = source_check,
+};
+
+static bool source_ok(const struct nom_source *s)
+{
+	return s && s->ops && plugin_check(&sources, &s->ops->plugin) == 0;
+}
 
 static void unpriced(struct nom_prices *p, double traffic)
 {
@@ -30,7 +51,7 @@ int nom_source_get(const struct nom_source *s, int64_t t_ns, struct nom_prices *
 	int64_t next = INT64_MAX;
 	int rc;
 
-	if (!s || !s->ops || s->ops->version != NOM_SOURCE_VERSION || !s->ops->get)
+	if (!source_ok(s))
 		return -EINVAL;
 	unpriced(&p, -1);
 	rc = s->ops->get(s->priv, t_ns < 0 ? 0 : t_ns, &p, &next);
@@ -51,9 +72,9 @@ int nom_source_wait(const struct nom_source *s, int64_t t_ns, int64_t timeout_ns
 	struct nom_prices p;
 	int64_t next = INT64_MAX;
 
-	if (!s || !s->ops || s->ops->version != NOM_SOURCE_VERSION || !kick)
+	if (!source_ok(s) || !kick)
 		return -EINVAL;
-	if (s->ops->wait)
+	if (PLUGIN_HAS(s->ops, wait))
 		return s->ops->wait(s->priv, t_ns, timeout_ns, kick, kick_seen);
 	/* Until the next known change, the kick or the timeout, whichever comes first. */
 	if (s->ops->get(s->priv, t_ns < 0 ? 0 : t_ns, &p, &next) == 0 && next != INT64_MAX) {
@@ -75,7 +96,7 @@ void nom_source_destroy(struct nom_source *s)
 {
 	if (!s)
 		return;
-	if (s->ops && s->ops->destroy)
+	if (s->ops && PLUGIN_HAS(s->ops, destroy))
 		s->ops->destroy(s->priv);
 	free(s);
 }
@@ -91,7 +112,9 @@ static int fixed_get(void *priv, int64_t t, struct nom_prices *out, int64_t *nex
 }
 
 static const struct nom_source_ops fixed_ops = {
-	.version = NOM_SOURCE_VERSION, .name = "fixed", .get = fixed_get, .destroy = free};
+	.api_version = NOM_SOURCE_VERSION,
+	.size = sizeof(struct nom_source_ops),
+	.name = "fixed", .get = fixed_get, .destroy = free};
 
 int nom_source_fixed(double price, struct nom_source **out)
 {
@@ -145,7 +168,9 @@ static int sched_get(void *priv, int64_t t, struct nom_prices *out, int64_t *nex
 }
 
 static const struct nom_source_ops sched_ops = {
-	.version = NOM_SOURCE_VERSION, .name = "schedule", .get = sched_get, .destroy = free};
+	.api_version = NOM_SOURCE_VERSION,
+	.size = sizeof(struct nom_source_ops),
+	.name = "schedule", .get = sched_get, .destroy = free};
 
 /* A plain decimal: digits, one optional point, optional exponent; no sign, hex, inf, nan. */
 static int parse_decimal(const char *s, size_t len, double *out)
@@ -177,33 +202,30 @@ static int parse_decimal(const char *s, size_t len, double *out)
 	return 0;
 }
 
-/* "12", "1.5", "500ms", "60s", "2m", "1h", "250us", "100ns" -> ns. */
+/* "12", "1.5" (seconds), or a plain decimal with the project's duration units ("500ms",
+ * "60s", "2m", "1h", "250us", "100ns": cfg_parse_duration, the one duration parser) -> ns. */
 static int parse_offset(const char *s, size_t len, int64_t *out)
 {
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-	double v, scale = 1e9;
+	char buf[64];
 	size_t num = len;
+	double v;
 
-	for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
-		size_t ul = strlen(units[u].unit);
-
-		if (len > ul && memcmp(s + len - ul, units[u].unit, ul) == 0 &&
-		    isdigit((unsigned char)s[len - ul - 1])) {
-			num = len - ul;
-			scale = units[u].ns;
-			break;
-		}
-	}
+	while (num > 0 && isalpha((unsigned char)s[num - 1]))
+		num--;
 	if (parse_decimal(s, num, &v) < 0)
+		return -1; /* no sign, hex, inf or nan, whatever the unit */
+	if (num == len) {
+		v *= 1e9;
+		if (v > 9.2e18)
+			return -1;
+		*out = (int64_t)llround(v);
+		return 0;
+	}
+	if (len >= sizeof(buf))
 		return -1;
-	v *= scale;
-	if (v > 9.2e18)
-		return -1;
-	*out = (int64_t)llround(v);
-	return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return cfg_parse_duration(buf, out) == 0 ? 0 : -1;
 }
 
 #define FAIL(...) \

@@ -72,7 +72,8 @@ static int board_wait(void *priv, int64_t t, int64_t timeout_ns, const uint32_t 
 }
 
 static const struct nom_source_ops board_ops = {
-	.version = NOM_SOURCE_VERSION,
+	.api_version = NOM_SOURCE_VERSION,
+	.size = sizeof(struct nom_source_ops),
 	.name = "board",
 	.get = board_get,
 	.wait = board_wait,

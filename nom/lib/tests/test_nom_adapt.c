@@ -42,6 +42,16 @@ static const char nh_csv[] =
 	"nhttpd,many,0,10000,100,10,1000,1\n"
 	"nhttpd,many,0,18000,100,10,1000,2\n";
 
+/* Hybrid polling (issue 19), the numbers of test_econ_optimize's test_spin_priced: one
+ * client, W = 0; no spin 0.16 Gbit/s at 60 us burning 0.5 cores, spin 50 us 0.24 Gbit/s at
+ * 40 us burning 0.9. At P = $1: U = 2.944 - 0.5 c and 4.464 - 0.9 c (c in $/s): the spin pays
+ * below c = 3.8 $/s = $13,680 per core-hour. */
+static const char spin_csv[] =
+	"app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request,"
+	"cpu_us_per_request\n"
+	"memcached,single,0,0,20000,60,5,1000,25\n"
+	"memcached,single,0,50,30000,40,5,1000,30\n";
+
 /* A price source of the test's own: prices set by the test, next change unknown. */
 static struct nom_prices now_prices = {.traffic = 1, .core_hour = -1, .memory_hour = -1};
 
@@ -55,7 +65,10 @@ static int test_get(void *priv, int64_t t, struct nom_prices *out, int64_t *next
 }
 
 static const struct nom_source_ops test_ops = {
-	.version = NOM_SOURCE_VERSION, .name = "test", .get = test_get};
+	.api_version = NOM_SOURCE_VERSION,
+	.size = sizeof(struct nom_source_ops),
+	.name = "test",
+	.get = test_get};
 static struct nom_source source = {&test_ops, NULL};
 
 static struct nom_wp applied;
@@ -265,6 +278,37 @@ int main(void)
 	ASSERT_EQ(st.wp.cores, 1);
 	ASSERT_EQ(applied.cores, 1);
 	nom_adapt_destroy(a);
+
+	/* The busy-poll budget, bought while cores are cheap. */
+	struct econ_profile *ps;
+
+	ASSERT_OK(econ_profile_parse("spin.csv", spin_csv, strlen(spin_csv), &ps, &eerr));
+	now_prices.traffic = 1;
+	now_prices.core_hour = 3600; /* 1 $/s */
+	a = make(ps, "memcached", NOM_ADAPTIVE, 0, 0, 0);
+	st = step(a);
+	ASSERT_NEAR(st.wp.knobs.spin_us, 50, 0);
+	ASSERT_NEAR(applied.knobs.spin_us, 50, 0);
+	ASSERT_NEAR(st.wp.utility, 4.464 - 0.9, 1e-9);
+	now_prices.core_hour = 3.9 * 3600; /* just past the break-even: no spin */
+	st = step(a);
+	ASSERT_NEAR(st.wp.knobs.spin_us, 0, 0);
+	ASSERT_NEAR(applied.knobs.spin_us, 0, 0);
+	ASSERT_NEAR(st.wp.utility, 2.944 - 0.5 * 3.9, 1e-9);
+	now_prices.core_hour = 36000; /* 10 $/s */
+	st = step(a);
+	ASSERT_NEAR(st.wp.knobs.spin_us, 0, 0);
+	now_prices.core_hour = -1; /* cores not priced: the CPU costs nothing */
+	st = step(a);
+	ASSERT_NEAR(st.wp.knobs.spin_us, 50, 0);
+	nom_adapt_destroy(a);
+	/* A static strategy leaves the budget to the app's own --spin-us. */
+	a = make(ps, "memcached", NOM_STATIC, 0, 0, 0);
+	st = step(a);
+	ASSERT_TRUE(st.wp.knobs.spin_us < 0);
+	nom_adapt_destroy(a);
+	econ_profile_destroy(ps);
+	now_prices.core_hour = -1;
 
 	/* Refusals name what is wrong. */
 	struct nom_adapt_config c = {.size = sizeof(c), .profile = p, .app = "memcached"};

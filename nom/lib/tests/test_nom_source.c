@@ -120,7 +120,8 @@ int main(void)
 	}
 	/* The wrappers refuse a source of another version. */
 	{
-		static const struct nom_source_ops bad = {.version = 99, .name = "bad"};
+		static const struct nom_source_ops bad = {
+			.api_version = 99, .size = sizeof(struct nom_source_ops), .name = "bad"};
 		struct nom_source b = {.ops = &bad};
 		struct nom_prices p;
 		ASSERT_EQ(nom_source_get(&b, 0, &p, NULL), -EINVAL);

@@ -4,26 +4,43 @@
  * that a driver bug shows up as a logged error and a dropped frame, not as memory corruption
  * in lwIP. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "driver.h"
 
-static const struct nomnet_driver *const drivers[] = {
-	&nomnet__drv_tap,
-	&nomnet__drv_packet,
-	&nomnet__drv_xdp,
-	&nomnet__drv_mem,
+static const struct plugin_hdr *const drivers[] = {
+	&nomnet__drv_tap.plugin,
+	&nomnet__drv_packet.plugin,
+	&nomnet__drv_xdp.plugin,
+	&nomnet__drv_mem.plugin,
+};
+
+static int driver_check(const struct plugin_hdr *h)
+{
+	const struct nomnet_driver *ops = PLUGIN_OF(struct nomnet_driver, h);
+
+	if (!ops->open || !ops->close || !ops->rx_burst || !ops->rx_release ||
+	    !ops->rx_pending || !ops->tx_slot || !ops->tx_commit || !ops->tx_flush)
+		return -EINVAL;
+	return 0;
+}
+
+/* The built-in drivers; none registers at run time. The first release ended at tx_flush:
+ * arm and tx_stalled are optional and read only when a driver's size covers them. */
+static const struct plugin_registry registry = {
+	.kind = "nomnet driver",
+	.api_version = NOMNET_DRIVER_VERSION,
+	.min_size = offsetof(struct nomnet_driver, arm),
+	.builtin = drivers,
+	.nbuiltin = sizeof(drivers) / sizeof(drivers[0]),
+	.check = driver_check,
 };
 
 const struct nomnet_driver *nomnet__driver_find(const char *name)
 {
-	if (!name)
-		return NULL;
-	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
-		if (strcmp(drivers[i]->name, name) == 0)
-			return drivers[i];
-	return NULL;
+	return PLUGIN_OF(struct nomnet_driver, plugin_find(&registry, name));
 }
 
 int nomnet__drv_open(struct nomnet_drv *d, const struct nomnet_driver *ops,
@@ -31,9 +48,7 @@ int nomnet__drv_open(struct nomnet_drv *d, const struct nomnet_driver *ops,
 {
 	int rc;
 
-	if (!ops || ops->version != NOMNET_DRIVER_VERSION || !ops->open || !ops->close ||
-	    !ops->rx_burst || !ops->rx_release || !ops->rx_pending || !ops->tx_slot ||
-	    !ops->tx_commit || !ops->tx_flush) {
+	if (!ops || plugin_check(&registry, &ops->plugin) != 0) {
 		log_error("nomnet: driver %s: incomplete or wrong version",
 			  ops && ops->name ? ops->name : "?");
 		return -EINVAL;
@@ -106,11 +121,11 @@ int nomnet__drv_tx_flush(struct nomnet_drv *d)
 
 void nomnet__drv_arm(struct nomnet_drv *d)
 {
-	if (d->ops->arm)
+	if (PLUGIN_HAS(d->ops, arm))
 		d->ops->arm(d);
 }
 
 bool nomnet__drv_tx_stalled(struct nomnet_drv *d)
 {
-	return d->ops->tx_stalled && d->ops->tx_stalled(d);
+	return PLUGIN_HAS(d->ops, tx_stalled) && d->ops->tx_stalled(d);
 }

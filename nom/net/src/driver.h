@@ -2,8 +2,9 @@
  *
  * A driver moves Ethernet frames between a kernel object (tap device, AF_PACKET ring, AF_XDP
  * socket, or an in-memory queue in tests) and the loop. It follows the project's plugin
- * template: a versioned struct of function pointers registered by name, called only through
- * the nomnet__drv_* wrappers in driver.c, which check arguments and results.
+ * template (common/plugin.h): a versioned, sized struct of function pointers registered by
+ * name, called only through the nomnet__drv_* wrappers in driver.c, which check arguments
+ * and results.
  *
  * Receive is zero-copy towards the loop: rx_burst lends frames that stay valid until
  * rx_release, and the loop copies them into PBUF_RAM pbufs. Transmit is two-step: tx_slot
@@ -18,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/plugin.h"
 #include "nom/net.h"
 
 #define NOMNET_DRIVER_VERSION 1
@@ -39,8 +41,9 @@ struct nomnet_drv {
 };
 
 struct nomnet_driver {
-	unsigned version;        /* NOMNET_DRIVER_VERSION */
-	const char *name;
+	/* api_version NOMNET_DRIVER_VERSION, size sizeof(struct nomnet_driver) the driver was
+	 * built with, name "packet" (common/plugin.h) */
+	PLUGIN_HEADER;
 	/* Opens the device named by cfg (borrowed). Fills d->priv, mac, mtu, fd, ifname.
 	 * Returns 0 or -errno; on failure nothing stays open. */
 	int (*open)(struct nomnet_drv *d, const struct nomnet_config *cfg);

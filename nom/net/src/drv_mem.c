@@ -179,7 +179,8 @@ static int mem_tx_flush(struct nomnet_drv *d)
 }
 
 const struct nomnet_driver nomnet__drv_mem = {
-	.version = NOMNET_DRIVER_VERSION,
+	.api_version = NOMNET_DRIVER_VERSION,
+	.size = sizeof(struct nomnet_driver),
 	.name = "mem",
 	.open = mem_open,
 	.close = mem_close,

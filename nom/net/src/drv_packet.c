@@ -297,7 +297,8 @@ static int pkt_tx_flush(struct nomnet_drv *d)
 }
 
 const struct nomnet_driver nomnet__drv_packet = {
-	.version = NOMNET_DRIVER_VERSION,
+	.api_version = NOMNET_DRIVER_VERSION,
+	.size = sizeof(struct nomnet_driver),
 	.name = "packet",
 	.open = pkt_open,
 	.close = pkt_close,

@@ -203,7 +203,8 @@ static int tap_tx_flush(struct nomnet_drv *d)
 }
 
 const struct nomnet_driver nomnet__drv_tap = {
-	.version = NOMNET_DRIVER_VERSION,
+	.api_version = NOMNET_DRIVER_VERSION,
+	.size = sizeof(struct nomnet_driver),
 	.name = "tap",
 	.open = tap_open,
 	.close = tap_close,

@@ -288,7 +288,8 @@ static bool xdp_tx_stalled(struct nomnet_drv *d)
 }
 
 const struct nomnet_driver nomnet__drv_xdp = {
-	.version = NOMNET_DRIVER_VERSION,
+	.api_version = NOMNET_DRIVER_VERSION,
+	.size = sizeof(struct nomnet_driver),
 	.name = "xdp",
 	.open = xdp_open,
 	.close = xdp_close,

@@ -120,6 +120,19 @@ static int check_config(const struct nomnet_config *cfg)
 			  (long long)NOMNET_DELAY_MAX_NS);
 		return -EINVAL;
 	}
+	if (cfg->spin_ns < 0 || cfg->spin_ns > NOMNET_SPIN_MAX_NS) {
+		log_error("nomnet: spin budget %lld ns outside 0..%lld", (long long)cfg->spin_ns,
+			  (long long)NOMNET_SPIN_MAX_NS);
+		return -EINVAL;
+	}
+	if (cfg->nice < -20 || cfg->nice > 19) {
+		log_error("nomnet: nice %d outside -20..19", cfg->nice);
+		return -EINVAL;
+	}
+	if (cfg->rt_priority < 0 || cfg->rt_priority > 99) {
+		log_error("nomnet: real-time priority %d outside 0..99", cfg->rt_priority);
+		return -EINVAL;
+	}
 	if (cfg->mode != NOMNET_POLL && cfg->mode != NOMNET_INTERRUPT) {
 		log_error("nomnet: unknown mode %d", (int)cfg->mode);
 		return -EINVAL;
@@ -236,6 +249,8 @@ int nomnet_create(const struct nomnet_config *cfg, struct nomnet **out)
 		goto fail;
 	atomic_store(&n->delay_ns, cfg->delay_ns);
 	atomic_store(&n->mode, (int)cfg->mode);
+	atomic_store(&n->spin_ns, cfg->spin_ns);
+	n->sched_fd = -1;
 
 	rc = nomnet__drv_open(&n->drv, ops, &n->cfg);
 	if (rc < 0) {
@@ -253,6 +268,7 @@ int nomnet_create(const struct nomnet_config *cfg, struct nomnet **out)
 		goto fail;
 	NOMNET_STAT_SET(n, delay_ns, cfg->delay_ns);
 	NOMNET_STAT_SET(n, mode, (int64_t)cfg->mode);
+	NOMNET_STAT_SET(n, spin_ns, cfg->spin_ns);
 	rc = open_events(n);
 	if (rc < 0)
 		goto fail;
@@ -346,6 +362,22 @@ int nomnet_set_delay(struct nomnet *n, int64_t delay_ns)
 		NOMNET_STAT_SET(n, delay_ns, delay_ns);
 	}
 	return 0;
+}
+
+int nomnet_set_spin(struct nomnet *n, int64_t spin_ns)
+{
+	if (spin_ns < 0 || spin_ns > NOMNET_SPIN_MAX_NS)
+		return -EINVAL;
+	if (atomic_exchange(&n->spin_ns, spin_ns) != spin_ns) {
+		__atomic_fetch_add(&n->stats->spin_changes, 1, __ATOMIC_RELAXED);
+		NOMNET_STAT_SET(n, spin_ns, spin_ns);
+	}
+	return 0;
+}
+
+int64_t nomnet_get_spin(const struct nomnet *n)
+{
+	return atomic_load(&((struct nomnet *)n)->spin_ns);
 }
 
 int64_t nomnet_get_delay(const struct nomnet *n)

@@ -64,6 +64,16 @@ struct nomnet {
 	/* Knobs, written by any thread. */
 	_Atomic int64_t delay_ns;
 	atomic_int mode;
+	_Atomic int64_t spin_ns;   /* busy-poll budget before sleeping (interrupt mode) */
+
+	/* The request being timed (loop thread only; loop.c): open from the first frame
+	 * collected into a batch until the flush of what the stack sent in answer. */
+	bool req_open;
+	int64_t req_start_ns;
+	uint64_t req_ns[NOMNET_STAGES];
+	uint64_t req_rx_frames;
+	int sched_fd;              /* /proc/thread-self/schedstat of the loop thread, or -1 */
+	uint64_t sched_wait_ns;    /* run-queue wait it showed at the last read */
 
 	/* Receive batch (loop thread only). */
 	struct pbuf *rx_batch[NOMNET_BATCH_MAX];
@@ -94,6 +104,8 @@ struct nomnet {
 
 /* Monotonic time, ns. */
 int64_t nomnet__now(void);
+/* Is the caller the loop thread (whose stages are timed)? */
+bool nomnet__on_loop(const struct nomnet *n);
 
 /* Why a batch leaves (batch.c: the policy, a pure function of its inputs). */
 enum nomnet_due {

@@ -163,9 +163,22 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		if (c->h->eof)
 			c->h->eof(c->arg, c);
 	} else {
+		/* The app's time is a stage of its own (net_stats.h), without the replies' stack
+		 * tx that its writes cause (linkoutput counts that). */
+		struct nomnet *n = c->n;
+		bool timed = nomnet__on_loop(n) && n->req_open;
+		int64_t t0 = timed ? nomnet__now() : 0;
+		uint64_t stx0 = timed ? n->req_ns[NOMNET_ST_STX] : 0;
+
 		for (struct pbuf *q = p; q && !c->doomed_close && !c->doomed_abort; q = q->next)
 			if (q->len && c->h->recv)
 				c->h->recv(c->arg, c, q->payload, q->len);
+		if (timed) {
+			uint64_t d = (uint64_t)(nomnet__now() - t0);
+			uint64_t stx = n->req_ns[NOMNET_ST_STX] - stx0;
+
+			n->req_ns[NOMNET_ST_APP] += d > stx ? d - stx : 0;
+		}
 		pbuf_free(p);
 	}
 	c->in_recv = false;

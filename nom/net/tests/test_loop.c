@@ -126,6 +126,25 @@ static void test_run_to_completion(struct nomnet *n)
 	ASSERT_EQ(s1.rx_batches - s0.rx_batches, 8);
 	ASSERT_EQ(s1.rx_hist[0] - s0.rx_hist[0], 8);
 	ASSERT_GE(s1.tx_batches - s0.tx_batches, 8);
+	/* Each ping is one timed request; every stage's histogram counts it once, and the total
+	 * covers the rx, stack and tx stages (the app stage is 0: ICMP has no app). */
+	ASSERT_EQ(s1.timed_passes - s0.timed_passes, 8);
+	for (unsigned st = 0; st < NOMNET_STAGES; st++) {
+		uint64_t c = 0;
+
+		for (unsigned k = 0; k < NOMNET_LAT_BUCKETS; k++)
+			c += s1.stage_hist[st][k] - s0.stage_hist[st][k];
+		ASSERT_EQ(c, 8);
+	}
+	ASSERT_GT(s1.stage_ns[NOMNET_ST_TOTAL] - s0.stage_ns[NOMNET_ST_TOTAL], 0);
+	ASSERT_GE(s1.stage_ns[NOMNET_ST_TOTAL] - s0.stage_ns[NOMNET_ST_TOTAL],
+		  (s1.stage_ns[NOMNET_ST_RX] - s0.stage_ns[NOMNET_ST_RX]) +
+			  (s1.stage_ns[NOMNET_ST_STACK] - s0.stage_ns[NOMNET_ST_STACK]) +
+			  (s1.stage_ns[NOMNET_ST_TX] - s0.stage_ns[NOMNET_ST_TX]));
+	ASSERT_EQ(s1.stage_ns[NOMNET_ST_APP] - s0.stage_ns[NOMNET_ST_APP], 0);
+	ASSERT_GT(s1.stage_ns[NOMNET_ST_STX] - s0.stage_ns[NOMNET_ST_STX], 0);
+	ASSERT_TRUE(s1.slowest.ns[NOMNET_ST_TOTAL] > 0 && s1.slowest.rx_frames == 1 &&
+		    s1.slowest.tx_frames == 1);
 }
 
 /* W = 1 ms: three queued pings go to the stack as one batch; their replies wait for the
@@ -191,6 +210,54 @@ static void test_interrupt(struct nomnet *n)
 	ASSERT_GT(s.sleeps, 0);
 	ping(60);
 	expect_ping_replies(1, 60, NULL, NULL);
+	ASSERT_OK(nomnet_set_mode(n, NOMNET_POLL));
+}
+
+/* Hybrid polling: with a 200 ms budget the loop does not sleep between pings 20 ms apart
+ * (each finds it spinning: a sleep avoided), and once the budget is used up it sleeps; with
+ * the budget back at 0 it sleeps after every ping. */
+static void test_spin(struct nomnet *n)
+{
+	struct nomnet_stats s0, s1;
+	int64_t deadline;
+
+	ASSERT_EQ(nomnet_set_spin(n, -1), -EINVAL);
+	ASSERT_EQ(nomnet_set_spin(n, NOMNET_SPIN_MAX_NS + 1), -EINVAL);
+	ASSERT_OK(nomnet_set_delay(n, 0));
+	ASSERT_OK(nomnet_set_mode(n, NOMNET_INTERRUPT));
+	ASSERT_OK(nomnet_set_spin(n, 200000000));
+	ASSERT_EQ(nomnet_get_spin(n), 200000000);
+	ping(70);
+	expect_ping_replies(1, 70, NULL, NULL);
+	nomnet_stats_read(n, &s0);
+	for (int i = 0; i < 5; i++) {
+		usleep(20000);
+		ping((uint16_t)(71 + i));
+		expect_ping_replies(1, (uint16_t)(71 + i), NULL, NULL);
+	}
+	nomnet_stats_read(n, &s1);
+	ASSERT_EQ(s1.spin_ns, 200000000);
+	ASSERT_GE(s1.spin_hits - s0.spin_hits, 5);
+	ASSERT_EQ(s1.sleeps - s0.sleeps, 0);
+	ASSERT_GT(s1.ns_spin - s0.ns_spin, 80000000); /* it spun through the gaps */
+	deadline = now_ns() + 5000000000LL;
+	do {
+		usleep(10000);
+		nomnet_stats_read(n, &s1);
+	} while (s1.spin_misses == s0.spin_misses && now_ns() < deadline);
+	ASSERT_EQ(s1.spin_misses - s0.spin_misses, 1);
+	ASSERT_GT(s1.sleeps, s0.sleeps);
+	ASSERT_OK(nomnet_set_spin(n, 0));
+	nomnet_stats_read(n, &s0);
+	for (int i = 0; i < 3; i++) {
+		usleep(20000);
+		ping((uint16_t)(80 + i));
+		expect_ping_replies(1, (uint16_t)(80 + i), NULL, NULL);
+	}
+	usleep(20000);
+	nomnet_stats_read(n, &s1);
+	ASSERT_EQ(s1.spin_hits - s0.spin_hits, 0);
+	ASSERT_GE(s1.sleeps - s0.sleeps, 3);
 	ASSERT_OK(nomnet_set_mode(n, NOMNET_POLL));
 }
 
@@ -384,6 +451,7 @@ int main(void)
 	test_delay(n);
 	test_full_batch(n);
 	test_interrupt(n);
+	test_spin(n);
 	test_churn(n);
 	test_tcp(n);
 

@@ -1,7 +1,9 @@
 /* nomnet-ctl: reads a running nomnet stack's statistics, and prepares interfaces for it.
  *
  *   nomnet-ctl stats NAME [--json]   counters of /dev/shm/nomnet.NAME (an app started with
- *                                    a stats name), as text or one JSON object
+ *                                    a stats name), as text or one JSON object: with each
+ *                                    request stage's latency histogram, its mean, and the
+ *                                    slowest requests' stages
  *   nomnet-ctl ifprep IFNAME...      turn off checksum/segmentation offloads on interfaces
  *                                    that talk to a nomnet stack (e.g. a veth's kernel end)
  *
@@ -27,6 +29,36 @@ static int usage(void)
 static double per(uint64_t a, uint64_t b)
 {
 	return b ? (double)a / (double)b : 0.0;
+}
+
+/* The lower bound of latency bucket b, us ("<1" for the first, "16384+" for the last). */
+static const char *bucket_label(int b)
+{
+	static char buf[NOMNET_LAT_BUCKETS][16];
+
+	if (b == 0)
+		return "<1";
+	snprintf(buf[b], sizeof(buf[b]), b == NOMNET_LAT_BUCKETS - 1 ? "%llu+" : "%llu",
+		 1ULL << (b - 1));
+	return buf[b];
+}
+
+static void print_pass_text(const struct nomnet_pass *p)
+{
+	for (unsigned st = 0; st < NOMNET_STAGES; st++)
+		printf(" %s %.1f", nomnet_stage_name(st), (double)p->ns[st] / 1000.0);
+	printf(" us; %llu frames in, %llu out; ended %.6f s (wall)\n",
+	       (unsigned long long)p->rx_frames, (unsigned long long)p->tx_frames,
+	       (double)p->end_wall_ns / 1e9);
+}
+
+static void print_pass_json(const struct nomnet_pass *p)
+{
+	printf("{\"end_wall_ns\":%lld", (long long)p->end_wall_ns);
+	for (unsigned st = 0; st < NOMNET_STAGES; st++)
+		printf(",\"%s_ns\":%llu", nomnet_stage_name(st), (unsigned long long)p->ns[st]);
+	printf(",\"rx_frames\":%llu,\"tx_frames\":%llu}", (unsigned long long)p->rx_frames,
+	       (unsigned long long)p->tx_frames);
 }
 
 static void print_text(const struct nomnet_stats_shm *h, const struct nomnet_stats *s)
@@ -61,6 +93,35 @@ static void print_text(const struct nomnet_stats_shm *h, const struct nomnet_sta
 	for (int i = 0; i < NOMNET_HIST_BUCKETS; i++)
 		printf(" %5llu", (unsigned long long)s->tx_hist[i]);
 	printf("\n");
+	printf("spin budget %.1f us (%llu changes): spun %.3f s, %llu sleeps avoided, %llu budgets "
+	       "used up\n",
+	       (double)s->spin_ns / 1000.0, (unsigned long long)s->spin_changes,
+	       (double)s->ns_spin / 1e9, (unsigned long long)s->spin_hits,
+	       (unsigned long long)s->spin_misses);
+	printf("requests timed: %llu; per stage: mean us, then counts per latency bucket (us)\n",
+	       (unsigned long long)s->timed_passes);
+	printf("stage    mean");
+	for (int b = 0; b < NOMNET_LAT_BUCKETS; b++)
+		printf(" %6s", bucket_label(b));
+	printf("\n");
+	for (unsigned st = 0; st < NOMNET_STAGES; st++) {
+		printf("%-6s %6.1f", nomnet_stage_name(st),
+		       per(s->stage_ns[st], s->timed_passes) / 1000.0);
+		for (int b = 0; b < NOMNET_LAT_BUCKETS; b++)
+			printf(" %6llu", (unsigned long long)s->stage_hist[st][b]);
+		printf("\n");
+	}
+	if (s->timed_passes) {
+		printf("slowest request:");
+		print_pass_text(&s->slowest);
+	}
+	printf("slow requests (>= %.0f us with the wake-up): %llu", NOMNET_SLOW_NS / 1000.0,
+	       (unsigned long long)s->slow_count);
+	printf(s->slow_count ? "; the last:\n" : "\n");
+	for (uint64_t k = 0; k < s->slow_count && k < NOMNET_SLOW_RING; k++) {
+		printf("  ");
+		print_pass_text(&s->slow[(s->slow_count - 1 - k) % NOMNET_SLOW_RING]);
+	}
 }
 
 static void print_hist(const char *name, const uint64_t *h)
@@ -83,11 +144,29 @@ static void print_json(const struct nomnet_stats_shm *h, const struct nomnet_sta
 	F(tx_flush_delay); F(tx_flush_full); F(tx_flush_direct);
 	F(ns_rx); F(ns_stack); F(ns_tx); F(ns_idle); F(loops); F(sleeps);
 	F(delay_changes); F(mode_changes);
-#undef F
 	print_hist("rx_hist", s->rx_hist);
 	printf(",");
 	print_hist("tx_hist", s->tx_hist);
-	printf("}\n");
+	printf(",\"spin_ns\":%lld", (long long)s->spin_ns);
+	printf(",");
+	F(spin_changes); F(ns_spin); F(spin_hits); F(spin_misses); F(timed_passes); F(slow_count);
+	printf("\"stages\":{");
+	for (unsigned st = 0; st < NOMNET_STAGES; st++) {
+		printf("%s\"%s\":{\"ns\":%llu,\"hist\":[", st ? "," : "", nomnet_stage_name(st),
+		       (unsigned long long)s->stage_ns[st]);
+		for (int b = 0; b < NOMNET_LAT_BUCKETS; b++)
+			printf("%s%llu", b ? "," : "", (unsigned long long)s->stage_hist[st][b]);
+		printf("]}");
+	}
+	printf("},\"slowest\":");
+	print_pass_json(&s->slowest);
+	printf(",\"slow\":[");
+	for (uint64_t k = 0; k < s->slow_count && k < NOMNET_SLOW_RING; k++) {
+		printf("%s", k ? "," : "");
+		print_pass_json(&s->slow[(s->slow_count - 1 - k) % NOMNET_SLOW_RING]);
+	}
+	printf("]}\n");
+#undef F
 }
 
 static int cmd_stats(const char *name, int json)

@@ -14,43 +14,54 @@
 #include "common/wire.h"
 #include "priced.h"
 
-static const struct cfg_key schema[] = {
-	{"priced", "instance", CFG_STRING, NULL,
+#define F(field) CFG_FIELD(struct priced_config, field)
+#define MS10 INT64_C(10000000)
+/* Every key once: where it goes, its default, its range, its help. */
+static const struct cfg_bind binds[] = {
+	{"priced", "instance", CFG_STRING, F(instance), NULL, CFG_ANY,
 	 "nom instance name: the board is /dev/shm/nom.<instance>"},
-	{"priced", "market", CFG_STRING, "tcp://127.0.0.1:7101", "the market's tenant API"},
-	{"priced", "prices", CFG_STRING, "tcp://127.0.0.1:7102", "the market's price feed (PUB)"},
-	{"priced", "tenant_key", CFG_STRING, NULL, "the tenant's CURVE key pair (.key file)"},
-	{"priced", "market_key", CFG_STRING, NULL, "the market's public key (.pub file)"},
-	{"priced", "api", CFG_STRING, "",
+	{"priced", "market", CFG_STRING, F(market), "tcp://127.0.0.1:7101", CFG_ANY,
+	 "the market's tenant API"},
+	{"priced", "prices", CFG_STRING, F(prices), "tcp://127.0.0.1:7102", CFG_ANY,
+	 "the market's price feed (PUB)"},
+	{"priced", "tenant_key", CFG_STRING, F(tenant_key), NULL, CFG_ANY,
+	 "the tenant's CURVE key pair (.key file)"},
+	{"priced", "market_key", CFG_STRING, F(market_key), NULL, CFG_ANY,
+	 "the market's public key (.pub file)"},
+	{"priced", "api", CFG_STRING, F(api), "", CFG_ANY,
 	 "local API endpoint for the instance's apps (default ipc:///tmp/nom.<instance>.sock)"},
-	{"priced", "api_mode", CFG_STRING, "0660", "permissions of the local API's socket file"},
-	{"priced", "board_mode", CFG_STRING, "0640", "permissions of the bulletin board"},
-	{"priced", "host", CFG_STRING, "", "the host this instance runs on (its cores and memory)"},
-	{"priced", "cpuset", CFG_STRING, "",
+	{"priced", "api_mode", CFG_STRING, CFG_UNBOUND, "0660", CFG_ANY,
+	 "permissions of the local API's socket file"},
+	{"priced", "board_mode", CFG_STRING, CFG_UNBOUND, "0640", CFG_ANY,
+	 "permissions of the bulletin board"},
+	{"priced", "host", CFG_STRING, F(host), "", CFG_ANY,
+	 "the host this instance runs on (its cores and memory)"},
+	{"priced", "cpuset", CFG_STRING, F(cpuset), "", CFG_ANY,
 	 "the instance's cpuset cgroup directory (default: this process's CPU affinity)"},
-	{"priced", "memory_cgroup", CFG_STRING, "",
+	{"priced", "memory_cgroup", CFG_STRING, F(memory_cgroup), "", CFG_ANY,
 	 "the instance's memory cgroup directory, as the host agent names it (nom-run joins it)"},
-	{"priced", "netns", CFG_STRING, "",
+	{"priced", "netns", CFG_STRING, F(netns), "", CFG_ANY,
 	 "the instance's network namespace: a name in /run/netns or an absolute path (nom-run)"},
-	{"priced", "subscribe", CFG_STRING, "",
+	{"priced", "subscribe", CFG_STRING, F(subscribe), "", CFG_ANY,
 	 "prices to follow: resource/host words, host * for all (bandwidth/h1 cores/*)"},
-	{"priced", "stale_after", CFG_DURATION, "0s",
+	{"priced", "stale_after", CFG_DURATION, F(stale_after_ns), "0s", CFG_ANY,
 	 "no price for this long marks the board stale (0s: 3 rounds, at least 1 s)"},
-	{"priced", "ping_interval", CFG_DURATION, "1s", "query the market when it was quiet this long"},
-	{"priced", "ping_timeout", CFG_DURATION, "3s", "an unanswered ping marks the market lost"},
-	{"priced", "request_timeout", CFG_DURATION, "4s",
+	{"priced", "ping_interval", CFG_DURATION, F(ping_interval_ns), "1s", MS10, INT64_MAX,
+	 "query the market when it was quiet this long"},
+	{"priced", "ping_timeout", CFG_DURATION, F(ping_timeout_ns), "3s", MS10, INT64_MAX,
+	 "an unanswered ping marks the market lost"},
+	{"priced", "request_timeout", CFG_DURATION, F(request_timeout_ns), "4s", MS10, INT64_MAX,
 	 "an app's request the market has not answered by then is answered 'unavailable'"},
-	HTTPD_CFG_KEYS("priced"),
 };
-#define NKEYS (sizeof(schema) / sizeof(schema[0]))
+#undef F
+#define NBINDS (sizeof(binds) / sizeof(binds[0]))
+/* /metrics keys, read by httpd_config_load. */
+static const struct cfg_key http_keys[] = {HTTPD_CFG_KEYS("priced")};
+#define NHTTP (sizeof(http_keys) / sizeof(http_keys[0]))
 
 void priced_config_help(void)
 {
-	for (size_t i = 0; i < NKEYS; i++)
-		printf("  %s.%-16s %s%s%s%s\n", schema[i].section, schema[i].key, schema[i].help,
-		       schema[i].default_value ? " (default \"" : " (required)",
-		       schema[i].default_value ? schema[i].default_value : "",
-		       schema[i].default_value ? "\")" : "");
+	cfg_help(stdout, binds, NBINDS, http_keys, NHTTP);
 }
 
 int priced_subs_parse(const char *text, struct priced_sub *subs, int max, char *why,
@@ -107,20 +118,6 @@ int priced_subs_parse(const char *text, struct priced_sub *subs, int max, char *
 	return n;
 }
 
-static int get_string(struct cfg *c, const char *key, char *out, size_t size,
-		      struct cfg_error *err)
-{
-	const char *v;
-	int rc = cfg_get_string(c, "priced", key, &v, err);
-
-	if (rc)
-		return rc;
-	if (strlen(v) >= size)
-		return cfg_error_at(c, "priced", key, err, "longer than %zu bytes", size - 1);
-	snprintf(out, size, "%s", v);
-	return 0;
-}
-
 static int get_mode(struct cfg *c, const char *key, int *out, struct cfg_error *err)
 {
 	const char *v;
@@ -149,24 +146,13 @@ static int load(struct cfg *c, struct priced_config *o, struct cfg_error *err)
 	int rc;
 	char why[200];
 
-	if ((rc = get_string(c, "instance", o->instance, sizeof(o->instance), err)))
+	if ((rc = cfg_bind_load(c, binds, NBINDS, o, err)))
 		return rc;
 	if (bb_instance_valid(o->instance))
 		return cfg_error_at(c, "priced", "instance", err,
 				    "'%s' is not an instance name (1-63 of [A-Za-z0-9_.-])",
 				    o->instance);
-	if ((rc = get_string(c, "market", o->market, sizeof(o->market), err)) ||
-	    (rc = get_string(c, "prices", o->prices, sizeof(o->prices), err)) ||
-	    (rc = get_string(c, "tenant_key", o->tenant_key, sizeof(o->tenant_key), err)) ||
-	    (rc = get_string(c, "market_key", o->market_key, sizeof(o->market_key), err)) ||
-	    (rc = get_string(c, "api", o->api, sizeof(o->api), err)) ||
-	    (rc = get_string(c, "host", o->host, sizeof(o->host), err)) ||
-	    (rc = get_string(c, "cpuset", o->cpuset, sizeof(o->cpuset), err)) ||
-	    (rc = get_string(c, "memory_cgroup", o->memory_cgroup, sizeof(o->memory_cgroup),
-			     err)) ||
-	    (rc = get_string(c, "netns", o->netns, sizeof(o->netns), err)) ||
-	    (rc = get_string(c, "subscribe", o->subscribe, sizeof(o->subscribe), err)) ||
-	    (rc = get_mode(c, "api_mode", &o->api_mode, err)) ||
+	if ((rc = get_mode(c, "api_mode", &o->api_mode, err)) ||
 	    (rc = get_mode(c, "board_mode", &o->board_mode, err)))
 		return rc;
 	if (!o->api[0])
@@ -185,19 +171,8 @@ static int load(struct cfg *c, struct priced_config *o, struct cfg_error *err)
 	struct priced_sub subs[PRICED_MAX_SUBS];
 	if (priced_subs_parse(o->subscribe, subs, PRICED_MAX_SUBS, why, sizeof(why)) < 0)
 		return cfg_error_at(c, "priced", "subscribe", err, "%s", why);
-	if ((rc = cfg_get_duration(c, "priced", "stale_after", &o->stale_after_ns, err)) ||
-	    (rc = cfg_get_duration(c, "priced", "ping_interval", &o->ping_interval_ns, err)) ||
-	    (rc = cfg_get_duration(c, "priced", "ping_timeout", &o->ping_timeout_ns, err)) ||
-	    (rc = cfg_get_duration(c, "priced", "request_timeout", &o->request_timeout_ns, err)))
-		return rc;
 	if ((rc = httpd_config_load(c, "priced", &o->http, err)))
 		return rc;
-	if (o->ping_interval_ns < NS_PER_MS * 10)
-		return cfg_error_at(c, "priced", "ping_interval", err, "at least 10ms");
-	if (o->ping_timeout_ns < NS_PER_MS * 10)
-		return cfg_error_at(c, "priced", "ping_timeout", err, "at least 10ms");
-	if (o->request_timeout_ns < NS_PER_MS * 10)
-		return cfg_error_at(c, "priced", "request_timeout", err, "at least 10ms");
 	return 0;
 }
 
@@ -207,7 +182,7 @@ int priced_config_load(struct priced_config *out, const char *path, char **overr
 	struct cfg *c;
 	struct cfg_error err = {0};
 	char buf[1024];
-	int rc = cfg_create(schema, NKEYS, &c);
+	int rc = cfg_create_bind(binds, NBINDS, http_keys, NHTTP, &c);
 
 	if (rc)
 		return rc;

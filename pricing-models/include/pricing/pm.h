@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "common/money.h"
+#include "common/plugin.h"
 
 #define PM_API_VERSION 1
 
@@ -107,9 +108,9 @@ struct pm_error {
 struct pm_instance;
 
 struct pm_model {
-	uint32_t api_version;   /* PM_API_VERSION */
-	uint32_t size;          /* sizeof(struct pm_model) the model was built with */
-	const char *name;       /* "uniform" */
+	/* api_version PM_API_VERSION, size sizeof(struct pm_model) the model was built with,
+	 * name "uniform" (common/plugin.h) */
+	PLUGIN_HEADER;
 	const char *summary;    /* one line */
 	const struct pm_param_spec *params;
 	size_t nparams;

@@ -68,15 +68,17 @@ struct tb_tenant {
 	enum tb_load_tool load;
 	struct tb_phase phases[TB_MAX_PHASES];
 	int nphases;
-	char profile_app[32]; /* the profile's rows it reads (--profile-app); "" = its app's */
-	char http_path[64];   /* nhttpd under nom-loadgen: the file it fetches */
 	/* Standing bids for the host's cores and memory (placed through its nom-priced before
 	 * the app starts): at most cores/memory_mib, at least *_min, limit price per unit-hour.
 	 * 0: none. */
 	int64_t cores, cores_min, memory_mib, memory_min;
 	money_t cores_price, memory_price;
+	char profile_app[32]; /* the profile's rows it reads (--profile-app); "" = its app's */
+	char http_path[64];   /* nhttpd under nom-loadgen: the file it fetches */
 	int64_t join_ns;  /* offset into the run */
 	int64_t leave_ns; /* -1: stays to the end */
+	bool vm;          /* instance = vm: a nom VM its host's agent boots (docs/vm.md) */
+	char vm_type[8];  /* auto, kvm, qemu (the agent's vm_type) */
 };
 
 struct tb_event {

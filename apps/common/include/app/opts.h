@@ -10,6 +10,7 @@
  *   --stats NAME                publish nomnet's counters as /dev/shm/nomnet.NAME
  *   --port N                    TCP port to serve
  *   --delay US                  a fixed batching delay W (0-1000 us; default 0)
+ *   --spin-us US                the busy-poll budget before sleeping (interrupt mode)
  *   --adaptive                  re-pick W from the profile as price and load change
  *   --utility penalty|refund|bonus, with --alpha --beta --gamma --delta --x --l0
  *                               (thesis defaults; beta in $/Gbit per ms, gamma in $/Gbit x ms,
@@ -40,6 +41,7 @@ struct app_opts {
 	struct srv_config srv;
 	uint16_t port;
 	double delay_us;
+	double spin_us;           /* --spin-us: nomnet's busy-poll budget */
 	bool adaptive;
 	bool utility_set;
 	struct econ_utility utility;

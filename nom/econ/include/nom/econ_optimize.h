@@ -6,8 +6,10 @@
  * point beats on every quantity the utility depends on).
  *
  * Dominance: point q is dominated by p when p's throughput (Gbit/s) is >= q's, p's mean
- * latency <= q's, and, when the criteria include jitter, p's jitter <= q's, with at least one
- * strict. The thesis's frontier is two-dimensional (throughput up, latency down), which is
+ * latency <= q's, p's CPU (econ_point_cores: cores it keeps busy, 0 for rows without a CPU
+ * measurement) <= q's, and, when the criteria include jitter, p's jitter <= q's, with at
+ * least one strict. The CPU criterion keeps a cheaper non-spinning point beside a spinning
+ * one that beats it on latency: which wins depends on the core price. The thesis's frontier is two-dimensional (throughput up, latency down), which is
  * what refund and bonus depend on; the penalty also depends on jitter, so its frontier adds
  * jitter down. For every utility here, a dominated point never earns more than the point that
  * dominates it as long as its own profit is >= 0 (a(L, sigma) is non-increasing in L, and in
@@ -53,6 +55,7 @@ struct econ_choice {
 	const struct econ_point *point; /* borrowed from the level */
 	double tput_gbps;
 	double value_per_gbit;          /* a(L, sigma), $/Gbit */
+	double cores;                   /* econ_point_cores(): the CPU it burns, cores */
 };
 
 struct econ_menu {
@@ -70,6 +73,14 @@ int econ_menu_build(const struct econ_level *level, const struct econ_utility *u
 /* The index (into menu->choices) of the point that maximizes T * (a - P) at this price.
  * Ties: lower latency, then lower delay. */
 size_t econ_menu_pick(const struct econ_menu *m, double price_per_gbit);
+
+/* The same, with the CPU each point burns priced: maximizes T * (a - P) - cores x
+ * core_per_s, where cores = econ_point_cores() (throughput x CPU per request) and core_per_s
+ * the price of a core in $/s. This is how a busy-poll budget is bought: a point that spins
+ * burns more CPU for its lower latency, and wins only while that CPU is cheap enough. Ties:
+ * lower latency, then lower delay, then lower spin. */
+size_t econ_menu_pick_priced(const struct econ_menu *m, double price_per_gbit,
+			     double core_per_s);
 
 /* The index of the point whose value rate min(T * scale, cap) * a is highest when the app
  * may send at most cap_gbps and its load is scale (0..1] of the level's: what an app does

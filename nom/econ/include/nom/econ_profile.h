@@ -1,8 +1,9 @@
 /* econ_profile.h: an app's performance profile: batching delay -> throughput, latency, jitter.
  *
- * A nom app tunes one knob, the batching delay of its private network stack (0-40 us in the
- * thesis); each delay gives a working point (throughput, mean latency, jitter) that depends on
- * the load the app is under. A profile is that table, per app and per load level, measured
+ * A nom app tunes the batching delay of its private network stack (0-40 us in the thesis) and,
+ * optionally, its busy-poll budget (hybrid polling, issue 19); each setting gives a working
+ * point (throughput, mean latency, jitter, and the CPU it burns) that depends on the load the
+ * app is under. A profile is that table, per app and per load level, measured
  * offline (apps/bench/profile.sh) or built from published numbers (sim/scenarios/profiles/).
  * The optimizer (econ_optimize.h) picks a row from it; raas-sim's tenants and libnom's apps
  * read the same files.
@@ -18,9 +19,10 @@
  * parse (econ_profile_check() asserts them):
  *   1. every app has >= 1 level, every level >= 1 point; names are unique within their parent
  *      (core_levels: (name, cores) unique, and each name is also a one-core level);
- *   2. a level's points are sorted by strictly increasing delay;
- *   3. every number is finite; delay in [0, ECON_DELAY_MAX_US]; throughput, latency and bytes
- *      per request > 0; jitter >= 0.
+ *   2. a level's points are sorted by strictly increasing (delay, spin);
+ *   3. every number is finite; delay in [0, ECON_DELAY_MAX_US]; spin in [0,
+ *      ECON_SPIN_MAX_US]; throughput, latency and bytes per request > 0; jitter and CPU per
+ *      request >= 0.
  * Apps and levels keep the order of their first appearance in the file. */
 #ifndef NOM_ECON_PROFILE_H
 #define NOM_ECON_PROFILE_H
@@ -29,6 +31,7 @@
 
 #define ECON_NAME_MAX 32            /* app and level names, with the NUL */
 #define ECON_DELAY_MAX_US 1000.0    /* largest delay accepted (the thesis sweeps 0-40 us) */
+#define ECON_SPIN_MAX_US 1e6        /* largest busy-poll budget accepted */
 #define ECON_PROFILE_MAX_BYTES (16u << 20)
 #define ECON_PROFILE_MAX_ROWS 100000
 #define ECON_PROFILE_MAX_LINE 4096
@@ -36,7 +39,7 @@
 #define ECON_PROFILE_MAX_LEVELS 64 /* per app, one-core and multi-core levels together */
 #define ECON_CORES_MAX 1024        /* the optional cores column: 1..1024 */
 
-/* One working point. */
+/* One working point: the knobs (delay and busy-poll budget) and what they gave. */
 struct econ_point {
 	double delay_us;          /* batching delay */
 	double tput_rps;          /* requests (or messages) served per second */
@@ -44,6 +47,10 @@ struct econ_point {
 	double jitter_us;         /* standard deviation of latency */
 	double bytes_per_request; /* bytes transmitted per request (converts to Gbit/s) */
 	int line;                 /* line in the profile file; 0 when built in code */
+	double spin_us;           /* busy-poll budget before sleeping (hybrid polling; the
+				   * optional spin_us column, 0 when absent) */
+	double cpu_us;            /* CPU time per request, us (the optional cpu_us_per_request
+				   * column; 0: not measured, and then not priced) */
 };
 
 struct econ_level {
@@ -98,8 +105,11 @@ const struct econ_level *econ_app_level_cores(const struct econ_app *a, const ch
 
 /* The point's throughput in Gbit/s. */
 double econ_point_gbps(const struct econ_point *pt);
+/* The cores the point keeps busy: throughput x CPU per request (0 when not measured). What
+ * a spin budget costs is the difference in this between points, at the core price. */
+double econ_point_cores(const struct econ_point *pt);
 
-/* The row of a level with exactly this delay, or NULL. */
+/* The row of a level with exactly this delay (the lowest spin budget among them), or NULL. */
 const struct econ_point *econ_level_at(const struct econ_level *l, double delay_us);
 /* The best-throughput point (highest throughput in Gbit/s; ties: lower latency, then lower
  * delay) and the best-latency point (lowest mean latency; ties: higher throughput, then lower

@@ -11,7 +11,11 @@
  *      hysteresis (docs/economics.md);
  *   2. the working point: by strategy, the profile row of that level (and, for an app that
  *      holds cores, of that many cores) that maximizes U = T (a - P) - cores x core price
- *      (adaptive), or the row at a fixed delay (static-tpt, static-lat, static, unaware);
+ *      (adaptive), or the row at a fixed delay (static-tpt, static-lat, static, unaware).
+ *      Rows with a CPU measurement (cpu_us_per_request) are charged the CPU they burn, T x
+ *      CPU per request, at the core price (for an app that holds cores, the larger of that
+ *      and its held cores): so a busy-poll budget (the spin_us column) is bought only while
+ *      the latency it gains is worth the core it burns;
  *   3. what the point needs: bandwidth ceil(T x bytes x 8 / 1e6) Mbit/s (0 when the point
  *      loses money and the strategy is price-aware), its cores, and for an app with a memory
  *      curve (nom-memcached's measured hit rates) the cache size whose extra hits are worth
@@ -62,7 +66,8 @@ int nom_strategy_parse(const char *name, enum nom_strategy *out);
 /* What the app sets. */
 struct nom_knobs {
 	double delay_us; /* nomnet's batching delay W */
-	/* issue 19 adds the busy-poll budget here */
+	double spin_us;  /* nomnet's busy-poll budget; < 0: not the controller's to set (the
+			  * profile has no spin_us column, or the strategy is not adaptive) */
 };
 
 /* A working point and what it holds. */

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/plugin.h"
+
 #define NOM_SOURCE_VERSION 1
 #define NOM_SCHEDULE_MAX_STEPS 10000
 #define NOM_SCHEDULE_MAX_BYTES (1u << 20)
@@ -43,8 +45,10 @@ struct nom_prices {
 };
 
 struct nom_source_ops {
-	unsigned version; /* NOM_SOURCE_VERSION */
-	const char *name;
+	/* api_version NOM_SOURCE_VERSION, size sizeof(struct nom_source_ops) the source was
+	 * built with, name "board" (common/plugin.h: the first release ended at get; wait and
+	 * destroy are read only when size covers them) */
+	PLUGIN_HEADER;
 	/* The prices at t_ns (>= 0) and the time of the next known change (INT64_MAX: none or
 	 * unknown). Returns 0 or a negative errno. */
 	int (*get)(void *priv, int64_t t_ns, struct nom_prices *out, int64_t *next_ns);
@@ -61,7 +65,8 @@ struct nom_source {
 	void *priv;
 };
 
-/* Wrappers: check the source (version) and its answer (finite; the traffic price >= 0 or
+/* Wrappers: check the source (the plugin rules of common/plugin.h: version, size, name, get
+ * present) and its answer (finite; the traffic price >= 0 or
  * unknown) before anyone uses it. */
 int nom_source_get(const struct nom_source *s, int64_t t_ns, struct nom_prices *out,
 		   int64_t *next_ns);

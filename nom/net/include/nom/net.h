@@ -34,6 +34,8 @@
 /* The largest batching delay accepted (the thesis sweeps 0-40 us). */
 #define NOMNET_DELAY_MAX_NS INT64_C(1000000)
 #define NOMNET_BATCH_MAX 256 /* largest rx/tx batch limit */
+/* The largest busy-poll budget accepted. */
+#define NOMNET_SPIN_MAX_NS INT64_C(1000000000) /* 1 s */
 
 enum nomnet_mode {
 	NOMNET_POLL = 0,      /* the loop busy-polls the ring: microsecond delays are exact */
@@ -50,11 +52,20 @@ struct nomnet_config {
 				 or a random locally administered one (tap) */
 	int64_t delay_ns;     /* initial batching delay W, 0..NOMNET_DELAY_MAX_NS */
 	enum nomnet_mode mode;
+	int64_t spin_ns;      /* interrupt mode: busy-poll this long after the last work before
+				 sleeping in epoll (hybrid polling), 0..NOMNET_SPIN_MAX_NS; 0:
+				 sleep at once */
 	unsigned rx_batch;    /* most frames handed to the stack at once (1..NOMNET_BATCH_MAX) */
 	unsigned tx_batch;    /* most frames waiting in the ring before a flush */
 	unsigned ring_size;   /* driver ring entries (power of two; 0: driver default) */
 	const char *xdp_mode; /* xdp: "auto" (native, else generic), "native", "generic" */
 	int cpu;              /* pin the loop thread to this CPU; -1: no pinning */
+	int rt_priority;      /* run the loop thread SCHED_FIFO at this priority (1-99), so that
+				 the client its transmit wakes cannot preempt it inside the kick
+				 (docs/nomnet.md, "the tail"); 0: the normal scheduler */
+	int nice;             /* the loop thread's nice value (-20..19; 0: unchanged): a low value
+				 keeps the normal scheduler (the client it wakes stays on its CPU)
+				 but lets the loop win the CPU back at once when preempted */
 	const char *stats_name; /* publish statistics as /dev/shm/nomnet.<name>, or NULL */
 };
 
@@ -81,6 +92,12 @@ void nomnet_stop(struct nomnet *n);
  * Returns 0 or -EINVAL outside 0..NOMNET_DELAY_MAX_NS. */
 int nomnet_set_delay(struct nomnet *n, int64_t delay_ns);
 int64_t nomnet_get_delay(const struct nomnet *n);
+/* Sets the busy-poll budget (any thread, any time): in interrupt mode the loop keeps polling
+ * for spin_ns after its last work before it sleeps, so that a request arriving within the
+ * budget finds it awake (no wake-up), at the price of the CPU it burns meanwhile. Returns 0 or
+ * -EINVAL outside 0..NOMNET_SPIN_MAX_NS. */
+int nomnet_set_spin(struct nomnet *n, int64_t spin_ns);
+int64_t nomnet_get_spin(const struct nomnet *n);
 /* Switches between busy polling and sleeping in epoll (any thread, any time). */
 int nomnet_set_mode(struct nomnet *n, enum nomnet_mode mode);
 enum nomnet_mode nomnet_get_mode(const struct nomnet *n);

@@ -1,0 +1,294 @@
+#!/bin/bash
+# peers.sh: nom's apps head to head with the servers a user would pick (issue 19), one client
+# at a time and under load, with the CPU each burns per request.
+#
+#   apps/bench/peers.sh [--out DIR] [--runs N] [--secs S] [--spin US] [--prefix P]
+#                       [--budgets "0 20 50 200"] [--after "--loop-nice -20"]
+#
+# In network namespaces (a client, two for nom, one for the kernel-socket peers; P names them,
+# default pe<pid>): nom-memcached, nhttpd and nompipe on nomnet (xdp driver, interrupt mode)
+# "before" (the loop on the normal scheduler at nice 0, no spin: what profile.sh measured until issue 19)
+# and "after" (one connection: AFTER, default --loop-nice -20, and --spin-us US, default 0
+# (--after "--rt-prio 1" measures the SCHED_FIFO loop instead); under load the same as
+# before: at W > 0 the loop spins while a batch waits for W, and a SCHED_FIFO loop that spins
+# starves the clients of a 2-core machine), against Debian's memcached -t 1 and
+# -t 2, nginx with 1 and 2 workers (Debian's nginx-light) and NPtcp's receiver, all behind
+# identical veths. Every contender is loaded by the same client, nom-loadgen (memcached 9:1
+# get/set, a 1 KiB file over HTTP, NetPIPE's 1-byte ping-pong), with 1 connection and (memcached
+# 16, HTTP 32) under load; the contenders alternate run by run, N runs each (default 3). CPU per
+# request is the server's user + system time (all its threads and worker processes, from
+# /proc) over the requests it served. Then the busy-poll budget sweep: nom-memcached "after"
+# with one connection at each budget, as profile rows (spin_us, cpu_us_per_request).
+#
+# Output in DIR (default /tmp/nom-peers-<date>): results.tsv (every run), summary.txt (medians
+# and spread per contender), profile-spin.csv (econ format), and as its last line one JSON
+# object: per app and level the medians of nom "after" and of each contender, and per peer
+# the ratios tput (nom / peer), mean and p99 (peer / nom): above 1 means nom is better.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+export RAAS_SOURCE_DIR="${RAAS_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}"
+export RAAS_BIN="${RAAS_BIN:-$RAAS_SOURCE_DIR/build/bin}"
+. "$RAAS_SOURCE_DIR/apps/tests/lib.sh"
+
+OUT="/tmp/nom-peers-$(date +%Y%m%d-%H%M%S)"
+RUNS=3
+T=2
+SPIN=0
+P="pe$$"
+BUDGETS="0 20 50 200"
+AFTER="--loop-nice -20"
+while [ $# -gt 0 ]; do
+	case $1 in
+	--out) OUT=$2; shift ;;
+	--runs) RUNS=$2; shift ;;
+	--secs) T=$2; shift ;;
+	--spin) SPIN=$2; shift ;;
+	--prefix) P=$2; shift ;;
+	--budgets) BUDGETS=$2; shift ;;
+	--after) AFTER=$2; shift ;;
+	*) echo "usage: peers.sh [--out DIR] [--runs N] [--secs S] [--spin US] [--prefix P] [--budgets LIST]" >&2; exit 64 ;;
+	esac
+	shift
+done
+if [ "$(id -u)" != 0 ]; then
+	echo "peers.sh: needs root (network namespaces)" >&2
+	exit 77
+fi
+for tool in memcached nginx NPtcp; do
+	command -v $tool >/dev/null || { echo "peers.sh: $tool is not installed (scripts/install-deps)" >&2; exit 69; }
+done
+for b in nom-memcached nhttpd nompipe nom-loadgen; do
+	[ -x "$RAAS_BIN/$b" ] || { echo "peers.sh: $RAAS_BIN/$b is missing (make build)" >&2; exit 69; }
+done
+mkdir -p "$OUT/raw"
+RES="$OUT/results.tsv" # app level contender run tput_rps mean_us p99_us cpu_us_per_request requests
+: >"$RES"
+trap 'netns_cleanup' EXIT INT TERM
+app_star "$P" 10.219 3 || exit 1
+NSC=$APP_NSC
+NSB=${APP_NSS_I[1]} BIF=${APP_SIF_I[1]} BIP=${APP_SIP_I[1]}
+NSA=${APP_NSS_I[2]} AIF=${APP_SIF_I[2]} AIP=${APP_SIP_I[2]}
+NSK=${APP_NSS_I[3]} KIF=${APP_SIF_I[3]} KIP=${APP_SIP_I[3]}
+ip netns exec "$NSK" ip addr add "$KIP/24" dev "$KIF"
+WWW="$OUT/www"
+mkdir -p "$WWW"
+head -c 1024 /dev/urandom | base64 -w 0 | head -c 1024 >"$WWW/index.html"
+chmod -R a+rX "$OUT"
+echo "peers.sh: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs of $T s; nom after: $AFTER --spin-us $SPIN; results in $OUT"
+
+jf() { sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p" | tail -1; }
+
+spawn() { # NS ARGS...: sets SRV
+	local ns=$1
+	shift
+	netns_spawn "$ns" "$@" >>"$OUT/servers.log" 2>&1
+	SRV=$NETNS_LAST_PID
+}
+wait_port() { netns_wait_tcp "$NSC" "$1" "$2" 20 || { tail "$OUT/servers.log"; exit 1; }; }
+
+# CPU ticks (user + system) of a process and its children (nginx's workers).
+ticks() {
+	local t=0 p
+	for p in $1 $(pgrep -P "$1" 2>/dev/null); do
+		[ -r /proc/$p/stat ] || continue
+		t=$((t + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/$p/stat)))
+	done
+	echo $t
+}
+HZ=$(getconf CLK_TCK)
+
+# measure APP LEVEL CONTENDER RUN PID PROTO IP:PORT CONNS [EXTRA...]
+measure() {
+	local app=$1 lv=$2 who=$3 run=$4 pid=$5 proto=$6 target=$7 conns=$8 out t0 t1 req
+	shift 8
+	t0=$(ticks "$pid")
+	out=$(ip netns exec "$NSC" "$RAAS_BIN/nom-loadgen" --proto "$proto" --connect "$target" \
+		--conns "$conns" --duration-s "$T" --warmup-s 0.3 "$@" 2>&1 | tail -1)
+	t1=$(ticks "$pid")
+	echo "$out" >"$OUT/raw/$app-$lv-$who-$run.json"
+	req=$(echo "$out" | jf requests)
+	# The warm-up's requests are not counted but its CPU is: scale by the measured share.
+	awk -v a="$app" -v l="$lv" -v w="$who" -v r="$run" -v tp="$(echo "$out" | jf tput_rps)" \
+		-v m="$(echo "$out" | jf mean_us)" -v p="$(echo "$out" | jf p99_us)" \
+		-v dt=$((t1 - t0)) -v hz="$HZ" -v n="${req:-0}" -v d="$T" 'BEGIN {
+		cpu = (n > 0) ? dt / hz * 1e6 * (d / (d + 0.3)) / n : 0
+		printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\n", a, l, w, r, tp, m, p, cpu, n }' >>"$RES"
+	tail -1 "$RES" | awk -F'\t' '{ printf "  %-10s %-6s %-14s run %s  %9.0f/s  mean %7.1f us  p99 %8.1f us  cpu %6.2f us/req\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
+}
+
+nom_args() { # IF IP DELAY after|before
+	local a="--driver xdp --if $1 --addr $2/24 --mode interrupt --delay $3"
+	[ "$4" = after ] && [ "$3" = 0 ] && a="$a $AFTER --spin-us $SPIN"
+	echo "$a"
+}
+
+nginx_conf() { # WORKERS PORT -> conf path
+	local f="$OUT/nginx-$1.conf"
+	mkdir -p "$OUT/nginx-$1"
+	cat >"$f" <<EOF
+user root;
+worker_processes $1;
+daemon off;
+pid $OUT/nginx-$1/nginx.pid;
+error_log $OUT/nginx-$1/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nodelay on;
+	keepalive_requests 1000000;
+	client_body_temp_path $OUT/nginx-$1/body;
+	proxy_temp_path $OUT/nginx-$1/proxy;
+	fastcgi_temp_path $OUT/nginx-$1/fastcgi;
+	uwsgi_temp_path $OUT/nginx-$1/uwsgi;
+	scgi_temp_path $OUT/nginx-$1/scgi;
+	server { listen $KIP:$2; root $WWW; }
+}
+EOF
+	echo "$f"
+}
+
+# ---- memcached ---------------------------------------------------------------------------
+spawn "$NSK" memcached -u root -l "$KIP" -p 11211 -U 0 -t 1 -m 64
+MC1=$SRV
+spawn "$NSK" memcached -u root -l "$KIP" -p 11212 -U 0 -t 2 -m 64
+MC2=$SRV
+wait_port "$KIP" 11211
+wait_port "$KIP" 11212
+for lv in single many; do
+	c=1 w=0
+	[ $lv = many ] && c=16 w=20
+	spawn "$NSB" "$RAAS_BIN/nom-memcached" $(nom_args "$BIF" "$BIP" $w before)
+	NB=$SRV
+	spawn "$NSA" "$RAAS_BIN/nom-memcached" $(nom_args "$AIF" "$AIP" $w after)
+	NA=$SRV
+	wait_port "$BIP" 11211
+	wait_port "$AIP" 11211
+	for r in $(seq "$RUNS"); do
+		measure memcached $lv nom-before "$r" $NB memcached "$BIP:11211" $c
+		measure memcached $lv nom-after "$r" $NA memcached "$AIP:11211" $c
+		measure memcached $lv memcached-t1 "$r" $MC1 memcached "$KIP:11211" $c
+		measure memcached $lv memcached-t2 "$r" $MC2 memcached "$KIP:11212" $c
+	done
+	netns_stop $NB
+	netns_stop $NA
+done
+netns_stop $MC1
+netns_stop $MC2
+
+# ---- HTTP --------------------------------------------------------------------------------
+spawn "$NSK" nginx -p "$OUT" -c "$(nginx_conf 1 8081)"
+NG1=$SRV
+spawn "$NSK" nginx -p "$OUT" -c "$(nginx_conf 2 8082)"
+NG2=$SRV
+wait_port "$KIP" 8081
+wait_port "$KIP" 8082
+for lv in single many; do
+	c=1 w=0
+	[ $lv = many ] && c=32 w=28
+	spawn "$NSB" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args "$BIF" "$BIP" $w before)
+	NB=$SRV
+	spawn "$NSA" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args "$AIF" "$AIP" $w after)
+	NA=$SRV
+	wait_port "$BIP" 8080
+	wait_port "$AIP" 8080
+	for r in $(seq "$RUNS"); do
+		measure http $lv nom-before "$r" $NB http "$BIP:8080" $c --path /index.html
+		measure http $lv nom-after "$r" $NA http "$AIP:8080" $c --path /index.html
+		measure http $lv nginx-1w "$r" $NG1 http "$KIP:8081" $c --path /index.html
+		measure http $lv nginx-2w "$r" $NG2 http "$KIP:8082" $c --path /index.html
+	done
+	netns_stop $NB
+	netns_stop $NA
+done
+netns_stop $NG1
+netns_stop $NG2
+
+# ---- NetPIPE: NPtcp's receiver serves one session, so one per run -------------------------
+spawn "$NSB" "$RAAS_BIN/nompipe" $(nom_args "$BIF" "$BIP" 0 before)
+NB=$SRV
+spawn "$NSA" "$RAAS_BIN/nompipe" $(nom_args "$AIF" "$AIP" 0 after)
+NA=$SRV
+wait_port "$BIP" 5002
+wait_port "$AIP" 5002
+for r in $(seq "$RUNS"); do
+	measure netpipe single nom-before "$r" $NB netpipe "$BIP:5002" 1
+	measure netpipe single nom-after "$r" $NA netpipe "$AIP:5002" 1
+	(cd "$OUT" && netns_spawn "$NSK" NPtcp -P 5002 >/dev/null 2>&1; echo $NETNS_LAST_PID >"$OUT/np.pid")
+	sleep 1
+	measure netpipe single nptcp "$r" "$(cat "$OUT/np.pid")" netpipe "$KIP:5002" 1
+	netns_stop "$(cat "$OUT/np.pid")"
+done
+netns_stop $NB
+netns_stop $NA
+
+# ---- the busy-poll budget sweep (nom-memcached after, one connection) ----------------------
+for s in $BUDGETS; do
+	spawn "$NSA" "$RAAS_BIN/nom-memcached" --driver xdp --if "$AIF" --addr "$AIP/24" \
+		--mode interrupt --delay 0 $AFTER --spin-us "$s"
+	NA=$SRV
+	wait_port "$AIP" 11211
+	for r in $(seq "$RUNS"); do
+		measure memcached single "spin-$s" "$r" $NA memcached "$AIP:11211" 1
+	done
+	netns_stop $NA
+done
+
+# ---- summary ---------------------------------------------------------------------------
+med() { # APP LEVEL WHO COLUMN -> "median min max"
+	awk -F'\t' -v a="$1" -v l="$2" -v w="$3" -v c="$4" '$1 == a && $2 == l && $3 == w && $c > 0 { x[n++] = $c }
+		END { if (!n) { print "nan nan nan"; exit }
+			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+			printf "%s %s %s\n", (n % 2 ? x[int(n / 2)] : (x[n / 2 - 1] + x[n / 2]) / 2), x[0], x[n - 1] }' "$RES"
+}
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x + 0 > 0 && y + 0 > 0) printf "%.3f", x / y; else print "null" }'; }
+{
+	echo "# peers.sh $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg); medians over $RUNS runs [min-max]"
+	for key in "memcached single" "memcached many" "http single" "http many" "netpipe single"; do
+		set -- $key
+		for who in $(awk -F'\t' -v a="$1" -v l="$2" '$1 == a && $2 == l { print $3 }' "$RES" | awk '!s[$0]++'); do
+			read -r t tl th < <(med "$1" "$2" "$who" 5)
+			read -r m ml mh < <(med "$1" "$2" "$who" 6)
+			read -r p pl ph < <(med "$1" "$2" "$who" 7)
+			read -r u ul uh < <(med "$1" "$2" "$who" 8)
+			printf '%-10s %-6s %-14s %9.0f/s [%.0f-%.0f]  mean %6.1f us [%.1f-%.1f]  p99 %7.1f us [%.1f-%.1f]  cpu %5.2f us/req [%.2f-%.2f]\n' \
+				"$1" "$2" "$who" "$t" "$tl" "$th" "$m" "$ml" "$mh" "$p" "$pl" "$ph" "$u" "$ul" "$uh"
+		done
+	done
+} | tee "$OUT/summary.txt"
+
+{
+	echo "# busy-poll budget sweep by apps/bench/peers.sh on $(date -u +%FT%TZ): nom-memcached, one"
+	echo "# nom-loadgen connection, W = 0, xdp, interrupt mode, $AFTER; medians of $RUNS runs"
+	echo "app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request,cpu_us_per_request,source"
+	for s in $BUDGETS; do
+		read -r t _ _ < <(med memcached single "spin-$s" 5)
+		read -r m _ _ < <(med memcached single "spin-$s" 6)
+		read -r u _ _ < <(med memcached single "spin-$s" 8)
+		echo "memcached,single,0,$s,$t,$m,0,1061,$u,peers.sh"
+	done
+} >"$OUT/profile-spin.csv"
+
+json="{"
+sep=""
+for key in "memcached single memcached-t1 memcached-t2" "memcached many memcached-t1 memcached-t2" \
+	"http single nginx-1w nginx-2w" "http many nginx-1w nginx-2w" "netpipe single nptcp"; do
+	set -- $key
+	app=$1 lv=$2
+	shift 2
+	read -r nt _ _ < <(med $app $lv nom-after 5)
+	read -r nm _ _ < <(med $app $lv nom-after 6)
+	read -r np _ _ < <(med $app $lv nom-after 7)
+	read -r nu _ _ < <(med $app $lv nom-after 8)
+	json="$json$sep\"${app}_$lv\":{\"nom\":{\"tput\":$nt,\"mean_us\":$nm,\"p99_us\":$np,\"cpu_us\":$nu}"
+	for who in nom-before "$@"; do
+		read -r pt _ _ < <(med $app $lv "$who" 5)
+		read -r pm _ _ < <(med $app $lv "$who" 6)
+		read -r pp _ _ < <(med $app $lv "$who" 7)
+		read -r pu _ _ < <(med $app $lv "$who" 8)
+		json="$json,\"$who\":{\"tput\":$pt,\"mean_us\":$pm,\"p99_us\":$pp,\"cpu_us\":$pu,\"tput_ratio\":$(ratio "$nt" "$pt"),\"mean_lat_ratio\":$(ratio "$pm" "$nm"),\"p99_lat_ratio\":$(ratio "$pp" "$np")}"
+	done
+	json="$json}"
+	sep=","
+done
+echo "$json}" | sed 's/:nan/:null/g' | tee "$OUT/summary.json"
