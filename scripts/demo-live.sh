@@ -12,7 +12,8 @@
 # 2. Live: for each utility function and strategy (adaptive, static-tpt, static-lat,
 #    price-unaware on kernel sockets), one `raas testbed run` of testbeds/nom-thesis.ini
 #    scaled by scripts/thesis-testbed.sh: the runs are sequential, each with the same three
-#    tenants and the neighbour that raises the price at the step.
+#    tenants and the neighbour that raises the price at the step. Each run prints one line
+#    with its dashboards' URL (the market's pages, live, for a browser on this machine).
 # 3. Simulated: raas-sim on sim/scenarios/nom-thesis-live.ini with the same phases, profile
 #    and utility (a variant per strategy).
 # 4. The tables (scripts/demo-tables.sh): live, simulated, the gaps, the thesis's figures;
@@ -89,9 +90,17 @@ for u in $UTILITIES; do
 		: >"$OUT/live-$u-$s.log" # before tail follows it (a last demo's log is not read)
 		"$BIN/raas" testbed run "$f" --out "$OUT/live-$u-$s.sqlite" 2>"$OUT/live-$u-$s.log" &
 		pid=$!
-		# The progress line, as raas testbed draws it (on a terminal, rewritten in place).
+		# The progress line, as raas testbed draws it (on a terminal, rewritten in place), and
+		# once the market is up the dashboards' URL (open it in a browser on this machine).
 		tail -n +1 -f "$OUT/live-$u-$s.log" --pid=$pid 2>/dev/null | tr '\r' '\n' |
-			grep --line-buffered -E '^\[|up in|joins' | while IFS= read -r l; do
+			grep --line-buffered -E '^\[|up in|joins|: dashboards http' | while IFS= read -r l; do
+				case $l in
+				*": dashboards http"*)
+					[ -z "${url:-}" ] || continue
+					url=${l##*: dashboards }
+					printf '%s   dashboards: %s\n' "$([ -t 1 ] && printf '\r\033[K')" "$url"
+					continue ;;
+				esac
 				if [ -t 1 ]; then printf '\r%s\033[K' "${l:0:200}"; else case $l in *"0s left"* | *up\ in*) echo "   $l" ;; esac; fi
 			done
 		wait $pid

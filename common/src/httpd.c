@@ -245,24 +245,45 @@ static enum MHD_Result serve_page(struct httpd *h, struct MHD_Connection *c, con
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type", ctype_of(path));
+	if (h->cfg.token[0] &&
+	    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token") != NULL) {
+		/* The page's own requests (same origin) then carry it; SameSite=Strict: never
+		 * sent by another site's page, and the API's CORS `*` forbids credentials. */
+		char cookie[400];
+		snprintf(cookie, sizeof(cookie), HTTPD_TOKEN_COOKIE "=%s; Path=/; HttpOnly; "
+			 "SameSite=Strict", h->cfg.token);
+		MHD_add_response_header(r, "Set-Cookie", cookie);
+	}
 	return queue(h, c, 200, r);
 }
 
+/* same_token: constant-time comparison of a presented token with the configured one. */
+static bool same_token(const char *got, const char *want)
+{
+	size_t n = strlen(want);
+	unsigned char diff = 0;
+
+	if (!got || strlen(got) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(got[i] ^ want[i]);
+	return diff == 0;
+}
+
+/* token_ok: the token as a bearer header (API clients), or as the page's query `?token=` or
+ * the cookie that a page fetched that way sets (a browser: neither fetch() from a link nor
+ * EventSource can send a header, so the token in the printed URL is how a page opens). */
 static bool token_ok(const struct httpd *h, struct MHD_Connection *c)
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	const char *want = h->cfg.token;
-	size_t n = strlen(want);
-	unsigned char diff = 0;
 
-	if (!auth || strncmp(auth, "Bearer ", 7) != 0)
-		return false;
-	auth += 7;
-	if (strlen(auth) != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)(auth[i] ^ want[i]);
-	return diff == 0;
+	if (auth && strncmp(auth, "Bearer ", 7) == 0 && same_token(auth + 7, want))
+		return true;
+	if (same_token(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token"), want))
+		return true;
+	return same_token(MHD_lookup_connection_value(c, MHD_COOKIE_KIND, HTTPD_TOKEN_COOKIE),
+			  want);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -286,7 +307,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return httpd__error(h, c, 405, "%s is not served: this API is read-only", method);
 	if (h->cfg.token[0] && !token_ok(h, c))
 		return httpd__error(h, c, 401, "a bearer token is required "
-					       "(Authorization: Bearer TOKEN)");
+					       "(Authorization: Bearer TOKEN, or ?token=TOKEN)");
 	if (h->events_path[0] && strcmp(url, h->events_path) == 0)
 		return httpd__sse_start(h, c, req_cls);
 	ret = serve_doc(h, c, url, &found);

@@ -9,6 +9,9 @@
 
 #include "common/httpd.h"
 
+/* The cookie a page opened with ?token= gets, so its own API and event-stream requests pass. */
+#define HTTPD_TOKEN_COOKIE "raas_token"
+
 struct httpd_doc {
 	char path[96];
 	char ctype[64];

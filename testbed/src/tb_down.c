@@ -301,7 +301,19 @@ int tb_status(const char *dir)
 			bool ok = stat(path, &sb) == 0;
 			printf("%-10s %-28s %-8s %s\n", "board", e[i].arg, "-", ok ? "present" : "missing");
 			unhealthy += !ok;
+		} else if (strcmp(e[i].kind, "link") == 0) {
+			bool ok = run_quiet("ip link show '%s'", e[i].arg) == 0;
+			printf("%-10s %-28s %-8s %s\n", "link", e[i].arg, "-", ok ? "present" : "missing");
+			unhealthy += !ok;
 		}
 	}
+	/* The market's dashboards, as `up` printed them (tb_up.c writes the file). */
+	char path[700], url[300] = "";
+	snprintf(path, sizeof(path), "%s/dashboards.url", dir);
+	FILE *f = fopen(path, "r");
+	if (f && fgets(url, sizeof(url), f))
+		printf("dashboards %s", url);
+	if (f)
+		fclose(f);
 	return unhealthy;
 }

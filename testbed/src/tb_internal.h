@@ -33,6 +33,7 @@ struct tb_state {
 	char market[128];   /* the market's endpoints, from its ready file */
 	char prices[128];
 	char hostapi[128];
+	char dash_url[256];  /* the dashboards, from the root namespace (with ?token=) */
 	char cg_mem_parent[256]; /* this process's memory cgroup (v1), where the subtree goes */
 	char cg_cpu_parent[256]; /* its cpuset cgroup (v1): hosts selling cores */
 	char cg_acct_parent[256]; /* its cpuacct cgroup (v1): the agents' CPU meters */

@@ -10,12 +10,19 @@
  *   its host's agent boots (the image built first, its bridge, veth and config drive made
  *   before the agent starts).
  *
+ * The dashboards: the market also serves its HTTP API and the pages (build/dashboards/www,
+ * beside the binaries) on a veth tbNAMEd (root namespace, 10.N.254.1/30) <-> dash0 (core,
+ * 10.N.254.2/30), so a browser in the root namespace reaches them; that address is not
+ * loopback, so the market requires a bearer token (STATE/http.token, random, mode 0600),
+ * which the printed URL carries as ?token= (docs/dashboards.md).
+ *
  * Each step waits for the ready file (or the listening port) of what it started, against the
  * testbed's startup_timeout; the caller tears everything down when a step fails. Commands are
  * the project's own tools (raas, the daemons, nom-run) and iproute2; nothing here reimplements
  * them. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -255,11 +262,47 @@ static int check_config(struct tb_state *st, const char *daemon, const char *fil
 	return 0;
 }
 
+/* The market's HTTP token: made once (a reload keeps it), 32 hex digits from the kernel's
+ * random source, readable by root only. 0 or -errno. */
+static int http_token(struct tb_state *st, char *tok, size_t len)
+{
+	char path[600];
+	unsigned char raw[16];
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/http.token", st->dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		ssize_t n = read(fd, tok, len - 1);
+		close(fd);
+		if (n < 32)
+			return -EINVAL;
+		tok[n] = 0;
+		tok[strcspn(tok, "\n")] = 0;
+		return 0;
+	}
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw))
+		rc = -EIO;
+	close(fd);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof(raw) && 2 * i + 2 < len; i++)
+		snprintf(tok + 2 * i, 3, "%02x", raw[i]);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return -errno;
+	if (dprintf(fd, "%s\n", tok) < 0)
+		rc = -EIO;
+	if (close(fd) != 0 && !rc)
+		rc = -EIO;
+	return rc;
+}
+
 int tb_write_market_ini(struct tb_state *st)
 {
 	const struct testbed *tb = st->tb;
-	char path[600], text[8192];
-	int n;
+	char path[700], text[8192], tok[80], www[600];
+	int n, rc;
 
 	n = snprintf(text, sizeof(text),
 		     "# made by raas testbed from %s\n[market]\n"
@@ -268,6 +311,22 @@ int tb_write_market_ini(struct tb_state *st)
 		     "key_dir = %s/keys\nseed = %llu\n",
 		     tb->file, tb->net, tb->net, tb->net, (long long)(tb->round_ns / 1000000),
 		     st->dir, st->dir, (unsigned long long)tb->seed);
+	if ((rc = http_token(st, tok, sizeof(tok))) != 0)
+		return rc;
+	/* The pages, as the build lays them out: BUILD/bin's sibling dashboards/www (none
+	 * there, e.g. installed without them: the API alone). */
+	snprintf(www, sizeof(www), "%s", st->bin);
+	if (strrchr(www, '/'))
+		*strrchr(www, '/') = 0;
+	snprintf(path, sizeof(path), "%s/dashboards/www/market.html", www);
+	if (access(path, R_OK) == 0)
+		snprintf(www + strlen(www), sizeof(www) - strlen(www), "/dashboards/www");
+	else
+		www[0] = 0;
+	n += snprintf(text + n, sizeof(text) - (size_t)n,
+		      "http_bind = 10.%d.254.2\nhttp_token_file = %s/http.token\n"
+		      "http_pages_dir = %s\n",
+		      tb->net, st->dir, www);
 	for (int i = 0; i < tb->nresources && n < (int)sizeof(text); i++) {
 		n += snprintf(text + n, sizeof(text) - (size_t)n,
 			      "\n[resource.%s]\nmodel = %s\nparams = %s\n", tb->resources[i].name,
@@ -358,6 +417,17 @@ static int start_market(struct tb_state *st, int64_t deadline)
 		   st->core_ns, st->core_ns, st->core_ns, tb->net, st->core_ns);
 	if (rc != 0)
 		return fail("the core namespace's bridge", rc);
+	/* The dashboards' way in from the root namespace (in the manifest before it exists). */
+	if ((rc = tb_manifest_add(st, "link tb%sd", tb->name)) != 0)
+		return rc;
+	rc = tb_sh(st,
+		   "ip link add tb%sd type veth peer name dash0 netns %s && "
+		   "ip addr add 10.%d.254.1/30 dev tb%sd && ip link set tb%sd up && "
+		   "ip -n %s addr add 10.%d.254.2/30 dev dash0 && ip -n %s link set dash0 up",
+		   tb->name, st->core_ns, tb->net, tb->name, tb->name, st->core_ns, tb->net,
+		   st->core_ns);
+	if (rc != 0)
+		return fail("the dashboards' veth (root namespace <-> the core's)", rc);
 	snprintf(bin, sizeof(bin), "%s/raas-marketd", st->bin);
 	snprintf(ini, sizeof(ini), "%s/market.ini", st->dir);
 	snprintf(ready, sizeof(ready), "%s/market.ready", st->dir);
@@ -372,6 +442,17 @@ static int start_market(struct tb_state *st, int64_t deadline)
 	    dmn_ready_value(ready, "price_endpoint", st->prices, sizeof(st->prices)) ||
 	    dmn_ready_value(ready, "host_endpoint", st->hostapi, sizeof(st->hostapi)))
 		return fail("raas-marketd's ready file (no endpoints)", -EPROTO);
+	char http[128], tok[80], path[600];
+	if (dmn_ready_value(ready, "http_endpoint", http, sizeof(http)) ||
+	    http_token(st, tok, sizeof(tok)) != 0)
+		return fail("raas-marketd's ready file (no http_endpoint) or its token", -EPROTO);
+	snprintf(st->dash_url, sizeof(st->dash_url), "%s/market.html?token=%s", http, tok);
+	snprintf(path, sizeof(path), "%s/dashboards.url", st->dir);
+	char line[300];
+	snprintf(line, sizeof(line), "%s\n", st->dash_url);
+	if ((rc = write_file(path, line)) != 0)
+		return fail("STATE/dashboards.url", rc);
+	SAY("%s: dashboards %s\n", tb->name, st->dash_url);
 	st->market_ready_ns = tb_now();
 	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
@@ -1074,15 +1155,18 @@ int tb_up(struct tb_state *st, bool all_tenants)
 	}
 	snprintf(path, sizeof(path), "%s/env", st->dir);
 	{
-		char env[2048];
+		char env[4096];
 		snprintf(env, sizeof(env),
 			 "RAAS_MARKET=%s\nRAAS_PRICES=%s\nRAAS_SERVER_KEY=%s/keys/market.pub\n"
-			 "RAAS_LEDGER=%s/ledger.sqlite\nRAAS_KEY_DIR=%s/keys\nCORE_NS=%s\n",
-			 st->market, st->prices, st->dir, st->dir, st->dir, st->core_ns);
+			 "RAAS_LEDGER=%s/ledger.sqlite\nRAAS_KEY_DIR=%s/keys\nCORE_NS=%s\n"
+			 "RAAS_DASHBOARDS=%s\n",
+			 st->market, st->prices, st->dir, st->dir, st->dir, st->core_ns,
+			 st->dash_url);
 		write_file(path, env);
 	}
 	SAY("%s: up in %.1f s (every tenant serving); state in %s\n", tb->name,
 	    (double)(tb_now() - st->t0_ns) / 1e9, st->dir);
+	SAY("%s: dashboards %s\n", tb->name, st->dash_url);
 	return 0;
 }
 

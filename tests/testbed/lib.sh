@@ -53,10 +53,11 @@ tb_cleanup() {
 trap tb_cleanup EXIT
 
 # The root namespace's interfaces that carry names the testbed uses inside its own
-# namespaces (none of them may ever appear here).
+# namespaces (none of them may ever appear here), and the ones it makes here: tbNAMEd (the
+# dashboards' veth into the core namespace), tbNAMEvJ and tbNAMEwJ (a VM tenant's).
 root_links() {
 	ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
-		grep -E '^(br0|up0|t[0-9]+|h[0-9]+)$' || true
+		grep -E "^(br0|up0|t[0-9]+|h[0-9]+|tb${NAME}(d|[vw][0-9]+))\$" || true
 }
 
 # leftovers: prints one line per thing of this testbed that exists; nothing when clean.
