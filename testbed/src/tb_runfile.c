@@ -101,7 +101,7 @@ static void second_values(struct live *L)
 			const struct tb_sample *x = &L->s[i * tb->ntenants + t];
 			money_t *v = &L->sec_value[i * tb->ntenants + t];
 			*v = 0;
-			if (!x->up || isnan(x->mean_us) || x->mean_us <= 0 || x->sent_mbit <= 0)
+			if (!x->up || isnan(x->mean_us) || x->mean_us <= 0 || !(x->sent_mbit > 0))
 				continue;
 			double a = econ_value_per_gbit(&u, x->mean_us,
 						       isnan(x->jitter_us) ? 0 : x->jitter_us);
