@@ -26,11 +26,13 @@ struct tb_samples {
 	int64_t last_bytes[TB_MAX_TENANTS];
 	int64_t last_over[TB_MAX_TENANTS];
 	int64_t last_ns[TB_MAX_TENANTS];
+	int carried[TB_MAX_TENANTS]; /* seconds since last_ns whose reads came too close */
 };
 
 /* A rate is taken over at least this long: when the run's loop falls behind and catches up,
  * samples come a few ms apart, and a counter read a few ms off its timestamp then reads as
- * many times the class's rate. A shorter interval carries on into the next second's. */
+ * many times the class's rate. A shorter interval carries on into the next second's, and
+ * that second's rate is its too (so the seconds' rates still add up to the bytes sent). */
 #define MIN_INTERVAL_NS 500000000LL
 
 int tb_samples_create(struct tb_state *st, struct tb_samples **out)
@@ -273,7 +275,10 @@ void tb_samples_take(struct tb_samples *sm, int sec)
 				sm->last_bytes[t] = b;
 				sm->last_over[t] = o;
 				sm->last_ns[t] = now;
-			} else if (dt >= MIN_INTERVAL_NS) {
+				sm->carried[t] = 0;
+			} else if (dt < MIN_INTERVAL_NS) {
+				sm->carried[t]++;
+			} else {
 				double mbit = (double)(b - sm->last_bytes[t]) * 8e3 / (double)dt;
 				int64_t bound = link_bound(tb, tn->host);
 				/* More than the host's link can carry (with HTB's burst and the read's
@@ -281,11 +286,20 @@ void tb_samples_take(struct tb_samples *sm, int sec)
 				if (!bound || mbit <= 1.5 * (double)bound + 10) {
 					x->sent_mbit = mbit;
 					x->overlimits = o - sm->last_over[t];
+					for (int k = 1; k <= sm->carried[t] && k <= sm->nsec; k++) {
+						struct tb_sample *y =
+							&sm->s[(sm->nsec - k) * tb->ntenants + t];
+						y->sent_mbit = x->sent_mbit;
+						y->overlimits = x->overlimits;
+					}
 				}
+				sm->carried[t] = 0;
 				sm->last_bytes[t] = b;
 				sm->last_over[t] = o;
 				sm->last_ns[t] = now;
 			}
+		} else {
+			sm->carried[t] = 0; /* a second without a reading is not back-filled */
 		}
 		snprintf(path, sizeof(path), "%s/app-%s.log", st->dir, tn->name);
 		if (last_line_with(path, "\"pick\"", line, sizeof(line))) {
