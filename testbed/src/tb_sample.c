@@ -24,9 +24,17 @@ struct tb_samples {
 	int nsec;            /* seconds taken */
 	int cap;
 	int64_t last_bytes[TB_MAX_TENANTS];
+	int64_t last_over[TB_MAX_TENANTS];
 	int64_t last_ns[TB_MAX_TENANTS];
 	money_t value[TB_MAX_TENANTS]; /* value so far (tb_second_value), for the progress line */
+	int carried[TB_MAX_TENANTS]; /* seconds since last_ns whose reads came too close */
 };
+
+/* A rate is taken over at least this long: when the run's loop falls behind and catches up,
+ * samples come a few ms apart, and a counter read a few ms off its timestamp then reads as
+ * many times the class's rate. A shorter interval carries on into the next second's, and
+ * that second's rate is its too (so the seconds' rates still add up to the bytes sent). */
+#define MIN_INTERVAL_NS 500000000LL
 
 int tb_samples_create(struct tb_state *st, struct tb_samples **out)
 {
@@ -92,25 +100,52 @@ static bool last_line_with(const char *file, const char *needle, char *buf, size
 	return found;
 }
 
-/* tc_bytes: the Sent counter of every class on the host's uplink, by class minor. */
-static void tc_bytes(struct tb_state *st, int h, int64_t *by_minor, int nminor)
+/* tc_counters: the Sent and overlimits counters of every class on the host's uplink, by
+ * class minor; returns when tc's dump reached us (the counters' time: tc writes its output
+ * when it has read them all), 0 if it gave nothing. HTB counts an overlimit each time a class
+ * wanted to send and its bucket was empty: a class shaped at its rate counts many a second,
+ * one its client cannot fill counts none. */
+static int64_t tc_counters(struct tb_state *st, int h, int64_t *by_minor, int64_t *over_minor,
+			   int nminor)
 {
 	char cmd[256], line[512];
+	int64_t at = 0;
 	snprintf(cmd, sizeof(cmd), "ip netns exec tb-%s-%s tc -s class show dev up0 2>/dev/null",
 		 st->tb->name, st->tb->hosts[h].name);
 	FILE *p = popen(cmd, "r");
 	int cur = -1;
 	if (!p)
-		return;
+		return 0;
 	while (fgets(line, sizeof(line), p)) {
 		unsigned major, minor;
-		long long bytes;
+		long long bytes, over;
+		if (!at)
+			at = tb_now();
 		if (sscanf(line, "class %*s %x:%x", &major, &minor) == 2)
 			cur = (int)minor;
-		else if (sscanf(line, " Sent %lld bytes", &bytes) == 1 && cur >= 0 && cur < nminor)
+		else if (sscanf(line, " Sent %lld bytes %*d pkt (dropped %*d, overlimits %lld", &bytes,
+				&over) == 2 &&
+			 cur >= 0 && cur < nminor) {
 			by_minor[cur] = bytes;
+			over_minor[cur] = over;
+			cur = -1;
+		}
 	}
-	pclose(p);
+	if (pclose(p) != 0)
+		return 0;
+	return at;
+}
+
+/* link_bound: the most Mbit/s a class on host h can send: what the host sells, or more if an
+ * event raises a supply there. 0: no bound known. */
+static int64_t link_bound(const struct testbed *tb, int h)
+{
+	int64_t m = tb->hosts[h].bandwidth_mbit;
+	for (int e = 0; e < tb->nevents; e++)
+		if (tb->events[e].kind == TB_EV_SUPPLY && tb->events[e].host == h &&
+		    tb->events[e].supply > m)
+			m = tb->events[e].supply;
+	return m;
 }
 
 /* in_procs: pid is listed in dir's cgroup.procs. */
@@ -170,6 +205,8 @@ void tb_samples_take(struct tb_samples *sm, int sec)
 	struct tb_state *st = sm->st;
 	const struct testbed *tb = st->tb;
 	static int64_t minor_bytes[TB_MAX_HOSTS][0x10 * (TB_MAX_TENANTS + 1)];
+	static int64_t minor_over[TB_MAX_HOSTS][0x10 * (TB_MAX_TENANTS + 1)];
+	int64_t read_ns[TB_MAX_HOSTS] = {0};
 	char path[700], line[4096];
 
 	if (sm->nsec >= MAX_SECONDS)
@@ -184,10 +221,11 @@ void tb_samples_take(struct tb_samples *sm, int sec)
 	}
 	for (int h = 0; h < tb->nhosts; h++) {
 		memset(minor_bytes[h], 0xff, sizeof(minor_bytes[h]));
+		memset(minor_over[h], 0xff, sizeof(minor_over[h]));
 		if (st->host_up[h])
-			tc_bytes(st, h, minor_bytes[h], 0x10 * (TB_MAX_TENANTS + 1));
+			read_ns[h] = tc_counters(st, h, minor_bytes[h], minor_over[h],
+						 0x10 * (TB_MAX_TENANTS + 1));
 	}
-	int64_t now = tb_now();
 	for (int t = 0; t < tb->ntenants; t++) {
 		const struct tb_tenant *tn = &tb->tenants[t];
 		struct tb_sample *x = &sm->s[sm->nsec * tb->ntenants + t];
@@ -225,13 +263,44 @@ void tb_samples_take(struct tb_samples *sm, int sec)
 		}
 		cgroup_state(st, t, x);
 		int64_t b = minor_bytes[tn->host][0x10 * tn->index];
-		if (b >= 0) {
+		int64_t o = minor_over[tn->host][0x10 * tn->index];
+		int64_t now = read_ns[tn->host];
+		x->sent_mbit = NAN;
+		x->overlimits = -1;
+		if (b >= 0 && now) {
 			x->bytes_sent = b;
-			if (sm->last_ns[t] && b >= sm->last_bytes[t])
-				x->sent_mbit = (double)(b - sm->last_bytes[t]) * 8e3 /
-					       (double)(now - sm->last_ns[t]);
-			sm->last_bytes[t] = b;
-			sm->last_ns[t] = now;
+			int64_t dt = now - sm->last_ns[t];
+			if (!sm->last_ns[t] || b < sm->last_bytes[t] || o < sm->last_over[t]) {
+				/* First reading, or the class was re-created (its counters restart):
+				 * no rate this second, the next is measured from here. */
+				sm->last_bytes[t] = b;
+				sm->last_over[t] = o;
+				sm->last_ns[t] = now;
+				sm->carried[t] = 0;
+			} else if (dt < MIN_INTERVAL_NS) {
+				sm->carried[t]++;
+			} else {
+				double mbit = (double)(b - sm->last_bytes[t]) * 8e3 / (double)dt;
+				int64_t bound = link_bound(tb, tn->host);
+				/* More than the host's link can carry (with HTB's burst and the read's
+				 * jitter) is a misreading, kept as unknown rather than as a rate. */
+				if (!bound || mbit <= 1.5 * (double)bound + 10) {
+					x->sent_mbit = mbit;
+					x->overlimits = o - sm->last_over[t];
+					for (int k = 1; k <= sm->carried[t] && k <= sm->nsec; k++) {
+						struct tb_sample *y =
+							&sm->s[(sm->nsec - k) * tb->ntenants + t];
+						y->sent_mbit = x->sent_mbit;
+						y->overlimits = x->overlimits;
+					}
+				}
+				sm->carried[t] = 0;
+				sm->last_bytes[t] = b;
+				sm->last_over[t] = o;
+				sm->last_ns[t] = now;
+			}
+		} else {
+			sm->carried[t] = 0; /* a second without a reading is not back-filled */
 		}
 		snprintf(path, sizeof(path), "%s/app-%s.log", st->dir, tn->name);
 		if (last_line_with(path, "\"pick\"", line, sizeof(line))) {
@@ -363,14 +432,15 @@ static int write_seconds(struct tb_samples *sm, const char *tmp)
 			 " price INTEGER, holding INTEGER, charged INTEGER, bytes_sent INTEGER,"
 			 " sent_mbit REAL, delay_us INTEGER, tput_rps REAL, mean_us REAL,"
 			 " jitter_us REAL, p99_us REAL, cores INTEGER, memory_mib INTEGER,"
-			 " cpus TEXT, mem_limit INTEGER, in_cgroup INTEGER, value INTEGER);",
+			 " cpus TEXT, mem_limit INTEGER, in_cgroup INTEGER, value INTEGER,"
+			 " overlimits INTEGER);",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES('', ?, ?)", -1, &meta,
 			       NULL) ||
 	    sqlite3_prepare_v2(db,
 			       "INSERT INTO tenant_seconds VALUES('',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			       "?,?,?,?,?,?,?,?)",
+			       "?,?,?,?,?,?,?,?,?)",
 			       -1, &ins, NULL))
 		goto out;
 	struct {
@@ -412,7 +482,9 @@ static int write_seconds(struct tb_samples *sm, const char *tmp)
 		sqlite3_bind_int64(ins, c++, x->holding_mbit);
 		sqlite3_bind_int64(ins, c++, x->charged);
 		sqlite3_bind_int64(ins, c++, x->bytes_sent);
-		sqlite3_bind_double(ins, c++, x->sent_mbit);
+		if (!isnan(x->sent_mbit))
+			sqlite3_bind_double(ins, c, x->sent_mbit);
+		c++;
 		if (x->delay_us >= 0)
 			sqlite3_bind_int64(ins, c, x->delay_us);
 		c++;
@@ -433,6 +505,9 @@ static int write_seconds(struct tb_samples *sm, const char *tmp)
 		c++;
 		/* What the second was worth (the classes' value is these summed). */
 		sqlite3_bind_int64(ins, c++, tb_second_value(tn, x));
+		if (x->overlimits >= 0)
+			sqlite3_bind_int64(ins, c, x->overlimits);
+		c++;
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			goto out;
 		sqlite3_reset(ins);

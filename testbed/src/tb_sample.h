@@ -16,7 +16,10 @@ struct tb_sample {
 	int64_t charged;        /* nanodollars charged so far (the market's notices) */
 	uint64_t round;
 	int64_t bytes_sent;     /* its tc class's counter on the host's uplink */
-	double sent_mbit;       /* over the last second */
+	double sent_mbit;       /* over the last second (NAN: unknown: first reading, class
+				 * re-created, samples too close, or beyond the link) */
+	int64_t overlimits;     /* HTB overlimits over that interval: > 0 the class was
+				 * backlogged, shaped (-1 unknown) */
 	int64_t delay_us;       /* W: its app's last pick (-1 none) */
 	double rps, mean_us, jitter_us, p99_us; /* the load generator's last interval (NAN) */
 	/* Hosts selling cores or memory: what the board says it holds, and what the kernel

@@ -11,8 +11,9 @@
 # $43.2 ($12/Gbit) from 10 s.
 #
 # Asserted: `run` exits 0 and nothing is left; tenant_seconds has every tenant's seconds;
-# while saturated (seconds 5-9, the holding unchanged) each tenant's bytes sent, measured by
-# its tc class on its host's uplink, are within 10% of its holding; alice's W is 20 before
+# in seconds 5-9 (the holding unchanged), in those its tc class on its host's uplink was
+# saturated (overlimits > 0; 3+ for alice and bob), its bytes sent are within 10% of its
+# holding, and in none more than 10% above it; alice's W is 20 before
 # the step and 0 from 14 s; the ledger copy passes raas ledger check, and each tenant's
 # charge in the ledger is within two rounds' charge of what its board showed at the last
 # second (the board lags the ledger by the notices in flight), and above zero; raas-sim
@@ -51,14 +52,33 @@ rows=$(q "SELECT count(*) FROM tenant_seconds")
 [ "$(q "SELECT value FROM meta WHERE key = 'name'")" = "$NAME" ] || fail "meta has no name"
 log "run file: $rows tenant-seconds"
 
-for x in alice:53 bob:40 carol:10; do
-	t=${x%:*} want=${x#*:}
-	held=$(q "SELECT group_concat(DISTINCT holding) FROM tenant_seconds WHERE tenant = '$t' AND t_s BETWEEN 5 AND 9")
-	sent=$(q "SELECT round(avg(sent_mbit), 2) FROM tenant_seconds WHERE tenant = '$t' AND t_s BETWEEN 5 AND 9")
-	log "  $t: holds $held Mbit/s in 5-9 s (wants $want), sent $sent Mbit/s (tc)"
+# "While saturated" is measured, not assumed: a second counts for the 10% check only when
+# the tenant's HTB class was backlogged (overlimits > 0 that second: it wanted to send more
+# than its rate); on a loaded machine a client may not fill its class, and then its rate says
+# nothing about enforcement. alice (memcached) and bob (nhttpd) are meant to be saturated and
+# need 3+ such seconds in 5-9; carol (NPtcp's ping-pong) may never be, so she is checked only
+# on the seconds she was. In EVERY second (saturated or not) the rate may not be more than
+# 10% above the holding. Without tc enforcement this still fails: an unshaped class (or none)
+# counts no overlimits, so alice and bob have no saturated seconds, and their clients, free of
+# the class, would send well above their holding; either fails.
+for x in alice:53:3 bob:40:3 carol:10:0; do
+	IFS=: read -r t want need <<<"$x"
+	w="tenant = '$t' AND t_s BETWEEN 5 AND 9"
+	held=$(q "SELECT group_concat(DISTINCT holding) FROM tenant_seconds WHERE $w")
 	[ "$held" = "$want" ] || fail "$t holds $held in seconds 5-9, not $want"
-	awk -v v="$sent" -v t="$want" 'BEGIN { d = v - t; if (d < 0) d = -d; exit !(d <= t * 0.1) }' ||
-		fail "$t sent $sent Mbit/s holding $want"
+	nsat=$(q "SELECT count(*) FROM tenant_seconds WHERE $w AND overlimits > 0 AND sent_mbit IS NOT NULL")
+	sent=$(q "SELECT coalesce(round(avg(sent_mbit), 2), '-') FROM tenant_seconds WHERE $w AND overlimits > 0")
+	all=$(q "SELECT group_concat(coalesce(round(sent_mbit, 1), '?') || '/' || coalesce(overlimits, '?'), ' ') FROM tenant_seconds WHERE $w")
+	log "  $t: holds $held Mbit/s in 5-9 s, saturated $nsat s sending $sent Mbit/s (tc); per second Mbit/overlimits: $all"
+	[ "$nsat" -ge "$need" ] || fail "$t was saturated (tc overlimits > 0) in only $nsat of seconds 5-9, needs $need"
+	if [ "$nsat" -gt 0 ]; then
+		awk -v v="$sent" -v t="$want" 'BEGIN { d = v - t; if (d < 0) d = -d; exit !(d <= t * 0.1) }' ||
+			fail "$t sent $sent Mbit/s while saturated, holding $want"
+	fi
+	over=$(q "SELECT count(*) FROM tenant_seconds WHERE $w AND sent_mbit > $want * 1.1")
+	[ "$over" = 0 ] || fail "$t sent more than 10% above its holding $want in $over of seconds 5-9: $all"
+	known=$(q "SELECT count(*) FROM tenant_seconds WHERE $w AND sent_mbit IS NOT NULL")
+	[ "$known" -ge 3 ] || fail "$t has a measured rate in only $known of seconds 5-9: $all"
 done
 before=$(q "SELECT group_concat(DISTINCT delay_us) FROM tenant_seconds WHERE tenant = 'alice' AND t_s BETWEEN 5 AND 9")
 after=$(q "SELECT group_concat(DISTINCT delay_us) FROM tenant_seconds WHERE tenant = 'alice' AND t_s >= 14")
