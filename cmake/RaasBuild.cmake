@@ -88,3 +88,16 @@ function(raas_add_fuzz)
     target_include_directories(${F_NAME} PRIVATE ${CMAKE_SOURCE_DIR}/common/fuzz)
   endif()
 endfunction()
+
+# raas_internals(DIR target...): the targets see a component's private headers in DIR (its
+# src/): its own program, unit tests and fuzz targets (and a fuzz target's -replay twin),
+# never another component. A library keeps DIR PRIVATE, so linking it exports only include/.
+function(raas_internals dir)
+  foreach(t ${ARGN})
+    foreach(v ${t} ${t}-replay)
+      if(TARGET ${v})
+        target_include_directories(${v} PRIVATE ${dir})
+      endif()
+    endforeach()
+  endforeach()
+endfunction()

@@ -1,6 +1,6 @@
 #!/bin/bash
 # demo-charts.sh: make demo's charts, one PNG per live run: the bandwidth price, each tenant's
-# W, throughput, mean latency and money (spent so far) over the run's seconds, from the run
+# W, throughput, mean latency, money spent and profit so far (value - charges) over the run's seconds, from the run
 # file's tenant_seconds (docs/testbed.md), drawn by gnuplot.
 #
 #   scripts/demo-charts.sh DIR "UTILITIES"
@@ -12,12 +12,12 @@ for f in "$DIR"/live-*.sqlite; do
 	[ -f "$f" ] || continue
 	b=${f%.sqlite}
 	for t in mc web pipe noisy; do
-		sqlite3 -separator ' ' "$f" "SELECT t_s, price / 3.6e9, coalesce(delay_us, 'NaN'), coalesce(tput_rps, 'NaN'), coalesce(mean_us, 'NaN'), charged / 1e9, sent_mbit FROM tenant_seconds WHERE tenant = '$t' AND up ORDER BY t_s" >"$b.$t.dat"
+		sqlite3 -separator ' ' "$f" "SELECT t_s, price / 3.6e9, coalesce(delay_us, 'NaN'), coalesce(tput_rps, 'NaN'), coalesce(mean_us, 'NaN'), charged / 1e9, sent_mbit, (sum(value) OVER (ORDER BY t_s) - charged) / 1e9 FROM tenant_seconds WHERE tenant = '$t' AND up ORDER BY t_s" >"$b.$t.dat"
 	done
-	gnuplot <<GP
-set terminal pngcairo size 1000,1100 font ",9"
+	gnuplot 2>>"$DIR/gnuplot.log" <<GP
+set terminal pngcairo size 1000,1300 font ",9"
 set output "$b.png"
-set multiplot layout 5,1 title "$(basename "$b") (raas testbed run, per second)"
+set multiplot layout 6,1 title "$(basename "$b") (raas testbed run, per second)"
 set key outside right
 set xlabel "s"
 plots(col) = sprintf("'$b.mc.dat' u 1:%d w lp t 'memcached', '$b.web.dat' u 1:%d w lp t 'nhttpd', '$b.pipe.dat' u 1:%d w lp t 'netpipe'", col, col, col)
@@ -33,8 +33,10 @@ eval("plot " . plots(5))
 unset logscale y
 set ylabel "spent so far (\$)"
 eval("plot " . plots(6))
+set ylabel "profit so far (\$)"
+eval("plot " . plots(8))
 unset multiplot
 GP
 	n=$((n + 1))
 done
-echo "== charts: $n PNGs in $DIR (live-UTILITY-STRATEGY.png: price, W, throughput, latency, spend); raas-sim report DIR/live-*.sqlite --out D draws the rest"
+echo "== charts: $n PNGs in $DIR (live-UTILITY-STRATEGY.png: price, W, throughput, latency, spend, profit); raas-sim report DIR/live-*.sqlite --out D draws the rest"

@@ -86,6 +86,7 @@ for u in $UTILITIES; do
 		scripts/thesis-testbed.sh "$PHASE_S" "$s" "$u" "$PROFILE" >"$f" || exit 1
 		echo "-- run $i/$nruns: $u, $s"
 		t=$(date +%s.%N)
+		: >"$OUT/live-$u-$s.log" # before tail follows it (a last demo's log is not read)
 		"$BIN/raas" testbed run "$f" --out "$OUT/live-$u-$s.sqlite" 2>"$OUT/live-$u-$s.log" &
 		pid=$!
 		# The progress line, as raas testbed draws it (on a terminal, rewritten in place).

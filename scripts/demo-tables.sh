@@ -25,11 +25,11 @@ done
 awk -F'\t' -v phase="$PHASE" -v utils="$UTILITIES" '
 	{ p[$1, $2, $3, $4] = $5 / 1e9; have[$1, $2, $3, $4] = 1; n[$1]++ }
 	function ratio(src, u, c, s, d) {
-		if (!have[src, u, s, c] || !have[src, u, d, c] || p[src, u, d, c] <= 0) return "-"
+		if (!have[src, u, s, c] || !have[src, u, d, c] || p[src, u, d, c] <= 0 || p[src, u, s, c] < 0) return "-"
 		return sprintf("%.0f%%", 100 * p[src, u, s, c] / p[src, u, d, c])
 	}
 	function times(src, u, c) {
-		if (!have[src, u, "adaptive", c] || !have[src, u, "price-unaware", c] || p[src, u, "price-unaware", c] <= 0) return "-"
+		if (!have[src, u, "adaptive", c] || !have[src, u, "price-unaware", c] || p[src, u, "price-unaware", c] <= 0 || p[src, u, "adaptive", c] <= 0) return "-"
 		return sprintf("%.2fx", p[src, u, "adaptive", c] / p[src, u, "price-unaware", c])
 	}
 	function cell(src, u, c, s) { return have[src, u, s, c] ? sprintf("%10.2f", p[src, u, s, c]) : sprintf("%10s", "-") }

@@ -14,9 +14,7 @@ set -u
 : "${RAAS_BIN:?}" "${RAAS_SOURCE_DIR:?}"
 . "$RAAS_SOURCE_DIR/apps/tests/lib.sh"
 netns_require_root
-for tool in memcached memccapable memcaslap memccp memccat; do
-	command -v $tool >/dev/null || { echo "SKIP: $tool is not installed" >&2; exit 77; }
-done
+need_tool memcached memccapable memcaslap memccp memccat
 
 P="amc$$"
 TMP=$(mktemp -d "/tmp/apps-mc-$$.XXXXXX")

@@ -10,9 +10,7 @@ set -u
 : "${RAAS_BIN:?}" "${RAAS_SOURCE_DIR:?}"
 . "$RAAS_SOURCE_DIR/apps/tests/lib.sh"
 netns_require_root
-for tool in curl wrk; do
-	command -v $tool >/dev/null || { echo "SKIP: $tool is not installed" >&2; exit 77; }
-done
+need_tool curl wrk
 
 P="aht$$"
 TMP=$(mktemp -d "/tmp/apps-httpd-$$.XXXXXX")

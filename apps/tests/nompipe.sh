@@ -7,7 +7,7 @@ set -u
 : "${RAAS_BIN:?}" "${RAAS_SOURCE_DIR:?}"
 . "$RAAS_SOURCE_DIR/apps/tests/lib.sh"
 netns_require_root
-command -v NPtcp >/dev/null || { echo "SKIP: NPtcp (netpipe-tcp) is not installed" >&2; exit 77; }
+need_tool NPtcp
 
 P="anp$$"
 TMP=$(mktemp -d "/tmp/apps-np-$$.XXXXXX")

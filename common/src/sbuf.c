@@ -100,6 +100,17 @@ void sbuf_json_str(struct sbuf *b, const char *s)
 	sbuf_add(b, "\"", 1);
 }
 
+void json_fputs(FILE *f, const char *s)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	sbuf_json_str(&b, s);
+	if (!sbuf_failed(&b))
+		fwrite(b.s, 1, b.len, f);
+	sbuf_fini(&b);
+}
+
 char *sbuf_take(struct sbuf *b, size_t *len)
 {
 	char *s;

@@ -161,3 +161,65 @@ int wire_profit_check(const Raas__ProfitReport *r, size_t apps_max, char *why, s
 	}
 	return 0;
 }
+
+int wire_error_from_code(int code)
+{
+	switch (code) {
+	case RAAS__ERROR_CODE__ERROR_NONE:
+		return 0;
+	case RAAS__ERROR_CODE__ERROR_MALFORMED:
+		return -EINVAL;
+	case RAAS__ERROR_CODE__ERROR_VERSION:
+		return -RAAS_EVERSION;
+	case RAAS__ERROR_CODE__ERROR_TOO_BIG:
+		return -RAAS_ETOOBIG;
+	case RAAS__ERROR_CODE__ERROR_DENIED:
+		return -RAAS_EDENIED;
+	case RAAS__ERROR_CODE__ERROR_NOT_FOUND:
+		return -ENOENT;
+	case RAAS__ERROR_CODE__ERROR_BUDGET:
+		return -RAAS_EBUDGET;
+	case RAAS__ERROR_CODE__ERROR_NO_SUPPLY:
+		return -RAAS_ENOSUPPLY;
+	case RAAS__ERROR_CODE__ERROR_PRICE:
+		return -ERANGE;
+	case RAAS__ERROR_CODE__ERROR_UNAVAILABLE:
+		return -EAGAIN;
+	default:
+		return -EIO;
+	}
+}
+
+int wire_code_from_error(int err)
+{
+	switch (err) {
+	case 0:
+		return RAAS__ERROR_CODE__ERROR_NONE;
+	case -EINVAL:
+	case -RAAS_EPROTO:
+	case -ENAMETOOLONG:
+		return RAAS__ERROR_CODE__ERROR_MALFORMED;
+	case -RAAS_EVERSION:
+		return RAAS__ERROR_CODE__ERROR_VERSION;
+	case -RAAS_ETOOBIG:
+	case -ENOSPC:
+		return RAAS__ERROR_CODE__ERROR_TOO_BIG;
+	case -RAAS_EDENIED:
+	case -EPERM:
+		return RAAS__ERROR_CODE__ERROR_DENIED;
+	case -ENOENT:
+		return RAAS__ERROR_CODE__ERROR_NOT_FOUND;
+	case -RAAS_EBUDGET:
+		return RAAS__ERROR_CODE__ERROR_BUDGET;
+	case -RAAS_ENOSUPPLY:
+		return RAAS__ERROR_CODE__ERROR_NO_SUPPLY;
+	case -ERANGE:
+		return RAAS__ERROR_CODE__ERROR_PRICE;
+	case -EAGAIN:
+	case -ETIMEDOUT:
+	case -ENOTCONN:
+		return RAAS__ERROR_CODE__ERROR_UNAVAILABLE;
+	default:
+		return RAAS__ERROR_CODE__ERROR_INTERNAL;
+	}
+}

@@ -90,6 +90,42 @@ static void test_errors(void)
 	ASSERT_STR_EQ(why, "empty message");
 }
 
+/* Every ErrorCode maps to one error and back to itself; the aliases (EPERM for DENIED, ENOSPC
+ * for TOO_BIG, ETIMEDOUT for UNAVAILABLE) map to their code; the unknown both ways. */
+static void test_error_codes(void)
+{
+	static const struct {
+		int code, err;
+	} table[] = {
+		{RAAS__ERROR_CODE__ERROR_NONE, 0},
+		{RAAS__ERROR_CODE__ERROR_MALFORMED, -EINVAL},
+		{RAAS__ERROR_CODE__ERROR_VERSION, -RAAS_EVERSION},
+		{RAAS__ERROR_CODE__ERROR_TOO_BIG, -RAAS_ETOOBIG},
+		{RAAS__ERROR_CODE__ERROR_DENIED, -RAAS_EDENIED},
+		{RAAS__ERROR_CODE__ERROR_NOT_FOUND, -ENOENT},
+		{RAAS__ERROR_CODE__ERROR_BUDGET, -RAAS_EBUDGET},
+		{RAAS__ERROR_CODE__ERROR_NO_SUPPLY, -RAAS_ENOSUPPLY},
+		{RAAS__ERROR_CODE__ERROR_PRICE, -ERANGE},
+		{RAAS__ERROR_CODE__ERROR_UNAVAILABLE, -EAGAIN},
+	};
+	int checked = 0;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		ASSERT_EQ(wire_error_from_code(table[i].code), table[i].err);
+		ASSERT_EQ(wire_code_from_error(table[i].err), table[i].code);
+		checked++;
+	}
+	ASSERT_EQ(checked, 10);
+	ASSERT_EQ(wire_code_from_error(-RAAS_EPROTO), RAAS__ERROR_CODE__ERROR_MALFORMED);
+	ASSERT_EQ(wire_code_from_error(-ENAMETOOLONG), RAAS__ERROR_CODE__ERROR_MALFORMED);
+	ASSERT_EQ(wire_code_from_error(-ENOSPC), RAAS__ERROR_CODE__ERROR_TOO_BIG);
+	ASSERT_EQ(wire_code_from_error(-EPERM), RAAS__ERROR_CODE__ERROR_DENIED);
+	ASSERT_EQ(wire_code_from_error(-ETIMEDOUT), RAAS__ERROR_CODE__ERROR_UNAVAILABLE);
+	ASSERT_EQ(wire_code_from_error(-ENOTCONN), RAAS__ERROR_CODE__ERROR_UNAVAILABLE);
+	ASSERT_EQ(wire_code_from_error(-EXDEV), RAAS__ERROR_CODE__ERROR_INTERNAL);
+	ASSERT_EQ(wire_error_from_code(RAAS__ERROR_CODE__ERROR_INTERNAL), -EIO);
+	ASSERT_EQ(wire_error_from_code(9999), -EIO);
+}
+
 static void test_names(void)
 {
 	Raas__Resource r;
@@ -169,6 +205,7 @@ int main(void)
 {
 	test_round_trip();
 	test_errors();
+	test_error_codes();
 	test_names();
 	test_profit();
 	printf("test_wire: ok\n");

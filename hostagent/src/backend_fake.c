@@ -4,7 +4,7 @@
  * of chosen operations (or every apply of one tenant) with a chosen errno, and can keep its
  * state in a file, and can take a while over each apply (as a slow kernel call would), so that
  * the agent's reconciliation, apply ordering, rollback and restart paths, also a kill in the
- * middle of an apply, are testable without a kernel (hostagent/fake.h). */
+ * middle of an apply, are testable without a kernel (src/fake.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "hostagent/fake.h"
+#include "fake.h"
 
 static const struct cfg_key fake_keys[] = {
 	{"fake", "resources", CFG_STRING, "cores,memory,bandwidth,llc",

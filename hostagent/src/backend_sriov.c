@@ -21,7 +21,7 @@
 
 #include "common/error.h"
 #include "hostagent/enf.h"
-#include "hostagent/sriov.h"
+#include "sriov.h"
 
 static const struct cfg_key sriov_keys[] = {
 	{"sriov", "guarantee", CFG_BOOL, "true",

@@ -9,7 +9,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "hostagent/agent.h"
-#include "hostagent/fake.h"
+#include "fake.h"
 #include "agent_util.h"
 
 #define BW RAAS__RESOURCE__RESOURCE_BANDWIDTH

@@ -14,7 +14,7 @@
 
 #include "common/log.h"
 #include "hostagent/agent.h"
-#include "hostagent/sriov.h"
+#include "sriov.h"
 #include "agent_util.h"
 #include "backend_util.h"
 #include "netns_util.h"
@@ -126,7 +126,7 @@ static void test_veth(void)
 	struct enf_error err;
 	netns_enter("sriov");
 	if (system("ip link add hasv0 type veth peer name hasv1") != 0)
-		TEST_SKIP("cannot create a veth pair");
+		TEST_MISSING("cannot create a veth pair");
 	struct ha_config *c = load_config(
 		"[agent]\nhost = h\n[capacity]\nbandwidth_mbit = 1000\n[backends]\n"
 		"bandwidth = sriov\n[tenant.t1]\npf = hasv0\nvf = 0\n");

@@ -56,7 +56,7 @@ int main(void)
 		   "ip link set up0p up && ip link add up1 type veth peer name up1p && "
 		   "ip link set up1 up && tc qdisc add dev up1 root handle 5: tbf rate 1mbit "
 		   "burst 10k latency 10ms") != 0)
-		TEST_SKIP("cannot create veths or a tbf qdisc");
+		TEST_MISSING("cannot create veths or a tbf qdisc");
 	struct ha_config *c = load_config(
 		"[agent]\nhost = h\n[capacity]\nbandwidth_mbit = 1000\n[backends]\nbandwidth = tc\n"
 		"[tc]\nhandle = 7\nfloor_kbit = 100\n"

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "common/clock.h"
+#include "common/sbuf.h"
 
 struct cli_table {
 	const char *const *names;
@@ -140,17 +141,7 @@ static void table_text(const struct cli_table *t, size_t c, const char *cell, ch
 
 static void json_string(const char *s)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
+	json_fputs(stdout, s);
 }
 
 static void json_row(const struct cli_table *t, size_t r)

@@ -2,7 +2,7 @@
  *
  * The publisher is the real raas-marketd when it is built next to nom-bench (a declared
  * bandwidth pool, rounds of 10 ms: a price published every 10 ms), else the market double of
- * tests/nom, which speaks the same contract (CURVE, ZAP, tenant ROUTER, price PUB) and
+ * nom/bench/market_double.c, which speaks the same contract (CURVE, ZAP, tenant ROUTER, price PUB) and
  * publishes when told. */
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,8 @@
 # model including the qsort baseline.
 set -eu
 bench=$1
-command -v jq >/dev/null 2>&1 || { echo "SKIP: jq is not installed" >&2; exit 77; }
+. "${RAAS_SOURCE_DIR:?}/tests/lib/need.sh"
+need_tool jq
 out=$(mktemp /tmp/pricing-models-bench-$$.XXXXXX)
 trap 'rm -f "$out"' EXIT
 "$bench" --sizes 200,1000 --reps 1 >"$out"

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/load.h"
-#include "sim/schedule.h"
+#include "load.h"
+#include "schedule.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

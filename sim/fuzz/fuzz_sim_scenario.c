@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/scenario.h"
+#include "scenario.h"
 
 #ifndef SIM_FUZZ_DIR
 #define SIM_FUZZ_DIR "."

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "sim/study.h"
+#include "study.h"
 
 #ifndef SIM_FUZZ_DIR
 #define SIM_FUZZ_DIR "."

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "common/clock.h"
-#include "sim/bench.h"
-#include "sim/run.h"
+#include "bench.h"
+#include "run.h"
 
 /* A memcached-like and an nhttpd-like app: throughput peaks at 14 / 12 us under many clients,
  * latency grows about 1 us per us of delay (the shape of the nom thesis's numbers). */

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "sim/evq.h"
+#include "evq.h"
 
 #define NO_POS UINT32_MAX
 

@@ -15,7 +15,7 @@
 #include "common/error.h"
 #include "pricing/spot.h"
 #include "pricing/trace.h"
-#include "sim/fit_spot.h"
+#include "fit_spot.h"
 
 /* One series and its comparisons. */
 struct row {

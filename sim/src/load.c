@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "sim/load.h"
+#include "load.h"
 
 void sim_load_fini(struct sim_load *l)
 {

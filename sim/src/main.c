@@ -12,12 +12,12 @@
 
 #include "common/error.h"
 #include "pricing/trace.h"
-#include "sim/bench.h"
-#include "sim/fit_spot.h"
-#include "sim/report.h"
-#include "sim/run.h"
-#include "sim/scenario.h"
-#include "sim/study.h"
+#include "bench.h"
+#include "fit_spot.h"
+#include "report.h"
+#include "run.h"
+#include "scenario.h"
+#include "study.h"
 
 #define EX_USAGE 64
 #define EX_DATAERR 65

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sim/study.h"
+#include "study.h"
 #include "study_internal.h"
 
 static const char *const schema =

@@ -7,8 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "output.h"
+#include "sim/output.h"
 #include "pricing/pm.h"
+#include "scenario.h"
 
 enum stmt {
 	ST_META,

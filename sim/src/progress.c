@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
-#include "sim/progress.h"
+#include "progress.h"
 
 void progress_start(struct progress *p, enum sim_progress_mode mode, const char *label,
 		    uint64_t total)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "report_internal.h"
-#include "sim/report.h"
+#include "report.h"
 
 static const char *const csv_tables[] = {"rounds",  "class_rounds", "classes",  "metrics",
 					 "pool_prices", "profiles",  "bids",     "clearings",

@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#include "sim/report.h"
+#include "report.h"
 
 static int open_run(const char *path, sqlite3 **db, char *why, size_t why_len)
 {

@@ -19,8 +19,8 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "run_internal.h"
-#include "sim/progress.h"
-#include "sim/run.h"
+#include "progress.h"
+#include "run.h"
 
 #ifndef RAAS_VERSION
 #define RAAS_VERSION "0"

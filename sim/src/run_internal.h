@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "output.h"
-#include "sim/tpool.h"
+#include "sim/output.h"
+#include "tpool.h"
 #include "world.h"
 
 enum sim_event_kind {

@@ -15,6 +15,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "common/error.h"
+#include "common/resource.h"
 #include "pricing/pm.h"
 #include "scenario_internal.h"
 
@@ -100,12 +101,19 @@ const struct cfg_key *sim_scenario_schema(size_t *n)
 	return schema;
 }
 
-static const char *const resource_names[SIM_NRES] = {"cores", "memory", "bandwidth", "llc",
-						      "egress"};
+
+/* The simulator counts resources from 0 (its arrays are indexed by them); names come from
+ * the one vocabulary, whose values are the simulator's plus one. */
+#define RNAME(r) sim_resource_name((enum sim_resource)(r))
+
+_Static_assert((int)SIM_RES_CORES + 1 == (int)RAAS_RES_CORES &&
+		       (int)SIM_RES_EGRESS + 1 == (int)RAAS_RES_EGRESS &&
+		       (int)SIM_NRES == (int)RAAS_RES_MAX,
+	       "sim_resource is common/resource.h's minus one");
 
 const char *sim_resource_name(enum sim_resource r)
 {
-	return r < SIM_NRES ? resource_names[r] : "?";
+	return r < SIM_NRES ? raas_resource_name((int)r + 1) : "?";
 }
 
 const char *sim_resource_unit(enum sim_resource r)
@@ -123,13 +131,12 @@ const char *sim_resource_price_unit(enum sim_resource r)
 
 int sim_resource_parse(const char *name, enum sim_resource *out)
 {
-	for (int r = 0; r < SIM_NRES; r++) {
-		if (strcmp(name, resource_names[r]) == 0) {
-			*out = (enum sim_resource)r;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	enum raas_resource r;
+
+	if (raas_resource_parse(name, &r) != 0)
+		return -EINVAL;
+	*out = (enum sim_resource)(r - 1);
+	return 0;
 }
 
 const char *sim_strategy_name(enum sim_strategy s)
@@ -526,7 +533,7 @@ static int apply_variant(struct loader *ld, const char *variant)
 		return -RAAS_ECONFIG;
 	}
 	for (int r = 0; r < SIM_NRES && !rc; r++) {
-		const char *v = cfg_get(ld->cfg, sec, resource_names[r]);
+		const char *v = cfg_get(ld->cfg, sec, RNAME(r));
 		if (!v || !v[0])
 			continue;
 		const char *colon = strchr(v, ':');
@@ -536,14 +543,14 @@ static int apply_variant(struct loader *ld, const char *variant)
 		const char *params = colon ? colon + 1 : "";
 		while (*params == ' ')
 			params++;
-		snprintf(buf, sizeof(buf), "resource.%s.model=%.*s", resource_names[r], (int)mlen,
+		snprintf(buf, sizeof(buf), "resource.%s.model=%.*s", RNAME(r), (int)mlen,
 			 v);
-		rc = variant_assign(ld, sec, resource_names[r], buf);
-		if (!rc && snprintf(buf, sizeof(buf), "resource.%s.params=%s", resource_names[r],
+		rc = variant_assign(ld, sec, RNAME(r), buf);
+		if (!rc && snprintf(buf, sizeof(buf), "resource.%s.params=%s", RNAME(r),
 				    params) >= (int)sizeof(buf))
-			rc = cfg_error_at(ld->cfg, sec, resource_names[r], ld->err, "too long");
+			rc = cfg_error_at(ld->cfg, sec, RNAME(r), ld->err, "too long");
 		if (!rc)
-			rc = variant_assign(ld, sec, resource_names[r], buf);
+			rc = variant_assign(ld, sec, RNAME(r), buf);
 	}
 	if (rc || cfg_get_string(ld->cfg, sec, "set", &set, ld->err))
 		return rc ? rc : -RAAS_ECONFIG;
@@ -660,10 +667,10 @@ static void blame_variant(struct loader *ld, const char *variant, const char *co
 	sim__copy(key, sizeof(key), "set");
 	for (int r = 0; r < SIM_NRES; r++) {
 		char prefix[64];
-		const char *v = cfg_get(ld->cfg, sec, resource_names[r]);
-		snprintf(prefix, sizeof(prefix), "resource.%s.", resource_names[r]);
+		const char *v = cfg_get(ld->cfg, sec, RNAME(r));
+		snprintf(prefix, sizeof(prefix), "resource.%s.", RNAME(r));
 		if (v && v[0] && strncmp(err->key, prefix, strlen(prefix)) == 0)
-			sim__copy(key, sizeof(key), resource_names[r]);
+			sim__copy(key, sizeof(key), RNAME(r));
 	}
 	snprintf(msg, sizeof(msg), "%s: %s", err->key, err->message);
 	cfg_error_at(ld->cfg, sec, key, err, "%s", msg);

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "sim/scenario.h"
+#include "scenario.h"
 
 /* Copies src into dst (size bytes), truncating; always NUL-terminates. */
 static inline void sim__copy(char *dst, size_t size, const char *src)

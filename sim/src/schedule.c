@@ -5,7 +5,7 @@
 
 #include "common/config.h"
 #include "common/error.h"
-#include "sim/schedule.h"
+#include "schedule.h"
 
 void sim_schedule_fini(struct sim_schedule *s)
 {

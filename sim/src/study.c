@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "sim/scenario.h"
-#include "sim/study.h"
+#include "scenario.h"
+#include "study.h"
 #include "study_internal.h"
 
 #define LINE_MAX_LEN 4096

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "sim/study.h"
+#include "study.h"
 
 static int code(int rc)
 {

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 
 #include "report_internal.h"
-#include "sim/study.h"
+#include "study.h"
 #include "study_checks.h"
 #include "study_internal.h"
 

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "sim/run.h"
-#include "sim/study.h"
+#include "run.h"
+#include "study.h"
 #include "study_internal.h"
 
 extern char **environ;

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "sim/tpool.h"
+#include "tpool.h"
 
 struct tpool {
 	int nthreads;

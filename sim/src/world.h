@@ -26,8 +26,8 @@
 #include "nom/econ_optimize.h"
 #include "pricing/pm.h"
 #include "pricing/pool.h"
-#include "sim/evq.h"
-#include "sim/scenario.h"
+#include "evq.h"
+#include "scenario.h"
 
 #define WORLD_NO_TENANT UINT32_MAX
 

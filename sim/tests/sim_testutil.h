@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sim/run.h"
+#include "run.h"
 #include "test.h"
 
 static char st_scratch_dir[256];

@@ -16,7 +16,7 @@
 
 #include "common/wire.h"
 #include "market/market.h"
-#include "sim/scenario.h"
+#include "scenario.h"
 #include "sim_testutil.h"
 
 #define ROUNDS 1000

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "sim/evq.h"
+#include "evq.h"
 #include "test.h"
 
 struct ref_event {

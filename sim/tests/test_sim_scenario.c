@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "sim/scenario.h"
+#include "scenario.h"
 #include "sim_testutil.h"
 
 static char dir[256];

@@ -8,7 +8,7 @@
  * must earn at least its reserve per unit. */
 #include <errno.h>
 
-#include "sim/study.h"
+#include "study.h"
 #include "sim_testutil.h"
 #include "study_checks.h"
 

@@ -7,7 +7,7 @@
  * value for its quantity. */
 #include <math.h>
 
-#include "sim/scenario.h"
+#include "scenario.h"
 #include "sim_testutil.h"
 #include "world.h"
 

@@ -23,7 +23,7 @@
 #include <math.h>
 #include <sys/stat.h>
 
-#include "sim/report.h"
+#include "report.h"
 #include "sim_testutil.h"
 
 static double money(const char *db, const char *cls, const char *col)

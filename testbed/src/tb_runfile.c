@@ -30,7 +30,7 @@
 #include <sqlite3.h>
 
 #include "nom/econ.h"
-#include "output.h"
+#include "sim/output.h"
 #include "tb_sample.h"
 
 static int host_index(const struct testbed *tb, const char *name)
@@ -90,25 +90,25 @@ static void live_free(struct live *L)
 	free(L->sec_of);
 }
 
+money_t tb_second_value(const struct tb_tenant *tn, const struct tb_sample *x)
+{
+	struct econ_utility u;
+	if (!x->up || isnan(x->mean_us) || x->mean_us <= 0 || !(x->sent_mbit > 0))
+		return 0;
+	tenant_utility(tn, &u);
+	double a = econ_value_per_gbit(&u, x->mean_us, isnan(x->jitter_us) ? 0 : x->jitter_us);
+	/* Gbit in this second x $/Gbit */
+	return isfinite(a) ? (money_t)llround(x->sent_mbit / 1000.0 * a * 1e9) : 0;
+}
+
 /* second_values: each tenant's value of each second, whole nanodollars. */
 static void second_values(struct live *L)
 {
 	const struct testbed *tb = L->tb;
-	for (int t = 0; t < tb->ntenants; t++) {
-		struct econ_utility u;
-		tenant_utility(&tb->tenants[t], &u);
-		for (int i = 0; i < L->nsec; i++) {
-			const struct tb_sample *x = &L->s[i * tb->ntenants + t];
-			money_t *v = &L->sec_value[i * tb->ntenants + t];
-			*v = 0;
-			if (!x->up || isnan(x->mean_us) || x->mean_us <= 0 || !(x->sent_mbit > 0))
-				continue;
-			double a = econ_value_per_gbit(&u, x->mean_us,
-						       isnan(x->jitter_us) ? 0 : x->jitter_us);
-			if (isfinite(a)) /* Gbit in this second x $/Gbit */
-				*v = (money_t)llround(x->sent_mbit / 1000.0 * a * 1e9);
-		}
-	}
+	for (int t = 0; t < tb->ntenants; t++)
+		for (int i = 0; i < L->nsec; i++)
+			L->sec_value[i * tb->ntenants + t] =
+				tb_second_value(&tb->tenants[t], &L->s[i * tb->ntenants + t]);
 }
 
 /* nearest_round: the round whose middle is nearest at_ns (rounds in order). */

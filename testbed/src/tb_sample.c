@@ -27,6 +27,7 @@ struct tb_samples {
 	int64_t last_over[TB_MAX_TENANTS];
 	int64_t last_ns[TB_MAX_TENANTS];
 	int carried[TB_MAX_TENANTS]; /* seconds since last_ns whose reads came too close */
+	money_t value[TB_MAX_TENANTS]; /* value so far (tb_second_value), for the progress line */
 };
 
 /* A rate is taken over at least this long: when the run's loop falls behind and catches up,
@@ -291,6 +292,7 @@ void tb_samples_take(struct tb_samples *sm, int sec)
 							&sm->s[(sm->nsec - k) * tb->ntenants + t];
 						y->sent_mbit = x->sent_mbit;
 						y->overlimits = x->overlimits;
+						sm->value[t] += tb_second_value(tn, y);
 					}
 				}
 				sm->carried[t] = 0;
@@ -316,6 +318,8 @@ void tb_samples_take(struct tb_samples *sm, int sec)
 			x->p99_us = json_num(line, "p99_us");
 		}
 	}
+	for (int t = 0; t < tb->ntenants; t++)
+		sm->value[t] += tb_second_value(&tb->tenants[t], &sm->s[sm->nsec * tb->ntenants + t]);
 	sm->nsec++;
 }
 
@@ -323,8 +327,22 @@ void tb_samples_progress(struct tb_samples *sm, int sec, int64_t total_s)
 {
 	const struct testbed *tb = sm->st->tb;
 	char line[2048];
-	int n = snprintf(line, sizeof(line), "\r[%3ds, %3llds left]", sec,
+	int n = snprintf(line, sizeof(line), "\r[%3ds, %3llds left", sec,
 			 (long long)(total_s - sec > 0 ? total_s - sec : 0));
+	/* The load phase of the first tenant that is up (its phases count from its join). */
+	for (int t = 0; t < tb->ntenants; t++) {
+		const struct tb_tenant *tn = &tb->tenants[t];
+		int64_t at = (int64_t)sec * 1000000000LL - tn->join_ns, end = 0;
+		if (!sm->st->tenant_up[t] || at < 0)
+			continue;
+		int k = 0;
+		while (k < tn->nphases - 1 && at >= (end += tn->phases[k].duration_ns))
+			k++;
+		n += snprintf(line + n, sizeof(line) - (size_t)n, ", phase %d/%d: %d conn%s", k + 1,
+			      tn->nphases, tn->phases[k].conns, tn->phases[k].conns == 1 ? "" : "s");
+		break;
+	}
+	n += snprintf(line + n, sizeof(line) - (size_t)n, "]");
 	if (sm->nsec > 0) {
 		const struct tb_sample *row = &sm->s[(sm->nsec - 1) * tb->ntenants];
 		for (int t = 0; t < tb->ntenants && n < (int)sizeof(line) - 80; t++) {
@@ -336,10 +354,11 @@ void tb_samples_progress(struct tb_samples *sm, int sec, int64_t total_s)
 			}
 			/* Per Mbit/s-hour / 3.6 = per Gbit. */
 			n += snprintf(line + n, sizeof(line) - (size_t)n,
-				      " %s: $%.2f/Gbit W=%lld %lldMbit spent $%.4f",
+				      " %s: $%.2f/Gbit W=%lld %lldMbit spent $%.4f profit $%.2f",
 				      tb->tenants[t].name, (double)x->price / 3.6e9,
 				      (long long)x->delay_us, (long long)x->holding_mbit,
-				      (double)x->charged / 1e9);
+				      (double)x->charged / 1e9,
+				      (double)(sm->value[t] - x->charged) / 1e9);
 		}
 	}
 	fputs(line, stderr);
@@ -414,7 +433,7 @@ static int write_seconds(struct tb_samples *sm, const char *tmp)
 			 " price INTEGER, holding INTEGER, charged INTEGER, bytes_sent INTEGER,"
 			 " sent_mbit REAL, delay_us INTEGER, tput_rps REAL, mean_us REAL,"
 			 " jitter_us REAL, p99_us REAL, cores INTEGER, memory_mib INTEGER,"
-			 " cpus TEXT, mem_limit INTEGER, in_cgroup INTEGER,"
+			 " cpus TEXT, mem_limit INTEGER, in_cgroup INTEGER, value INTEGER,"
 			 " overlimits INTEGER);",
 			 NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
@@ -422,7 +441,7 @@ static int write_seconds(struct tb_samples *sm, const char *tmp)
 			       NULL) ||
 	    sqlite3_prepare_v2(db,
 			       "INSERT INTO tenant_seconds VALUES('',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			       "?,?,?,?,?,?,?,?)",
+			       "?,?,?,?,?,?,?,?,?)",
 			       -1, &ins, NULL))
 		goto out;
 	struct {
@@ -485,6 +504,8 @@ static int write_seconds(struct tb_samples *sm, const char *tmp)
 		if (x->in_cgroup >= 0)
 			sqlite3_bind_int(ins, c, x->in_cgroup);
 		c++;
+		/* What the second was worth (the classes' value is these summed). */
+		sqlite3_bind_int64(ins, c++, tb_second_value(tn, x));
 		if (x->overlimits >= 0)
 			sqlite3_bind_int64(ins, c, x->overlimits);
 		c++;

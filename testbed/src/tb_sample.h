@@ -47,6 +47,10 @@ int tb_samples_write(struct tb_samples *sm, const char *path, const char *ledger
 /* tb_runfile.c: raas-sim's tables of a live run, from its ledger, into a new file path. */
 int tb_runfile_sim_tables(struct tb_state *st, const struct tb_samples *sm, const char *path,
 			  const char *ledger);
+/* tb_runfile.c: what second x was worth to tenant tn (nanodollars): the Gbit its tc class
+ * sent times its utility's value per Gbit at the measured mean latency and jitter; 0 without
+ * a latency measurement. The run file's values and the progress line's profit both. */
+money_t tb_second_value(const struct tb_tenant *tn, const struct tb_sample *x);
 /* The samples, [sec * ntenants + tenant], and how many seconds there are. */
 const struct tb_sample *tb_samples_rows(const struct tb_samples *sm, int *nsec);
 

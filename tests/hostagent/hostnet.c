@@ -79,7 +79,7 @@ void hn_setup(struct hostnet *h, int ntenants)
 	if (geteuid() != 0)
 		TEST_SKIP("needs root (network namespaces, tc)");
 	if (hn_sh("command -v iperf3 >/dev/null") != 0)
-		TEST_SKIP("iperf3 is not installed (scripts/install-deps)");
+		TEST_MISSING("iperf3 is not installed (scripts/install-deps)");
 	memset(h, 0, sizeof(*h));
 	h->ntenants = ntenants;
 	snprintf(h->dir, sizeof(h->dir), "/tmp/hostagent-%d", pid);
@@ -91,7 +91,7 @@ void hn_setup(struct hostnet *h, int ntenants)
 	signal(SIGINT, on_signal);
 	must(hn_sh("mkdir -p %s", h->dir), "mkdir");
 	if (hn_sh("ip netns add %s", h->ns_host) != 0)
-		TEST_SKIP("cannot create network namespaces");
+		TEST_MISSING("cannot create network namespaces");
 	must(hn_sh("ip netns add %s", h->ns_sink), "netns sink");
 	must(hn_sh("ip -n %s link set lo up && ip -n %s link set lo up && "
 		   "ip netns exec %s sysctl -qw net.ipv4.ip_forward=1",

@@ -6,8 +6,9 @@
  * reads them back through libvirt: live vCPUs 1 -> 2 (hot-plug) and the balloon 256 -> 160
  * -> 224 MiB; then vCPUs 2 -> 1, which either applies or, where the guest does not finish
  * the eject (this TCG guest), is reported to the market with the previous allocation kept. libvirtd and virtlogd are started (-d) when not running, and stopped again if
- * the test started them. Exits 77 with the reason when the machine cannot run it (not
- * root, no kernel image, no busybox); a daemon that cannot start is a failure. */
+ * the test started them. Exits 77 with the reason only when not root; as root a missing
+ * kernel image, busybox or package (scripts/install-deps) and a daemon that cannot start are
+ * failures. */
 #include <errno.h>
 #include <glob.h>
 #include <libvirt/libvirt.h>
@@ -76,7 +77,7 @@ static void build_initramfs(const char *kernel)
 			  "case $f in *.xz) xz -dc $f > %s/root/lib/%s.ko;; *.zst) zstd -qdc $f > "
 			  "%s/root/lib/%s.ko;; *) cp $f %s/root/lib/%s.ko;; esac",
 			  ver, mods[i], dir, mods[i], dir, mods[i], dir, mods[i]) != 0)
-			TEST_SKIP("kernel module %s for %s not found", mods[i], ver);
+			TEST_MISSING("kernel module %s for %s not found", mods[i], ver);
 	}
 	char init[256];
 	snprintf(init, sizeof(init), "%s/root/init", dir);
@@ -213,11 +214,11 @@ int main(void)
 		TEST_SKIP("needs root (qemu:///system)");
 	const char *kernel = find_kernel();
 	if (!kernel)
-		TEST_SKIP("no /boot/vmlinuz-*cloud* (linux-image-cloud-amd64)");
+		TEST_MISSING("no /boot/vmlinuz-*cloud* (linux-image-cloud-amd64)");
 	if (access("/bin/busybox", X_OK) != 0)
-		TEST_SKIP("no /bin/busybox (busybox-static)");
+		TEST_MISSING("no /bin/busybox (busybox-static)");
 	if (hn_sh("command -v cpio >/dev/null && command -v libvirtd >/dev/null") != 0)
-		TEST_SKIP("cpio or libvirtd missing (scripts/install-deps)");
+		TEST_MISSING("cpio or libvirtd missing (scripts/install-deps)");
 	snprintf(dir, sizeof(dir), "/tmp/hostagent-%d-vm", (int)getpid());
 	snprintf(name, sizeof(name), "hostagent-%d-vm", (int)getpid());
 	atexit(cleanup);

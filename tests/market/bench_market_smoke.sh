@@ -6,8 +6,9 @@
 set -eu
 
 B=${RAAS_BIN:?set RAAS_BIN to the build/bin directory}
-command -v jq >/dev/null 2>&1 || { echo "SKIP: jq is not installed" >&2; exit 77; }
-[ -x "$B/raas-bench-market" ] || { echo "SKIP: raas-bench-market not built" >&2; exit 77; }
+. "${RAAS_SOURCE_DIR:?}/tests/lib/need.sh"
+need_tool jq
+need_built raas-bench-market
 T=$(mktemp -d /tmp/bench-market-smoke-XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
 

@@ -5,10 +5,9 @@
 set -eu
 
 B=${RAAS_BIN:?set RAAS_BIN to the build/bin directory}
-for tool in jq; do
-	command -v $tool >/dev/null 2>&1 || { echo "SKIP: $tool is not installed" >&2; exit 77; }
-done
-[ -x "$B/raas" ] && [ -x "$B/raas-marketd" ] || { echo "SKIP: raas not built" >&2; exit 77; }
+. "${RAAS_SOURCE_DIR:?}/tests/lib/need.sh"
+need_tool jq
+need_built raas raas-marketd
 
 T=$(mktemp -d /tmp/market-cli-$$-XXXXXX)
 MPID=""

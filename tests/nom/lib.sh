@@ -12,17 +12,16 @@ PIDS=""
 NETNS=""
 INSTANCES=""
 
-skip() {
-	echo "SKIP: $*" >&2
-	exit 77
-}
+# skip, missing, need_root, need_tool, need_built: when a test skips and when it fails.
+. "${RAAS_SOURCE_DIR:?set RAAS_SOURCE_DIR to the source tree}/tests/lib/need.sh"
 
-# need BINARY...: skips unless each is in $B (or, with a leading /, on the PATH).
+# need NAME...: each program is built in $B (else a failure) and each /TOOL is on the PATH
+# (else a failure as root, a skip otherwise).
 need() {
 	for b in "$@"; do
 		case $b in
-		/*) command -v "${b#/}" >/dev/null 2>&1 || skip "${b#/} is not installed (scripts/install-deps)" ;;
-		*) [ -x "$B/$b" ] || skip "$b is not built (its component is not on this branch yet)" ;;
+		/*) need_tool "${b#/}" ;;
+		*) need_built "$b" ;;
 		esac
 	done
 }

@@ -13,14 +13,14 @@
 #   ledger        both tenants were charged; what each board shows as charged is what the
 #                 ledger's invoice says; the provider's revenue is the sum of the charges
 #
-# Root (namespaces, tc); skipped (77) otherwise or when a daemon is not built.
+# Root (namespaces, tc); skipped (77) otherwise; a daemon that is not built is a failure.
 set -eu
 . "$(dirname "$0")/lib.sh"
-[ "$(id -u)" = 0 ] || skip "needs root for network namespaces and tc"
+need_root "network namespaces and tc"
 need raas-marketd raas-hostagentd raas nom-priced nom-example-bw nom-board /jq /iperf3 /ip /tc
 
 H=$P-host S=$P-sink
-ip netns add "$H" 2>/dev/null || skip "cannot create network namespaces"
+need_ok "ip netns add $H" ip netns add "$H"
 NETNS="$H"
 ip netns add "$S"
 NETNS="$NETNS $S"

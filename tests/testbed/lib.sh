@@ -13,24 +13,21 @@ fail() {
 	echo "FAIL: $*" >&2
 	exit 1
 }
-skip() {
-	echo "SKIP: $*" >&2
-	exit 77
-}
+# skip, missing, need_root, need_tool, need_built: when a test skips and when it fails.
+. "${RAAS_SOURCE_DIR:?set RAAS_SOURCE_DIR to the source tree}/tests/lib/need.sh"
 log() {
 	echo "[$(date +%T)] $*"
 }
 
 # tb_need [/TOOL...]: what every testbed test needs: root, the testbed's programs in $B (one
-# missing is a packaging bug, so a failure), NPtcp, and each /TOOL on the PATH.
+# missing is a packaging bug, so a failure), NPtcp, and each /TOOL on the PATH (as root, a
+# tool that is not installed is a failure too).
 tb_need() {
-	[ "$(id -u)" = 0 ] || skip "needs root for network namespaces, tc and cgroups"
-	for b in raas raas-testbed raas-marketd raas-hostagentd nom-priced nom-run nom-memcached \
-		nhttpd nompipe nom-loadgen nomnet-ctl; do
-		[ -x "$B/$b" ] || fail "$b is not built"
-	done
+	need_root "network namespaces, tc and cgroups"
+	need_built raas raas-testbed raas-marketd raas-hostagentd nom-priced nom-run nom-memcached \
+		nhttpd nompipe nom-loadgen nomnet-ctl
 	for tool in /NPtcp "$@"; do
-		command -v "${tool#/}" >/dev/null || skip "${tool#/} is not installed (scripts/install-deps)"
+		need_tool "${tool#/}"
 	done
 }
 

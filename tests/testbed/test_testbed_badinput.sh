@@ -133,5 +133,9 @@ case_ '^params = price=43.2' 'model = auctionx' event.dear.model 'no pricing mod
 case_ '^utility' 'instance = vmm' tenant.alice.instance 'not process or vm'
 case_ '^utility' 'vm_type = xen' tenant.alice.vm_type 'not auto, kvm or qemu'
 case_ '^utility' 'instance = vm\njoin = 5s' tenant.alice.join 'joins at 0s' 1
-[ "$n" = 32 ] || fail "ran $n cases"
+# the profile's rows and nhttpd's file (testbeds/nom-thesis.ini uses both)
+case_ '^utility' 'profile_app = memcached kernel' tenant.alice.profile_app 'not 1-31 of'
+case_ '^utility' 'http_path = /etc/passwd' tenant.alice.http_path 'not /f16k or /index.html'
+case_ '^utility' 'http_path = /index.html' tenant.alice.http_path 'only nhttpd driven by nom-loadgen'
+[ "$n" = 35 ] || fail "ran $n cases"
 echo "ok: $n bad files refused with their line, nothing started"

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct sbuf {
 	char *s;     /* NUL-terminated while len < cap; owned */
@@ -24,6 +25,8 @@ void sbuf_puts(struct sbuf *b, const char *s);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string, quotes included (control characters as \u00XX). */
 void sbuf_json_str(struct sbuf *b, const char *s);
+/* Writes s to f as a JSON string, escaped as sbuf_json_str does (the CLIs' -o json). */
+void json_fputs(FILE *f, const char *s);
 /* Hands the text to the caller (free() it) and leaves b empty. NULL after an OOM. */
 char *sbuf_take(struct sbuf *b, size_t *len);
 bool sbuf_failed(const struct sbuf *b);

@@ -34,6 +34,11 @@ const char *wire_resource_name(Raas__Resource r);
 const char *wire_resource_unit(Raas__Resource r);
 /* Parses a resource name. Returns 0 or -RAAS_EPARSE. */
 int wire_resource_parse(const char *name, Raas__Resource *out);
+/* The market's error codes (raas.proto ErrorCode) as the project's negative errors
+ * (common/error.h), and back: one mapping for libnom, nom-priced and whoever reads a Reply.
+ * An unknown code is -EIO; an error without a code of its own is ERROR_INTERNAL. */
+int wire_error_from_code(int code);
+int wire_code_from_error(int err);
 /* The name of the envelope's body ("bid", "price", ...), "none" when unset. */
 const char *wire_body_name(const Raas__Envelope *e);
 

@@ -23,6 +23,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/money.h"
+#include "common/sbuf.h"
 
 static void usage(FILE *f)
 {
@@ -33,17 +34,7 @@ static void usage(FILE *f)
 
 static void json_string(const char *s)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
+	json_fputs(stdout, s);
 }
 
 static void cpu_list(const struct bb_holding *h, char *buf, size_t len)

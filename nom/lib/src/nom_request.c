@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/transport.h"
+#include "common/wire.h"
 #include "nom_priv.h"
 
 static int64_t mono_ns(void)
@@ -24,68 +25,6 @@ static int64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int nom_error_from_code(int code)
-{
-	switch (code) {
-	case RAAS__ERROR_CODE__ERROR_NONE:
-		return 0;
-	case RAAS__ERROR_CODE__ERROR_MALFORMED:
-		return -EINVAL;
-	case RAAS__ERROR_CODE__ERROR_VERSION:
-		return -RAAS_EVERSION;
-	case RAAS__ERROR_CODE__ERROR_TOO_BIG:
-		return -RAAS_ETOOBIG;
-	case RAAS__ERROR_CODE__ERROR_DENIED:
-		return -RAAS_EDENIED;
-	case RAAS__ERROR_CODE__ERROR_NOT_FOUND:
-		return -ENOENT;
-	case RAAS__ERROR_CODE__ERROR_BUDGET:
-		return -RAAS_EBUDGET;
-	case RAAS__ERROR_CODE__ERROR_NO_SUPPLY:
-		return -RAAS_ENOSUPPLY;
-	case RAAS__ERROR_CODE__ERROR_PRICE:
-		return -ERANGE;
-	case RAAS__ERROR_CODE__ERROR_UNAVAILABLE:
-		return -EAGAIN;
-	default:
-		return -EIO;
-	}
-}
-
-int nom_code_from_error(int err)
-{
-	switch (err) {
-	case 0:
-		return RAAS__ERROR_CODE__ERROR_NONE;
-	case -EINVAL:
-	case -RAAS_EPROTO:
-	case -ENAMETOOLONG:
-		return RAAS__ERROR_CODE__ERROR_MALFORMED;
-	case -RAAS_EVERSION:
-		return RAAS__ERROR_CODE__ERROR_VERSION;
-	case -RAAS_ETOOBIG:
-	case -ENOSPC:
-		return RAAS__ERROR_CODE__ERROR_TOO_BIG;
-	case -RAAS_EDENIED:
-	case -EPERM:
-		return RAAS__ERROR_CODE__ERROR_DENIED;
-	case -ENOENT:
-		return RAAS__ERROR_CODE__ERROR_NOT_FOUND;
-	case -RAAS_EBUDGET:
-		return RAAS__ERROR_CODE__ERROR_BUDGET;
-	case -RAAS_ENOSUPPLY:
-		return RAAS__ERROR_CODE__ERROR_NO_SUPPLY;
-	case -ERANGE:
-		return RAAS__ERROR_CODE__ERROR_PRICE;
-	case -EAGAIN:
-	case -ETIMEDOUT:
-	case -ENOTCONN:
-		return RAAS__ERROR_CODE__ERROR_UNAVAILABLE;
-	default:
-		return RAAS__ERROR_CODE__ERROR_INTERNAL;
-	}
 }
 
 /* The endpoint nom-priced published on the board, unless one was given at open. */
@@ -215,7 +154,7 @@ int nom__request(struct nom *n, Raas__Envelope *req, Raas__Envelope **reply)
 		}
 		const Raas__Error *er = e->reply->error;
 		if (er && er->code != RAAS__ERROR_CODE__ERROR_NONE) {
-			err = nom_error_from_code(er->code);
+			err = wire_error_from_code(er->code);
 			nom__fail(n, err, "%s", er->message && er->message[0] ? er->message
 									   : raas_strerror(err));
 			wire_free(e);

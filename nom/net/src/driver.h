@@ -17,6 +17,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/plugin.h"
@@ -98,6 +99,10 @@ int nomnet__if_up(const char *ifname);
 int nomnet__mac_parse(const char *text, uint8_t mac[6]);
 void nomnet__mac_random(uint8_t mac[6]);
 
+/* The Internet checksum (RFC 1071), the one copy: adds len bytes at p, big-endian 16-bit
+ * words, to sum; fold gives the checksum field's value (0 over data that verifies). */
+uint32_t nomnet__csum_add(const uint8_t *p, size_t len, uint32_t sum);
+uint16_t nomnet__csum_fold(uint32_t sum);
 /* Completes a partial L4 checksum (IPv4 TCP/UDP) in a frame the caller may write. */
 void nomnet__csum_complete(uint8_t *frame, uint32_t len);
 

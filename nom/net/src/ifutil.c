@@ -158,7 +158,7 @@ void nomnet__mac_random(uint8_t mac[6])
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */
 }
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
+uint32_t nomnet__csum_add(const uint8_t *p, size_t len, uint32_t sum)
 {
 	while (len > 1) {
 		sum += (uint32_t)(p[0] << 8 | p[1]);
@@ -168,6 +168,13 @@ static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
 	if (len)
 		sum += (uint32_t)(p[0] << 8);
 	return sum;
+}
+
+uint16_t nomnet__csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
 }
 
 void nomnet__csum_complete(uint8_t *f, uint32_t len)
@@ -191,13 +198,11 @@ void nomnet__csum_complete(uint8_t *f, uint32_t len)
 		return;
 	uint8_t *l4 = f + 14 + ihl;
 	l4[off] = l4[off + 1] = 0;
-	sum = sum16(f + 14 + 12, 8, 0); /* source and destination addresses */
+	sum = nomnet__csum_add(f + 14 + 12, 8, 0); /* source and destination addresses */
 	sum += proto;
 	sum += l4len;
-	sum = sum16(l4, l4len, sum);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	sum = ~sum & 0xffff;
+	sum = nomnet__csum_add(l4, l4len, sum);
+	sum = nomnet__csum_fold(sum);
 	if (proto == 17 && sum == 0)
 		sum = 0xffff;
 	l4[off] = (uint8_t)(sum >> 8);

@@ -1,26 +1,11 @@
 /* frames.c: ARP, ICMP echo and TCP frame builders and a parser for the loop tests. */
 #include <string.h>
 
+#include "driver.h" /* the one Internet checksum */
 #include "frames.h"
 
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	while (len > 1) {
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (uint32_t)(p[0] << 8);
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
+/* The field value over n bytes at p, sum carried in (the library's one checksum). */
+#define CSUM(p, n, sum) nomnet__csum_fold(nomnet__csum_add(p, n, sum))
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -84,7 +69,7 @@ static size_t ipv4(uint8_t *buf, const struct fr_ep *src, const struct fr_ep *ds
 	put16(ip + 10, 0);
 	put32(ip + 12, src->ip);
 	put32(ip + 16, dst->ip);
-	put16(ip + 10, fold(sum16(ip, 20, 0)));
+	put16(ip + 10, CSUM(ip, 20, 0));
 	return 14 + 20;
 }
 
@@ -101,7 +86,7 @@ size_t fr_icmp_echo(uint8_t *buf, const struct fr_ep *src, const struct fr_ep *d
 	put16(ic + 6, seq);
 	for (size_t i = 0; i < payload_len; i++)
 		ic[8 + i] = (uint8_t)(i * 7 + seq);
-	put16(ic + 2, fold(sum16(ic, 8 + payload_len, 0)));
+	put16(ic + 2, CSUM(ic, 8 + payload_len, 0));
 	return off + 8 + payload_len;
 }
 
@@ -114,7 +99,7 @@ static uint32_t pseudo(uint32_t sip, uint32_t dip, uint8_t proto, size_t len)
 	ph[8] = 0;
 	ph[9] = proto;
 	put16(ph + 10, (uint16_t)len);
-	return sum16(ph, 12, 0);
+	return nomnet__csum_add(ph, 12, 0);
 }
 
 size_t fr_tcp(uint8_t *buf, const struct fr_ep *src, const struct fr_ep *dst, uint16_t sport,
@@ -135,7 +120,7 @@ size_t fr_tcp(uint8_t *buf, const struct fr_ep *src, const struct fr_ep *dst, ui
 	put16(t + 18, 0);
 	if (plen)
 		memcpy(t + 20, payload, plen);
-	put16(t + 16, fold(sum16(t, 20 + plen, pseudo(src->ip, dst->ip, 6, 20 + plen))));
+	put16(t + 16, CSUM(t, 20 + plen, pseudo(src->ip, dst->ip, 6, 20 + plen)));
 	return off + 20 + plen;
 }
 
@@ -168,13 +153,13 @@ int fr_parse(const uint8_t *buf, size_t len, struct fr_info *o)
 			return -1;
 		o->src_ip = get32(ip + 12);
 		o->dst_ip = get32(ip + 16);
-		o->csum_ok = fold(sum16(ip, ihl, 0)) == 0;
+		o->csum_ok = CSUM(ip, ihl, 0) == 0;
 		l4 = ip + ihl;
 		l4len = tot - ihl;
 		if (ip[9] == 1 && l4len >= 8 && l4[0] == 0) {
 			o->kind = FR_ICMP_REPLY;
 			o->icmp_seq = get16(l4 + 6);
-			o->csum_ok = o->csum_ok && fold(sum16(l4, l4len, 0)) == 0;
+			o->csum_ok = o->csum_ok && CSUM(l4, l4len, 0) == 0;
 			o->payload = l4 + 8;
 			o->plen = l4len - 8;
 		} else if (ip[9] == 6 && l4len >= 20) {
@@ -188,7 +173,7 @@ int fr_parse(const uint8_t *buf, size_t len, struct fr_info *o)
 			o->flags = l4[13];
 			o->win = get16(l4 + 14);
 			o->csum_ok = o->csum_ok &&
-				     fold(sum16(l4, l4len, pseudo(o->src_ip, o->dst_ip, 6, l4len))) == 0;
+				     CSUM(l4, l4len, pseudo(o->src_ip, o->dst_ip, 6, l4len)) == 0;
 			if (doff < 20 || doff > l4len)
 				return -1;
 			o->payload = l4 + doff;

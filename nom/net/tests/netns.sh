@@ -16,15 +16,13 @@
 NETNS_LIST=""
 NETNS_PIDS=""
 
+# skip, missing, need_root, need_tool, need_built: when a test skips and when it fails.
+. "${RAAS_SOURCE_DIR:?set RAAS_SOURCE_DIR to the source tree}/tests/lib/need.sh"
+
+# netns_require_root: root (else a skip) and a working `ip netns` (as root, else a failure).
 netns_require_root() {
-	if [ "$(id -u)" != 0 ]; then
-		echo "SKIP: needs root to create network namespaces" >&2
-		exit 77
-	fi
-	if ! ip netns list >/dev/null 2>&1; then
-		echo "SKIP: ip netns does not work here" >&2
-		exit 77
-	fi
+	need_root "network namespaces"
+	need_ok "ip netns list" ip netns list >/dev/null
 }
 
 netns_add() {

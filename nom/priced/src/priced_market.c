@@ -13,7 +13,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "nom/nom.h"
+#include "common/wire.h"
 #include "priced.h"
 
 #define MONITOR_EVENTS \
@@ -375,7 +375,7 @@ static void session_up(struct priced *p, const Raas__HelloReply *h)
 
 static int reply_error(const Raas__Reply *r)
 {
-	return r->error ? nom_error_from_code(r->error->code) : 0;
+	return r->error ? wire_error_from_code(r->error->code) : 0;
 }
 
 /* The market answered a request an app made: side effects on the board and the table. */

@@ -256,8 +256,4 @@ const char *nom_last_error(const struct nom *nom);
 const char *nom_resource_name(enum nom_resource r);
 int nom_resource_parse(const char *name, enum nom_resource *out);
 
-/* The market's error codes (raas.proto ErrorCode) as libnom's negative errors, and back. */
-int nom_error_from_code(int code);
-int nom_code_from_error(int err);
-
 #endif

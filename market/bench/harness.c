@@ -163,7 +163,7 @@ void h_start(struct harness *h)
 
 	snprintf(bin, sizeof(bin), "%s/raas-marketd", dir ? dir : RAAS_BIN_DIR);
 	if (access(bin, X_OK) != 0)
-		TEST_SKIP("%s is not built", bin);
+		TEST_FAIL("%s is not built", bin);
 	write_config(h);
 	unlink(h->ready);
 	pid_t pid = fork();

@@ -1,4 +1,4 @@
-/* sriov.h: the netlink messages of the `sriov` bandwidth backend, exposed for tests.
+/* sriov.h: the netlink messages of the `sriov` bandwidth backend, private to it and its tests.
  *
  * The backend sets a VF's transmit rate on its physical function with one RTM_SETLINK
  * request: ifinfomsg(PF) / IFLA_VFINFO_LIST / IFLA_VF_INFO / IFLA_VF_RATE {vf, min_tx_rate,

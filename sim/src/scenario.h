@@ -26,8 +26,8 @@
 #include "common/money.h"
 #include "nom/econ.h"
 #include "nom/econ_profile.h"
-#include "sim/load.h"
-#include "sim/schedule.h"
+#include "load.h"
+#include "schedule.h"
 
 enum sim_resource {
 	SIM_RES_CORES,

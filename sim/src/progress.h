@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "sim/run.h"
+#include "run.h"
 
 struct progress {
 	enum sim_progress_mode mode;

@@ -1,5 +1,9 @@
 /* output.h: the run file: one SQLite database per run (schema in docs/simulator.md).
  *
+ * sim's one public header: raas testbed writes its live runs through this writer, so that a
+ * testbed run and a simulated run have one schema and raas-sim report reads both. The rest
+ * of the simulator (scenario, event queue, runner, studies) is raas-sim's own, in src/.
+ *
  * Written to a temporary file beside the target in one transaction and renamed over the
  * target only when the run finished, so a run file is never half-written: it is the previous
  * one or the complete new one. Every table but timing and timing_metrics is a function of the
@@ -14,7 +18,6 @@
 #include "common/money.h"
 #include "nom/econ_profile.h"
 #include "pricing/pm.h"
-#include "sim/scenario.h"
 
 #define SIM_SCHEMA_VERSION 1
 

@@ -1,4 +1,4 @@
-/* fake.h: the `fake` enforcement backend's test hooks.
+/* fake.h: the `fake` enforcement backend's test hooks (private: the backend and its tests).
  *
  * The fake enforces nothing: it keeps what it was told per tenant and resource, records
  * every call, and fails on demand, so that the agent's reconciliation, apply ordering,

@@ -6,8 +6,8 @@
  * deadline, killed (SIGKILL for crash tests) and restarted on the same ports. Everything is
  * cleaned up at exit, also when a test fails. Clients are DEALER/SUB sockets with the
  * tenants' keys. */
-#ifndef TESTS_MARKET_HARNESS_H
-#define TESTS_MARKET_HARNESS_H
+#ifndef MARKET_BENCH_HARNESS_H
+#define MARKET_BENCH_HARNESS_H
 
 #include <stdbool.h>
 #include <stdint.h>
