@@ -94,7 +94,7 @@ money_t tb_second_value(const struct tb_tenant *tn, const struct tb_sample *x)
 {
 	struct econ_utility u;
 	if (!x->up || isnan(x->mean_us) || x->mean_us <= 0 || !(x->sent_mbit > 0))
-		return 0; /* sent_mbit NaN: unknown (tb_sample.c) */
+		return 0;
 	tenant_utility(tn, &u);
 	double a = econ_value_per_gbit(&u, x->mean_us, isnan(x->jitter_us) ? 0 : x->jitter_us);
 	/* Gbit in this second x $/Gbit */

@@ -26,8 +26,8 @@ struct tb_samples {
 	int64_t last_bytes[TB_MAX_TENANTS];
 	int64_t last_over[TB_MAX_TENANTS];
 	int64_t last_ns[TB_MAX_TENANTS];
-	money_t value[TB_MAX_TENANTS]; /* value so far (tb_second_value), for the progress line */
 	int carried[TB_MAX_TENANTS]; /* seconds since last_ns whose reads came too close */
+	money_t value[TB_MAX_TENANTS]; /* value so far (tb_second_value), for the progress line */
 };
 
 /* A rate is taken over at least this long: when the run's loop falls behind and catches up,
@@ -292,6 +292,7 @@ void tb_samples_take(struct tb_samples *sm, int sec)
 							&sm->s[(sm->nsec - k) * tb->ntenants + t];
 						y->sent_mbit = x->sent_mbit;
 						y->overlimits = x->overlimits;
+						sm->value[t] += tb_second_value(tn, y);
 					}
 				}
 				sm->carried[t] = 0;
