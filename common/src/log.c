@@ -1,8 +1,9 @@
 /* log.c: the process-wide log sink: a level filter, text or JSON-lines formatting, and the
  * rate limit of repeated lines.
  *
- * A line is formatted into a local buffer and written with one fputs under a lock, so that
- * lines from several threads do not interleave.
+ * A line is formatted into one buffer (a JSON line's message escaped by common/sbuf's
+ * sbuf_json_str) and written with one fputs under a lock, so that lines from several
+ * threads do not interleave.
  *
  * Repeated lines (log_set_repeat_interval): a daemon that cannot reach its market, or whose
  * peer keeps sending a refused key, would otherwise write the same warning many times a
@@ -20,6 +21,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/sbuf.h"
 
 #define REPEAT_SLOTS 64
 
@@ -88,46 +90,35 @@ int log_level_parse(const char *name, enum log_level *out)
 	return -EINVAL;
 }
 
-/* Appends s to out as a JSON string body (without quotes). */
-static size_t json_escape(char *out, size_t cap, const char *s)
-{
-	size_t n = 0;
-
-	for (; *s && n + 7 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			out[n++] = '\\';
-			out[n++] = (char)c;
-		} else if (c == '\n') {
-			out[n++] = '\\';
-			out[n++] = 'n';
-		} else if (c < 0x20) {
-			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", c);
-		} else {
-			out[n++] = (char)c;
-		}
-	}
-	out[n] = '\0';
-	return n;
-}
-
-/* Writes one formatted message (the lock is held). */
+/* Writes one formatted message (the lock is held). A JSON line is built in one buffer kept
+ * between lines, its message escaped by common's one escaper (sbuf_json_str). */
 static void emit(enum log_level level, const char *msg)
 {
-	char line[4608], ts[32], esc[4200];
+	static struct sbuf json_line;
+	char line[4608], ts[32];
+	const char *out = line;
 
 	clk_format_wall(clk_wall(&clk_real), ts, sizeof(ts));
 	if (log_state.json) {
-		json_escape(esc, sizeof(esc), msg);
-		snprintf(line, sizeof(line),
-			 "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"msg\":\"%s\"}\n", ts,
-			 level_names[level], log_state.component, esc);
+		sbuf_reset(&json_line);
+		sbuf_printf(&json_line,
+			    "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\",\"msg\":", ts,
+			    level_names[level], log_state.component);
+		sbuf_json_str(&json_line, msg);
+		sbuf_puts(&json_line, "}\n");
+		if (!sbuf_failed(&json_line))
+			out = json_line.s;
+		else /* no memory for the escaped text: the line still says when and who */
+			snprintf(line, sizeof(line),
+				 "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"%s\","
+				 "\"msg\":\"(log: out of memory)\"}\n",
+				 ts, level_names[level], log_state.component);
 	} else {
 		snprintf(line, sizeof(line), "%s %s %s: %s\n", ts, log_state.component,
 			 level_names[level], msg);
 	}
 	FILE *sink = log_state.sink ? log_state.sink : stderr;
-	fputs(line, sink);
+	fputs(out, sink);
 	fflush(sink);
 }
 

@@ -91,6 +91,8 @@ void sbuf_json_str(struct sbuf *b, const char *s)
 		if (*p == '"' || *p == '\\') {
 			char e[2] = {'\\', (char)*p};
 			sbuf_add(b, e, 2);
+		} else if (*p == '\n') {
+			sbuf_add(b, "\\n", 2);
 		} else if (*p < 0x20) {
 			sbuf_printf(b, "\\u%04x", *p);
 		} else {

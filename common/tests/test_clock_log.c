@@ -27,6 +27,8 @@ static void test_clock(void)
 	ASSERT_GT(clk_wall(&clk_real), INT64_C(1700000000000000000));
 }
 
+static size_t count(const char *text, const char *needle);
+
 static void test_log(void)
 {
 	char *text = NULL;
@@ -39,12 +41,20 @@ static void test_log(void)
 	log_debug("not shown");
 	log_init("tester", LOG_DEBUG, true);
 	log_warn("quote \" and\nnewline");
+	/* A message whose escaped form is longer than any fixed line buffer (700 control
+	 * characters, 6 bytes each escaped) is still written whole, a complete JSON line. */
+	char ctl[701];
+	memset(ctl, '\x01', 700);
+	ctl[700] = 0;
+	log_warn("ctl %s end", ctl);
 	fclose(mem);
 	log_set_sink(NULL);
 	ASSERT_STR_CONTAINS(text, " tester info: hello 42\n");
 	ASSERT_TRUE(strstr(text, "not shown") == NULL);
 	ASSERT_STR_CONTAINS(text,
 			    "\"level\":\"warn\",\"component\":\"tester\",\"msg\":\"quote \\\" and\\nnewline\"}");
+	ASSERT_EQ(count(text, "\\u0001"), 700);
+	ASSERT_STR_CONTAINS(text, "\\u0001 end\"}\n");
 	free(text);
 	enum log_level l;
 	ASSERT_OK(log_level_parse("debug", &l));

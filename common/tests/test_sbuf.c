@@ -1,6 +1,7 @@
 /* test_sbuf.c: the one JSON string escaper (sbuf_json_str) and its stream form (json_fputs),
- * which the raas CLI's and nom-board's -o json print through: quotes and backslashes get a
- * backslash, control characters \u00XX, everything else (UTF-8 too) passes unchanged. */
+ * which the raas CLI's and nom-board's -o json, the JSON log lines and libnom's adapt events
+ * print through: quotes and backslashes get a backslash, a newline \n, other control
+ * characters \u00XX, everything else (UTF-8 too) passes unchanged. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,7 +14,7 @@ static const struct {
 	{"", "\"\""},
 	{"plain", "\"plain\""},
 	{"a\"b\\c", "\"a\\\"b\\\\c\""},
-	{"tab\tnl\n\x01", "\"tab\\u0009nl\\u000a\\u0001\""},
+	{"tab\tnl\n\x01", "\"tab\\u0009nl\\n\\u0001\""},
 	{"caf\xc3\xa9 $0.08", "\"caf\xc3\xa9 $0.08\""},
 };
 

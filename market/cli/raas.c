@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,74 @@ static const struct command commands[] = {
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+/* Every option, once: its name, what its argument is, where it goes in struct cli, the bit
+ * that says it was given (checked against each command's options) and, for the global
+ * ones, the line raas --help prints. Parsing, the stray-option check and the help all read
+ * this table. */
+enum opt_kind {
+	OPT_STR,      /* const char * field = the argument */
+	OPT_INT,      /* int64_t field, parsed */
+	OPT_POSITIVE, /* int64_t field, parsed, > 0 */
+	OPT_MONEY,    /* money_t field, dollars */
+	OPT_FLAG,     /* bool field = true, no argument */
+	OPT_CALL,     /* the handler takes the argument */
+	OPT_HELP,     /* --help */
+};
+
+struct opt_desc {
+	const char *name;
+	char short_name;                          /* 0: long only */
+	enum opt_kind kind;
+	size_t field;                             /* offsetof(struct cli, ...) */
+	size_t has;                               /* offsetof a bool set when given; 0: none */
+	unsigned bit;                             /* CLI_OPT_*; 0: a global option */
+	int (*set)(struct cli *c, const char *arg); /* OPT_CALL */
+	const char *help_arg, *help;              /* the global options' raas --help line */
+};
+
+static int set_format(struct cli *c, const char *arg);
+static int set_request_id(struct cli *c, const char *arg);
+
+#define F(x) offsetof(struct cli, x)
+static const struct opt_desc optdescs[] = {
+	{"output", 'o', OPT_CALL, 0, 0, 0, set_format, "-o, --output FORMAT",
+	 "table (default), json or csv"},
+	{"help", 'h', OPT_HELP, 0, 0, 0, NULL, NULL, NULL},
+	{"market", 0, OPT_STR, F(market), 0, 0, NULL, "--market ENDPOINT",
+	 "tenant API (RAAS_MARKET, tcp://127.0.0.1:7101)"},
+	{"prices", 0, OPT_STR, F(prices), 0, 0, NULL, "--prices ENDPOINT",
+	 "price feed (RAAS_PRICES, tcp://127.0.0.1:7102)"},
+	{"key", 0, OPT_STR, F(key), 0, 0, NULL, "--key FILE", "your key pair (RAAS_KEY, keys/tenant.key)"},
+	{"server-key", 0, OPT_STR, F(server_key), 0, 0, NULL, "--server-key FILE",
+	 "the market's public key (RAAS_SERVER_KEY, keys/market.pub)"},
+	{"ledger", 0, OPT_STR, F(ledger), F(use_ledger), CLI_OPT_LEDGER, NULL, "--ledger PATH",
+	 "ledger file (RAAS_LEDGER, ./raas-ledger.sqlite)"},
+	{"timeout", 0, OPT_POSITIVE, F(timeout_ms), 0, 0, NULL, "--timeout MS",
+	 "how long to wait for the market (5000)"},
+	{"request-id", 0, OPT_CALL, 0, 0, 0, set_request_id, "--request-id N",
+	 "the request id (retrying with the same id is safe)"},
+	{"resource", 0, OPT_STR, F(resource), 0, CLI_OPT_RESOURCE, NULL, NULL, NULL},
+	{"host", 0, OPT_STR, F(host), 0, CLI_OPT_HOST, NULL, NULL, NULL},
+	{"min", 0, OPT_INT, F(min), F(has_min), CLI_OPT_MIN, NULL, NULL, NULL},
+	{"max", 0, OPT_INT, F(max), F(has_max), CLI_OPT_MAX, NULL, NULL, NULL},
+	{"price", 0, OPT_MONEY, F(price), F(has_price), CLI_OPT_PRICE, NULL, NULL, NULL},
+	{"curve", 0, OPT_STR, F(curve), 0, CLI_OPT_CURVE, NULL, NULL, NULL},
+	{"ranges", 0, OPT_STR, F(ranges), 0, CLI_OPT_RANGES, NULL, NULL, NULL},
+	{"id", 0, OPT_STR, F(id), 0, CLI_OPT_ID, NULL, NULL, NULL},
+	{"quantity", 0, OPT_INT, F(quantity), F(has_quantity), CLI_OPT_QUANTITY, NULL, NULL, NULL},
+	{"watch", 0, OPT_FLAG, F(watch), 0, CLI_OPT_WATCH, NULL, NULL, NULL},
+	{"count", 0, OPT_INT, F(count), 0, CLI_OPT_COUNT, NULL, NULL, NULL},
+	{"limit", 0, OPT_INT, F(limit), 0, CLI_OPT_LIMIT, NULL, NULL, NULL},
+	{"round", 0, OPT_INT, F(round), F(has_round), CLI_OPT_ROUND, NULL, NULL, NULL},
+	{"from", 0, OPT_INT, F(from), 0, CLI_OPT_FROM, NULL, NULL, NULL},
+	{"to", 0, OPT_INT, F(to), 0, CLI_OPT_TO, NULL, NULL, NULL},
+	{"budget", 0, OPT_MONEY, F(budget), F(has_budget), CLI_OPT_BUDGET, NULL, NULL, NULL},
+	{"dir", 0, OPT_STR, F(dir), 0, CLI_OPT_DIR, NULL, NULL, NULL},
+	{"force", 0, OPT_FLAG, F(force), 0, CLI_OPT_FORCE, NULL, NULL, NULL},
+};
+#undef F
+#define NOPTS (sizeof(optdescs) / sizeof(optdescs[0]))
+
 static void global_help(FILE *f)
 {
 	fprintf(f, "usage: raas [-o table|json|csv] COMMAND [ARGS] [OPTIONS]\n\ncommands:\n");
@@ -106,15 +175,11 @@ static void global_help(FILE *f)
 	fprintf(f,
 		"  raas image build|list|inspect|drive ...  nom VM images (raas image --help)\n"
 		"  raas app init|build|deploy|logs|stop ... nom apps for VMs (raas app --help)\n"
-		"\nglobal options (any command):\n"
-		"  -o, --output FORMAT    table (default), json or csv\n"
-		"  --market ENDPOINT      tenant API (RAAS_MARKET, tcp://127.0.0.1:7101)\n"
-		"  --prices ENDPOINT      price feed (RAAS_PRICES, tcp://127.0.0.1:7102)\n"
-		"  --key FILE             your key pair (RAAS_KEY, keys/tenant.key)\n"
-		"  --server-key FILE      the market's public key (RAAS_SERVER_KEY, keys/market.pub)\n"
-		"  --ledger PATH          ledger file (RAAS_LEDGER, ./raas-ledger.sqlite)\n"
-		"  --timeout MS           how long to wait for the market (5000)\n"
-		"  --request-id N         the request id (retrying with the same id is safe)\n"
+		"\nglobal options (any command):\n");
+	for (size_t i = 0; i < NOPTS; i++)
+		if (optdescs[i].help_arg)
+			fprintf(f, "  %-22s %s\n", optdescs[i].help_arg, optdescs[i].help);
+	fprintf(f,
 		"\nexit codes: 0 ok, 64 usage, 65 refused data (or a broken ledger invariant), 66\n"
 		"no such file, 69 market unavailable, 70 market failure, 73 cannot write, 75 not\n"
 		"finished within --timeout, 77 key or request refused (or the market's key does\n"
@@ -134,12 +199,6 @@ static const char *env_or(const char *name, const char *def)
 	return v && *v ? v : def;
 }
 
-enum {
-	O_MARKET = 256, O_PRICES, O_KEY, O_SERVER_KEY, O_LEDGER, O_TIMEOUT, O_REQUEST_ID,
-	O_RESOURCE, O_HOST, O_MIN, O_MAX, O_PRICE, O_CURVE, O_RANGES, O_ID, O_QUANTITY,
-	O_WATCH, O_COUNT, O_LIMIT, O_ROUND, O_FROM, O_TO, O_BUDGET, O_DIR, O_FORCE,
-};
-
 static int parse_int(const char *opt, const char *text, int64_t *out)
 {
 	if (cfg_parse_int(text, out) != 0)
@@ -155,6 +214,57 @@ static int parse_money(const char *opt, const char *text, money_t *out)
 		return cli_fail(CLI_EX_USAGE, "%s: \"%s\" is not an amount of dollars (%s)", opt,
 				text, why ? why : "e.g. $0.05");
 	return 0;
+}
+
+static int set_format(struct cli *c, const char *arg)
+{
+	if (strcmp(arg, "table") == 0)
+		c->format = CLI_TABLE;
+	else if (strcmp(arg, "json") == 0)
+		c->format = CLI_JSON;
+	else if (strcmp(arg, "csv") == 0)
+		c->format = CLI_CSV;
+	else
+		return cli_fail(CLI_EX_USAGE, "-o: \"%s\" is not table, json or csv", arg);
+	return 0;
+}
+
+static int set_request_id(struct cli *c, const char *arg)
+{
+	int64_t v;
+	int rc = parse_int("--request-id", arg, &v);
+
+	if (!rc && v <= 0)
+		rc = cli_fail(CLI_EX_USAGE, "--request-id must be positive");
+	c->request_id = (uint64_t)v;
+	return rc;
+}
+
+/* Stores one option's argument where its descriptor says. */
+static int apply_option(struct cli *c, const struct opt_desc *d, const char *arg, bool *help)
+{
+	char *base = (char *)c;
+	char flag[64];
+	int rc = 0;
+
+	snprintf(flag, sizeof(flag), "--%s", d->name);
+	switch (d->kind) {
+	case OPT_STR: *(const char **)(base + d->field) = arg; break;
+	case OPT_INT: rc = parse_int(flag, arg, (int64_t *)(base + d->field)); break;
+	case OPT_POSITIVE:
+		rc = parse_int(flag, arg, (int64_t *)(base + d->field));
+		if (!rc && *(int64_t *)(base + d->field) <= 0)
+			rc = cli_fail(CLI_EX_USAGE, "%s must be positive", flag);
+		break;
+	case OPT_MONEY: rc = parse_money(flag, arg, (money_t *)(base + d->field)); break;
+	case OPT_FLAG: *(bool *)(base + d->field) = true; break;
+	case OPT_CALL: rc = d->set(c, arg); break;
+	case OPT_HELP: *help = true; break;
+	}
+	if (d->has)
+		*(bool *)(base + d->has) = true;
+	c->seen |= d->bit;
+	return rc;
 }
 
 /* `raas testbed ...` is testbed/'s raas-testbed, `raas image ...` and `raas app ...` are
@@ -179,36 +289,15 @@ int main(int argc, char **argv)
 		return exec_sibling("raas-testbed", argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "image") == 0 || strcmp(argv[1], "app") == 0))
 		return exec_sibling("raas-image", argv);
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{"market", required_argument, NULL, O_MARKET},
-		{"prices", required_argument, NULL, O_PRICES},
-		{"key", required_argument, NULL, O_KEY},
-		{"server-key", required_argument, NULL, O_SERVER_KEY},
-		{"ledger", required_argument, NULL, O_LEDGER},
-		{"timeout", required_argument, NULL, O_TIMEOUT},
-		{"request-id", required_argument, NULL, O_REQUEST_ID},
-		{"resource", required_argument, NULL, O_RESOURCE},
-		{"host", required_argument, NULL, O_HOST},
-		{"min", required_argument, NULL, O_MIN},
-		{"max", required_argument, NULL, O_MAX},
-		{"price", required_argument, NULL, O_PRICE},
-		{"curve", required_argument, NULL, O_CURVE},
-		{"ranges", required_argument, NULL, O_RANGES},
-		{"id", required_argument, NULL, O_ID},
-		{"quantity", required_argument, NULL, O_QUANTITY},
-		{"watch", no_argument, NULL, O_WATCH},
-		{"count", required_argument, NULL, O_COUNT},
-		{"limit", required_argument, NULL, O_LIMIT},
-		{"round", required_argument, NULL, O_ROUND},
-		{"from", required_argument, NULL, O_FROM},
-		{"to", required_argument, NULL, O_TO},
-		{"budget", required_argument, NULL, O_BUDGET},
-		{"dir", required_argument, NULL, O_DIR},
-		{"force", no_argument, NULL, O_FORCE},
-		{NULL, 0, NULL, 0},
-	};
+	/* getopt_long's table, from optdescs: a long-only option's val is 256 + its index. */
+	static struct option opts[NOPTS + 1];
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt_desc *d = &optdescs[i];
+		opts[i] = (struct option){d->name,
+					  d->kind == OPT_FLAG || d->kind == OPT_HELP ? no_argument
+										     : required_argument,
+					  NULL, d->short_name ? d->short_name : 256 + (int)i};
+	}
 	struct cli c;
 	const char *key_dir = env_or("RAAS_KEY_DIR", "keys");
 	static char key[1100], server_key[1100];
@@ -230,99 +319,16 @@ int main(int argc, char **argv)
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		int64_t v;
-		rc = 0;
-		switch (opt) {
-		case 'o':
-			if (strcmp(optarg, "table") == 0)
-				c.format = CLI_TABLE;
-			else if (strcmp(optarg, "json") == 0)
-				c.format = CLI_JSON;
-			else if (strcmp(optarg, "csv") == 0)
-				c.format = CLI_CSV;
-			else
-				return cli_fail(CLI_EX_USAGE,
-						"-o: \"%s\" is not table, json or csv", optarg);
-			break;
-		case 'h': help = true; break;
-		case O_MARKET: c.market = optarg; break;
-		case O_PRICES: c.prices = optarg; break;
-		case O_KEY: c.key = optarg; break;
-		case O_SERVER_KEY: c.server_key = optarg; break;
-		case O_LEDGER:
-			c.use_ledger = true;
-			c.seen |= CLI_OPT_LEDGER;
-			c.ledger = optarg;
-			break;
-		case O_TIMEOUT:
-			rc = parse_int("--timeout", optarg, &c.timeout_ms);
-			if (!rc && c.timeout_ms <= 0)
-				rc = cli_fail(CLI_EX_USAGE, "--timeout must be positive");
-			break;
-		case O_REQUEST_ID:
-			rc = parse_int("--request-id", optarg, &v);
-			if (!rc && v <= 0)
-				rc = cli_fail(CLI_EX_USAGE, "--request-id must be positive");
-			c.request_id = (uint64_t)v;
-			break;
-		case O_RESOURCE: c.resource = optarg; c.seen |= CLI_OPT_RESOURCE; break;
-		case O_HOST: c.host = optarg; c.seen |= CLI_OPT_HOST; break;
-		case O_MIN:
-			rc = parse_int("--min", optarg, &c.min);
-			c.has_min = true;
-			c.seen |= CLI_OPT_MIN;
-			break;
-		case O_MAX:
-			rc = parse_int("--max", optarg, &c.max);
-			c.has_max = true;
-			c.seen |= CLI_OPT_MAX;
-			break;
-		case O_PRICE:
-			rc = parse_money("--price", optarg, &c.price);
-			c.has_price = true;
-			c.seen |= CLI_OPT_PRICE;
-			break;
-		case O_CURVE: c.curve = optarg; c.seen |= CLI_OPT_CURVE; break;
-		case O_RANGES: c.ranges = optarg; c.seen |= CLI_OPT_RANGES; break;
-		case O_ID: c.id = optarg; c.seen |= CLI_OPT_ID; break;
-		case O_QUANTITY:
-			rc = parse_int("--quantity", optarg, &c.quantity);
-			c.has_quantity = true;
-			c.seen |= CLI_OPT_QUANTITY;
-			break;
-		case O_WATCH: c.watch = true; c.seen |= CLI_OPT_WATCH; break;
-		case O_COUNT:
-			rc = parse_int("--count", optarg, &c.count);
-			c.seen |= CLI_OPT_COUNT;
-			break;
-		case O_LIMIT:
-			rc = parse_int("--limit", optarg, &c.limit);
-			c.seen |= CLI_OPT_LIMIT;
-			break;
-		case O_ROUND:
-			rc = parse_int("--round", optarg, &c.round);
-			c.has_round = true;
-			c.seen |= CLI_OPT_ROUND;
-			break;
-		case O_FROM:
-			rc = parse_int("--from", optarg, &c.from);
-			c.seen |= CLI_OPT_FROM;
-			break;
-		case O_TO:
-			rc = parse_int("--to", optarg, &c.to);
-			c.seen |= CLI_OPT_TO;
-			break;
-		case O_BUDGET:
-			rc = parse_money("--budget", optarg, &c.budget);
-			c.has_budget = true;
-			c.seen |= CLI_OPT_BUDGET;
-			break;
-		case O_DIR: c.dir = optarg; c.seen |= CLI_OPT_DIR; break;
-		case O_FORCE: c.force = true; c.seen |= CLI_OPT_FORCE; break;
-		default:
+		const struct opt_desc *d = NULL;
+		if (opt >= 256 && opt < 256 + (int)NOPTS)
+			d = &optdescs[opt - 256];
+		for (size_t i = 0; !d && opt > 0 && opt < 256 && i < NOPTS; i++)
+			if (optdescs[i].short_name == opt)
+				d = &optdescs[i];
+		if (!d)
 			return cli_fail(CLI_EX_USAGE, "unknown option \"%s\" (raas --help)",
 					argv[optind - 1]);
-		}
+		rc = apply_option(&c, d, optarg, &help);
 		if (rc)
 			return rc;
 	}
@@ -359,36 +365,11 @@ int main(int argc, char **argv)
 			}
 	}
 	unsigned stray = c.seen & ~cmd->options;
-	if (stray) {
-		for (size_t i = 0; opts[i].name; i++)
-			if (opts[i].val >= O_RESOURCE) {
-				static const unsigned bit_of[] = {
-					[O_RESOURCE - O_RESOURCE] = CLI_OPT_RESOURCE,
-					[O_HOST - O_RESOURCE] = CLI_OPT_HOST,
-					[O_MIN - O_RESOURCE] = CLI_OPT_MIN,
-					[O_MAX - O_RESOURCE] = CLI_OPT_MAX,
-					[O_PRICE - O_RESOURCE] = CLI_OPT_PRICE,
-					[O_CURVE - O_RESOURCE] = CLI_OPT_CURVE,
-					[O_RANGES - O_RESOURCE] = CLI_OPT_RANGES,
-					[O_ID - O_RESOURCE] = CLI_OPT_ID,
-					[O_QUANTITY - O_RESOURCE] = CLI_OPT_QUANTITY,
-					[O_WATCH - O_RESOURCE] = CLI_OPT_WATCH,
-					[O_COUNT - O_RESOURCE] = CLI_OPT_COUNT,
-					[O_LIMIT - O_RESOURCE] = CLI_OPT_LIMIT,
-					[O_ROUND - O_RESOURCE] = CLI_OPT_ROUND,
-					[O_FROM - O_RESOURCE] = CLI_OPT_FROM,
-					[O_TO - O_RESOURCE] = CLI_OPT_TO,
-					[O_BUDGET - O_RESOURCE] = CLI_OPT_BUDGET,
-					[O_DIR - O_RESOURCE] = CLI_OPT_DIR,
-					[O_FORCE - O_RESOURCE] = CLI_OPT_FORCE,
-				};
-				if (stray & bit_of[opts[i].val - O_RESOURCE])
-					return cli_fail(CLI_EX_USAGE,
-							"%s does not take --%s (raas %s --help)",
-							cmd->name, opts[i].name, cmd->name);
-			}
-		if (stray & CLI_OPT_LEDGER)
-			return cli_fail(CLI_EX_USAGE, "%s does not take --ledger", cmd->name);
-	}
+	for (size_t i = 0; stray && i < NOPTS; i++)
+		if (optdescs[i].bit && optdescs[i].bit != CLI_OPT_LEDGER && (stray & optdescs[i].bit))
+			return cli_fail(CLI_EX_USAGE, "%s does not take --%s (raas %s --help)",
+					cmd->name, optdescs[i].name, cmd->name);
+	if (stray & CLI_OPT_LEDGER)
+		return cli_fail(CLI_EX_USAGE, "%s does not take --ledger", cmd->name);
 	return cmd->run(&c);
 }

@@ -2,7 +2,7 @@
  *
  * What the end-to-end test with the real market cannot force on cue: prices reaching the
  * app's wake-up, bids acknowledged and refused, cores acquired and the app's threads pinned
- * and unpinned, memory raising the budget, charges from notices, a market that crashes and
+ * and unpinned (by acquire and release, and by hand with nom_pin_threads), memory raising the budget, charges from notices, a market that crashes and
  * comes back having lost its bids (nom-priced re-syncs them; the board goes stale, then fresh),
  * a market that stops answering, nom-priced killed and restarted under a running app, bad
  * requests on the local API, and an unknown tenant key. */
@@ -321,6 +321,11 @@ static void test_holdings(struct nom *n)
 		nom_wait_change(n, 100000000);
 	ASSERT_EQ(st.memory_budget_mib, 256);
 
+	/* nom_pin_threads with no cores held: nothing to pin to, the affinity stays. */
+	ASSERT_EQ(nom_pin_threads(n, "h1"), -ENOENT);
+	ASSERT_STR_CONTAINS(nom_last_error(n), "no cores with CPUs on the board for host h1");
+	ASSERT_EQ(affinity_count(), ncpu);
+
 	/* Cores: the threads (all of them: the double's too) are pinned to the held CPU. */
 	ASSERT_OK(nom_acquire(n, NOM_CORES, "h1", 1, 0));
 	ASSERT_OK(nom_holding(n, NOM_CORES, "h1", &h));
@@ -329,6 +334,16 @@ static void test_holdings(struct nom *n)
 	ASSERT_EQ(affinity_count(), 1);
 	ASSERT_TRUE(all_threads_have(1));
 	cpu_set_t set;
+	sched_getaffinity(0, sizeof(set), &set);
+	ASSERT_TRUE(CPU_ISSET(__builtin_ctzll(h.cpus[0]), &set));
+	/* nom_pin_threads by hand: a host without cores held restores the process's own
+	 * affinity in every thread, the host with the cores pins them all again. */
+	ASSERT_OK(nom_pin_threads(n, "h2"));
+	ASSERT_EQ(affinity_count(), ncpu);
+	ASSERT_TRUE(all_threads_have(ncpu));
+	ASSERT_OK(nom_pin_threads(n, "h1"));
+	ASSERT_EQ(affinity_count(), 1);
+	ASSERT_TRUE(all_threads_have(1));
 	sched_getaffinity(0, sizeof(set), &set);
 	ASSERT_TRUE(CPU_ISSET(__builtin_ctzll(h.cpus[0]), &set));
 	/* Released: the affinity the process had comes back. */

@@ -23,7 +23,8 @@ void sbuf_reset(struct sbuf *b);
 void sbuf_add(struct sbuf *b, const char *s, size_t n);
 void sbuf_puts(struct sbuf *b, const char *s);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends s as a JSON string, quotes included (control characters as \u00XX). */
+/* Appends s as a JSON string, quotes included: a newline as \n, other control characters
+ * as \u00XX. The only JSON string escaper: logs, events, HTTP bodies and -o json use it. */
 void sbuf_json_str(struct sbuf *b, const char *s);
 /* Writes s to f as a JSON string, escaped as sbuf_json_str does (the CLIs' -o json). */
 void json_fputs(FILE *f, const char *s);

@@ -13,6 +13,7 @@
 
 #include "adapt_priv.h"
 #include "common/money.h"
+#include "common/sbuf.h"
 #include "common/wire.h"
 
 static const char *const strategy_names[] = {
@@ -37,29 +38,10 @@ int nom_strategy_parse(const char *name, enum nom_strategy *out)
 
 /* ---- events ---- */
 
-void adapt__json_string(const char *s, char *buf, size_t len)
+const char *adapt__json_str(struct sbuf *b, const char *s)
 {
-	size_t o = 0;
-
-	if (len < 3) {
-		if (len)
-			buf[0] = '\0';
-		return;
-	}
-	buf[o++] = '"';
-	for (; s && *s && o + 8 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c < 0x20) {
-			o += (size_t)snprintf(buf + o, len - o, "\\u%04x", c);
-		} else {
-			buf[o++] = (char)c;
-		}
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
+	sbuf_json_str(b, s ? s : "");
+	return sbuf_failed(b) ? "null" : b->s;
 }
 
 void adapt__emit(struct nom_adapt *a, const char *event, const char *fmt, ...)
@@ -478,10 +460,11 @@ static void report_profit(struct nom_adapt *a)
 	int64_t w = (int64_t)llround(a->wp.knobs.delay_us * 1000.0);
 	int err = nom_report_profit(a->cfg.nom, a->cfg.app, profit, w);
 	if (err) {
-		char why[200];
-		adapt__json_string(nom_last_error(a->cfg.nom), why, sizeof(why));
+		struct sbuf why;
+		sbuf_init(&why);
 		adapt__emit(a, "profit_report", ",\"result\":\"error\",\"error\":\"%s\",\"why\":%s",
-			    nom_strerror(err), why);
+			    nom_strerror(err), adapt__json_str(&why, nom_last_error(a->cfg.nom)));
+		sbuf_fini(&why);
 	}
 }
 
@@ -500,14 +483,15 @@ bool nom_adapt_step(struct nom_adapt *a, int64_t t_ns, int64_t wall_ns)
 		adapt__read_held(a);
 		if (pr.stale) {
 			if (!a->stale) {
-				char why[200];
+				struct sbuf why;
 				a->stale = true;
 				a->stale_events++;
-				adapt__json_string(pr.why, why, sizeof(why));
+				sbuf_init(&why);
 				adapt__emit(a, "market",
 					    ",\"state\":\"stale\",\"message\":%s,\"keeping\":"
 					    "\"delay_us %.3g and the holdings the board shows\"",
-					    why, a->wp.knobs.delay_us);
+					    adapt__json_str(&why, pr.why), a->wp.knobs.delay_us);
+				sbuf_fini(&why);
 			}
 			report(a, t_ns); /* the status goes on, saying stale */
 			return false;

@@ -132,12 +132,14 @@ int adapt__hold(struct nom_adapt *a, enum nom_resource r, int64_t target, int64_
 		a->standing[r] = target;
 		a->failed_target[r] = -1;
 	}
-	char why[200];
-	adapt__json_string(err ? nom_last_error(a->cfg.nom) : "", why, sizeof(why));
+	struct sbuf why;
+	sbuf_init(&why);
 	adapt__emit(a, "hold",
 		    ",\"resource\":\"%s\",\"host\":\"%s\",\"from\":%" PRId64 ",\"to\":%" PRId64
 		    ",\"limit\":\"%s\",\"result\":\"%s\",\"error\":\"%s\",\"why\":%s",
 		    nom_resource_name(r), a->host, cur, target, money_format(limit, lim),
-		    err ? "error" : "ok", err ? nom_strerror(err) : "", why);
+		    err ? "error" : "ok", err ? nom_strerror(err) : "",
+		    adapt__json_str(&why, err ? nom_last_error(a->cfg.nom) : ""));
+	sbuf_fini(&why);
 	return err;
 }

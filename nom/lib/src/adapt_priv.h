@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "common/sbuf.h"
 #include "nom/adapt.h"
 #include "nom_priv.h"
 
@@ -82,8 +83,10 @@ struct nom_adapt {
 void adapt__emit(struct nom_adapt *a, const char *event, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* s as a JSON string literal (quotes included, escaped, truncated to fit) into buf. */
-void adapt__json_string(const char *s, char *buf, size_t len);
+/* s (NULL: "") as a JSON string literal, quotes included, escaped by common's one escaper
+ * (sbuf_json_str) into b, which the caller initialised and frees. Returns b's text, or
+ * "null" when there was no memory for it. */
+const char *adapt__json_str(struct sbuf *b, const char *s);
 
 /* adapt_hold.c */
 /* Reads the host (config or board) and what the instance already holds. Returns 0 or an

@@ -5,7 +5,8 @@
  * its own (run to completion), W > 0 holds replies until the first has waited W, a full
  * transmit batch leaves at once, interrupt mode sleeps and still answers, W and the mode can
  * change under traffic, and a connection's owed ACK leaves with the batch instead of lwIP's
- * 250 ms timer. Frames are queued while the loop is stopped where a rule must be checked
+ * 250 ms timer; a connection the app opens (nomnet_tcp_connect) completes, carries data and
+ * reports a refusal. Frames are queued while the loop is stopped where a rule must be checked
  * without depending on this machine's speed. */
 #include <errno.h>
 #include <pthread.h>
@@ -424,6 +425,152 @@ static void test_tcp(struct nomnet *n)
 	nomnet_unlock(n);
 }
 
+/* ---- an outgoing connection (nomnet_tcp_connect) to the peer ---- */
+
+struct conn_state {
+	int connected;   /* connected callbacks */
+	int err;         /* the last one's err */
+	struct nomnet_tcp *conn;
+	size_t got;
+	char data[64];
+	int closed, closed_err;
+};
+
+static void c_connected(void *arg, struct nomnet_tcp *c, int err)
+{
+	struct conn_state *st = arg;
+
+	st->connected++;
+	st->err = err;
+	st->conn = err ? NULL : c;
+}
+
+static void c_recv(void *arg, struct nomnet_tcp *c, const void *data, size_t len)
+{
+	struct conn_state *st = arg;
+
+	if (st->got + len < sizeof(st->data))
+		memcpy(st->data + st->got, data, len);
+	st->got += len;
+	nomnet_tcp_recved(c, len);
+}
+
+static void c_closed(void *arg, struct nomnet_tcp *c, int err)
+{
+	struct conn_state *st = arg;
+
+	(void)c;
+	st->closed++;
+	st->closed_err = err;
+}
+
+static const struct nomnet_tcp_handler c_handler = {
+	.connected = c_connected,
+	.recv = c_recv,
+	.closed = c_closed,
+};
+
+/* Waits for a TCP frame the stack sends to the peer's port (older connections' retransmits
+ * are skipped). */
+static void expect_tcp_to(uint16_t dport, uint8_t *buf, struct fr_info *info)
+{
+	struct nomnet_mem_sent sent;
+	int64_t deadline = now_ns() + 5 * INT64_C(1000000000);
+
+	while (now_ns() < deadline) {
+		ASSERT_GT(expect(FR_TCP, buf, info, &sent, 5000), 0);
+		if (info->dport == dport)
+			return;
+	}
+	TEST_FAIL("no TCP frame to port %u", (unsigned)dport);
+}
+
+static void wait_for(const int *counter, int value)
+{
+	for (int i = 0; i < 5000 && *counter < value; i++)
+		usleep(1000);
+	ASSERT_EQ(*counter, value);
+}
+
+static void test_tcp_connect(struct nomnet *n)
+{
+	struct conn_state ok = {0}, refused = {0};
+	struct nomnet_tcp *c, *c2;
+	uint8_t f[256], buf[2048];
+	struct fr_info info;
+	size_t acc;
+
+	/* The handler must say where the outcome goes; the address must be IPv4. */
+	struct nomnet_tcp_handler no_connected = c_handler;
+	no_connected.connected = NULL;
+	nomnet_lock(n);
+	ASSERT_EQ(nomnet_tcp_connect(n, "10.9.0.1", 9000, &no_connected, &ok, &c), -EINVAL);
+	ASSERT_EQ(nomnet_tcp_connect(n, "10.9.0.300", 9000, &c_handler, &ok, &c), -EINVAL);
+	ASSERT_EQ(nomnet_tcp_connect(n, NULL, 9000, &c_handler, &ok, &c), -EINVAL);
+	nomnet_unlock(n);
+
+	/* The peer's MAC is in the stack's ARP cache (it asked for ours just now). */
+	inject(f, fr_arp_request(f, &peer, me.ip));
+	ASSERT_GT(expect(FR_ARP_REPLY, buf, &info, NULL, 5000), 0);
+
+	/* SYN to the peer; its SYN|ACK makes `connected` report 0 and the stack ACKs. */
+	nomnet_lock(n);
+	ASSERT_OK(nomnet_tcp_connect(n, "10.9.0.1", 9000, &c_handler, &ok, &c));
+	nomnet_unlock(n);
+	expect_tcp_to(9000, buf, &info);
+	ASSERT_TRUE(info.csum_ok);
+	ASSERT_EQ(info.flags & (FR_SYN | FR_ACK), FR_SYN);
+	ASSERT_EQ(info.src_ip, me.ip);
+	ASSERT_EQ(info.dst_ip, peer.ip);
+	uint16_t lport = info.sport;
+	uint32_t iss = info.seq;
+	ASSERT_EQ(ok.connected, 0);
+	inject(f, fr_tcp(f, &peer, &me, 9000, lport, 70000, iss + 1, FR_SYN | FR_ACK, NULL, 0));
+	wait_for(&ok.connected, 1);
+	ASSERT_EQ(ok.err, 0);
+	ASSERT_TRUE(ok.conn == c);
+	expect_tcp_to(9000, buf, &info);
+	ASSERT_EQ(info.flags & (FR_SYN | FR_ACK), FR_ACK);
+	ASSERT_EQ(info.ack, 70001);
+	char peer_name[32];
+	nomnet_tcp_peer(c, peer_name, sizeof(peer_name));
+	ASSERT_STR_EQ(peer_name, "10.9.0.1:9000");
+
+	/* Data both ways on the connection the app opened. */
+	nomnet_lock(n);
+	ASSERT_OK(nomnet_tcp_write(c, "ping", 4, &acc));
+	nomnet_unlock(n);
+	ASSERT_EQ(acc, 4);
+	expect_tcp_to(9000, buf, &info);
+	ASSERT_EQ(info.plen, 4);
+	ASSERT_TRUE(memcmp(info.payload, "ping", 4) == 0);
+	ASSERT_EQ(info.seq, iss + 1);
+	inject(f, fr_tcp(f, &peer, &me, 9000, lport, 70001, iss + 5, FR_ACK | FR_PSH, "pong!",
+			 5));
+	for (int i = 0; i < 5000 && ok.got < 5; i++)
+		usleep(1000);
+	ASSERT_EQ(ok.got, 5);
+	ASSERT_TRUE(memcmp(ok.data, "pong!", 5) == 0);
+
+	/* The peer resets it: `closed` with an error. */
+	inject(f, fr_tcp(f, &peer, &me, 9000, lport, 70006, iss + 5, FR_RST, NULL, 0));
+	wait_for(&ok.closed, 1);
+	ASSERT_TRUE(ok.closed_err < 0);
+
+	/* A refused connect (RST|ACK to the SYN): `connected` reports an error, once. */
+	nomnet_lock(n);
+	ASSERT_OK(nomnet_tcp_connect(n, "10.9.0.1", 9001, &c_handler, &refused, &c2));
+	nomnet_unlock(n);
+	expect_tcp_to(9001, buf, &info);
+	ASSERT_EQ(info.flags & (FR_SYN | FR_ACK), FR_SYN);
+	inject(f, fr_tcp(f, &peer, &me, 9001, info.sport, 0, info.seq + 1, FR_RST | FR_ACK, NULL,
+			 0));
+	wait_for(&refused.connected, 1);
+	ASSERT_TRUE(refused.err < 0);
+	ASSERT_TRUE(refused.conn == NULL);
+	ASSERT_EQ(refused.closed, 0);
+}
+
 int main(void)
 {
 	struct nomnet_config cfg;
@@ -454,6 +601,7 @@ int main(void)
 	test_spin(n);
 	test_churn(n);
 	test_tcp(n);
+	test_tcp_connect(n);
 
 	nomnet_stop(n);
 	nomnet__check(n);
