@@ -18,9 +18,9 @@
 #include "common/log.h"
 #include "common/transport.h"
 
-/* Refused handshakes are logged one line a minute: each carries its own key and port, so the
- * log's repeat limit (which ignores only digits) would let a scan write a line per try. */
-#define ZAP_LOG_INTERVAL_NS (60 * NS_PER_S)
+/* Refused handshakes are logged one line a minute (struct log_limit): each carries its own
+ * key and port, so the log's repeat limit (which ignores only digits) would let a scan write
+ * a line per try. */
 
 /* Longest frame the handler reads from a ZAP request; longer ones are refused. */
 #define ZAP_FRAME_MAX 256
@@ -31,25 +31,22 @@ struct tp_zap {
 	tp_zap_lookup_fn lookup;
 	void *arg;
 	struct tp_zap_stats stats;
-	uint64_t refused_logged;    /* stats.denied when the last refusal line was written */
-	int64_t refused_log_ns;     /* and when (mono ns); 0: never */
+	struct log_limit refused_log; /* refusal lines */
 };
 
 /* Writes what (one refusal) unless a refusal line went out less than a minute ago; the next
  * line says how many were not written. */
 static void log_refusal(struct tp_zap *z, const char *what)
 {
-	int64_t now = clk_mono(&clk_real);
-	if (z->refused_log_ns && now - z->refused_log_ns < ZAP_LOG_INTERVAL_NS)
+	uint64_t quiet;
+
+	if (!log_limit_pass(&z->refused_log, NULL, &quiet))
 		return;
-	uint64_t quiet = z->stats.denied - z->refused_logged - 1;
 	if (quiet)
 		log_warn("zap: refused %s (and %llu more handshakes since the last such line)",
 			 what, (unsigned long long)quiet);
 	else
 		log_warn("zap: refused %s", what);
-	z->refused_logged = z->stats.denied;
-	z->refused_log_ns = now;
 }
 
 int tp_zap_create(void *ctx, tp_zap_lookup_fn lookup, void *arg, struct tp_zap **out)
@@ -61,6 +58,7 @@ int tp_zap_create(void *ctx, tp_zap_lookup_fn lookup, void *arg, struct tp_zap *
 		return -ENOMEM;
 	z->lookup = lookup;
 	z->arg = arg;
+	z->refused_log = (struct log_limit)LOG_LIMIT_MINUTE;
 	z->sock = zmq_socket(ctx, ZMQ_REP);
 	if (!z->sock) {
 		err = -errno;

@@ -1,5 +1,5 @@
 /* test_clock_log.c: the manual clock, wall-time formatting, both log formats, and the rate
- * limit of repeated lines. */
+ * limit of repeated lines, and the caller-held limit (struct log_limit). */
 #include <stdlib.h>
 
 #include "common/clock.h"
@@ -125,11 +125,49 @@ static void test_repeats(void)
 	free(text);
 }
 
+/* The first call passes; calls within the interval are held and counted; the first after it
+ * passes with the count; reset lets the next through at once. */
+static void test_limit(void)
+{
+	struct clk c;
+	struct log_limit l = LOG_LIMIT_MINUTE;
+	uint64_t held = 99;
+	int passed = 0;
+
+	clk_manual_init(&c, 5 * NS_PER_S, 0);
+	ASSERT_EQ(l.interval_ns, 60 * NS_PER_S);
+	ASSERT_TRUE(log_limit_pass(&l, &c, &held));
+	ASSERT_EQ(held, 0);
+	for (int i = 0; i < 10; i++) {
+		clk_manual_advance(&c, 5 * NS_PER_S); /* 50 s in all: inside the minute */
+		passed += log_limit_pass(&l, &c, &held);
+	}
+	ASSERT_EQ(passed, 0);
+	ASSERT_EQ(held, 0); /* untouched when held back */
+	clk_manual_advance(&c, 9 * NS_PER_S); /* 59 s */
+	ASSERT_TRUE(!log_limit_pass(&l, &c, &held));
+	clk_manual_advance(&c, NS_PER_S); /* 60 s: the interval is over */
+	ASSERT_TRUE(log_limit_pass(&l, &c, &held));
+	ASSERT_EQ(held, 11);
+	ASSERT_TRUE(!log_limit_pass(&l, &c, NULL));
+	log_limit_reset(&l);
+	ASSERT_TRUE(log_limit_pass(&l, &c, &held));
+	ASSERT_EQ(held, 1);
+	/* Two keys: each its own window. */
+	struct log_limit a = LOG_LIMIT_MINUTE, b = LOG_LIMIT_MINUTE;
+	ASSERT_TRUE(log_limit_pass(&a, &c, NULL));
+	ASSERT_TRUE(log_limit_pass(&b, &c, NULL));
+	ASSERT_TRUE(!log_limit_pass(&a, &c, NULL));
+	ASSERT_EQ(a.held, 1);
+	ASSERT_EQ(b.held, 0);
+}
+
 int main(void)
 {
 	test_clock();
 	test_log();
 	test_repeats();
+	test_limit();
 	printf("test_clock_log: ok\n");
 	return 0;
 }

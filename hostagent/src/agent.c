@@ -99,13 +99,11 @@ struct ha_agent {
 	size_t nfailures, capfailures;
 	/* The market's last refusal, logged once a minute while it repeats. */
 	char last_refusal[256];
-	int64_t last_refusal_logged;
-	uint64_t refusals_since;
+	struct log_limit refusal_log;
 	struct ha_agent_stats stats;
 	struct ha_totals *totals;           /* the daemon's, or NULL */
 };
 
-#define HA_REPEAT_LOG_NS (60 * NS_PER_S)
 
 static struct ha_slot *slot(const struct ha_agent *a, size_t t, enum enf_resource r)
 {
@@ -244,6 +242,7 @@ int ha_agent_create(const struct ha_config *conf, const struct clk *clock, struc
 		return -ENOMEM;
 	a->conf = conf;
 	a->clock = clock;
+	a->refusal_log = (struct log_limit)LOG_LIMIT_MINUTE;
 	a->n = n;
 	a->slots = calloc(m * NRES, sizeof(*a->slots));
 	a->tx = calloc(m, sizeof(*a->tx));
@@ -582,18 +581,15 @@ int ha_agent_handle(struct ha_agent *a, const Raas__Envelope *e, uint64_t reques
 		*kind = HA_MSG_REPLY;
 		if (e->reply->error && e->reply->error->code != RAAS__ERROR_CODE__ERROR_NONE) {
 			const char *msg = e->reply->error->message ? e->reply->error->message : "";
-			int64_t now = clk_mono(a->clock);
+			uint64_t held;
 			if (reply_error)
 				*reply_error = (int)e->reply->error->code;
-			if (strcmp(msg, a->last_refusal) != 0 ||
-			    now - a->last_refusal_logged >= HA_REPEAT_LOG_NS) {
+			if (strcmp(msg, a->last_refusal) != 0)
+				log_limit_reset(&a->refusal_log);
+			if (log_limit_pass(&a->refusal_log, a->clock, &held)) {
 				log_warn("market refused request %" PRIu64 ": %s%s", e->request_id, msg,
-					 a->refusals_since ? " (repeated since the last report)" : "");
+					 held ? " (repeated since the last report)" : "");
 				snprintf(a->last_refusal, sizeof(a->last_refusal), "%s", msg);
-				a->last_refusal_logged = now;
-				a->refusals_since = 0;
-			} else {
-				a->refusals_since++;
 			}
 		}
 		break;

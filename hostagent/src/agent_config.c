@@ -11,31 +11,55 @@
 #include "common/error.h"
 #include "hostagent/agent_config.h"
 
-static const struct cfg_key agent_keys[] = {
-	{"agent", "host", CFG_STRING, NULL, "this host's name in the market"},
-	{"agent", "market", CFG_STRING, "tcp://127.0.0.1:7103", "market host API endpoint"},
-	{"agent", "market_public_key", CFG_STRING, NULL,
+#define F(field) CFG_FIELD(struct ha_config, field)
+#define DAY INT64_C(86400000000000)
+/* [agent] and [capacity], each key once: where it goes, its default, its range, its help.
+ * Keys with their own syntax (CPU lists, the cache mask) or no default (key files) are read
+ * in finish(); the [tenant.*] keys are per-section, read by load_tenant(). */
+static const struct cfg_bind ha_binds[] = {
+	{"agent", "host", CFG_STRING, F(host), NULL, CFG_ANY, "this host's name in the market"},
+	{"agent", "market", CFG_STRING, F(market), "tcp://127.0.0.1:7103", CFG_ANY,
+	 "market host API endpoint"},
+	{"agent", "market_public_key", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
 	 "the market's CURVE public key file (NAME.pub from raas keygen)"},
-	{"agent", "key", CFG_STRING, NULL, "this host's CURVE key pair file (NAME.key)"},
-	{"agent", "heartbeat", CFG_DURATION, "1s", "heartbeat period"},
-	{"agent", "market_timeout", CFG_DURATION, "5s",
-	 "silence after which the market counts as unreachable"},
-	{"agent", "reconnect_min", CFG_DURATION, "100ms", "first reconnect delay"},
-	{"agent", "reconnect_max", CFG_DURATION, "5s", "longest reconnect delay"},
-	{"agent", "meter_interval", CFG_DURATION, "1s",
+	{"agent", "key", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
+	 "this host's CURVE key pair file (NAME.key)"},
+	{"agent", "heartbeat", CFG_DURATION, F(heartbeat_ns), "1s", 1, DAY, "heartbeat period"},
+	{"agent", "market_timeout", CFG_DURATION, F(market_timeout_ns), "5s", 1, DAY,
+	 "silence after which the market counts as unreachable (longer than heartbeat)"},
+	{"agent", "reconnect_min", CFG_DURATION, F(reconnect_min_ns), "100ms", 1, DAY,
+	 "first reconnect delay"},
+	{"agent", "reconnect_max", CFG_DURATION, F(reconnect_max_ns), "5s", 1, DAY,
+	 "longest reconnect delay (at least reconnect_min)"},
+	{"agent", "meter_interval", CFG_DURATION, F(meter_interval_ns), "1s", 1, DAY,
 	 "meter report period when no allocation set arrives"},
-	{"agent", "log_level", CFG_STRING, "info", "error, warn, info or debug"},
-	{"agent", "round_log", CFG_DURATION, "1s",
+	{"agent", "log_level", CFG_STRING, CFG_UNBOUND, "info", CFG_ANY,
+	 "error, warn, info or debug"},
+	{"agent", "round_log", CFG_DURATION, F(round_log_ns), "1s", 0, DAY,
 	 "an info line with the rounds applied at most this often (0s: every round)"},
+	{"capacity", "cores", CFG_INT, F(capacity[ENF_CORES]), "0", 0, ENF_MAX_CPUS,
+	 "whole cores sold"},
+	{"capacity", "cpus", CFG_STRING, CFG_UNBOUND, "", CFG_ANY,
+	 "CPU list sold as cores (default 0..cores-1)"},
+	{"capacity", "idle_cpus", CFG_STRING, CFG_UNBOUND, "", CFG_ANY,
+	 "CPUs of a tenant holding 0 cores (default: the first CPU sold)"},
+	{"capacity", "memory_mib", CFG_INT, F(capacity[ENF_MEMORY]), "0", 0, INT64_C(1) << 40,
+	 "memory sold, MiB"},
+	{"capacity", "bandwidth_mbit", CFG_INT, F(capacity[ENF_BANDWIDTH]), "0", 0,
+	 INT64_C(1) << 40, "transmit bandwidth sold, Mbit/s"},
+	{"capacity", "llc_ways", CFG_INT, F(capacity[ENF_LLC]), "0", 0, 64,
+	 "last-level cache ways sold"},
+	{"capacity", "idle_cbm", CFG_STRING, CFG_UNBOUND, "0x1", CFG_ANY,
+	 "cache mask of a tenant holding 0 ways"},
+};
+#undef DAY
+#undef F
+#define NBINDS (sizeof(ha_binds) / sizeof(ha_binds[0]))
+
+/* The keys outside the table: the dashboards' HTTP keys, the backends' choice, the
+ * per-tenant sections (one of each per [tenant.NAME], no one field to bind to). */
+static const struct cfg_key agent_keys[] = {
 	HTTPD_CFG_KEYS("agent"),
-	{"capacity", "cores", CFG_INT, "0", "whole cores sold"},
-	{"capacity", "cpus", CFG_STRING, "", "CPU list sold as cores (default 0..cores-1)"},
-	{"capacity", "idle_cpus", CFG_STRING, "", "CPUs of a tenant holding 0 cores "
-						  "(default: the first CPU sold)"},
-	{"capacity", "memory_mib", CFG_INT, "0", "memory sold, MiB"},
-	{"capacity", "bandwidth_mbit", CFG_INT, "0", "transmit bandwidth sold, Mbit/s"},
-	{"capacity", "llc_ways", CFG_INT, "0", "last-level cache ways sold"},
-	{"capacity", "idle_cbm", CFG_STRING, "0x1", "cache mask of a tenant holding 0 ways"},
 	{"backends", "cores", CFG_STRING, "none", "cgroup, libvirt, fake or none"},
 	{"backends", "memory", CFG_STRING, "none", "cgroup, libvirt, fake or none"},
 	{"backends", "bandwidth", CFG_STRING, "none", "tc, sriov, libvirt, fake or none"},
@@ -64,12 +88,13 @@ static const struct cfg_key agent_keys[] = {
 	{"tenant.*", "vm_type", CFG_STRING, "auto", "VM: auto (kvm with /dev/kvm), kvm or qemu"},
 };
 
-static struct cfg_key *schema;
-static size_t nschema;
+static struct cfg_key *extra;
+static size_t nextra;
 
-const struct cfg_key *ha_config_schema(size_t *n)
+/* agent_keys followed by every registered backend's section; built once. */
+static const struct cfg_key *extra_keys(size_t *n)
 {
-	if (!schema) {
+	if (!extra) {
 		struct cfg_key *bk;
 		size_t nbk;
 		size_t na = sizeof(agent_keys) / sizeof(agent_keys[0]);
@@ -83,11 +108,19 @@ const struct cfg_key *ha_config_schema(size_t *n)
 		memcpy(all, agent_keys, sizeof(agent_keys));
 		memcpy(all + na, bk, nbk * sizeof(*bk));
 		free(bk);
-		schema = all;
-		nschema = na + nbk;
+		extra = all;
+		nextra = na + nbk;
 	}
-	*n = nschema;
-	return schema;
+	*n = nextra;
+	return extra;
+}
+
+void ha_config_help(FILE *f)
+{
+	size_t n = 0;
+	const struct cfg_key *keys = extra_keys(&n);
+
+	cfg_help(f, ha_binds, NBINDS, keys, keys ? n : 0);
 }
 
 void ha_config_destroy(struct ha_config *c)
@@ -284,29 +317,16 @@ static int check_tc(struct ha_config *c, char **sections, struct cfg_error *err)
 
 static int finish(struct ha_config *c, struct cfg_error *err)
 {
-	static const char *const cap_keys[] = {
-		[ENF_CORES] = "cores", [ENF_MEMORY] = "memory_mib",
-		[ENF_BANDWIDTH] = "bandwidth_mbit", [ENF_LLC] = "llc_ways"};
 	const char *v;
 	int ret;
 
-	if (cfg_get_string(c->cfg, "agent", "host", &c->host, err) ||
-	    cfg_get_string(c->cfg, "agent", "market", &c->market, err) ||
-	    cfg_get_duration(c->cfg, "agent", "heartbeat", &c->heartbeat_ns, err) ||
-	    cfg_get_duration(c->cfg, "agent", "market_timeout", &c->market_timeout_ns, err) ||
-	    cfg_get_duration(c->cfg, "agent", "reconnect_min", &c->reconnect_min_ns, err) ||
-	    cfg_get_duration(c->cfg, "agent", "reconnect_max", &c->reconnect_max_ns, err) ||
-	    cfg_get_duration(c->cfg, "agent", "meter_interval", &c->meter_interval_ns, err) ||
-	    cfg_get_duration(c->cfg, "agent", "round_log", &c->round_log_ns, err) ||
-	    httpd_config_load(c->cfg, "agent", &c->http, err))
-		return -RAAS_ECONFIG;
+	if ((ret = cfg_bind_load(c->cfg, ha_binds, NBINDS, c, err)) ||
+	    (ret = httpd_config_load(c->cfg, "agent", &c->http, err)))
+		return ret;
 	c->market_public_key = cfg_get(c->cfg, "agent", "market_public_key");
 	c->key = cfg_get(c->cfg, "agent", "key");
-	if (!c->host[0] || strlen(c->host) > 63)
+	if (!c->host[0])
 		return cfg_error_at(c->cfg, "agent", "host", err, "host must be 1..63 characters");
-	if (c->heartbeat_ns <= 0 || c->meter_interval_ns <= 0 || c->reconnect_min_ns <= 0)
-		return cfg_error_at(c->cfg, "agent", "heartbeat", err,
-				    "heartbeat, meter_interval and reconnect_min must be > 0");
 	if (c->market_timeout_ns <= c->heartbeat_ns)
 		return cfg_error_at(c->cfg, "agent", "market_timeout", err,
 				    "market_timeout must be longer than heartbeat");
@@ -314,12 +334,6 @@ static int finish(struct ha_config *c, struct cfg_error *err)
 		return cfg_error_at(c->cfg, "agent", "reconnect_max", err,
 				    "reconnect_max is shorter than reconnect_min");
 	for (int r = ENF_RES_MIN; r <= ENF_RES_MAX; r++) {
-		if (cfg_get_int(c->cfg, "capacity", cap_keys[r], &c->capacity[r], err))
-			return -RAAS_ECONFIG;
-		if (c->capacity[r] < 0 || c->capacity[r] > (INT64_C(1) << 40))
-			return cfg_error_at(c->cfg, "capacity", cap_keys[r], err,
-					    "capacity %lld is out of range",
-					    (long long)c->capacity[r]);
 		const char *name = enf_resource_name((enum enf_resource)r);
 		v = cfg_get(c->cfg, "backends", name);
 		if (!v || strcmp(v, "none") == 0)
@@ -333,8 +347,6 @@ static int finish(struct ha_config *c, struct cfg_error *err)
 					    "backend %s cannot enforce %s", v, name);
 		c->backend[r] = v;
 	}
-	if (c->capacity[ENF_LLC] > 64)
-		return cfg_error_at(c->cfg, "capacity", "llc_ways", err, "at most 64 ways");
 	/* CPUs sold as cores. */
 	v = cfg_get(c->cfg, "capacity", "cpus");
 	if (v && v[0]) {
@@ -347,9 +359,6 @@ static int finish(struct ha_config *c, struct cfg_error *err)
 					    enf_cpuset_count(&c->cpus),
 					    (long long)c->capacity[ENF_CORES]);
 	} else {
-		if (c->capacity[ENF_CORES] > ENF_MAX_CPUS)
-			return cfg_error_at(c->cfg, "capacity", "cores", err, "at most %d cores",
-					    ENF_MAX_CPUS);
 		for (int i = 0; i < c->capacity[ENF_CORES]; i++)
 			enf_cpuset_set(&c->cpus, i);
 	}
@@ -400,8 +409,8 @@ static int load(const char *path, const char *name, const char *text,
 		const char *const *overrides, size_t nov, struct ha_config **out,
 		struct cfg_error *err)
 {
-	size_t nkeys;
-	const struct cfg_key *keys = ha_config_schema(&nkeys);
+	size_t nkeys = 0;
+	const struct cfg_key *keys = extra_keys(&nkeys);
 	struct ha_config *c = calloc(1, sizeof(*c));
 	int ret;
 
@@ -410,7 +419,7 @@ static int load(const char *path, const char *name, const char *text,
 		free(c);
 		return -ENOMEM;
 	}
-	ret = cfg_create(keys, nkeys, &c->cfg);
+	ret = cfg_create_bind(ha_binds, NBINDS, keys, nkeys, &c->cfg);
 	if (ret)
 		goto fail;
 	if (path)

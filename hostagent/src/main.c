@@ -22,9 +22,7 @@
 
 static void help_config(void)
 {
-	size_t n;
-	const struct cfg_key *keys = ha_config_schema(&n);
-	cfg_help_keys(stdout, keys, keys ? n : 0);
+	ha_config_help(stdout);
 }
 
 static const struct dmn_spec spec = {

@@ -456,6 +456,82 @@ static void test_tenant_down(void)
 	ha_config_destroy(c);
 }
 
+/* A Reply envelope carrying the market's refusal msg, as the agent receives it. */
+static void receive_refusal(struct ha_agent *a, uint64_t id, const char *msg)
+{
+	Raas__Envelope e;
+	Raas__Reply r = RAAS__REPLY__INIT;
+	Raas__Error er = RAAS__ERROR__INIT;
+	uint8_t *buf, *reply = NULL;
+	size_t len, reply_len = 0;
+	enum ha_msg_kind kind;
+	int code = 0;
+
+	er.code = RAAS__ERROR_CODE__ERROR_MALFORMED;
+	er.message = (char *)msg;
+	r.error = &er;
+	wire_envelope_init(&e, id);
+	e.body_case = RAAS__ENVELOPE__BODY_REPLY;
+	e.reply = &r;
+	ASSERT_OK(wire_encode(&e, &buf, &len));
+	ASSERT_OK(ha_agent_receive(a, buf, len, id, &kind, &code, &reply, &reply_len));
+	free(buf);
+	free(reply);
+	ASSERT_EQ(kind, HA_MSG_REPLY);
+	ASSERT_EQ(code, RAAS__ERROR_CODE__ERROR_MALFORMED);
+}
+
+static int count_in(const char *text, const char *what)
+{
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/* The market's refusals are logged once a minute while the same one repeats (struct
+ * log_limit on the agent's clock); a different refusal is logged at once. */
+static void test_refusal_log(void)
+{
+	struct ha_config *c = config(NULL);
+	struct ha_agent *a = agent(c);
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *mem = open_memstream(&text, &tlen);
+	enum log_level was = log_get_level();
+
+	ASSERT_TRUE(mem != NULL);
+	log_set_sink(mem);
+	log_set_level(LOG_WARN);
+	for (int i = 0; i < 10; i++) { /* 10 in 9 s: one line */
+		receive_refusal(a, 100 + (uint64_t)i, "key not known");
+		clk_manual_advance(&clock_, NS_PER_S);
+	}
+	receive_refusal(a, 200, "host name taken"); /* another message: at once */
+	receive_refusal(a, 201, "key not known");   /* back to the first: at once */
+	for (int i = 0; i < 3; i++)                  /* held back */
+		receive_refusal(a, 300 + (uint64_t)i, "key not known");
+	clk_manual_advance(&clock_, 60 * NS_PER_S);
+	receive_refusal(a, 202, "key not known");   /* a minute on: with the mark */
+	fflush(mem);
+	log_set_sink(NULL);
+	log_set_level(was);
+	fclose(mem);
+	ASSERT_EQ(count_in(text, "market refused request"), 4);
+	ASSERT_EQ(count_in(text, "market refused request 100: key not known\n"), 1);
+	ASSERT_EQ(count_in(text, "request 101:"), 0);
+	ASSERT_EQ(count_in(text, "request 300:"), 0);
+	/* The 9 held back are owned up to on the next line written, whatever its message. */
+	ASSERT_EQ(count_in(text, "market refused request 200: host name taken (repeated since "
+				 "the last report)\n"), 1);
+	ASSERT_EQ(count_in(text, "market refused request 201: key not known\n"), 1);
+	ASSERT_EQ(count_in(text, "market refused request 202: key not known (repeated since the "
+				 "last report)"), 1);
+	free(text);
+	ha_agent_destroy(a);
+	ha_config_destroy(c);
+}
+
 int main(void)
 {
 	log_init("test_agent", getenv("TEST_DEBUG") ? LOG_DEBUG : LOG_ERROR, false);
@@ -468,5 +544,6 @@ int main(void)
 	test_unavailable();
 	test_meters();
 	test_tenant_down();
+	test_refusal_log();
 	return 0;
 }

@@ -96,5 +96,17 @@ int main(void)
 		     "market_timeout must be longer than heartbeat");
 	expect_error("[agent]\nhost = h\n[capacity]\nmemory_mib = -5\n", "capacity.memory_mib");
 	expect_error("[agent]\nmarket = tcp://x:1\n", "agent.host");
+	/* Ranges and lengths from the binding table (common/config.h), at file:line. */
+	expect_error("[agent]\nhost = h\nheartbeat = 0s\n",
+		     "agent.ini:3: agent.heartbeat: 0ns is outside 1ns..1d");
+	expect_error("[agent]\nhost = h\n[capacity]\nllc_ways = 65\n",
+		     "agent.ini:4: capacity.llc_ways: 65 is outside 0..64");
+	expect_error("[agent]\nhost = h\n[capacity]\ncores = 1025\n",
+		     "capacity.cores: 1025 is outside 0..1024");
+	expect_error("[agent]\nhost = "
+		     "h123456789012345678901234567890123456789012345678901234567890123\n",
+		     "agent.host: longer than 63 characters");
+	expect_error("[agent]\nhost = h\nreconnect_min = 2s\nreconnect_max = 1s\n",
+		     "reconnect_max is shorter than reconnect_min");
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "common/clock.h"
+#include "common/daemon.h"
 #include "common/log.h"
 #include "harness.h"
 #include "test.h"
@@ -139,21 +140,10 @@ int h_add_host(struct harness *h, const char *name)
 
 static bool read_ready(struct harness *h)
 {
-	FILE *f = fopen(h->ready, "r");
-	char line[512];
-	int got = 0;
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (sscanf(line, "tenant_endpoint=%255s", h->tenant_ep) == 1 ||
-		    sscanf(line, "price_endpoint=%255s", h->price_ep) == 1 ||
-		    sscanf(line, "host_endpoint=%255s", h->host_ep) == 1)
-			got++;
-	}
-	fclose(f);
-	return got == 3;
+	return dmn_ready_value(h->ready, "tenant_endpoint", h->tenant_ep, sizeof(h->tenant_ep)) ==
+		       0 &&
+	       dmn_ready_value(h->ready, "price_endpoint", h->price_ep, sizeof(h->price_ep)) == 0 &&
+	       dmn_ready_value(h->ready, "host_endpoint", h->host_ep, sizeof(h->host_ep)) == 0;
 }
 
 void h_start(struct harness *h)

@@ -328,16 +328,14 @@ static void do_meters(struct market *m, struct mkt_host *h, const struct tp_rout
 		rec->pending_free = rec->pending_free && !hosted;
 	}
 	if (nrefused) {
-		int64_t now = clk_mono(m->clock);
 		h->meters_refused += nrefused;
-		if (!h->meters_refused_logged || now - h->meters_refused_log_ns >= 60 * NS_PER_S) {
+		if (log_limit_pass(&h->meters_refused_log, m->clock, NULL)) {
 			log_warn("market: host %s metered tenants with no allocation on it: %llu "
 				 "readings refused (%llu since the last such line; latest: tenant %s)",
 				 h->row.name, (unsigned long long)h->meters_refused,
 				 (unsigned long long)(h->meters_refused - h->meters_refused_logged),
 				 refused);
 			h->meters_refused_logged = h->meters_refused;
-			h->meters_refused_log_ns = now;
 		}
 	}
 	if (unknown[0] || nrefused) {

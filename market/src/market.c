@@ -180,6 +180,7 @@ int market__host_add(struct market *m, const struct ledger_host *row, struct mkt
 	if (!h)
 		return -ENOMEM;
 	h->row = *row;
+	h->meters_refused_log = (struct log_limit)LOG_LIMIT_MINUTE;
 	hmap_init(&h->tenants);
 	if (hmap_put_str(&m->hosts_by_name, h->row.name, h) ||
 	    hmap_put_str(&m->hosts_by_key, h->row.public_key, h)) {

@@ -4,6 +4,7 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "common/log.h"
 #include "hmap.h"
 #include "market/market.h"
 #include "pricing/pm.h"
@@ -81,7 +82,7 @@ struct mkt_host {
 	/* Readings refused for tenants without an allocation here, and when that was last
 	 * logged (mono ns): one line a minute per host, whatever the tenants' names. */
 	uint64_t meters_refused, meters_refused_logged;
-	int64_t meters_refused_log_ns;
+	struct log_limit meters_refused_log; /* one line a minute (interval set at creation) */
 };
 
 /* One allocation of a round on a host agent's pool, until its round is settled. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bb/bb.h"
+#include "common/daemon.h"
 #include "bench_market.h"
 #include "market_double.h"
 
@@ -89,19 +90,11 @@ static int start_real(struct bench_market *m)
 		_exit(127);
 	}
 	for (int i = 0; i < 2000; i++) {
-		char line[300];
-		if ((f = fopen(ready, "r"))) {
-			while (fgets(line, sizeof(line), f)) {
-				line[strcspn(line, "\n")] = 0;
-				if (!strncmp(line, "tenant_endpoint=", 16))
-					snprintf(m->tenant_ep, sizeof(m->tenant_ep), "%s", line + 16);
-				if (!strncmp(line, "price_endpoint=", 15))
-					snprintf(m->price_ep, sizeof(m->price_ep), "%s", line + 15);
-			}
-			fclose(f);
-			if (m->tenant_ep[0] && m->price_ep[0])
-				return 0;
-		}
+		if (dmn_ready_value(ready, "tenant_endpoint", m->tenant_ep, sizeof(m->tenant_ep)) ==
+			    0 &&
+		    dmn_ready_value(ready, "price_endpoint", m->price_ep, sizeof(m->price_ep)) == 0 &&
+		    m->tenant_ep[0] && m->price_ep[0])
+			return 0;
 		if (waitpid(m->market, NULL, WNOHANG) == m->market) {
 			m->market = 0;
 			return -ECHILD;

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/daemon.h"
 #include "hostnet.h"
 #include "test.h"
 
@@ -80,18 +81,9 @@ static void start_market(void)
 			fail_with_logs("raas-marketd did not start");
 		usleep(20000);
 	}
-	FILE *f = fopen(ready, "r");
-	char line[300];
-	while (f && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, "host_endpoint=", 14))
-			snprintf(host_ep, sizeof(host_ep), "%s", line + 14);
-		if (!strncmp(line, "tenant_endpoint=", 16))
-			snprintf(tenant_ep, sizeof(tenant_ep), "%s", line + 16);
-	}
-	if (f)
-		fclose(f);
-	if (!host_ep[0] || !tenant_ep[0])
+	if (dmn_ready_value(ready, "host_endpoint", host_ep, sizeof(host_ep)) ||
+	    dmn_ready_value(ready, "tenant_endpoint", tenant_ep, sizeof(tenant_ep)) ||
+	    !host_ep[0] || !tenant_ep[0])
 		fail_with_logs("no endpoints in the ready file");
 }
 

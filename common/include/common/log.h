@@ -28,6 +28,25 @@ void log_set_repeat_interval(int64_t ns, const struct clk *clock);
 /* Writes the counts of repeated lines whose interval is over; daemons call it from their
  * loop. */
 void log_tick(void);
+/* A caller's own limit for one kind of line (per call site, or per key: one per host, per
+ * socket), for lines the repeat limit above cannot group (each carries its own key, port or
+ * tenant). The first line is written; later ones within interval_ns are held back and
+ * counted; the next one after the interval is written with that count. Zeroed: nothing
+ * written yet. */
+struct log_limit {
+	int64_t interval_ns;  /* set by the caller (LOG_LIMIT_MINUTE) */
+	int64_t last_ns;      /* clk_mono when the last line was written */
+	bool written;         /* a line has been written */
+	uint64_t held;        /* calls held back since */
+};
+#define LOG_LIMIT_MINUTE {.interval_ns = INT64_C(60000000000)}
+/* Whether the caller writes its line now (clock borrowed; NULL: the real clock). When it
+ * returns true, *held (may be NULL) is the number of calls held back since the last line
+ * written, and the count restarts. */
+bool log_limit_pass(struct log_limit *l, const struct clk *clock, uint64_t *held);
+/* Forgets the last line, so the next call passes (a different message than the last). */
+void log_limit_reset(struct log_limit *l);
+
 /* "error", "warn", "info", "debug" -> level. Returns 0 or -EINVAL. */
 int log_level_parse(const char *name, enum log_level *out);
 

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/config.h"
 #include "common/httpd.h"
@@ -36,9 +37,9 @@ struct ha_vm {
 };
 
 struct ha_config {
-	struct cfg *cfg;            /* owns every string below */
-	const char *host;
-	const char *market;         /* ZeroMQ endpoint of the market's host API */
+	struct cfg *cfg;            /* owns every string pointer below */
+	char host[64];              /* this host's name in the market, 1..63 characters */
+	char market[256];           /* ZeroMQ endpoint of the market's host API */
 	const char *market_public_key; /* key files (common/transport.h): the market's .pub */
 	const char *key;               /* this host's .key (public and secret) */
 	int64_t heartbeat_ns;
@@ -71,7 +72,8 @@ int ha_config_load_string(const char *name, const char *text, struct ha_config *
 			  struct cfg_error *err);
 void ha_config_destroy(struct ha_config *c);
 
-/* The full schema (agent keys plus every backend's), for --help-config. */
-const struct cfg_key *ha_config_schema(size_t *n);
+/* --help-config: the [agent] and [capacity] keys with their defaults and ranges, then the
+ * backends', the tenants' and every backend section's keys. */
+void ha_config_help(FILE *f);
 
 #endif
