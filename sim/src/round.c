@@ -38,17 +38,17 @@ void stats_reset(struct sim_stats *s, size_t ncls)
 	memset(s, 0, sizeof(*s));
 	s->cls = cls;
 	memset(cls, 0, ncls * sizeof(*cls));
-	for (int r = 0; r < SIM_NRES; r++) {
-		s->res[r].price_min = INT64_MAX;
-		s->res[r].price_max = INT64_MIN;
+	for (int r = RAAS_RES_MIN; r <= RAAS_RES_MAX; r++) {
+		s->res[raas_resource_index(r)].price_min = INT64_MAX;
+		s->res[raas_resource_index(r)].price_max = INT64_MIN;
 	}
 }
 
 void stats_merge(struct sim_stats *into, const struct sim_stats *from, size_t ncls)
 {
-	for (int r = 0; r < SIM_NRES; r++) {
-		struct res_stats *a = &into->res[r];
-		const struct res_stats *b = &from->res[r];
+	for (int r = RAAS_RES_MIN; r <= RAAS_RES_MAX; r++) {
+		struct res_stats *a = &into->res[raas_resource_index(r)];
+		const struct res_stats *b = &from->res[raas_resource_index(r)];
 		a->pools += b->pools;
 		a->bids += b->bids;
 		a->supply += b->supply;
@@ -78,7 +78,7 @@ void stats_merge(struct sim_stats *into, const struct sim_stats *from, size_t nc
 void stats_flush_tenant(struct sim_stats *s, const struct sim_world *w, struct sim_tenant *t)
 {
 	const struct sim_class_cfg *c = w->classes[t->cls].cfg;
-	struct res_stats *rs = &s->res[c->resource];
+	struct res_stats *rs = &s->res[raas_resource_index(c->resource)];
 	struct cls_stats *cs = &s->cls[t->cls];
 
 	rs->value += t->acc_value;
@@ -134,8 +134,8 @@ static void close_hosts(void *ctx, int worker, size_t begin, size_t end)
 				cs->nom_tenants++;
 				cs->delay_ns += (int64_t)llround(t->delay_us * 1000.0);
 			}
-			if (c->resource == SIM_RES_EGRESS)
-				st->res[SIM_RES_EGRESS].used_mbps +=
+			if (c->resource == RAAS_RES_EGRESS)
+				st->res[raas_resource_index(RAAS_RES_EGRESS)].used_mbps +=
 					(int64_t)llround(t->egress_gbps * 1000.0);
 			st->tenants++;
 			stats_flush_tenant(st, w, t);
@@ -186,7 +186,7 @@ static int reserve(struct worker *wk, size_t n)
 
 /* Gathers the bids for resource res from the given tenants into the worker's scratch, sized
  * first so that no bid's curve pointer moves. */
-static size_t gather(struct run *r, struct worker *wk, enum sim_resource res,
+static size_t gather(struct run *r, struct worker *wk, enum raas_resource res,
 		     const uint32_t *members, size_t nmembers, struct sim_stats *st)
 {
 	struct sim_world *w = r->w;
@@ -213,7 +213,7 @@ static size_t gather(struct run *r, struct worker *wk, enum sim_resource res,
 }
 
 /* Clears one pool with n gathered bids and hands out the outcomes. */
-static void clear_pool(struct run *r, struct worker *wk, struct sim_pool *p, enum sim_resource res,
+static void clear_pool(struct run *r, struct worker *wk, struct sim_pool *p, enum raas_resource res,
 		       int64_t host, size_t n, struct sim_stats *st)
 {
 	struct sim_world *w = r->w;
@@ -227,12 +227,12 @@ static void clear_pool(struct run *r, struct worker *wk, struct sim_pool *p, enu
 	int e = pm_clear(p->inst, &pool, wk->bids, n, &res_out, &err);
 	if (e) {
 		run_fail(r, e, "round %llu, %s pool of host %lld: %s: %s", (unsigned long long)r->k,
-			 sim_resource_name(res), (long long)host, r->sc->res[res].model,
+			 raas_resource_name(res), (long long)host, r->sc->res[raas_resource_index(res)].model,
 			 err.message);
 		return;
 	}
 	p->price = res_out.price;
-	struct res_stats *rs = &st->res[res];
+	struct res_stats *rs = &st->res[raas_resource_index(res)];
 	note_price(rs, p->price);
 	rs->bids += (int64_t)n;
 	rs->supply += p->supply;
@@ -250,9 +250,9 @@ static void clear_pool(struct run *r, struct worker *wk, struct sim_pool *p, enu
 	}
 	if (r->record) {
 		for (size_t j = 0; j < n; j++)
-			sim_out_bid(r->out, r->variant, r->k, host, sim_resource_name(res),
+			sim_out_bid(r->out, r->variant, r->k, host, raas_resource_name(res),
 				    &wk->bids[j], wk->outs[j].quantity, wk->outs[j].payment);
-		sim_out_clearing(r->out, r->variant, r->k, host, sim_resource_name(res), p->supply,
+		sim_out_clearing(r->out, r->variant, r->k, host, raas_resource_name(res), p->supply,
 				 &res_out);
 	}
 }
@@ -275,14 +275,14 @@ static void post_egress(struct run *r, struct sim_pool *p, int64_t host, struct 
 	}
 	if (e) {
 		run_fail(r, e, "round %llu, egress of host %lld: %s: %s", (unsigned long long)r->k,
-			 (long long)host, r->sc->res[SIM_RES_EGRESS].model,
+			 (long long)host, r->sc->res[raas_resource_index(RAAS_RES_EGRESS)].model,
 			 e == -ENOTSUP ? "the model has no posted price (egress needs one: fixed, "
 					 "trace, spot-ar1, utilization)"
 				       : err.message);
 		return;
 	}
-	note_price(&st->res[SIM_RES_EGRESS], p->price);
-	st->res[SIM_RES_EGRESS].clear_ns += res_out.clear_ns;
+	note_price(&st->res[raas_resource_index(RAAS_RES_EGRESS)], p->price);
+	st->res[raas_resource_index(RAAS_RES_EGRESS)].clear_ns += res_out.clear_ns;
 }
 
 /* ---- open ---- */
@@ -296,20 +296,20 @@ static void open_hosts(void *ctx, int worker, size_t begin, size_t end)
 
 	for (size_t h = begin; h < end; h++) {
 		struct sim_host *host = &w->hosts[h];
-		for (int res = 0; res < SIM_NRES; res++) {
-			const struct sim_resource_cfg *rc = &sc->res[res];
+		for (int res = RAAS_RES_MIN; res <= RAAS_RES_MAX; res++) {
+			const struct sim_resource_cfg *rc = &sc->res[raas_resource_index(res)];
 			if (rc->pricing != SIM_PRICING_MODEL || rc->scope != SIM_SCOPE_HOST)
 				continue;
-			if (res == SIM_RES_EGRESS) {
-				post_egress(r, &host->pools[res], (int64_t)h, &wk->st);
+			if (res == RAAS_RES_EGRESS) {
+				post_egress(r, &host->pools[raas_resource_index(res)], (int64_t)h, &wk->st);
 				continue;
 			}
-			size_t n = gather(r, wk, (enum sim_resource)res, host->members,
+			size_t n = gather(r, wk, (enum raas_resource)res, host->members,
 					  host->nmembers, &wk->st);
-			clear_pool(r, wk, &host->pools[res], (enum sim_resource)res, (int64_t)h, n,
+			clear_pool(r, wk, &host->pools[raas_resource_index(res)], (enum raas_resource)res, (int64_t)h, n,
 				   &wk->st);
 		}
-		money_t egress = world_pool(w, h, SIM_RES_EGRESS)->price;
+		money_t egress = world_pool(w, h, RAAS_RES_EGRESS)->price;
 		for (uint32_t i = 0; i < host->nmembers; i++)
 			tenant_update(w, &w->tenants[host->members[i]], egress);
 	}
@@ -320,16 +320,16 @@ void round_global_clear(struct run *r)
 	struct sim_world *w = r->w;
 	struct worker *wk = &r->workers[0];
 
-	for (int res = 0; res < SIM_NRES; res++) {
-		const struct sim_resource_cfg *rc = &r->sc->res[res];
+	for (int res = RAAS_RES_MIN; res <= RAAS_RES_MAX; res++) {
+		const struct sim_resource_cfg *rc = &r->sc->res[raas_resource_index(res)];
 		if (rc->pricing == SIM_PRICING_SCHEDULE) {
-			note_price(&r->round.res[res], w->global[res].price);
+			note_price(&r->round.res[raas_resource_index(res)], w->global[raas_resource_index(res)].price);
 			continue;
 		}
 		if (rc->pricing != SIM_PRICING_MODEL || rc->scope != SIM_SCOPE_GLOBAL)
 			continue;
-		if (res == SIM_RES_EGRESS) {
-			post_egress(r, &w->global[res], -1, &r->round);
+		if (res == RAAS_RES_EGRESS) {
+			post_egress(r, &w->global[raas_resource_index(res)], -1, &r->round);
 			continue;
 		}
 		/* Every live tenant, host by host (the order does not change the outcome). The
@@ -337,7 +337,7 @@ void round_global_clear(struct run *r)
 		size_t n = 0;
 		if (reserve(wk, w->nlive)) {
 			run_fail(r, -ENOMEM, "out of memory for the global %s pool",
-				 sim_resource_name((enum sim_resource)res));
+				 raas_resource_name((enum raas_resource)res));
 			break;
 		}
 		for (size_t h = 0; h < w->nhosts; h++) {
@@ -356,7 +356,8 @@ void round_global_clear(struct run *r)
 			}
 		}
 		if (!r->error)
-			clear_pool(r, wk, &w->global[res], (enum sim_resource)res, -1, n, &r->round);
+			clear_pool(r, wk, &w->global[raas_resource_index(res)], (enum raas_resource)res, -1,
+				   n, &r->round);
 	}
 }
 

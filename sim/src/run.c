@@ -45,9 +45,9 @@ static void schedule_load(struct run *r, uint32_t cls)
 		evq_push(r->w->q, next, EV_LOAD, cls, 0, NULL);
 }
 
-static void schedule_price(struct run *r, enum sim_resource res)
+static void schedule_price(struct run *r, enum raas_resource res)
 {
-	int64_t next = sim_schedule_next(&r->sc->res[res].schedule, r->w->now);
+	int64_t next = sim_schedule_next(&r->sc->res[raas_resource_index(res)].schedule, r->w->now);
 
 	if (next < r->sc->duration_ns)
 		evq_push(r->w->q, next, EV_PRICE, res, 0, NULL);
@@ -55,7 +55,7 @@ static void schedule_price(struct run *r, enum sim_resource res)
 
 static money_t egress_price(struct sim_world *w, uint32_t host)
 {
-	return world_pool(w, host, SIM_RES_EGRESS)->price;
+	return world_pool(w, host, RAAS_RES_EGRESS)->price;
 }
 
 static void handle(struct run *r, const struct evq_event *ev)
@@ -98,23 +98,23 @@ static void handle(struct run *r, const struct evq_event *ev)
 		 * a scheduled price. */
 		for (size_t c = 0; c < w->nclasses; c++) {
 			const struct sim_class_rt *k = &w->classes[c];
-			if (k->cfg->resource != SIM_RES_EGRESS)
+			if (k->cfg->resource != RAAS_RES_EGRESS)
 				continue;
 			for (uint32_t i = 0; i < k->nmembers; i++)
 				tenant_accrue(w, &w->tenants[k->members[i]], w->now);
 		}
-		struct sim_pool *p = &w->global[ev->a];
-		p->price = sim_schedule_price(&r->sc->res[ev->a].schedule, w->now);
+		struct sim_pool *p = &w->global[raas_resource_index(ev->a)];
+		p->price = sim_schedule_price(&r->sc->res[raas_resource_index(ev->a)].schedule, w->now);
 		for (size_t c = 0; c < w->nclasses; c++) {
 			const struct sim_class_rt *k = &w->classes[c];
-			if (k->cfg->resource != SIM_RES_EGRESS)
+			if (k->cfg->resource != RAAS_RES_EGRESS)
 				continue;
 			for (uint32_t i = 0; i < k->nmembers; i++) {
 				struct sim_tenant *t = &w->tenants[k->members[i]];
 				tenant_update(w, t, egress_price(w, t->host));
 			}
 		}
-		schedule_price(r, (enum sim_resource)ev->a);
+		schedule_price(r, (enum raas_resource)ev->a);
 		return;
 	}
 	}
@@ -135,7 +135,7 @@ static void handle_until(struct run *r, int64_t until)
 
 /* ---- output of a round ---- */
 
-static int64_t tenants_of(const struct run *r, enum sim_resource res)
+static int64_t tenants_of(const struct run *r, enum raas_resource res)
 {
 	int64_t n = 0;
 
@@ -147,8 +147,8 @@ static int64_t tenants_of(const struct run *r, enum sim_resource res)
 
 struct totals {
 	money_t revenue, welfare;
-	double util_sum[SIM_NRES];
-	uint64_t util_n[SIM_NRES];
+	double util_sum[RAAS_RES_COUNT];
+	uint64_t util_n[RAAS_RES_COUNT];
 	struct sim_stats st; /* class and resource money over the run */
 	int64_t clear_ns_sum;
 	int64_t *clear_ns;   /* per round, for the percentile */
@@ -161,28 +161,28 @@ static int write_round(struct run *r, struct totals *tot, int64_t wall_ns)
 	int rc = 0;
 	int64_t clear_ns = 0;
 
-	for (int res = 0; res < SIM_NRES && !rc; res++) {
-		const struct res_stats *rs = &r->round.res[res];
-		if (sc->res[res].pricing == SIM_PRICING_NONE)
+	for (int res = RAAS_RES_MIN; res <= RAAS_RES_MAX && !rc; res++) {
+		const struct res_stats *rs = &r->round.res[raas_resource_index(res)];
+		if (sc->res[raas_resource_index(res)].pricing == SIM_PRICING_NONE)
 			continue;
 		struct sim_out_round row = {
 			.round = r->k, .t_ns = (int64_t)r->k * sc->round_ns,
-			.resource = sim_resource_name(res),
+			.resource = raas_resource_name(res),
 			.pools = rs->pools, .bids = rs->bids, .supply = rs->supply,
 			.allocated = rs->allocated, .utilization = -1,
 			.price_min = rs->pools ? rs->price_min : 0,
 			.price_mean = rs->pools ? (money_t)(rs->price_sum / rs->pools) : 0,
 			.price_max = rs->pools ? rs->price_max : 0, .revenue = rs->revenue,
 			.welfare = rs->value, .tenant_utility = rs->value - rs->revenue,
-			.tenants = tenants_of(r, (enum sim_resource)res)};
-		if (res == SIM_RES_EGRESS && sc->res[res].capacity > 0) {
-			row.supply = sc->res[res].capacity * (int64_t)sc->hosts;
+			.tenants = tenants_of(r, (enum raas_resource)res)};
+		if (res == RAAS_RES_EGRESS && sc->res[raas_resource_index(res)].capacity > 0) {
+			row.supply = sc->res[raas_resource_index(res)].capacity * (int64_t)sc->hosts;
 			row.allocated = rs->used_mbps;
 		}
 		if (row.supply > 0) {
 			row.utilization = (double)row.allocated / (double)row.supply;
-			tot->util_sum[res] += row.utilization;
-			tot->util_n[res]++;
+			tot->util_sum[raas_resource_index(res)] += row.utilization;
+			tot->util_n[raas_resource_index(res)]++;
 		}
 		rc = sim_out_round(r->out, r->variant, &row);
 		tot->revenue += rs->revenue;
@@ -213,27 +213,27 @@ static int write_pool_prices(struct run *r)
 	int64_t pools = 0;
 	int rc = 0;
 
-	for (int res = 0; res < SIM_NRES; res++)
-		if (sc->res[res].pricing != SIM_PRICING_NONE)
-			pools += sc->res[res].scope == SIM_SCOPE_HOST &&
-						 sc->res[res].pricing == SIM_PRICING_MODEL
+	for (int res = RAAS_RES_MIN; res <= RAAS_RES_MAX; res++)
+		if (sc->res[raas_resource_index(res)].pricing != SIM_PRICING_NONE)
+			pools += sc->res[raas_resource_index(res)].scope == SIM_SCOPE_HOST &&
+						 sc->res[raas_resource_index(res)].pricing == SIM_PRICING_MODEL
 					 ? sc->hosts
 					 : 1;
 	if (sc->pool_prices == SIM_POOL_PRICES_NONE ||
 	    (sc->pool_prices == SIM_POOL_PRICES_AUTO && pools > 256))
 		return 0;
-	for (int res = 0; res < SIM_NRES && !rc; res++) {
-		const struct sim_resource_cfg *rc_ = &sc->res[res];
+	for (int res = RAAS_RES_MIN; res <= RAAS_RES_MAX && !rc; res++) {
+		const struct sim_resource_cfg *rc_ = &sc->res[raas_resource_index(res)];
 		if (rc_->pricing == SIM_PRICING_NONE)
 			continue;
 		if (rc_->scope == SIM_SCOPE_HOST && rc_->pricing == SIM_PRICING_MODEL) {
 			for (size_t h = 0; h < r->w->nhosts && !rc; h++)
 				rc = sim_out_pool_price(r->out, r->variant, r->k, (int64_t)h,
-							sim_resource_name(res),
-							r->w->hosts[h].pools[res].price);
+							raas_resource_name(res),
+							r->w->hosts[h].pools[raas_resource_index(res)].price);
 		} else {
-			rc = sim_out_pool_price(r->out, r->variant, r->k, -1, sim_resource_name(res),
-						r->w->global[res].price);
+			rc = sim_out_pool_price(r->out, r->variant, r->k, -1, raas_resource_name(res),
+						r->w->global[raas_resource_index(res)].price);
 		}
 	}
 	return rc;
@@ -262,7 +262,7 @@ static int write_final(struct run *r, struct totals *tot, double wall_s)
 			.app = nom ? cfg->app->name : NULL,
 			.utility = nom ? econ_kind_name(cfg->utility.kind) : NULL,
 			.strategy = nom ? sim_strategy_name(cfg->strategy) : NULL,
-			.resource = sim_resource_name(cfg->resource), .tenants = (int64_t)k->arrivals,
+			.resource = raas_resource_name(cfg->resource), .tenants = (int64_t)k->arrivals,
 			.value = tot->st.cls[c].value, .payment = tot->st.cls[c].pay};
 		tenants += k->arrivals;
 		rc = sim_out_class(o, v, &row);
@@ -278,12 +278,13 @@ static int write_final(struct run *r, struct totals *tot, double wall_s)
 	     sim_out_metric(o, v, "rounds", (double)tot->rounds, "rounds", false, 0) ||
 	     sim_out_metric(o, v, "tenants", (double)tenants, "tenants", false, 0) ||
 	     sim_out_metric(o, v, "bid_evals", (double)tot->st.bid_evals, "bids", false, 0);
-	for (int res = 0; res < SIM_NRES && !rc; res++) {
+	for (int res = RAAS_RES_MIN; res <= RAAS_RES_MAX && !rc; res++) {
 		char name[64];
-		if (!tot->util_n[res])
+		int i = raas_resource_index(res);
+		if (!tot->util_n[i])
 			continue;
-		snprintf(name, sizeof(name), "utilization.%s", sim_resource_name(res));
-		rc = sim_out_metric(o, v, name, tot->util_sum[res] / (double)tot->util_n[res],
+		snprintf(name, sizeof(name), "utilization.%s", raas_resource_name(res));
+		rc = sim_out_metric(o, v, name, tot->util_sum[i] / (double)tot->util_n[i],
 				    "fraction", false, 0);
 	}
 	if (rc)
@@ -354,8 +355,8 @@ static int populate(struct run *r)
 		if (cfg->kind == SIM_KIND_NOM)
 			schedule_load(r, c);
 	}
-	if (r->sc->res[SIM_RES_EGRESS].pricing == SIM_PRICING_SCHEDULE)
-		schedule_price(r, SIM_RES_EGRESS);
+	if (r->sc->res[raas_resource_index(RAAS_RES_EGRESS)].pricing == SIM_PRICING_SCHEDULE)
+		schedule_price(r, RAAS_RES_EGRESS);
 	return 0;
 }
 

@@ -40,7 +40,7 @@ struct cls_stats {
 };
 
 struct sim_stats {
-	struct res_stats res[SIM_NRES];
+	struct res_stats res[RAAS_RES_COUNT];
 	struct cls_stats *cls;
 	int64_t bid_evals;
 	int64_t tenants;

@@ -102,41 +102,20 @@ const struct cfg_key *sim_scenario_schema(size_t *n)
 }
 
 
-/* The simulator counts resources from 0 (its arrays are indexed by them); names come from
- * the one vocabulary, whose values are the simulator's plus one. */
-#define RNAME(r) sim_resource_name((enum sim_resource)(r))
+#define RNAME(r) raas_resource_name(r)
 
-_Static_assert((int)SIM_RES_CORES + 1 == (int)RAAS_RES_CORES &&
-		       (int)SIM_RES_EGRESS + 1 == (int)RAAS_RES_EGRESS &&
-		       (int)SIM_NRES == (int)RAAS_RES_MAX,
-	       "sim_resource is common/resource.h's minus one");
-
-const char *sim_resource_name(enum sim_resource r)
+const char *sim_resource_unit(enum raas_resource r)
 {
-	return r < SIM_NRES ? raas_resource_name((int)r + 1) : "?";
+	static const char *const units[RAAS_RES_COUNT] = {"cores", "MiB", "Mbit/s", "ways",
+							  "Mbit/s"};
+	return r >= RAAS_RES_MIN && r <= RAAS_RES_MAX ? units[raas_resource_index(r)] : "?";
 }
 
-const char *sim_resource_unit(enum sim_resource r)
+const char *sim_resource_price_unit(enum raas_resource r)
 {
-	static const char *const units[SIM_NRES] = {"cores", "MiB", "Mbit/s", "ways", "Mbit/s"};
-	return r < SIM_NRES ? units[r] : "?";
-}
-
-const char *sim_resource_price_unit(enum sim_resource r)
-{
-	static const char *const units[SIM_NRES] = {"$/core-hour", "$/MiB-hour",
-						     "$/(Mbit/s)-hour", "$/way-hour", "$/Gbit"};
-	return r < SIM_NRES ? units[r] : "?";
-}
-
-int sim_resource_parse(const char *name, enum sim_resource *out)
-{
-	enum raas_resource r;
-
-	if (raas_resource_parse(name, &r) != 0)
-		return -EINVAL;
-	*out = (enum sim_resource)(r - 1);
-	return 0;
+	static const char *const units[RAAS_RES_COUNT] = {"$/core-hour", "$/MiB-hour",
+							  "$/(Mbit/s)-hour", "$/way-hour", "$/Gbit"};
+	return r >= RAAS_RES_MIN && r <= RAAS_RES_MAX ? units[raas_resource_index(r)] : "?";
 }
 
 const char *sim_strategy_name(enum sim_strategy s)
@@ -320,8 +299,6 @@ static int load_sim_section(struct loader *ld)
 static int load_hosts(struct loader *ld)
 {
 	struct sim_scenario *s = ld->s;
-	static const char *const keys[SIM_NRES] = {"cores", "memory", "bandwidth", "llc",
-						   "egress"};
 	const char *placement;
 
 	if (cfg_get_int(ld->cfg, "hosts", "count", &s->hosts, ld->err) ||
@@ -336,11 +313,12 @@ static int load_hosts(struct loader *ld)
 	else
 		return cfg_error_at(ld->cfg, "hosts", "placement", ld->err,
 				    "'%s' is not round-robin or random", placement);
-	for (int r = 0; r < SIM_NRES; r++) {
-		if (cfg_get_int(ld->cfg, "hosts", keys[r], &s->res[r].capacity, ld->err))
+	for (int r = RAAS_RES_MIN; r <= RAAS_RES_MAX; r++) {
+		int i = raas_resource_index(r);
+		if (cfg_get_int(ld->cfg, "hosts", raas_resource_name(r), &s->res[i].capacity, ld->err))
 			return -RAAS_ECONFIG;
-		if (s->res[r].capacity < 0 || s->res[r].capacity > INT64_C(1) << 40)
-			return cfg_error_at(ld->cfg, "hosts", keys[r], ld->err,
+		if (s->res[i].capacity < 0 || s->res[i].capacity > INT64_C(1) << 40)
+			return cfg_error_at(ld->cfg, "hosts", raas_resource_name(r), ld->err,
 					    "must be 0 to 2^40");
 	}
 	return 0;
@@ -348,9 +326,9 @@ static int load_hosts(struct loader *ld)
 
 /* Creates one instance of a resource's model to check its name and parameters now (with
  * pricing-models' own messages), and that metered egress gets a posted price. */
-static int check_model(struct loader *ld, const char *sec, enum sim_resource r)
+static int check_model(struct loader *ld, const char *sec, enum raas_resource r)
 {
-	const struct sim_resource_cfg *rc = &ld->s->res[r];
+	const struct sim_resource_cfg *rc = &ld->s->res[raas_resource_index(r)];
 	struct pm_param params[64];
 	struct pm_instance *inst;
 	struct pm_error perr;
@@ -369,7 +347,7 @@ static int check_model(struct loader *ld, const char *sec, enum sim_resource r)
 		return e;
 	if (e)
 		return cfg_error_at(ld->cfg, sec, "params", ld->err, "%s", perr.message);
-	if (r == SIM_RES_EGRESS) {
+	if (r == RAAS_RES_EGRESS) {
 		gsl_rng *rng = gsl_rng_alloc(gsl_rng_taus2);
 		struct pm_pool pool = {.round_ns = 1, .rng = rng};
 		money_t p;
@@ -397,14 +375,14 @@ static int load_resources(struct loader *ld)
 	for (size_t i = 0; i < n && i < 64; i++) {
 		const char *sec = sections[i];
 		const char *model, *params, *sched, *scope;
-		enum sim_resource r;
+		enum raas_resource r;
 		int e;
-		if (sim_resource_parse(sec + strlen("resource."), &r))
+		if (raas_resource_parse(sec + strlen("resource."), &r))
 			return cfg_error_at(ld->cfg, sec, "model", ld->err,
 					    "unknown resource '%s' (resources: cores, memory, "
 					    "bandwidth, llc, egress)",
 					    sec + strlen("resource."));
-		struct sim_resource_cfg *rc = &s->res[r];
+		struct sim_resource_cfg *rc = &s->res[raas_resource_index(r)];
 		if (cfg_get_string(ld->cfg, sec, "model", &model, ld->err) ||
 		    cfg_get_string(ld->cfg, sec, "params", &params, ld->err) ||
 		    cfg_get_string(ld->cfg, sec, "schedule", &sched, ld->err) ||
@@ -423,7 +401,7 @@ static int load_resources(struct loader *ld)
 			if (!sched[0])
 				return cfg_error_at(ld->cfg, sec, "model", ld->err,
 						    "model = schedule needs a 'schedule' key");
-			if (r != SIM_RES_EGRESS)
+			if (r != RAAS_RES_EGRESS)
 				return cfg_error_at(ld->cfg, sec, "model", ld->err,
 						    "a schedule prices metered egress only; held "
 						    "resources need a pricing model");
@@ -454,10 +432,10 @@ static int load_resources(struct loader *ld)
 		rc->pricing = SIM_PRICING_MODEL;
 		if ((e = check_model(ld, sec, r)))
 			return e;
-		if (r != SIM_RES_EGRESS && rc->capacity == 0)
+		if (r != RAAS_RES_EGRESS && rc->capacity == 0)
 			return cfg_error_at(ld->cfg, sec, "model", ld->err,
 					    "hosts.%s is 0: there is nothing to sell",
-					    sim_resource_name(r));
+					    raas_resource_name(r));
 	}
 	return 0;
 }
@@ -532,7 +510,7 @@ static int apply_variant(struct loader *ld, const char *variant)
 		snprintf(ld->err->message, sizeof(ld->err->message), "no such variant");
 		return -RAAS_ECONFIG;
 	}
-	for (int r = 0; r < SIM_NRES && !rc; r++) {
+	for (int r = RAAS_RES_MIN; r <= RAAS_RES_MAX && !rc; r++) {
 		const char *v = cfg_get(ld->cfg, sec, RNAME(r));
 		if (!v || !v[0])
 			continue;
@@ -611,9 +589,9 @@ void sim_scenario_destroy(struct sim_scenario *s)
 	for (size_t i = 0; i < s->nclasses; i++)
 		sim_load_fini(&s->classes[i].load);
 	free(s->classes);
-	for (int r = 0; r < SIM_NRES; r++) {
-		free(s->res[r].params);
-		sim_schedule_fini(&s->res[r].schedule);
+	for (int r = RAAS_RES_MIN; r <= RAAS_RES_MAX; r++) {
+		free(s->res[raas_resource_index(r)].params);
+		sim_schedule_fini(&s->res[raas_resource_index(r)].schedule);
 	}
 	for (size_t i = 0; i < s->nprofiles; i++)
 		econ_profile_destroy(s->profiles[i]);
@@ -665,7 +643,7 @@ static void blame_variant(struct loader *ld, const char *variant, const char *co
 			return;
 	snprintf(sec, sizeof(sec), "variant.%s", variant);
 	sim__copy(key, sizeof(key), "set");
-	for (int r = 0; r < SIM_NRES; r++) {
+	for (int r = RAAS_RES_MIN; r <= RAAS_RES_MAX; r++) {
 		char prefix[64];
 		const char *v = cfg_get(ld->cfg, sec, RNAME(r));
 		snprintf(prefix, sizeof(prefix), "resource.%s.", RNAME(r));

@@ -24,27 +24,20 @@
 
 #include "common/config.h"
 #include "common/money.h"
+#include "common/resource.h"
 #include "nom/econ.h"
 #include "nom/econ_profile.h"
 #include "load.h"
 #include "schedule.h"
 
-enum sim_resource {
-	SIM_RES_CORES,
-	SIM_RES_MEMORY,
-	SIM_RES_BANDWIDTH,
-	SIM_RES_LLC,
-	SIM_RES_EGRESS, /* metered traffic, priced per Gbit; no allocation */
-	SIM_NRES
-};
-
-/* "cores", "memory", "bandwidth", "llc", "egress". */
-const char *sim_resource_name(enum sim_resource r);
-/* The unit of a quantity: "cores", "MiB", "Mbit/s", "ways", "Mbit/s". */
-const char *sim_resource_unit(enum sim_resource r);
+/* A simulated resource is common/resource.h's enum raas_resource (so it casts to the proto's);
+ * the per-resource arrays below hold RAAS_RES_COUNT entries, indexed by raas_resource_index().
+ * Names come from raas_resource_name(); the units here are the simulator's own (egress is
+ * scheduled in Mbit/s, priced per Gbit). */
+const char *sim_resource_unit(enum raas_resource r);
 /* The unit of a price: "$/core-hour", ..., "$/Gbit" for egress. */
-const char *sim_resource_price_unit(enum sim_resource r);
-int sim_resource_parse(const char *name, enum sim_resource *out);
+const char *sim_resource_price_unit(enum raas_resource r);
+int raas_resource_parse(const char *name, enum raas_resource *out);
 
 enum sim_pricing {
 	SIM_PRICING_NONE,     /* no [resource.X] section: the resource is not traded */
@@ -107,7 +100,7 @@ struct sim_class_cfg {
 	int64_t arrival_mean_ns; /* mean gap of a Poisson arrival process; 0: none */
 	enum sim_lifetime lifetime;
 	int64_t lifetime_ns;
-	enum sim_resource resource;
+	enum raas_resource resource;
 
 	/* nom */
 	const struct econ_app *app;      /* borrowed from the scenario's profiles */
@@ -141,7 +134,7 @@ struct sim_scenario {
 	int threads;             /* 0: one per CPU */
 	int64_t hosts;
 	enum sim_placement placement;
-	struct sim_resource_cfg res[SIM_NRES];
+	struct sim_resource_cfg res[RAAS_RES_COUNT];
 	struct sim_class_cfg *classes;
 	size_t nclasses;
 	enum sim_pool_prices pool_prices;

@@ -398,9 +398,9 @@ static int load_nom(struct class_ctx *x)
 					      p->apps[i].name);
 		return FAIL(x, "app", "no app '%s' in %s (apps: %s)", app, path, list);
 	}
-	if (c->resource != SIM_RES_EGRESS && c->resource != SIM_RES_BANDWIDTH)
+	if (c->resource != RAAS_RES_EGRESS && c->resource != RAAS_RES_BANDWIDTH)
 		return FAIL(x, "resource", "a nom app buys egress or bandwidth, not %s",
-			    sim_resource_name(c->resource));
+			    raas_resource_name(c->resource));
 	if ((rc = load_utility(x)) || (rc = load_load(x)) || (rc = load_strategy(x)))
 		return rc;
 	return 0;
@@ -421,7 +421,7 @@ static int load_flat(struct class_ctx *x)
 	if (get_int(x, "quantity", &c->quantity) || get_int(x, "min_quantity", &c->min_quantity) ||
 	    get_str(x, "value", &value))
 		return -RAAS_ECONFIG;
-	if (c->resource == SIM_RES_EGRESS)
+	if (c->resource == RAAS_RES_EGRESS)
 		return FAIL(x, "resource", "flat tenants hold a resource; egress is metered (use a "
 					   "nom class)");
 	if (c->quantity < 1 || c->quantity > (INT64_C(1) << 40))
@@ -518,13 +518,13 @@ static int load_class(struct loader *ld, const char *sec, struct sim_class_cfg *
 		return FAIL(&x, "resource", "flat tenants need a resource (cores, memory, bandwidth "
 					    "or llc)");
 	if (!res[0])
-		c->resource = SIM_RES_EGRESS;
-	else if (sim_resource_parse(res, &c->resource))
+		c->resource = RAAS_RES_EGRESS;
+	else if (raas_resource_parse(res, &c->resource))
 		return FAIL(&x, "resource", "'%s' is not cores, memory, bandwidth, llc or egress",
 			    res);
-	if (ld->s->res[c->resource].pricing == SIM_PRICING_NONE)
+	if (ld->s->res[raas_resource_index(c->resource)].pricing == SIM_PRICING_NONE)
 		return FAIL(&x, "resource", "%s is not priced: add a [resource.%s] section",
-			    sim_resource_name(c->resource), sim_resource_name(c->resource));
+			    raas_resource_name(c->resource), raas_resource_name(c->resource));
 	return c->kind == SIM_KIND_NOM ? load_nom(&x) : load_flat(&x);
 }
 

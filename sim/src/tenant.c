@@ -34,7 +34,7 @@ void tenant_accrue(struct sim_world *w, struct sim_tenant *t, int64_t now)
 		return;
 	t->acc_value += to_money(t->value_rate * (double)dt / 1e9);
 	if (t->egress_gbps > 0) {
-		price = world_pool(w, t->host, SIM_RES_EGRESS)->price;
+		price = world_pool(w, t->host, RAAS_RES_EGRESS)->price;
 		t->acc_pay += to_money(t->egress_gbps * (double)price * (double)dt / 1e9);
 	}
 	t->last_ns = now;
@@ -54,7 +54,7 @@ void tenant_update(struct sim_world *w, struct sim_tenant *t, money_t egress_pri
 	double s = k->scale, tput, value;
 	const struct econ_point *pt;
 
-	if (c->resource == SIM_RES_EGRESS) {
+	if (c->resource == RAAS_RES_EGRESS) {
 		if (c->strategy == SIM_ADAPTIVE) {
 			t->choice = (uint8_t)econ_menu_pick(m, (double)egress_price_nd / 1e9);
 			pt = m->choices[t->choice].point;
@@ -105,7 +105,7 @@ void tenant_class_bid(struct sim_world *w, struct sim_class_rt *k)
 
 	(void)w;
 	k->nbid = 0;
-	if (c->kind != SIM_KIND_NOM || c->resource == SIM_RES_EGRESS)
+	if (c->kind != SIM_KIND_NOM || c->resource == RAAS_RES_EGRESS)
 		return;
 	if (c->strategy == SIM_ADAPTIVE) {
 		struct econ_segment es[ECON_MENU_MAX];

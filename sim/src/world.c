@@ -50,10 +50,10 @@ void world_host_name(int64_t host, char *buf, size_t len)
 
 /* A pool's model through the one pool setup the market uses too (pricing/pool.h): the same
  * seed, host and resource give the same generator stream in every round. */
-static int pool_init(struct sim_world *w, struct sim_pool *p, enum sim_resource r, int64_t host,
+static int pool_init(struct sim_world *w, struct sim_pool *p, enum raas_resource r, int64_t host,
 		     int64_t supply, char *why, size_t why_len)
 {
-	const struct sim_resource_cfg *rc = &w->sc->res[r];
+	const struct sim_resource_cfg *rc = &w->sc->res[raas_resource_index(r)];
 	struct pm_error perr;
 	char hname[32];
 
@@ -64,11 +64,11 @@ static int pool_init(struct sim_world *w, struct sim_pool *p, enum sim_resource 
 	}
 	world_host_name(host, hname, sizeof(hname));
 	struct pm_pool_spec spec = {.model = rc->model, .params = rc->params, .host = hname,
-				    .resource = sim_resource_name(r), .seed = w->seed,
+				    .resource = raas_resource_name(r), .seed = w->seed,
 				    .round_ns = w->sc->round_ns};
 	int e = pm_pool_setup_create(&spec, &p->setup, &perr);
 	if (e) {
-		snprintf(why, why_len, "resource.%s: model %s: %s", sim_resource_name(r), rc->model,
+		snprintf(why, why_len, "resource.%s: model %s: %s", raas_resource_name(r), rc->model,
 			 perr.message);
 		return e;
 	}
@@ -86,8 +86,8 @@ static int create_pools(struct sim_world *w, char *why, size_t why_len)
 {
 	const struct sim_scenario *sc = w->sc;
 
-	for (int r = 0; r < SIM_NRES; r++) {
-		const struct sim_resource_cfg *rc = &sc->res[r];
+	for (int r = RAAS_RES_MIN; r <= RAAS_RES_MAX; r++) {
+		const struct sim_resource_cfg *rc = &sc->res[raas_resource_index(r)];
 		int e = 0;
 
 		if (rc->pricing == SIM_PRICING_NONE)
@@ -95,11 +95,11 @@ static int create_pools(struct sim_world *w, char *why, size_t why_len)
 		bool global = rc->scope == SIM_SCOPE_GLOBAL || rc->pricing == SIM_PRICING_SCHEDULE;
 		if (global) {
 			int64_t supply = rc->capacity * (int64_t)w->nhosts;
-			e = pool_init(w, &w->global[r], (enum sim_resource)r, -1, supply, why,
+			e = pool_init(w, &w->global[raas_resource_index(r)], (enum raas_resource)r, -1, supply, why,
 				      why_len);
 		} else {
 			for (size_t h = 0; h < w->nhosts && !e; h++)
-				e = pool_init(w, &w->hosts[h].pools[r], (enum sim_resource)r,
+				e = pool_init(w, &w->hosts[h].pools[raas_resource_index(r)], (enum raas_resource)r,
 					      (int64_t)h, rc->capacity, why, why_len);
 		}
 		if (e)
@@ -188,12 +188,12 @@ void world_destroy(struct sim_world *w)
 	if (!w)
 		return;
 	for (size_t h = 0; h < w->nhosts && w->hosts; h++) {
-		for (int r = 0; r < SIM_NRES; r++)
-			pool_fini(&w->hosts[h].pools[r]);
+		for (int r = RAAS_RES_MIN; r <= RAAS_RES_MAX; r++)
+			pool_fini(&w->hosts[h].pools[raas_resource_index(r)]);
 		free(w->hosts[h].members);
 	}
-	for (int r = 0; r < SIM_NRES; r++)
-		pool_fini(&w->global[r]);
+	for (int r = RAAS_RES_MIN; r <= RAAS_RES_MAX; r++)
+		pool_fini(&w->global[raas_resource_index(r)]);
 	for (size_t c = 0; c < w->nclasses; c++) {
 		free(w->classes[c].menus);
 		free(w->classes[c].fixed);
@@ -209,13 +209,13 @@ void world_destroy(struct sim_world *w)
 	free(w);
 }
 
-struct sim_pool *world_pool(struct sim_world *w, size_t h, enum sim_resource r)
+struct sim_pool *world_pool(struct sim_world *w, size_t h, enum raas_resource r)
 {
-	const struct sim_resource_cfg *rc = &w->sc->res[r];
+	const struct sim_resource_cfg *rc = &w->sc->res[raas_resource_index(r)];
 
 	if (rc->scope == SIM_SCOPE_GLOBAL || rc->pricing == SIM_PRICING_SCHEDULE)
-		return &w->global[r];
-	return &w->hosts[h].pools[r];
+		return &w->global[raas_resource_index(r)];
+	return &w->hosts[h].pools[raas_resource_index(r)];
 }
 
 static bool push_member(uint32_t **v, uint32_t *n, uint32_t *cap, uint32_t t, uint32_t *slot)
@@ -352,26 +352,26 @@ void world_check(const struct sim_world *w)
 		CHECK(w->hosts[x->host].members[x->host_slot] == t);
 		CHECK(w->classes[x->cls].members[x->cls_slot] == t);
 		CHECK(x->last_ns <= w->now);
-		enum sim_resource r = w->classes[x->cls].cfg->resource;
+		enum raas_resource r = w->classes[x->cls].cfg->resource;
 		CHECK(x->resource == r);
-		CHECK(r != SIM_RES_EGRESS || x->alloc == 0);
+		CHECK(r != RAAS_RES_EGRESS || x->alloc == 0);
 		CHECK(x->alloc >= 0);
 	}
 	CHECK(live == w->nlive);
 	uint32_t on_hosts = 0, in_classes = 0;
 	for (size_t h = 0; h < w->nhosts; h++) {
 		on_hosts += w->hosts[h].nmembers;
-		for (int r = 0; r < SIM_NRES; r++) {
-			if (w->sc->res[r].pricing != SIM_PRICING_MODEL ||
-			    w->sc->res[r].scope != SIM_SCOPE_HOST || r == SIM_RES_EGRESS)
+		for (int r = RAAS_RES_MIN; r <= RAAS_RES_MAX; r++) {
+			if (w->sc->res[raas_resource_index(r)].pricing != SIM_PRICING_MODEL ||
+			    w->sc->res[raas_resource_index(r)].scope != SIM_SCOPE_HOST || r == RAAS_RES_EGRESS)
 				continue;
 			int64_t sum = 0;
 			for (uint32_t i = 0; i < w->hosts[h].nmembers; i++) {
 				const struct sim_tenant *x = &w->tenants[w->hosts[h].members[i]];
-				if (w->classes[x->cls].cfg->resource == (enum sim_resource)r)
+				if (w->classes[x->cls].cfg->resource == (enum raas_resource)r)
 					sum += x->alloc;
 			}
-			CHECK(sum <= w->hosts[h].pools[r].supply);
+			CHECK(sum <= w->hosts[h].pools[raas_resource_index(r)].supply);
 		}
 	}
 	for (size_t c = 0; c < w->nclasses; c++)

@@ -36,7 +36,7 @@ struct sim_tenant {
 	uint32_t host_slot, cls_slot;
 	uint32_t next_free;     /* free list (free slots only) */
 	bool live;
-	uint8_t resource;       /* enum sim_resource of its class (hot in every round) */
+	uint8_t resource;       /* enum raas_resource of its class (hot in every round) */
 	uint8_t choice;         /* adaptive: the menu index of the working point */
 	evq_handle departure;   /* 0: none scheduled */
 	uint64_t id;            /* unique for the run, in arrival order: the bidder id */
@@ -62,7 +62,7 @@ struct sim_pool {
 struct sim_host {
 	uint32_t *members;
 	uint32_t nmembers, cap;
-	struct sim_pool pools[SIM_NRES]; /* scope host only */
+	struct sim_pool pools[RAAS_RES_COUNT]; /* scope host only */
 };
 
 struct sim_class_rt {
@@ -88,7 +88,7 @@ struct sim_world {
 	int64_t now;
 	struct sim_host *hosts;
 	size_t nhosts;
-	struct sim_pool global[SIM_NRES]; /* scope global, and egress schedules */
+	struct sim_pool global[RAAS_RES_COUNT]; /* scope global, and egress schedules */
 	struct sim_class_rt *classes;
 	size_t nclasses;
 	struct sim_tenant *tenants;
@@ -114,7 +114,7 @@ void world_remove_tenant(struct sim_world *w, uint32_t t);
 void world_host_name(int64_t host, char *buf, size_t len);
 
 /* The pool of resource r that tenant-side host h uses. */
-struct sim_pool *world_pool(struct sim_world *w, size_t h, enum sim_resource r);
+struct sim_pool *world_pool(struct sim_world *w, size_t h, enum raas_resource r);
 
 /* Asserts the invariants above. O(tenants + hosts). */
 void world_check(const struct sim_world *w);

@@ -46,12 +46,12 @@ static const struct {
 };
 #define NMECH (sizeof(mechs) / sizeof(mechs[0]))
 
-static const int resources[2] = {SIM_RES_BANDWIDTH, SIM_RES_CORES};
+static const int resources[2] = {RAAS_RES_BANDWIDTH, RAAS_RES_CORES};
 
+/* A simulated resource is common/resource.h's value, which is the proto's. */
 static Raas__Resource wire_res(int r)
 {
-	return r == SIM_RES_BANDWIDTH ? RAAS__RESOURCE__RESOURCE_BANDWIDTH
-				      : RAAS__RESOURCE__RESOURCE_CORES;
+	return (Raas__Resource)r;
 }
 
 /* "MODEL: PARAMS" with the trace's path filled in. */
@@ -225,7 +225,7 @@ static size_t replay(sqlite3 *db, size_t mi)
 			snprintf(p->name, sizeof(p->name), "h%d-%d", h, k);
 			snprintf(p->host, sizeof(p->host), "h%d", h);
 			p->resource = wire_res(resources[k]);
-			p->supply = resources[k] == SIM_RES_BANDWIDTH ? 800 : 6;
+			p->supply = resources[k] == RAAS_RES_BANDWIDTH ? 800 : 6;
 			p->model.set = true;
 			split_model(k == 0 ? mechs[mi].bandwidth : mechs[mi].cores, p->model.model,
 				    sizeof(p->model.model), p->model.params,
@@ -300,7 +300,7 @@ static size_t replay(sqlite3 *db, size_t mi)
 			ASSERT_LT(n, 4096);
 			const char *res = (const char *)sqlite3_column_text(bq, 1);
 			r->host = sqlite3_column_int64(bq, 0);
-			r->res = strcmp(res, "bandwidth") == 0 ? SIM_RES_BANDWIDTH : SIM_RES_CORES;
+			r->res = strcmp(res, "bandwidth") == 0 ? RAAS_RES_BANDWIDTH : RAAS_RES_CORES;
 			r->bidder = sqlite3_column_int64(bq, 2);
 			r->min = sqlite3_column_int64(bq, 3);
 			r->max = sqlite3_column_int64(bq, 4);

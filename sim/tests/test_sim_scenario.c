@@ -103,19 +103,19 @@ static void test_good(void)
 	ASSERT_EQ(s->nclasses, 4);
 	ASSERT_EQ(s->nvariants, 2);
 	ASSERT_STR_EQ(s->variants[1], "v2");
-	ASSERT_EQ(s->res[SIM_RES_EGRESS].pricing, SIM_PRICING_SCHEDULE);
-	ASSERT_EQ(s->res[SIM_RES_EGRESS].schedule.n, 2);
-	ASSERT_EQ(s->res[SIM_RES_EGRESS].schedule.price[1], 2 * MONEY_PER_DOLLAR);
-	ASSERT_EQ(s->res[SIM_RES_BANDWIDTH].pricing, SIM_PRICING_MODEL);
-	ASSERT_STR_EQ(s->res[SIM_RES_BANDWIDTH].model, "uniform");
-	ASSERT_EQ(s->res[SIM_RES_BANDWIDTH].capacity, 100);
+	ASSERT_EQ(s->res[raas_resource_index(RAAS_RES_EGRESS)].pricing, SIM_PRICING_SCHEDULE);
+	ASSERT_EQ(s->res[raas_resource_index(RAAS_RES_EGRESS)].schedule.n, 2);
+	ASSERT_EQ(s->res[raas_resource_index(RAAS_RES_EGRESS)].schedule.price[1], 2 * MONEY_PER_DOLLAR);
+	ASSERT_EQ(s->res[raas_resource_index(RAAS_RES_BANDWIDTH)].pricing, SIM_PRICING_MODEL);
+	ASSERT_STR_EQ(s->res[raas_resource_index(RAAS_RES_BANDWIDTH)].model, "uniform");
+	ASSERT_EQ(s->res[raas_resource_index(RAAS_RES_BANDWIDTH)].capacity, 100);
 	const struct sim_class_cfg *a = &s->classes[0], *b = &s->classes[1], *c = &s->classes[2];
 	/* Template inheritance and the class's own keys. */
 	ASSERT_EQ(a->utility.kind, ECON_REFUND);
 	ASSERT_NEAR(a->utility.beta_per_ms, 3, 0);
 	ASSERT_EQ(a->strategy, SIM_STATIC_TPT);
 	ASSERT_NEAR(a->delay_us, 10, 0); /* best throughput at "many" */
-	ASSERT_EQ(a->resource, SIM_RES_EGRESS);
+	ASSERT_EQ(a->resource, RAAS_RES_EGRESS);
 	ASSERT_EQ(a->load.kind, SIM_LOAD_PHASES);
 	ASSERT_EQ(a->load.nsteps, 2);
 	ASSERT_TRUE(a->load.repeat);
@@ -132,7 +132,7 @@ static void test_good(void)
 	ASSERT_NEAR(b->utility.delta, 0.5, 0);
 	ASSERT_EQ(b->load.kind, SIM_LOAD_TRACE);
 	ASSERT_EQ(b->load.nsteps, 2);
-	ASSERT_EQ(b->resource, SIM_RES_BANDWIDTH);
+	ASSERT_EQ(b->resource, RAAS_RES_BANDWIDTH);
 	ASSERT_EQ(c->kind, SIM_KIND_FLAT);
 	ASSERT_EQ(c->min_quantity, 2);
 	ASSERT_EQ(c->value.kind, SIM_DIST_NORMAL);
@@ -146,8 +146,8 @@ static void test_good(void)
 	char path[512];
 	snprintf(path, sizeof(path), "%s/s.ini", dir);
 	ASSERT_OK(sim_scenario_load(path, "v1", ov, 2, &s, &err));
-	ASSERT_STR_EQ(s->res[SIM_RES_BANDWIDTH].model, "vcg");
-	ASSERT_STR_EQ(s->res[SIM_RES_BANDWIDTH].params, "reserve=$0.01");
+	ASSERT_STR_EQ(s->res[raas_resource_index(RAAS_RES_BANDWIDTH)].model, "vcg");
+	ASSERT_STR_EQ(s->res[raas_resource_index(RAAS_RES_BANDWIDTH)].params, "reserve=$0.01");
 	ASSERT_STR_EQ(s->variant, "v1");
 	sim_scenario_destroy(s);
 	ASSERT_OK(sim_scenario_load(path, "v2", ov, 2, &s, &err));

@@ -17,6 +17,14 @@ enum raas_resource {
 };
 #define RAAS_RES_MIN RAAS_RES_CORES
 #define RAAS_RES_MAX RAAS_RES_EGRESS
+/* How many resources there are, and a resource's place in an array of that many. The values
+ * start at 1 (the proto's 0 is "unspecified"), so an array indexed by resource goes through
+ * raas_resource_index() rather than the value; loops run RAAS_RES_MIN..RAAS_RES_MAX. */
+#define RAAS_RES_COUNT (RAAS_RES_MAX - RAAS_RES_MIN + 1)
+static inline int raas_resource_index(int r)
+{
+	return r - RAAS_RES_MIN;
+}
 
 /* "cores", "memory", "bandwidth", "llc", "egress"; "?" for any other value. */
 const char *raas_resource_name(int r);
