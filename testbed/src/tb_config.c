@@ -16,76 +16,108 @@
 #include "pricing/pm.h"
 #include "testbed/testbed.h"
 
-static const struct cfg_key tb_keys[] = {
-	{"testbed", "name", CFG_STRING, NULL,
+#define F(field) CFG_FIELD(struct testbed, field)
+#define SEC INT64_C(1000000000)
+/* Every key once. [testbed] and [market] are fixed and bound by table (type, default, range and
+ * help written once, loaded by cfg_bind_load); the per-name sections ([resource.*], [host.*],
+ * [tenant.*], [event.*]) are dynamic, so they are CFG_UNBOUND here and read by the chains below
+ * with the cross-checks (hosts named, loads that fit the app) only this file knows. */
+static const struct cfg_bind tb_binds[] = {
+	{"testbed", "name", CFG_STRING, F(name), NULL, CFG_ANY,
 	 "1-8 of a-z 0-9: names its namespaces, cgroups, boards and files tb-NAME-..."},
-	{"testbed", "net", CFG_INT, "213", "the testbed's addresses are 10.NET.0.0/16 (1-254)"},
-	{"testbed", "duration", CFG_DURATION, "20s", "length of `raas testbed run`"},
-	{"testbed", "startup_timeout", CFG_DURATION, "60s",
+	{"testbed", "net", CFG_INT, F(net), "213", 1, 254,
+	 "the testbed's addresses are 10.NET.0.0/16 (1-254)"},
+	{"testbed", "duration", CFG_DURATION, F(duration_ns), "20s", SEC, 24 * 3600 * SEC,
+	 "length of `raas testbed run`"},
+	{"testbed", "startup_timeout", CFG_DURATION, F(startup_timeout_ns), "60s", SEC, INT64_MAX,
 	 "longest wait for every component's ready file"},
-	{"testbed", "seed", CFG_INT, "1", "the run's seed (recorded; load generators' keys)"},
-	{"testbed", "profile", CFG_STRING, "sim/scenarios/profiles/nom-thesis.csv",
-	 "the apps' working points (docs/profiles.md), relative to the file's folder's project"},
-	{"market", "round", CFG_DURATION, "500ms", "round length"},
-	{"resource.*", "model", CFG_STRING, NULL, "the pricing model of this resource's pools"},
-	{"resource.*", "params", CFG_STRING, "", "the model's parameters, as the market takes them"},
-	{"host.*", "kind", CFG_STRING, "emulated", "emulated (on this machine) or remote"},
-	{"host.*", "bandwidth_mbit", CFG_INT, "0", "uplink bandwidth sold, Mbit/s"},
-	{"host.*", "cores", CFG_INT, "0",
+	{"testbed", "seed", CFG_INT, F(seed), "1", CFG_ANY,
+	 "the run's seed (recorded; load generators' keys)"},
+	{"testbed", "profile", CFG_STRING, F(profile), "sim/scenarios/profiles/nom-thesis.csv",
+	 CFG_ANY, "the apps' working points (docs/profiles.md), relative to the file's folder's "
+		  "project"},
+	{"market", "round", CFG_DURATION, F(round_ns), "500ms", SEC / 100, 3600 * SEC,
+	 "round length"},
+	{"resource.*", "model", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
+	 "the pricing model of this resource's pools"},
+	{"resource.*", "params", CFG_STRING, CFG_UNBOUND, "", CFG_ANY,
+	 "the model's parameters, as the market takes them"},
+	{"host.*", "kind", CFG_STRING, CFG_UNBOUND, "emulated", CFG_ANY,
+	 "emulated (on this machine) or remote"},
+	{"host.*", "bandwidth_mbit", CFG_INT, CFG_UNBOUND, "0", CFG_ANY,
+	 "uplink bandwidth sold, Mbit/s"},
+	{"host.*", "cores", CFG_INT, CFG_UNBOUND, "0", CFG_ANY,
 	 "cores sold (CPUs 0..cores-1, enforced as the tenants' cpusets); 0: none"},
-	{"host.*", "memory_mib", CFG_INT, "0",
+	{"host.*", "memory_mib", CFG_INT, CFG_UNBOUND, "0", CFG_ANY,
 	 "memory sold, MiB (enforced as the tenants' memory cgroup limits); 0: none"},
-	{"host.*", "key", CFG_STRING, "", "remote: the host agent's public key file (.pub)"},
-	{"tenant.*", "host", CFG_STRING, NULL, "the host its instance runs on"},
-	{"tenant.*", "budget", CFG_STRING, "unlimited", "the most it may be charged ($X)"},
-	{"tenant.*", "instance", CFG_STRING, "process", "process, or vm (a nom VM its host's "
-							 "agent boots; joins at 0s)"},
-	{"tenant.*", "vm_type", CFG_STRING, "auto", "vm: auto (kvm with /dev/kvm), kvm or qemu"},
-	{"tenant.*", "app", CFG_STRING, NULL, "memcached, nhttpd or netpipe"},
-	{"tenant.*", "utility", CFG_STRING, "refund", "penalty, refund or bonus"},
-	{"tenant.*", "alpha", CFG_DOUBLE, NULL, "utility: alpha (docs/economics.md)"},
-	{"tenant.*", "beta", CFG_DOUBLE, NULL, "utility: beta"},
-	{"tenant.*", "gamma", CFG_DOUBLE, NULL, "utility: gamma"},
-	{"tenant.*", "delta", CFG_DOUBLE, NULL, "utility: delta"},
-	{"tenant.*", "x", CFG_DOUBLE, NULL, "utility: x"},
-	{"tenant.*", "l0", CFG_DOUBLE, NULL, "utility: l0"},
-	{"tenant.*", "strategy", CFG_STRING, "adaptive",
+	{"host.*", "key", CFG_STRING, CFG_UNBOUND, "", CFG_ANY,
+	 "remote: the host agent's public key file (.pub)"},
+	{"tenant.*", "host", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
+	 "the host its instance runs on"},
+	{"tenant.*", "budget", CFG_STRING, CFG_UNBOUND, "unlimited", CFG_ANY,
+	 "the most it may be charged ($X)"},
+	{"tenant.*", "instance", CFG_STRING, CFG_UNBOUND, "process", CFG_ANY,
+	 "process, or vm (a nom VM its host's agent boots; joins at 0s)"},
+	{"tenant.*", "vm_type", CFG_STRING, CFG_UNBOUND, "auto", CFG_ANY,
+	 "vm: auto (kvm with /dev/kvm), kvm or qemu"},
+	{"tenant.*", "app", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY, "memcached, nhttpd or netpipe"},
+	{"tenant.*", "utility", CFG_STRING, CFG_UNBOUND, "refund", CFG_ANY,
+	 "penalty, refund or bonus"},
+	{"tenant.*", "alpha", CFG_DOUBLE, CFG_UNBOUND, NULL, CFG_ANY,
+	 "utility: alpha (docs/economics.md)"},
+	{"tenant.*", "beta", CFG_DOUBLE, CFG_UNBOUND, NULL, CFG_ANY, "utility: beta"},
+	{"tenant.*", "gamma", CFG_DOUBLE, CFG_UNBOUND, NULL, CFG_ANY, "utility: gamma"},
+	{"tenant.*", "delta", CFG_DOUBLE, CFG_UNBOUND, NULL, CFG_ANY, "utility: delta"},
+	{"tenant.*", "x", CFG_DOUBLE, CFG_UNBOUND, NULL, CFG_ANY, "utility: x"},
+	{"tenant.*", "l0", CFG_DOUBLE, CFG_UNBOUND, NULL, CFG_ANY, "utility: l0"},
+	{"tenant.*", "strategy", CFG_STRING, CFG_UNBOUND, "adaptive", CFG_ANY,
 	 "adaptive, static-tpt, static-lat (the profile's best throughput or latency), static "
 	 "(with delay_us) or price-unaware"},
-	{"tenant.*", "delay_us", CFG_INT, NULL,
+	{"tenant.*", "delay_us", CFG_INT, CFG_UNBOUND, NULL, CFG_ANY,
 	 "static, price-unaware: the fixed batching delay W, 0-1000 us"},
-	{"tenant.*", "stack", CFG_STRING, "nomnet", "nomnet, or kernel (price-unaware only)"},
-	{"tenant.*", "load", CFG_STRING, "nom-loadgen",
+	{"tenant.*", "stack", CFG_STRING, CFG_UNBOUND, "nomnet", CFG_ANY,
+	 "nomnet, or kernel (price-unaware only)"},
+	{"tenant.*", "load", CFG_STRING, CFG_UNBOUND, "nom-loadgen", CFG_ANY,
 	 "nom-loadgen, memcaslap (memcached), wrk (nhttpd) or NPtcp (netpipe)"},
-	{"tenant.*", "phases", CFG_STRING, "20s:16",
+	{"tenant.*", "phases", CFG_STRING, CFG_UNBOUND, "20s:16", CFG_ANY,
 	 "load phases DURATION:CONNECTIONS, comma-separated (\"10s:16, 10s:1\")"},
-	{"tenant.*", "cores", CFG_INT, "0",
+	{"tenant.*", "cores", CFG_INT, CFG_UNBOUND, "0", CFG_ANY,
 	 "a standing bid for up to this many of its host's cores (0: none)"},
-	{"tenant.*", "cores_min", CFG_INT, "1", "the fewest cores the bid takes"},
-	{"tenant.*", "cores_price", CFG_STRING, NULL, "the most it pays per core-hour ($X)"},
-	{"tenant.*", "memory_mib", CFG_INT, "0",
+	{"tenant.*", "cores_min", CFG_INT, CFG_UNBOUND, "1", CFG_ANY,
+	 "the fewest cores the bid takes"},
+	{"tenant.*", "cores_price", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
+	 "the most it pays per core-hour ($X)"},
+	{"tenant.*", "memory_mib", CFG_INT, CFG_UNBOUND, "0", CFG_ANY,
 	 "a standing bid for up to this much of its host's memory, MiB (0: none)"},
-	{"tenant.*", "memory_min", CFG_INT, "1", "the least memory the bid takes, MiB"},
-	{"tenant.*", "memory_price", CFG_STRING, NULL, "the most it pays per MiB-hour ($X)"},
-	{"tenant.*", "profile_app", CFG_STRING, "",
+	{"tenant.*", "memory_min", CFG_INT, CFG_UNBOUND, "1", CFG_ANY,
+	 "the least memory the bid takes, MiB"},
+	{"tenant.*", "memory_price", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
+	 "the most it pays per MiB-hour ($X)"},
+	{"tenant.*", "profile_app", CFG_STRING, CFG_UNBOUND, "", CFG_ANY,
 	 "the profile's app whose rows it reads (default: its app's); e.g. memcached-kernel"},
-	{"tenant.*", "http_path", CFG_STRING, "/f16k",
+	{"tenant.*", "http_path", CFG_STRING, CFG_UNBOUND, "/f16k", CFG_ANY,
 	 "nhttpd under nom-loadgen: the file fetched, /f16k (16 KiB) or /index.html (1 KiB)"},
-	{"tenant.*", "join", CFG_DURATION, "0s", "when it joins, from the run's start"},
-	{"tenant.*", "leave", CFG_DURATION, NULL, "when it leaves (default: at the end)"},
-	{"event.*", "at", CFG_DURATION, NULL, "when, from the run's start"},
-	{"event.*", "action", CFG_STRING, NULL,
+	{"tenant.*", "join", CFG_DURATION, CFG_UNBOUND, "0s", CFG_ANY,
+	 "when it joins, from the run's start"},
+	{"tenant.*", "leave", CFG_DURATION, CFG_UNBOUND, NULL, CFG_ANY,
+	 "when it leaves (default: at the end)"},
+	{"event.*", "at", CFG_DURATION, CFG_UNBOUND, NULL, CFG_ANY, "when, from the run's start"},
+	{"event.*", "action", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
 	 "host-fail, supply (a host's capacity of a resource) or price (a resource's model "
 	 "parameters)"},
-	{"event.*", "host", CFG_STRING, NULL, "host-fail, supply: the host"},
-	{"event.*", "resource", CFG_STRING, NULL,
+	{"event.*", "host", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY, "host-fail, supply: the host"},
+	{"event.*", "resource", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
 	 "supply (default bandwidth), price: bandwidth, cores or memory"},
-	{"event.*", "supply", CFG_INT, NULL, "supply: the host's new capacity (Mbit/s, cores, MiB)"},
-	{"event.*", "model", CFG_STRING, NULL, "price: the resource's model from then on (default "
-					      "its own)"},
-	{"event.*", "params", CFG_STRING, NULL, "price: the model's parameters from then on"},
+	{"event.*", "supply", CFG_INT, CFG_UNBOUND, NULL, CFG_ANY,
+	 "supply: the host's new capacity (Mbit/s, cores, MiB)"},
+	{"event.*", "model", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
+	 "price: the resource's model from then on (default its own)"},
+	{"event.*", "params", CFG_STRING, CFG_UNBOUND, NULL, CFG_ANY,
+	 "price: the model's parameters from then on"},
 };
-#define NKEYS (sizeof(tb_keys) / sizeof(tb_keys[0]))
+#undef SEC
+#undef F
+#define NBINDS (sizeof(tb_binds) / sizeof(tb_binds[0]))
 
 const char *tb_app_name(enum tb_app a)
 {
@@ -648,38 +680,19 @@ out:
 int tb_load(const char *path, struct testbed *tb, struct cfg_error *err)
 {
 	struct cfg *c = NULL;
-	const char *s;
-	int64_t v;
 	int rc;
 
 	memset(tb, 0, sizeof(*tb));
 	memset(err, 0, sizeof(*err));
 	snprintf(tb->file, sizeof(tb->file), "%s", path);
-	if ((rc = cfg_create(tb_keys, NKEYS, &c)) != 0)
+	if ((rc = cfg_create_bind(tb_binds, NBINDS, NULL, 0, &c)) != 0)
 		return rc;
 	if ((rc = cfg_load_file(c, path, err)) != 0)
 		goto out;
-	GET(cfg_get_string, "testbed", "name", &s);
-	if (!name_ok(s, 8))
-		FAIL("testbed", "name", "\"%s\": 1-8 of a-z 0-9, a letter first", s);
-	snprintf(tb->name, sizeof(tb->name), "%s", s);
-	GET(cfg_get_int, "testbed", "net", &v);
-	if (v < 1 || v > 254)
-		FAIL("testbed", "net", "%lld is not 1-254", (long long)v);
-	tb->net = (int)v;
-	GET(cfg_get_duration, "testbed", "duration", &tb->duration_ns);
-	if (tb->duration_ns < 1000000000LL || tb->duration_ns > 24 * 3600 * 1000000000LL)
-		FAIL("testbed", "duration", "not 1s-24h");
-	GET(cfg_get_duration, "testbed", "startup_timeout", &tb->startup_timeout_ns);
-	if (tb->startup_timeout_ns < 1000000000LL)
-		FAIL("testbed", "startup_timeout", "under 1s");
-	GET(cfg_get_int, "testbed", "seed", &v);
-	tb->seed = (uint64_t)v;
-	GET(cfg_get_string, "testbed", "profile", &s);
-	snprintf(tb->profile, sizeof(tb->profile), "%s", s);
-	GET(cfg_get_duration, "market", "round", &tb->round_ns);
-	if (tb->round_ns < 10000000LL || tb->round_ns > 3600 * 1000000000LL)
-		FAIL("market", "round", "not 10ms-1h");
+	if ((rc = cfg_bind_load(c, tb_binds, NBINDS, tb, err)) != 0)
+		goto out;
+	if (!name_ok(tb->name, 8))
+		FAIL("testbed", "name", "\"%s\": 1-8 of a-z 0-9, a letter first", tb->name);
 	if ((rc = load_hosts(c, tb, err)) != 0 || (rc = load_tenants(c, tb, err)) != 0 ||
 	    (rc = load_rest(c, tb, err)) != 0)
 		goto out;

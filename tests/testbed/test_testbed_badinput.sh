@@ -102,6 +102,10 @@ case_() {
 case_ '^name =' 'name = Big-Name' testbed.name 'a-z 0-9'
 case_ '^duration' 'duration = 20' testbed.duration 'unit'
 case_ '^round' 'rounds = 500ms' market.rounds 'round'
+# [testbed] and [market] are bound by table (tb_config.c): its ranges give these texts.
+case_ '^duration' 'net = 0' testbed.net '0 is outside 1..254'
+case_ '^duration' 'duration = 25h' testbed.duration '25h is outside 1s..1d'
+case_ '^round' 'round = 5ms' market.round '5ms is outside 10ms..1h'
 case_ '^model' 'model = auctionx' resource.bandwidth.model 'no pricing model'
 case_ '^params' 'params = price=abc' resource.bandwidth.params 'price'
 case_ '^\[resource' '[resource.gpus]' resource.gpus.model 'bandwidth, cores and memory' 1
@@ -137,5 +141,5 @@ case_ '^utility' 'instance = vm\njoin = 5s' tenant.alice.join 'joins at 0s' 1
 case_ '^utility' 'profile_app = memcached kernel' tenant.alice.profile_app 'not 1-31 of'
 case_ '^utility' 'http_path = /etc/passwd' tenant.alice.http_path 'not /f16k or /index.html'
 case_ '^utility' 'http_path = /index.html' tenant.alice.http_path 'only nhttpd driven by nom-loadgen'
-[ "$n" = 35 ] || fail "ran $n cases"
+[ "$n" = 38 ] || fail "ran $n cases"
 echo "ok: $n bad files refused with their line, nothing started"
