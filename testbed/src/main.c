@@ -5,6 +5,7 @@
  *   raas testbed run FILE [--out R]  up, the timeline, the results into run file R, down
  *   raas testbed status FILE|NAME    every component and its health
  *   raas testbed down FILE|NAME      tear down everything it started
+ *   raas testbed --help-config       every key of a testbed file
  *
  * Exit codes: 0, 64 usage, 65 status found something unhealthy, 69 a component failed or
  * did not get ready (everything torn down), 77 not root, 78 the testbed file is wrong
@@ -27,6 +28,7 @@ static int usage(FILE *f)
 		   "  run     up, run its timeline, write the run file (--out), tear down\n"
 		   "  status  every component and its health (FILE or the testbed's name)\n"
 		   "  down    tear down everything it started (FILE or the testbed's name)\n"
+		   "raas testbed --help-config: every key of FILE, its default, range and help\n"
 		   "state: $RAAS_TESTBED_DIR/NAME (default /tmp/raas-testbed/NAME)\n");
 	return f == stdout ? 0 : 64;
 }
@@ -84,6 +86,10 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
 		return usage(stdout);
+	if (argc == 2 && strcmp(argv[1], "--help-config") == 0) {
+		tb_help_config(stdout);
+		return 0;
+	}
 	if (argc < 3)
 		return usage(stderr);
 	cmd = argv[1];

@@ -119,6 +119,11 @@ static const struct cfg_bind tb_binds[] = {
 #undef F
 #define NBINDS (sizeof(tb_binds) / sizeof(tb_binds[0]))
 
+void tb_help_config(FILE *f)
+{
+	cfg_help(f, tb_binds, NBINDS, NULL, 0);
+}
+
 const char *tb_app_name(enum tb_app a)
 {
 	static const char *const n[] = {"memcached", "nhttpd", "netpipe"};

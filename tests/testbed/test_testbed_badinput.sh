@@ -71,6 +71,13 @@ out=$("$B/raas" testbed check "$T/good.ini") || fail "the good file is refused: 
 echo "good: $out"
 echo "$out" | grep -q "1 hosts, 2 tenants, 3 events, 20 s" || fail "check says: $out"
 
+# --help-config comes from the same table as the loading: every key (48), ranges included.
+help=$("$B/raas" testbed --help-config) || fail "--help-config failed"
+[ "$(echo "$help" | grep -c '^\[')" = 48 ] || fail "--help-config lists $(echo "$help" | grep -c '^\[') keys"
+echo "$help" | grep -qx '\[testbed\] net = 213  (1..254)' || fail "--help-config: no net range"
+echo "$help" | grep -qx '\[market\] round = 500ms  (10ms..1h)' || fail "--help-config: no round range"
+echo "$help" | grep -qx '\[tenant\.\*\] app = (required)' || fail "--help-config: no tenant app"
+
 # case LINE_PATTERN REPLACEMENT KEY WHY [SKIP]: the good file with the line matching
 # LINE_PATTERN replaced; the error names that line (SKIP lines further: a section's error is
 # at its first key), KEY and WHY.

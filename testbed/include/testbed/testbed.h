@@ -117,6 +117,8 @@ struct testbed {
  * nothing to free. tb_fini() frees what a successful load allocated. */
 int tb_load(const char *path, struct testbed *tb, struct cfg_error *err);
 void tb_fini(struct testbed *tb);
+/* --help-config: every key of a testbed file, its default, range and help (one table). */
+void tb_help_config(FILE *f);
 
 const char *tb_app_name(enum tb_app a);
 const char *tb_strategy_name(enum tb_strategy s);
