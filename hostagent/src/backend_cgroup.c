@@ -39,7 +39,7 @@ static const struct cfg_key cgroup_keys[] = {
 
 enum cg_version { CG_V1 = 1, CG_V2 = 2 };
 
-struct enf_instance {
+struct cg_state {
 	enum cg_version version;
 	char root[256];
 	char dir[3][512]; /* v1: cpuset, memory, cpuacct parents; v2: dir[0] only */
@@ -56,16 +56,16 @@ static bool exists(const char *path)
 }
 
 /* The tenant's directory for controller k. */
-static void tenant_dir(const struct enf_instance *cg, int k, const struct enf_target *t,
+static void tenant_dir(const struct cg_state *cg, int k, const struct enf_target *t,
 		       char *out, size_t len)
 {
 	snprintf(out, len, "%s/%s", cg->dir[cg->version == CG_V2 ? 0 : k], t->cgroup);
 }
 
 static int cg_create(const struct cfg *cfg, const struct enf_target *targets, size_t n,
-		     struct enf_instance **out, struct enf_error *err)
+		     struct enf_instance *inst, struct enf_error *err)
 {
-	struct enf_instance *cg = calloc(1, sizeof(*cg));
+	struct cg_state *cg = calloc(1, sizeof(*cg));
 	const char *root = "/sys/fs/cgroup", *version = "auto", *parent = "raas", *v;
 	int64_t floor = 64;
 	char path[600];
@@ -112,17 +112,19 @@ static int cg_create(const struct cfg *cfg, const struct enf_target *targets, si
 					targets[i].tenant, g ? g : "");
 		}
 	}
-	*out = cg;
+	inst->state = cg;
 	return 0;
 }
 
-static void cg_destroy(struct enf_instance *cg)
+static void cg_destroy(struct enf_instance *inst)
 {
+	struct cg_state *cg = inst->state;
 	free(cg);
 }
 
-static int cg_probe(struct enf_instance *cg, enum enf_resource res, struct enf_error *err)
+static int cg_probe(struct enf_instance *inst, enum enf_resource res, struct enf_error *err)
 {
+	struct cg_state *cg = inst->state;
 	char path[600], buf[512];
 	const char *ctrl = res == ENF_CORES ? "cpuset" : "memory";
 
@@ -203,7 +205,7 @@ static int make_path(const char *root, const char *dir, bool v1_cpuset, bool v2)
 	}
 }
 
-static int ensure_dir(struct enf_instance *cg, int k, const struct enf_target *t, char *dir,
+static int ensure_dir(struct cg_state *cg, int k, const struct enf_target *t, char *dir,
 		      size_t len, struct enf_error *err)
 {
 	tenant_dir(cg, k, t, dir, len);
@@ -223,9 +225,10 @@ static int ensure_dir(struct enf_instance *cg, int k, const struct enf_target *t
 	return 0;
 }
 
-static int cg_apply(struct enf_instance *cg, enum enf_resource res, const struct enf_target *t,
+static int cg_apply(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		    const struct enf_setting *s, struct enf_error *err)
 {
+	struct cg_state *cg = inst->state;
 	char dir[700], path[900], text[4096];
 	int k = res == ENF_CORES ? CG_CPUSET : CG_MEMORY;
 	int ret = ensure_dir(cg, k, t, dir, sizeof(dir), err);
@@ -253,9 +256,10 @@ static int cg_apply(struct enf_instance *cg, enum enf_resource res, const struct
 	return 0;
 }
 
-static int cg_read(struct enf_instance *cg, enum enf_resource res, const struct enf_target *t,
+static int cg_read(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		   struct enf_setting *out, struct enf_error *err)
 {
+	struct cg_state *cg = inst->state;
 	char dir[700], path[900], text[4096];
 	int k = res == ENF_CORES ? CG_CPUSET : CG_MEMORY;
 
@@ -285,9 +289,10 @@ static int cg_read(struct enf_instance *cg, enum enf_resource res, const struct 
 	return 0;
 }
 
-static int cg_revert(struct enf_instance *cg, enum enf_resource res, const struct enf_target *t,
+static int cg_revert(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		     struct enf_error *err)
 {
+	struct cg_state *cg = inst->state;
 	char dir[700], path[900], text[4096];
 	int k = res == ENF_CORES ? CG_CPUSET : CG_MEMORY;
 
@@ -316,10 +321,11 @@ static int cg_revert(struct enf_instance *cg, enum enf_resource res, const struc
 	return 0;
 }
 
-static int cg_meter(struct enf_instance *cg, enum enf_resource res,
+static int cg_meter(struct enf_instance *inst, enum enf_resource res,
 		    const struct enf_target *targets, size_t n, struct enf_meter *out,
 		    struct enf_error *err)
 {
+	struct cg_state *cg = inst->state;
 	char dir[700], path[900], text[4096];
 
 	if (res != ENF_CORES)

@@ -37,7 +37,7 @@ struct fake_slot {
 	struct enf_setting s;
 };
 
-struct enf_instance {
+struct fake_state {
 	const struct enf_target *targets;
 	size_t ntargets;
 	uint32_t resources;
@@ -71,7 +71,7 @@ static int parse_resources(const char *text, uint32_t *out)
 	return 0;
 }
 
-static struct fake_slot *slot(struct enf_instance *f, const char *tenant, enum enf_resource r)
+static struct fake_slot *slot(struct fake_state *f, const char *tenant, enum enf_resource r)
 {
 	for (size_t i = 0; i < f->ntargets; i++)
 		if (strcmp(f->targets[i].tenant, tenant) == 0)
@@ -79,7 +79,7 @@ static struct fake_slot *slot(struct enf_instance *f, const char *tenant, enum e
 	return NULL;
 }
 
-static void save_state(struct enf_instance *f)
+static void save_state(struct fake_state *f)
 {
 	if (!f->state_file[0])
 		return;
@@ -104,7 +104,7 @@ static void save_state(struct enf_instance *f)
 		rename(tmp, f->state_file);
 }
 
-static void load_state(struct enf_instance *f)
+static void load_state(struct fake_state *f)
 {
 	FILE *in = f->state_file[0] ? fopen(f->state_file, "r") : NULL;
 	if (!in)
@@ -140,7 +140,7 @@ static const char *op_name(enum enf_fake_op op)
 }
 
 /* Records a call and decides whether it is the one that fails. Returns 0 or -errno. */
-static int record(struct enf_instance *f, enum enf_fake_op op, enum enf_resource res,
+static int record(struct fake_state *f, enum enf_fake_op op, enum enf_resource res,
 		  const char *tenant, const struct enf_setting *s)
 {
 	int ret = 0;
@@ -180,10 +180,23 @@ static int record(struct enf_instance *f, enum enf_fake_op op, enum enf_resource
 	return ret;
 }
 
-static int fake_create(const struct cfg *cfg, const struct enf_target *targets, size_t n,
-		       struct enf_instance **out, struct enf_error *err)
+static void fail_nth(struct fake_state *f, unsigned ops, uint64_t n, int err)
 {
-	struct enf_instance *f = calloc(1, sizeof(*f));
+	f->fail_ops = ops;
+	f->fail_n = n;
+	f->fail_err = err > 0 ? err : EIO;
+}
+
+static void fail_tenant(struct fake_state *f, const char *tenant, int err)
+{
+	snprintf(f->fail_tenant, sizeof(f->fail_tenant), "%s", tenant ? tenant : "");
+	f->fail_tenant_err = err > 0 ? err : EIO;
+}
+
+static int fake_create(const struct cfg *cfg, const struct enf_target *targets, size_t n,
+		       struct enf_instance *inst, struct enf_error *err)
+{
+	struct fake_state *f = calloc(1, sizeof(*f));
 	if (!f)
 		return enf_fail(err, -ENOMEM, "out of memory");
 	f->targets = targets;
@@ -217,9 +230,9 @@ static int fake_create(const struct cfg *cfg, const struct enf_target *targets, 
 				ops = op;
 		if (!ops)
 			goto bad;
-		enf_fake_fail_nth(f, ops, (uint64_t)nth, (int)e);
+		fail_nth(f, ops, (uint64_t)nth, (int)e);
 		if ((v = cfg_get(cfg, "fake", "fail_tenant")) && v[0])
-			enf_fake_fail_tenant(f, v, (int)e);
+			fail_tenant(f, v, (int)e);
 		if ((v = cfg_get(cfg, "fake", "state_file")))
 			snprintf(f->state_file, sizeof(f->state_file), "%s", v);
 		if ((v = cfg_get(cfg, "fake", "journal")))
@@ -242,7 +255,7 @@ static int fake_create(const struct cfg *cfg, const struct enf_target *targets, 
 		}
 	}
 	load_state(f);
-	*out = f;
+	inst->state = f;
 	return 0;
 bad:
 	free(f->slots);
@@ -252,8 +265,9 @@ bad:
 			"apply_delay_ms (0..60000)");
 }
 
-static void fake_destroy(struct enf_instance *f)
+static void fake_destroy(struct enf_instance *inst)
 {
+	struct fake_state *f = inst->state;
 	if (!f)
 		return;
 	free(f->slots);
@@ -261,8 +275,9 @@ static void fake_destroy(struct enf_instance *f)
 	free(f);
 }
 
-static int fake_probe(struct enf_instance *f, enum enf_resource res, struct enf_error *err)
+static int fake_probe(struct enf_instance *inst, enum enf_resource res, struct enf_error *err)
 {
+	struct fake_state *f = inst->state;
 	int ret = record(f, ENF_FAKE_PROBE, res, NULL, NULL);
 	if (ret)
 		return enf_fail(err, ret, "fake: injected probe failure");
@@ -272,9 +287,10 @@ static int fake_probe(struct enf_instance *f, enum enf_resource res, struct enf_
 	return 0;
 }
 
-static int fake_apply(struct enf_instance *f, enum enf_resource res, const struct enf_target *t,
+static int fake_apply(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		      const struct enf_setting *s, struct enf_error *err)
 {
+	struct fake_state *f = inst->state;
 	int ret = record(f, ENF_FAKE_APPLY, res, t->tenant, s);
 	if (ret)
 		return enf_fail(err, ret, "fake: injected failure applying %s for %s",
@@ -294,9 +310,10 @@ static int fake_apply(struct enf_instance *f, enum enf_resource res, const struc
 	return 0;
 }
 
-static int fake_read(struct enf_instance *f, enum enf_resource res, const struct enf_target *t,
+static int fake_read(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		     struct enf_setting *out, struct enf_error *err)
 {
+	struct fake_state *f = inst->state;
 	int ret = record(f, ENF_FAKE_READ, res, t->tenant, NULL);
 	if (ret)
 		return enf_fail(err, ret, "fake: injected read failure");
@@ -307,9 +324,10 @@ static int fake_read(struct enf_instance *f, enum enf_resource res, const struct
 	return 0;
 }
 
-static int fake_revert(struct enf_instance *f, enum enf_resource res, const struct enf_target *t,
+static int fake_revert(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		       struct enf_error *err)
 {
+	struct fake_state *f = inst->state;
 	int ret = record(f, ENF_FAKE_REVERT, res, t->tenant, NULL);
 	if (ret)
 		return enf_fail(err, ret, "fake: injected revert failure");
@@ -323,10 +341,11 @@ static int fake_revert(struct enf_instance *f, enum enf_resource res, const stru
 }
 
 /* Meters grow as if each tenant used its whole allocation for one second per call. */
-static int fake_meter(struct enf_instance *f, enum enf_resource res,
+static int fake_meter(struct enf_instance *inst, enum enf_resource res,
 		      const struct enf_target *targets, size_t n, struct enf_meter *out,
 		      struct enf_error *err)
 {
+	struct fake_state *f = inst->state;
 	int ret = record(f, ENF_FAKE_METER, res, NULL, NULL);
 	if (ret)
 		return enf_fail(err, ret, "fake: injected meter failure");
@@ -345,33 +364,33 @@ static int fake_meter(struct enf_instance *f, enum enf_resource res,
 	return 0;
 }
 
-void enf_fake_fail_nth(struct enf_instance *f, unsigned ops, uint64_t n, int err)
+void enf_fake_fail_nth(struct enf_instance *inst, unsigned ops, uint64_t n, int err)
 {
-	f->fail_ops = ops;
-	f->fail_n = n;
-	f->fail_err = err > 0 ? err : EIO;
+	fail_nth(inst->state, ops, n, err);
 }
 
-void enf_fake_fail_tenant(struct enf_instance *f, const char *tenant, int err)
+void enf_fake_fail_tenant(struct enf_instance *inst, const char *tenant, int err)
 {
-	snprintf(f->fail_tenant, sizeof(f->fail_tenant), "%s", tenant ? tenant : "");
-	f->fail_tenant_err = err > 0 ? err : EIO;
+	fail_tenant(inst->state, tenant, err);
 }
 
-const struct enf_fake_call *enf_fake_calls(const struct enf_instance *f, size_t *n)
+const struct enf_fake_call *enf_fake_calls(const struct enf_instance *inst, size_t *n)
 {
+	const struct fake_state *f = inst->state;
 	*n = f->ncalls;
 	return f->calls;
 }
 
-void enf_fake_clear_calls(struct enf_instance *f)
+void enf_fake_clear_calls(struct enf_instance *inst)
 {
+	struct fake_state *f = inst->state;
 	f->ncalls = 0;
 }
 
-int enf_fake_preset(struct enf_instance *f, enum enf_resource res, const char *tenant,
+int enf_fake_preset(struct enf_instance *inst, enum enf_resource res, const char *tenant,
 		    const struct enf_setting *s)
 {
+	struct fake_state *f = inst->state;
 	struct fake_slot *sl = slot(f, tenant, res);
 	if (!sl)
 		return -ENOENT;
@@ -381,10 +400,11 @@ int enf_fake_preset(struct enf_instance *f, enum enf_resource res, const char *t
 	return 0;
 }
 
-int enf_fake_state(const struct enf_instance *f, enum enf_resource res, const char *tenant,
+int enf_fake_state(const struct enf_instance *inst, enum enf_resource res, const char *tenant,
 		   struct enf_setting *out)
 {
-	struct fake_slot *sl = slot((struct enf_instance *)f, tenant, res);
+	const struct fake_state *f = inst->state;
+	struct fake_slot *sl = slot((struct fake_state *)f, tenant, res);
 	if (!sl || !sl->present)
 		return -ENOENT;
 	*out = sl->s;

@@ -27,7 +27,7 @@ static const struct cfg_key libvirt_keys[] = {
 	{"libvirt", "memory_floor_mib", CFG_INT, "128", "balloon of a domain holding 0 MiB"},
 };
 
-struct enf_instance {
+struct lv_state {
 	virConnectPtr conn;
 	char uri[256];
 	unsigned burst_kb;
@@ -66,9 +66,9 @@ static int lv_errno(void)
 }
 
 static int lv_create(const struct cfg *cfg, const struct enf_target *targets, size_t n,
-		     struct enf_instance **out, struct enf_error *err)
+		     struct enf_instance *inst, struct enf_error *err)
 {
-	struct enf_instance *lv = calloc(1, sizeof(*lv));
+	struct lv_state *lv = calloc(1, sizeof(*lv));
 	int64_t burst = 64, floor = 128;
 	const char *uri = "qemu:///system";
 
@@ -98,12 +98,13 @@ static int lv_create(const struct cfg *cfg, const struct enf_target *targets, si
 	}
 	(void)targets;
 	(void)n;
-	*out = lv;
+	inst->state = lv;
 	return 0;
 }
 
-static void lv_destroy(struct enf_instance *lv)
+static void lv_destroy(struct enf_instance *inst)
 {
+	struct lv_state *lv = inst->state;
 	if (!lv)
 		return;
 	if (lv->conn)
@@ -111,14 +112,15 @@ static void lv_destroy(struct enf_instance *lv)
 	free(lv);
 }
 
-static int lv_probe(struct enf_instance *lv, enum enf_resource res, struct enf_error *err)
+static int lv_probe(struct enf_instance *inst, enum enf_resource res, struct enf_error *err)
 {
+	struct lv_state *lv = inst->state;
 	if (virConnectIsAlive(lv->conn) != 1)
 		return enf_fail(err, -ECONNRESET, "libvirt: connection to %s is down", lv->uri);
 	return 0;
 }
 
-static virDomainPtr domain(struct enf_instance *lv, const struct enf_target *t,
+static virDomainPtr domain(struct lv_state *lv, const struct enf_target *t,
 			   struct enf_error *err, int *ret)
 {
 	virDomainPtr d = virDomainLookupByName(lv->conn, t->domain);
@@ -128,9 +130,10 @@ static virDomainPtr domain(struct enf_instance *lv, const struct enf_target *t,
 	return d;
 }
 
-static int lv_apply(struct enf_instance *lv, enum enf_resource res, const struct enf_target *t,
+static int lv_apply(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		    const struct enf_setting *s, struct enf_error *err)
 {
+	struct lv_state *lv = inst->state;
 	int ret = 0;
 	virDomainPtr d = domain(lv, t, err, &ret);
 	if (!d)
@@ -171,9 +174,10 @@ static int lv_apply(struct enf_instance *lv, enum enf_resource res, const struct
 	return ret;
 }
 
-static int lv_read(struct enf_instance *lv, enum enf_resource res, const struct enf_target *t,
+static int lv_read(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		   struct enf_setting *out, struct enf_error *err)
 {
+	struct lv_state *lv = inst->state;
 	int ret = 0;
 	virDomainPtr d = domain(lv, t, err, &ret);
 	if (!d)
@@ -219,9 +223,10 @@ static int lv_read(struct enf_instance *lv, enum enf_resource res, const struct 
 }
 
 /* Reverting: no bandwidth limit (average 0), vCPUs and memory back to the domain's maximum. */
-static int lv_revert(struct enf_instance *lv, enum enf_resource res, const struct enf_target *t,
+static int lv_revert(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		     struct enf_error *err)
 {
+	struct lv_state *lv = inst->state;
 	int ret = 0;
 	virDomainPtr d = domain(lv, t, err, &ret);
 	if (!d)
@@ -250,10 +255,11 @@ static int lv_revert(struct enf_instance *lv, enum enf_resource res, const struc
 	return ret;
 }
 
-static int lv_meter(struct enf_instance *lv, enum enf_resource res,
+static int lv_meter(struct enf_instance *inst, enum enf_resource res,
 		    const struct enf_target *targets, size_t n, struct enf_meter *out,
 		    struct enf_error *err)
 {
+	struct lv_state *lv = inst->state;
 	for (size_t i = 0; i < n; i++) {
 		virDomainPtr d = virDomainLookupByName(lv->conn, targets[i].domain);
 		if (!d)

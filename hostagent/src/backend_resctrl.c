@@ -32,7 +32,7 @@ static const struct cfg_key resctrl_keys[] = {
 
 #define RESCTRL_MAX_IDS 64
 
-struct enf_instance {
+struct resctrl_state {
 	char root[512];
 	char cgroup_procs[512];
 	int ids[RESCTRL_MAX_IDS];
@@ -83,9 +83,9 @@ static int parse_l3(const char *text, int *ids, uint64_t *masks, size_t max)
 }
 
 static int resctrl_create(const struct cfg *cfg, const struct enf_target *targets, size_t n,
-			  struct enf_instance **out, struct enf_error *err)
+			  struct enf_instance *inst, struct enf_error *err)
 {
-	struct enf_instance *r = calloc(1, sizeof(*r));
+	struct resctrl_state *r = calloc(1, sizeof(*r));
 	const char *v;
 
 	if (!r)
@@ -120,17 +120,19 @@ static int resctrl_create(const struct cfg *cfg, const struct enf_target *target
 					targets[i].tenant, g ? g : "");
 		}
 	}
-	*out = r;
+	inst->state = r;
 	return 0;
 }
 
-static void resctrl_destroy(struct enf_instance *r)
+static void resctrl_destroy(struct enf_instance *inst)
 {
+	struct resctrl_state *r = inst->state;
 	free(r);
 }
 
-static int resctrl_probe(struct enf_instance *r, enum enf_resource res, struct enf_error *err)
+static int resctrl_probe(struct enf_instance *inst, enum enf_resource res, struct enf_error *err)
 {
+	struct resctrl_state *r = inst->state;
 	char path[600], buf[4096];
 	int ids[RESCTRL_MAX_IDS];
 	uint64_t masks[RESCTRL_MAX_IDS];
@@ -152,7 +154,7 @@ static int resctrl_probe(struct enf_instance *r, enum enf_resource res, struct e
 	return 0;
 }
 
-static int info_u64(const struct enf_instance *r, const char *file, int base, uint64_t *out)
+static int info_u64(const struct resctrl_state *r, const char *file, int base, uint64_t *out)
 {
 	char path[600], buf[64];
 	snprintf(path, sizeof(path), "%s/info/L3/%s", r->root, file);
@@ -162,7 +164,7 @@ static int info_u64(const struct enf_instance *r, const char *file, int base, ui
 	return 0;
 }
 
-static void last_status(const struct enf_instance *r, char *buf, size_t len)
+static void last_status(const struct resctrl_state *r, char *buf, size_t len)
 {
 	char path[600];
 	snprintf(path, sizeof(path), "%s/info/last_cmd_status", r->root);
@@ -171,7 +173,7 @@ static void last_status(const struct enf_instance *r, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
-static void move_tasks(struct enf_instance *r, const struct enf_target *t, const char *dir)
+static void move_tasks(struct resctrl_state *r, const struct enf_target *t, const char *dir)
 {
 	char path[1200], tasks[700], *buf;
 	if (!r->cgroup_procs[0] || !t->cgroup)
@@ -190,14 +192,16 @@ static void move_tasks(struct enf_instance *r, const struct enf_target *t, const
 	fclose(in);
 }
 
-static int resctrl_apply(struct enf_instance *r, enum enf_resource res, const struct enf_target *t,
+static int resctrl_apply(struct enf_instance *inst, enum enf_resource res,
+			 const struct enf_target *t,
 			 const struct enf_setting *s, struct enf_error *err)
 {
+	struct resctrl_state *r = inst->state;
 	char dir[600], path[700], line[64 + RESCTRL_MAX_IDS * 24];
 	uint64_t cbm_mask, min_bits;
 	size_t used;
 
-	if (!r->nids && resctrl_probe(r, res, err))
+	if (!r->nids && resctrl_probe(inst, res, err))
 		return -ENOTSUP;
 	if (info_u64(r, "cbm_mask", 16, &cbm_mask) == 0 && (s->cbm & ~cbm_mask))
 		return enf_fail(err, -EINVAL, "resctrl: mask %" PRIx64 " for %s is outside "
@@ -227,9 +231,11 @@ static int resctrl_apply(struct enf_instance *r, enum enf_resource res, const st
 	return 0;
 }
 
-static int resctrl_read(struct enf_instance *r, enum enf_resource res, const struct enf_target *t,
+static int resctrl_read(struct enf_instance *inst, enum enf_resource res,
+			const struct enf_target *t,
 			struct enf_setting *out, struct enf_error *err)
 {
+	struct resctrl_state *r = inst->state;
 	char path[700], buf[4096];
 	int ids[RESCTRL_MAX_IDS];
 	uint64_t masks[RESCTRL_MAX_IDS];
@@ -254,9 +260,10 @@ static int resctrl_read(struct enf_instance *r, enum enf_resource res, const str
 	return 0;
 }
 
-static int resctrl_revert(struct enf_instance *r, enum enf_resource res,
+static int resctrl_revert(struct enf_instance *inst, enum enf_resource res,
 			  const struct enf_target *t, struct enf_error *err)
 {
+	struct resctrl_state *r = inst->state;
 	char dir[600];
 
 	snprintf(dir, sizeof(dir), "%s/%s", r->root, t->resctrl_group);

@@ -30,7 +30,7 @@ static const struct cfg_key sriov_keys[] = {
 
 #define SRIOV_BUF 32768
 
-struct enf_instance {
+struct sriov_state {
 	const struct enf_target *targets; /* borrowed: probed together */
 	size_t ntargets;
 	int fd;
@@ -220,7 +220,7 @@ int sriov_parse_link(const void *msg, size_t len, uint32_t vf, int *num_vf,
 
 /* Sends req and reads until the answer to seq: an ack (returns 0 or its -errno) or, for a
  * GETLINK, the RTM_NEWLINK (parsed for vf). */
-static int transact(struct enf_instance *s, const void *req, int len, uint32_t seq, uint32_t vf,
+static int transact(struct sriov_state *s, const void *req, int len, uint32_t seq, uint32_t vf,
 		    int *num_vf, struct sriov_vf_info *info)
 {
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
@@ -246,7 +246,7 @@ static int transact(struct enf_instance *s, const void *req, int len, uint32_t s
 	}
 }
 
-static int getlink(struct enf_instance *s, const struct enf_target *t, int *num_vf,
+static int getlink(struct sriov_state *s, const struct enf_target *t, int *num_vf,
 		   struct sriov_vf_info *info, struct enf_error *err)
 {
 	uint8_t req[256];
@@ -264,9 +264,9 @@ static int getlink(struct enf_instance *s, const struct enf_target *t, int *num_
 }
 
 static int sriov_create(const struct cfg *cfg, const struct enf_target *targets, size_t n,
-			struct enf_instance **out, struct enf_error *err)
+			struct enf_instance *inst, struct enf_error *err)
 {
-	struct enf_instance *s = calloc(1, sizeof(*s));
+	struct sriov_state *s = calloc(1, sizeof(*s));
 	struct sockaddr_nl local = {.nl_family = AF_NETLINK};
 	struct timeval tv = {.tv_sec = 2};
 
@@ -303,12 +303,13 @@ static int sriov_create(const struct cfg *cfg, const struct enf_target *targets,
 	}
 	s->targets = targets;
 	s->ntargets = n;
-	*out = s;
+	inst->state = s;
 	return 0;
 }
 
-static void sriov_destroy(struct enf_instance *s)
+static void sriov_destroy(struct enf_instance *inst)
 {
+	struct sriov_state *s = inst->state;
 	if (!s)
 		return;
 	close(s->fd);
@@ -316,8 +317,9 @@ static void sriov_destroy(struct enf_instance *s)
 	free(s);
 }
 
-static int sriov_probe(struct enf_instance *s, enum enf_resource res, struct enf_error *err)
+static int sriov_probe(struct enf_instance *inst, enum enf_resource res, struct enf_error *err)
 {
+	struct sriov_state *s = inst->state;
 	for (size_t i = 0; i < s->ntargets; i++) {
 		const struct enf_target *t = &s->targets[i];
 		int num_vf;
@@ -335,9 +337,10 @@ static int sriov_probe(struct enf_instance *s, enum enf_resource res, struct enf
 	return 0;
 }
 
-static int sriov_apply(struct enf_instance *s, enum enf_resource res, const struct enf_target *t,
+static int sriov_apply(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		       const struct enf_setting *st, struct enf_error *err)
 {
+	struct sriov_state *s = inst->state;
 	uint8_t req[256];
 	uint32_t max = st->quantity > 0 ? (uint32_t)st->quantity : 1;
 	uint32_t min = st->quantity > 0 && s->guarantee ? max : 0;
@@ -363,9 +366,10 @@ static int sriov_apply(struct enf_instance *s, enum enf_resource res, const stru
 	return 0;
 }
 
-static int sriov_read(struct enf_instance *s, enum enf_resource res, const struct enf_target *t,
+static int sriov_read(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		      struct enf_setting *out, struct enf_error *err)
 {
+	struct sriov_state *s = inst->state;
 	int num_vf;
 	struct sriov_vf_info info;
 	int ret = getlink(s, t, &num_vf, &info, err);
@@ -379,9 +383,11 @@ static int sriov_read(struct enf_instance *s, enum enf_resource res, const struc
 }
 
 /* Reverting sends max 0 (no limit) and min 0, the VF's state before the agent. */
-static int sriov_revert(struct enf_instance *s, enum enf_resource res, const struct enf_target *t,
+static int sriov_revert(struct enf_instance *inst, enum enf_resource res,
+			const struct enf_target *t,
 			struct enf_error *err)
 {
+	struct sriov_state *s = inst->state;
 	uint8_t req[256];
 	unsigned idx = if_nametoindex(t->pf);
 
@@ -398,10 +404,11 @@ static int sriov_revert(struct enf_instance *s, enum enf_resource res, const str
 	return 0;
 }
 
-static int sriov_meter(struct enf_instance *s, enum enf_resource res,
+static int sriov_meter(struct enf_instance *inst, enum enf_resource res,
 		       const struct enf_target *targets, size_t n, struct enf_meter *out,
 		       struct enf_error *err)
 {
+	struct sriov_state *s = inst->state;
 	for (size_t i = 0; i < n; i++) {
 		int num_vf;
 		struct sriov_vf_info info;

@@ -60,7 +60,7 @@ struct tc_iface {
 	int64_t dumped_ns;
 };
 
-struct enf_instance {
+struct tc_state {
 	struct nl_sock *sk;
 	uint32_t major;
 	uint64_t floor_bps;   /* bytes/s */
@@ -101,7 +101,7 @@ static int nl_errno(int nlerr)
 	}
 }
 
-static struct tc_iface *iface(struct enf_instance *tc, const struct enf_target *t)
+static struct tc_iface *iface(struct tc_state *tc, const struct enf_target *t)
 {
 	return &tc->ifaces[tc->iface_of[t->index]];
 }
@@ -122,9 +122,9 @@ static int resolve(struct tc_iface *ifc, struct enf_error *err)
 }
 
 static int tc_create(const struct cfg *cfg, const struct enf_target *targets, size_t n,
-		     struct enf_instance **out, struct enf_error *err)
+		     struct enf_instance *inst, struct enf_error *err)
 {
-	struct enf_instance *tc = calloc(1, sizeof(*tc));
+	struct tc_state *tc = calloc(1, sizeof(*tc));
 	struct cfg_error ce;
 	int64_t major = 1, floor = 100, prio = 10, burst = 10, queue = 100;
 	int ret;
@@ -185,7 +185,7 @@ static int tc_create(const struct cfg *cfg, const struct enf_target *targets, si
 		if (!t->src_prefix)
 			tc->ifaces[k].defcls = TC_HANDLE(tc->major, t->tc_class);
 	}
-	*out = tc;
+	inst->state = tc;
 	return 0;
 fail:
 	if (tc->sk)
@@ -197,8 +197,9 @@ fail:
 	return ret;
 }
 
-static void tc_destroy(struct enf_instance *tc)
+static void tc_destroy(struct enf_instance *inst)
 {
+	struct tc_state *tc = inst->state;
 	if (!tc)
 		return;
 	for (size_t i = 0; i < tc->nifaces; i++) {
@@ -214,8 +215,9 @@ static void tc_destroy(struct enf_instance *tc)
 	free(tc);
 }
 
-static int tc_probe(struct enf_instance *tc, enum enf_resource res, struct enf_error *err)
+static int tc_probe(struct enf_instance *inst, enum enf_resource res, struct enf_error *err)
 {
+	struct tc_state *tc = inst->state;
 	for (size_t i = 0; i < tc->nifaces; i++) {
 		int ret = resolve(&tc->ifaces[i], err);
 		if (ret)
@@ -225,7 +227,7 @@ static int tc_probe(struct enf_instance *tc, enum enf_resource res, struct enf_e
 }
 
 /* Makes sure our HTB qdisc is the root qdisc of ifc, keeping it when it already is. */
-static int ensure_qdisc(struct enf_instance *tc, struct tc_iface *ifc, struct enf_error *err)
+static int ensure_qdisc(struct tc_state *tc, struct tc_iface *ifc, struct enf_error *err)
 {
 	struct nl_cache *cache;
 	int ret;
@@ -265,14 +267,14 @@ static int ensure_qdisc(struct enf_instance *tc, struct tc_iface *ifc, struct en
 	return 0;
 }
 
-static uint64_t rate_of(const struct enf_instance *tc, const struct enf_setting *s)
+static uint64_t rate_of(const struct tc_state *tc, const struct enf_setting *s)
 {
 	if (s->quantity == 0)
 		return tc->floor_bps;
 	return (uint64_t)s->quantity * 1000000 / 8;
 }
 
-static int set_class(struct enf_instance *tc, struct tc_iface *ifc, const struct enf_target *t,
+static int set_class(struct tc_state *tc, struct tc_iface *ifc, const struct enf_target *t,
 		     uint64_t bps, struct enf_error *err)
 {
 	struct rtnl_class *c = rtnl_class_alloc();
@@ -311,7 +313,7 @@ static int set_class(struct enf_instance *tc, struct tc_iface *ifc, const struct
 /* Bounds the class's queue: a bfifo of queue_ms at its rate, created or changed in place
  * (a fifo's limit changes without dropping what is queued). Without it the leaf would be a
  * pfifo of txqueuelen packets: seconds of queueing at low rates with jumbo frames. */
-static int set_leaf(struct enf_instance *tc, struct tc_iface *ifc, const struct enf_target *t,
+static int set_leaf(struct tc_state *tc, struct tc_iface *ifc, const struct enf_target *t,
 		    uint64_t bps, struct enf_error *err)
 {
 	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
@@ -337,7 +339,7 @@ static int set_leaf(struct enf_instance *tc, struct tc_iface *ifc, const struct 
 	return 0;
 }
 
-static struct rtnl_cls *filter_alloc(struct enf_instance *tc, struct tc_iface *ifc,
+static struct rtnl_cls *filter_alloc(struct tc_state *tc, struct tc_iface *ifc,
 				     const struct enf_target *t)
 {
 	struct rtnl_cls *f = rtnl_cls_alloc();
@@ -352,7 +354,7 @@ static struct rtnl_cls *filter_alloc(struct enf_instance *tc, struct tc_iface *i
 	return f;
 }
 
-static int set_filter(struct enf_instance *tc, struct tc_iface *ifc, const struct enf_target *t,
+static int set_filter(struct tc_state *tc, struct tc_iface *ifc, const struct enf_target *t,
 		      struct enf_error *err)
 {
 	struct rtnl_cls *f = filter_alloc(tc, ifc, t);
@@ -375,9 +377,10 @@ static int set_filter(struct enf_instance *tc, struct tc_iface *ifc, const struc
 	return 0;
 }
 
-static int tc_apply(struct enf_instance *tc, enum enf_resource res, const struct enf_target *t,
+static int tc_apply(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		    const struct enf_setting *s, struct enf_error *err)
 {
+	struct tc_state *tc = inst->state;
 	struct tc_iface *ifc = iface(tc, t);
 	int ret = resolve(ifc, err);
 
@@ -396,7 +399,7 @@ static int tc_apply(struct enf_instance *tc, enum enf_resource res, const struct
 }
 
 /* Refreshes the class and filter dumps of ifc when older than max_age_ns. */
-static int dump(struct enf_instance *tc, struct tc_iface *ifc, int64_t max_age_ns,
+static int dump(struct tc_state *tc, struct tc_iface *ifc, int64_t max_age_ns,
 		struct enf_error *err)
 {
 	int64_t now = now_ns();
@@ -420,7 +423,7 @@ static int dump(struct enf_instance *tc, struct tc_iface *ifc, int64_t max_age_n
 	return 0;
 }
 
-static bool has_filter(struct enf_instance *tc, struct tc_iface *ifc, const struct enf_target *t)
+static bool has_filter(struct tc_state *tc, struct tc_iface *ifc, const struct enf_target *t)
 {
 	uint32_t want = (TC_FILTER_HT << 20) | t->tc_class;
 	for (struct nl_object *o = nl_cache_get_first(ifc->filters); o; o = nl_cache_get_next(o)) {
@@ -436,9 +439,10 @@ static bool has_filter(struct enf_instance *tc, struct tc_iface *ifc, const stru
 	return false;
 }
 
-static int tc_read(struct enf_instance *tc, enum enf_resource res, const struct enf_target *t,
+static int tc_read(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		   struct enf_setting *out, struct enf_error *err)
 {
+	struct tc_state *tc = inst->state;
 	struct tc_iface *ifc = iface(tc, t);
 	uint64_t bps = 0;
 	int ret = resolve(ifc, err);
@@ -470,9 +474,10 @@ static int tc_read(struct enf_instance *tc, enum enf_resource res, const struct 
 	return 0;
 }
 
-static int tc_revert(struct enf_instance *tc, enum enf_resource res, const struct enf_target *t,
+static int tc_revert(struct enf_instance *inst, enum enf_resource res, const struct enf_target *t,
 		     struct enf_error *err)
 {
+	struct tc_state *tc = inst->state;
 	struct tc_iface *ifc = iface(tc, t);
 	int ret = resolve(ifc, err);
 
@@ -504,10 +509,11 @@ static int tc_revert(struct enf_instance *tc, enum enf_resource res, const struc
 	return 0;
 }
 
-static int tc_meter(struct enf_instance *tc, enum enf_resource res,
+static int tc_meter(struct enf_instance *inst, enum enf_resource res,
 		    const struct enf_target *targets, size_t n, struct enf_meter *out,
 		    struct enf_error *err)
 {
+	struct tc_state *tc = inst->state;
 	for (size_t k = 0; k < tc->nifaces; k++)
 		tc->ifaces[k].dumped_ns = 0; /* meters are always fresh */
 	for (size_t i = 0; i < n; i++) {

@@ -43,7 +43,7 @@ static int backend_check(const struct plugin_hdr *h)
 }
 
 static const struct plugin_hdr *slots[ENF_MAX_BACKENDS - NBUILTIN];
-/* API 1's first release ended at revert: meter (optional) is read only when a backend's
+/* API 2's first release ended at revert: meter (optional) is read only when a backend's
  * size covers it. */
 static struct plugin_registry registry = {
 	.kind = "enforcement backend",
@@ -63,8 +63,7 @@ static struct plugin_registry registry = {
 	(err) = &scratch_
 
 struct enf_handle {
-	const struct enf_backend *ops;
-	struct enf_instance *inst;
+	struct enf_instance inst; /* inst.backend: the backend's methods */
 	uint64_t calls;
 	uint64_t failures;
 };
@@ -264,7 +263,7 @@ int enf_open(const char *name, const struct cfg *cfg, const struct enf_target *t
 	struct enf_handle *h = calloc(1, sizeof(*h));
 	if (!h)
 		return enf_fail(err, -ENOMEM, "out of memory");
-	h->ops = ops;
+	h->inst.backend = ops;
 	err->message[0] = '\0';
 	int ret = ops->create(cfg, targets, ntargets, &h->inst, err);
 	if (ret < 0) {
@@ -282,23 +281,24 @@ void enf_close(struct enf_handle *h)
 {
 	if (!h)
 		return;
-	h->ops->destroy(h->inst);
+	h->inst.backend->destroy(&h->inst);
 	free(h);
 }
 
 const char *enf_name(const struct enf_handle *h)
 {
-	return h->ops->name;
+	return h->inst.backend->name;
 }
 
 bool enf_serves(const struct enf_handle *h, enum enf_resource res)
 {
-	return res >= ENF_RES_MIN && res <= ENF_RES_MAX && (h->ops->resources & ENF_RES_BIT(res));
+	return res >= ENF_RES_MIN && res <= ENF_RES_MAX &&
+	       (h->inst.backend->resources & ENF_RES_BIT(res));
 }
 
 struct enf_instance *enf_instance(struct enf_handle *h)
 {
-	return h->inst;
+	return &h->inst;
 }
 
 uint64_t enf_calls(const struct enf_handle *h)
@@ -315,16 +315,18 @@ uint64_t enf_failures(const struct enf_handle *h)
 static int done(struct enf_handle *h, const char *op, enum enf_resource res,
 		const struct enf_target *t, int ret, struct enf_error *err)
 {
+	const char *name = h->inst.backend->name;
+
 	h->calls++;
 	if (ret < 0 && ret != -ENOENT) {
 		h->failures++;
 		if (!err->message[0])
-			enf_fail(err, ret, "%s %s %s%s%s: %s", h->ops->name, op, enf_resource_name(res),
+			enf_fail(err, ret, "%s %s %s%s%s: %s", name, op, enf_resource_name(res),
 				 t ? " for tenant " : "", t ? t->tenant : "", raas_strerror(ret));
-		log_debug("enf: %s %s %s %s -> %d (%s)", h->ops->name, op, enf_resource_name(res),
+		log_debug("enf: %s %s %s %s -> %d (%s)", name, op, enf_resource_name(res),
 			  t ? t->tenant : "-", ret, err->message);
 	} else {
-		log_debug("enf: %s %s %s %s -> %d", h->ops->name, op, enf_resource_name(res),
+		log_debug("enf: %s %s %s %s -> %d", name, op, enf_resource_name(res),
 			  t ? t->tenant : "-", ret);
 	}
 	return ret;
@@ -335,7 +337,7 @@ static int check_served(struct enf_handle *h, enum enf_resource res, const char 
 {
 	err->message[0] = '\0';
 	if (!enf_serves(h, res))
-		return enf_fail(err, -EINVAL, "backend %s cannot %s %s", h->ops->name, op,
+		return enf_fail(err, -EINVAL, "backend %s cannot %s %s", h->inst.backend->name, op,
 				enf_resource_name(res));
 	return 0;
 }
@@ -369,7 +371,7 @@ int enf_probe(struct enf_handle *h, enum enf_resource res, struct enf_error *err
 	int ret = check_served(h, res, "probe", err);
 	if (ret)
 		return ret;
-	ret = h->ops->probe(h->inst, res, err);
+	ret = h->inst.backend->probe(&h->inst, res, err);
 	return done(h, "probe", res, NULL, ret, err);
 }
 
@@ -383,7 +385,7 @@ int enf_apply(struct enf_handle *h, enum enf_resource res, const struct enf_targ
 	ret = check_setting(res, s, err);
 	if (ret)
 		return done(h, "apply", res, t, ret, err);
-	ret = h->ops->apply(h->inst, res, t, s, err);
+	ret = h->inst.backend->apply(&h->inst, res, t, s, err);
 	if (ret > 0)
 		ret = 0;
 	return done(h, "apply", res, t, ret, err);
@@ -397,10 +399,10 @@ int enf_read(struct enf_handle *h, enum enf_resource res, const struct enf_targe
 	if (ret)
 		return ret;
 	memset(out, 0, sizeof(*out));
-	ret = h->ops->read(h->inst, res, t, out, err);
+	ret = h->inst.backend->read(&h->inst, res, t, out, err);
 	if (ret == 0 && out->quantity < 0)
 		ret = enf_fail(err, -EIO, "backend %s read a negative %s quantity for %s",
-			       h->ops->name, enf_resource_name(res), t->tenant);
+			       h->inst.backend->name, enf_resource_name(res), t->tenant);
 	return done(h, "read", res, t, ret, err);
 }
 
@@ -411,7 +413,7 @@ int enf_revert(struct enf_handle *h, enum enf_resource res, const struct enf_tar
 	int ret = check_served(h, res, "revert", err);
 	if (ret)
 		return ret;
-	ret = h->ops->revert(h->inst, res, t, err);
+	ret = h->inst.backend->revert(&h->inst, res, t, err);
 	return done(h, "revert", res, t, ret, err);
 }
 
@@ -423,8 +425,8 @@ int enf_meter(struct enf_handle *h, enum enf_resource res, const struct enf_targ
 	if (ret)
 		return ret;
 	memset(out, 0, n * sizeof(*out));
-	if (!PLUGIN_HAS(h->ops, meter))
-		return enf_fail(err, -ENOTSUP, "backend %s has no meters", h->ops->name);
-	ret = h->ops->meter(h->inst, res, targets, n, out, err);
+	if (!PLUGIN_HAS(h->inst.backend, meter))
+		return enf_fail(err, -ENOTSUP, "backend %s has no meters", h->inst.backend->name);
+	ret = h->inst.backend->meter(&h->inst, res, targets, n, out, err);
 	return done(h, "meter", res, NULL, ret, err);
 }

@@ -1,7 +1,7 @@
 /* test_enf_registry.c: the enforcement backends' registry and wrappers keep the plugin
  * template's rules (common/plugin.h, enf.h).
  *
- * A backend built against API 1's first release (its struct ends at revert, before the
+ * A backend built against API 2's first release (its struct ends at revert, before the
  * optional meter) registers, and the wrapper treats its meter as absent even though the
  * bytes past its size hold a pointer (a smaller struct's neighbour in memory is not its
  * field); another api_version, a struct smaller than the first release, a missing required
@@ -15,17 +15,18 @@
 #include "hostagent/enf.h"
 #include "test.h"
 
-struct enf_instance {
+/* The old backend's own state, behind the shared struct enf_instance. */
+struct old_state {
 	int applied;
 };
 
-static struct enf_instance the_instance;
+static struct old_state the_state;
 static int meter_calls;
 
 static int old_create(const struct cfg *cfg, const struct enf_target *t, size_t n,
-		      struct enf_instance **out, struct enf_error *err)
+		      struct enf_instance *inst, struct enf_error *err)
 {
-	*out = &the_instance;
+	inst->state = &the_state;
 	return 0;
 }
 
@@ -42,7 +43,8 @@ static int old_apply(struct enf_instance *inst, enum enf_resource res,
 		     const struct enf_target *t, const struct enf_setting *s,
 		     struct enf_error *err)
 {
-	inst->applied++;
+	struct old_state *st = inst->state;
+	st->applied++;
 	return 0;
 }
 
@@ -72,7 +74,7 @@ int main(void)
 		.api_version = ENF_API_VERSION,
 		.size = (uint32_t)offsetof(struct enf_backend, meter),
 		.name = "oldbw",
-		.summary = "built against API 1's first release",
+		.summary = "built against API 2's first release",
 		.resources = ENF_RES_BIT(ENF_BANDWIDTH),
 		.create = old_create,
 		.destroy = old_destroy,
@@ -122,8 +124,11 @@ int main(void)
 
 	/* Its wrappers work; its meter is absent. */
 	ASSERT_OK(enf_open("oldbw", NULL, &t, 1, &h, &err));
+	/* The one instance: the wrappers set its backend, the backend's create its state. */
+	ASSERT_TRUE(enf_instance(h)->backend == &old);
+	ASSERT_TRUE(enf_instance(h)->state == &the_state);
 	ASSERT_OK(enf_apply(h, ENF_BANDWIDTH, &t, &s, &err));
-	ASSERT_EQ(the_instance.applied, 1);
+	ASSERT_EQ(the_state.applied, 1);
 	struct enf_meter m;
 	ASSERT_EQ(enf_meter(h, ENF_BANDWIDTH, &t, 1, &m, &err), -ENOTSUP);
 	ASSERT_STR_CONTAINS(err.message, "no meters");

@@ -12,7 +12,8 @@
 #   - a client from the host: curl gets the 16 KiB answer; under wrk the app holds more as it
 #     sends more (the ledger allocates it 3 Mbit/s or more), and says it served requests;
 #   - `raas app logs` prints the console: the app's lines are in it;
-#   - bad input for bob: a misspelt key in the app's own config (--app-config) is refused on
+#   - bad input for bob (whose deploys name the agent by its ready file, pid=, where alice's
+#     name its pid file): a misspelt key in the app's own config (--app-config) is refused on
 #     the host, exit 65 with FILE:LINE: key, nothing deployed; a config drive of his own with a
 #     misspelt key (--drive) is refused by the guest at boot: deploy exits 65 with the
 #     console's "config-drive:LINE: vm.KEY: unknown key", `raas app logs` shows it, the agent
@@ -78,10 +79,12 @@ domain = $VMP-b
 EOF2
 echo "$VMP-a" >>"$T/defined"
 echo "$VMP-b" >>"$T/defined"
-"$B/raas-hostagentd" -c "$T/agent.ini" --pid-file "$T/agent.pid" 2>>"$T/agent.log" &
+"$B/raas-hostagentd" -c "$T/agent.ini" --pid-file "$T/agent.pid" --ready-file "$T/agent.ready" \
+	2>>"$T/agent.log" &
 AGENT=$!
 started $AGENT
 wait_for 10 "the agent's pid file" test -s "$T/agent.pid"
+wait_for 10 "the agent's ready file" test -s "$T/agent.ready"
 export RAAS_MARKET=$MARKET RAAS_PRICES=$PRICES RAAS_SERVER_KEY=$T/keys/market.pub
 
 log "raas app deploy --tenant alice"
@@ -123,7 +126,8 @@ log "  raas app logs: $("$B/raas" app logs --tenant alice | grep '"app":"myapp"'
 
 deploy_bob() { # OPTION...: raas app deploy for bob; RC, $T/bad.err
 	set +e
-	"$B/raas" app deploy --tenant bob --agent-config "$T/agent.ini" --agent-pid "$T/agent.pid" \
+	# bob's deploys name the agent by its ready file (pid=), alice's by its pid file.
+	"$B/raas" app deploy --tenant bob --agent-config "$T/agent.ini" --agent-pid "$T/agent.ready" \
 		--key "$T/keys/bob.key" --bridge "$BR" --vcpus 1 --memory-mib 192 --vm-type qemu \
 		--timeout 120 "$@" >"$T/bad.out" 2>"$T/bad.err"
 	RC=$?

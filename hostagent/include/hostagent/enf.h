@@ -25,7 +25,9 @@
 #include "common/plugin.h"
 #include "common/resource.h"
 
-#define ENF_API_VERSION 1
+/* 2: create fills the shared struct enf_instance (its state) instead of returning a
+ * backend-defined one; a backend built against 1 is refused. */
+#define ENF_API_VERSION 2
 
 /* Resources a backend can enforce: the allocated ones of the one vocabulary
  * (common/resource.h), so values equal raas.proto's Resource numbers. */
@@ -107,7 +109,15 @@ struct enf_error {
 	char message[256];
 };
 
-struct enf_instance; /* a backend's private state */
+struct enf_backend;
+
+/* An open backend, the one definition every backend shares: the wrappers own the common
+ * part (which backend, its call counts, its errors); the backend owns only its state,
+ * which its create sets and its destroy frees (a backend's own struct X_state behind it). */
+struct enf_instance {
+	const struct enf_backend *backend; /* set by enf_open before create */
+	void *state;                       /* the backend's own; NULL until create sets it */
+};
 
 struct enf_backend {
 	/* api_version ENF_API_VERSION, size sizeof(struct enf_backend) the backend was built
@@ -122,9 +132,11 @@ struct enf_backend {
 
 	/* Opens the backend: reads its section of cfg (borrowed), learns the tenants it will
 	 * serve (targets borrowed: they outlive the instance). Touches no tenant's enforcement.
-	 * On failure returns a negative errno or project error with err filled, nothing held. */
+	 * Sets inst->state to its own state. On failure returns a negative errno or project
+	 * error with err filled, nothing held. */
 	int (*create)(const struct cfg *cfg, const struct enf_target *targets, size_t ntargets,
-		      struct enf_instance **out, struct enf_error *err);
+		      struct enf_instance *inst, struct enf_error *err);
+	/* Frees inst->state (also when it is NULL). */
 	void (*destroy)(struct enf_instance *inst);
 	/* Can this host enforce res for these tenants? 0, -ENOTSUP where the host lacks the
 	 * feature (err says what is missing), or another negative errno. No side effects. */
@@ -155,7 +167,7 @@ struct enf_backend {
  * enf_register(); NULL when none has that name. */
 const struct enf_backend *enf_find(const char *name);
 /* Registers a backend (borrowed: must outlive the process). Returns 0, -EEXIST,
- * -RAAS_EVERSION for another api_version or a struct smaller than API 1's first release
+ * -RAAS_EVERSION for another api_version or a struct smaller than API 2's first release
  * (which ended at revert), -ENOSPC past 32 backends, or -EINVAL for a bad name or a backend
  * missing a required method. */
 int enf_register(const struct enf_backend *b);
@@ -167,7 +179,7 @@ int enf_config_schema(struct cfg_key **out, size_t *n);
 
 /* ---- Wrappers: the only way the agent calls a backend ---- */
 
-struct enf_handle; /* an open backend: ops + instance + call statistics */
+struct enf_handle; /* an open backend: its instance + call statistics */
 
 /* Opens the named backend over cfg and targets (both borrowed, must outlive the handle).
  * Unknown names are refused (-ENOENT, err lists the known ones). */
@@ -176,7 +188,7 @@ int enf_open(const char *name, const struct cfg *cfg, const struct enf_target *t
 void enf_close(struct enf_handle *h);
 const char *enf_name(const struct enf_handle *h);
 bool enf_serves(const struct enf_handle *h, enum enf_resource res);
-/* The backend's private instance (tests use it with the fake's helpers). Borrowed. */
+/* The handle's instance (tests use it with the fake's helpers). Borrowed. */
 struct enf_instance *enf_instance(struct enf_handle *h);
 uint64_t enf_calls(const struct enf_handle *h);
 uint64_t enf_failures(const struct enf_handle *h);

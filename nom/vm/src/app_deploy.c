@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "common/daemon.h"
 
 #define LINE_MAX_ 1024
 
@@ -69,7 +70,7 @@ static bool key_value(const char *line, char *key, size_t klen, char *val, size_
 	return true;
 }
 
-/* The value of key in file (a key file's "public", a ready file's "pid"), or "". */
+/* The value of key in file (a key file's "public", a state or env file's key), or "". */
 static void file_value(const char *path, const char *want, char *out, size_t len)
 {
 	FILE *f = fopen(path, "r");
@@ -239,8 +240,8 @@ static int reload_agent(const char *pidfile, const char *cmd)
 		fclose(f);
 	}
 	trim(v);
-	if (strchr(v, '=') || !v[0])
-		file_value(pidfile, "pid", v, sizeof(v));
+	if ((strchr(v, '=') || !v[0]) && dmn_ready_value(pidfile, "pid", v, sizeof(v)) != 0)
+		v[0] = '\0';
 	long pid = strtol(v, NULL, 10);
 	if (pid <= 1 || kill((pid_t)pid, SIGHUP) != 0) {
 		fprintf(stderr, "raas app %s: cannot reload the host agent (pid \"%s\" from %s): %s\n",
