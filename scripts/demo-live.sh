@@ -70,7 +70,15 @@ PROFILE=$OUT/profile.csv
 	echo "# 6,000 Mbit/s (testbeds/nom-thesis-profile.csv's rows)."
 	grep -v '^#' "$CACHE/profile.csv" | grep -v '^netpipe[^,]*,bulk,'
 	grep -E '^netpipe(-kernel)?,single,' "$CACHE/profile.csv" | sed 's/,single,/,many,/'
-	grep '^neighbour,' testbeds/nom-thesis-profile.csv
+	# The neighbour's rows, column by column under the cached profile's header (a profile
+	# with spin_us and cpu_us_per_request has more columns; absent ones are 0).
+	awk -F, -v hdr="$(grep -v '^#' "$CACHE/profile.csv" | head -1)" '
+		BEGIN { n = split(hdr, want, ",") }
+		/^#/ { next }
+		!cols { for (i = 1; i <= NF; i++) at[$i] = i; cols = 1; next }
+		$1 == "neighbour" { line = ""
+			for (i = 1; i <= n; i++) line = line (i > 1 ? "," : "") (want[i] in at ? $(at[want[i]]) : 0)
+			print line }' testbeds/nom-thesis-profile.csv
 } >"$PROFILE"
 
 nruns=0

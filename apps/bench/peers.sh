@@ -2,28 +2,36 @@
 # peers.sh: nom's apps head to head with the servers a user would pick (issue 19), one client
 # at a time and under load, with the CPU each burns per request.
 #
-#   apps/bench/peers.sh [--out DIR] [--runs N] [--secs S] [--spin US] [--prefix P]
-#                       [--budgets "0 20 50 200"] [--after "--loop-nice -20"]
+#   apps/bench/peers.sh [--out DIR] [--runs N] [--secs S] [--prefix P]
+#                       [--budgets "0 20 50 100 200"] [--spin US] [--core-price C]
+#                       [--utility KIND] [--after "--loop-nice -20"]
 #
 # In network namespaces (a client, two for nom, one for the kernel-socket peers; P names them,
-# default pe<pid>): nom-memcached, nhttpd and nompipe on nomnet (xdp driver, interrupt mode)
-# "before" (the loop on the normal scheduler at nice 0, no spin: what profile.sh measured until issue 19)
-# and "after" (one connection: AFTER, default --loop-nice -20, and --spin-us US, default 0
-# (--after "--rt-prio 1" measures the SCHED_FIFO loop instead); under load the same as
-# before: at W > 0 the loop spins while a batch waits for W, and a SCHED_FIFO loop that spins
-# starves the clients of a 2-core machine), against Debian's memcached -t 1 and
-# -t 2, nginx with 1 and 2 workers (Debian's nginx-light) and NPtcp's receiver, all behind
-# identical veths. Every contender is loaded by the same client, nom-loadgen (memcached 9:1
-# get/set, a 1 KiB file over HTTP, NetPIPE's 1-byte ping-pong), with 1 connection and (memcached
-# 16, HTTP 32) under load; the contenders alternate run by run, N runs each (default 3). CPU per
-# request is the server's user + system time (all its threads and worker processes, from
-# /proc) over the requests it served. Then the busy-poll budget sweep: nom-memcached "after"
-# with one connection at each budget, as profile rows (spin_us, cpu_us_per_request).
+# default pe<pid>). First the busy-poll budget sweep: each nom app (nom-memcached, nhttpd,
+# nompipe on nomnet, xdp driver, interrupt mode, W = 0, AFTER) with one connection at each
+# budget, N runs each; the medians become profile rows (spin_us, cpu_us_per_request) and
+# `nom-profit pick` chooses each app's budget as libnom's controller would: the point that
+# maximizes T (a - P) - cores burnt x C under the utility KIND (default bonus, the thesis's
+# parameters, P = $1/Gbit) with a core at C dollars an hour (default 1: about 30 times what a
+# core cost on EC2's spot market in 2010, ../shared/data), and the dearest core price at which
+# it would still buy that budget. --spin US skips the choice and uses US for every app.
+#
+# Then nom "before" (the loop on the normal scheduler at nice 0, no spin: what profile.sh
+# measured until issue 19) and "after" (one connection: AFTER, default --loop-nice -20, at the
+# picked budget; --after "--rt-prio 1" measures the SCHED_FIFO loop instead; under load the
+# same as before: at W > 0 the loop spins while a batch waits for W anyway), against Debian's
+# memcached -t 1 and -t 2, nginx with 1 and 2 workers (Debian's nginx-light) and NPtcp's
+# receiver, all behind identical veths. Every contender is loaded by the same client,
+# nom-loadgen (memcached 9:1 get/set, a 1 KiB file over HTTP, NetPIPE's 1-byte ping-pong), with
+# 1 connection and (memcached 16, HTTP 32) under load; the contenders alternate run by run, N
+# runs each (default 3). CPU per request is the server's user + system time (all its threads
+# and worker processes, from /proc) over the requests it served.
 #
 # Output in DIR (default /tmp/nom-peers-<date>): results.tsv (every run), summary.txt (medians
-# and spread per contender), profile-spin.csv (econ format), and as its last line one JSON
-# object: per app and level the medians of nom "after" and of each contender, and per peer
-# the ratios tput (nom / peer), mean and p99 (peer / nom): above 1 means nom is better.
+# and spread per contender), profile-spin.csv (econ format, docs/profiles.md), and as its last
+# line one JSON object: per app and level the medians of nom "after" and of each contender,
+# and per peer the ratios tput (nom / peer), mean and p99 (peer / nom): above 1 means nom is
+# better; under "spin", per app the budget picked, the core price and the break-even price.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 export RAAS_SOURCE_DIR="${RAAS_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}"
@@ -33,9 +41,11 @@ export RAAS_BIN="${RAAS_BIN:-$RAAS_SOURCE_DIR/build/bin}"
 OUT="/tmp/nom-peers-$(date +%Y%m%d-%H%M%S)"
 RUNS=3
 T=2
-SPIN=0
+SPIN=""
 P="pe$$"
-BUDGETS="0 20 50 200"
+BUDGETS="0 20 50 100 200"
+CORE_PRICE=1
+UTILITY=bonus
 AFTER="--loop-nice -20"
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -45,8 +55,10 @@ while [ $# -gt 0 ]; do
 	--spin) SPIN=$2; shift ;;
 	--prefix) P=$2; shift ;;
 	--budgets) BUDGETS=$2; shift ;;
+	--core-price) CORE_PRICE=$2; shift ;;
+	--utility) UTILITY=$2; shift ;;
 	--after) AFTER=$2; shift ;;
-	*) echo "usage: peers.sh [--out DIR] [--runs N] [--secs S] [--spin US] [--prefix P] [--budgets LIST]" >&2; exit 64 ;;
+	*) echo "usage: peers.sh [--out DIR] [--runs N] [--secs S] [--prefix P] [--budgets LIST] [--spin US] [--core-price C] [--utility KIND] [--after OPTS]" >&2; exit 64 ;;
 	esac
 	shift
 done
@@ -57,11 +69,11 @@ fi
 for tool in memcached nginx NPtcp; do
 	command -v $tool >/dev/null || { echo "peers.sh: $tool is not installed (scripts/install-deps)" >&2; exit 69; }
 done
-for b in nom-memcached nhttpd nompipe nom-loadgen; do
+for b in nom-memcached nhttpd nompipe nom-loadgen nom-profit; do
 	[ -x "$RAAS_BIN/$b" ] || { echo "peers.sh: $RAAS_BIN/$b is missing (make build)" >&2; exit 69; }
 done
 mkdir -p "$OUT/raw"
-RES="$OUT/results.tsv" # app level contender run tput_rps mean_us p99_us cpu_us_per_request requests
+RES="$OUT/results.tsv" # app level contender run tput_rps mean_us p99_us cpu_us_per_request requests bytes_per_request jitter_us
 : >"$RES"
 trap 'netns_cleanup' EXIT INT TERM
 app_star "$P" 10.219 3 || exit 1
@@ -74,7 +86,7 @@ WWW="$OUT/www"
 mkdir -p "$WWW"
 head -c 1024 /dev/urandom | base64 -w 0 | head -c 1024 >"$WWW/index.html"
 chmod -R a+rX "$OUT"
-echo "peers.sh: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs of $T s; nom after: $AFTER --spin-us $SPIN; results in $OUT"
+echo "peers.sh: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); $RUNS runs of $T s; nom after: $AFTER, spin ${SPIN:-picked from budgets $BUDGETS at \$$CORE_PRICE/core-hour ($UTILITY)}; results in $OUT"
 
 jf() { sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p" | tail -1; }
 
@@ -110,15 +122,15 @@ measure() {
 	# The warm-up's requests are not counted but its CPU is: scale by the measured share.
 	awk -v a="$app" -v l="$lv" -v w="$who" -v r="$run" -v tp="$(echo "$out" | jf tput_rps)" \
 		-v m="$(echo "$out" | jf mean_us)" -v p="$(echo "$out" | jf p99_us)" \
-		-v dt=$((t1 - t0)) -v hz="$HZ" -v n="${req:-0}" -v d="$T" 'BEGIN {
+		-v dt=$((t1 - t0)) -v hz="$HZ" -v n="${req:-0}" -v d="$T" -v b="$(echo "$out" | jf bytes_per_request)" -v j="$(echo "$out" | jf jitter_us)" 'BEGIN {
 		cpu = (n > 0) ? dt / hz * 1e6 * (d / (d + 0.3)) / n : 0
-		printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\n", a, l, w, r, tp, m, p, cpu, n }' >>"$RES"
+		printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%s\n", a, l, w, r, tp, m, p, cpu, n, b, j }' >>"$RES"
 	tail -1 "$RES" | awk -F'\t' '{ printf "  %-10s %-6s %-14s run %s  %9.0f/s  mean %7.1f us  p99 %8.1f us  cpu %6.2f us/req\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
 }
 
-nom_args() { # IF IP DELAY after|before
+nom_args() { # IF IP DELAY after|before [APP]: the after config of one connection spins APP's pick
 	local a="--driver xdp --if $1 --addr $2/24 --mode interrupt --delay $3"
-	[ "$4" = after ] && [ "$3" = 0 ] && a="$a $AFTER --spin-us $SPIN"
+	[ "$4" = after ] && [ "$3" = 0 ] && a="$a $AFTER --spin-us ${PICK[${5:-}]:-0}"
 	echo "$a"
 }
 
@@ -148,6 +160,57 @@ EOF
 	echo "$f"
 }
 
+med() { # APP LEVEL WHO COLUMN -> "median min max"
+	awk -F'\t' -v a="$1" -v l="$2" -v w="$3" -v c="$4" '$1 == a && $2 == l && $3 == w && $c > 0 { x[n++] = $c }
+		END { if (!n) { print "nan nan nan"; exit }
+			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+			printf "%s %s %s\n", (n % 2 ? x[int(n / 2)] : (x[n / 2 - 1] + x[n / 2]) / 2), x[0], x[n - 1] }' "$RES"
+}
+
+# ---- the busy-poll budget sweep, and the optimizer's pick per app -------------------------
+# Profile rows in the econ format under the apps' profile names (memcached, nhttpd, netpipe).
+declare -A PICK BREAKEVEN PROFILE_APP
+PROFILE_APP=([memcached]=memcached [http]=nhttpd [netpipe]=netpipe)
+{
+	echo "# busy-poll budget sweep by apps/bench/peers.sh on $(date -u +%FT%TZ): one nom-loadgen"
+	echo "# connection, W = 0, xdp, interrupt mode, $AFTER; medians of $RUNS runs of $T s"
+	echo "app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request,cpu_us_per_request,source"
+} >"$OUT/profile-spin.csv"
+sweep() { # APP PORT PROTO NOM-COMMAND...: one connection at each budget
+	local app=$1 port=$2 proto=$3 s b
+	shift 3
+	for s in $BUDGETS; do
+		spawn "$NSA" "$@" --driver xdp --if "$AIF" --addr "$AIP/24" --mode interrupt --delay 0 \
+			$AFTER --spin-us "$s"
+		wait_port "$AIP" "$port"
+		for r in $(seq "$RUNS"); do
+			measure "$app" single "spin-$s" "$r" $SRV "$proto" "$AIP:$port" 1 \
+				$([ "$proto" = http ] && echo --path /index.html)
+		done
+		netns_stop $SRV
+		read -r t _ _ < <(med "$app" single "spin-$s" 5)
+		read -r m _ _ < <(med "$app" single "spin-$s" 6)
+		read -r u _ _ < <(med "$app" single "spin-$s" 8)
+		read -r b _ _ < <(med "$app" single "spin-$s" 10)
+		read -r j _ _ < <(med "$app" single "spin-$s" 11)
+		echo "${PROFILE_APP[$app]},single,0,$s,$t,$m,${j/nan/0},$b,$u,peers.sh" >>"$OUT/profile-spin.csv"
+	done
+	if [ -n "$SPIN" ]; then
+		PICK[$app]=$SPIN BREAKEVEN[$app]=null
+		return
+	fi
+	read -r _ s _ _ _ b < <("$RAAS_BIN/nom-profit" pick --profile "$OUT/profile-spin.csv" \
+		--app "${PROFILE_APP[$app]}" --load single --utility "$UTILITY" --core-price "$CORE_PRICE") ||
+		{ echo "peers.sh: nom-profit pick failed on $OUT/profile-spin.csv" >&2; exit 1; }
+	PICK[$app]=$s
+	BREAKEVEN[$app]=$(echo "$b" | sed 's/^inf$/"inf"/')
+	echo "  $app: the optimizer buys a $s us budget at \$$CORE_PRICE/core-hour (bought up to \$$b/core-hour)"
+}
+echo "== busy-poll budgets $BUDGETS us, one connection"
+sweep memcached 11211 memcached "$RAAS_BIN/nom-memcached"
+sweep http 8080 http "$RAAS_BIN/nhttpd" --root "$WWW"
+sweep netpipe 5002 netpipe "$RAAS_BIN/nompipe"
+
 # ---- memcached ---------------------------------------------------------------------------
 spawn "$NSK" memcached -u root -l "$KIP" -p 11211 -U 0 -t 1 -m 64
 MC1=$SRV
@@ -160,7 +223,7 @@ for lv in single many; do
 	[ $lv = many ] && c=16 w=20
 	spawn "$NSB" "$RAAS_BIN/nom-memcached" $(nom_args "$BIF" "$BIP" $w before)
 	NB=$SRV
-	spawn "$NSA" "$RAAS_BIN/nom-memcached" $(nom_args "$AIF" "$AIP" $w after)
+	spawn "$NSA" "$RAAS_BIN/nom-memcached" $(nom_args "$AIF" "$AIP" $w after memcached)
 	NA=$SRV
 	wait_port "$BIP" 11211
 	wait_port "$AIP" 11211
@@ -188,7 +251,7 @@ for lv in single many; do
 	[ $lv = many ] && c=32 w=28
 	spawn "$NSB" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args "$BIF" "$BIP" $w before)
 	NB=$SRV
-	spawn "$NSA" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args "$AIF" "$AIP" $w after)
+	spawn "$NSA" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args "$AIF" "$AIP" $w after http)
 	NA=$SRV
 	wait_port "$BIP" 8080
 	wait_port "$AIP" 8080
@@ -207,7 +270,7 @@ netns_stop $NG2
 # ---- NetPIPE: NPtcp's receiver serves one session, so one per run -------------------------
 spawn "$NSB" "$RAAS_BIN/nompipe" $(nom_args "$BIF" "$BIP" 0 before)
 NB=$SRV
-spawn "$NSA" "$RAAS_BIN/nompipe" $(nom_args "$AIF" "$AIP" 0 after)
+spawn "$NSA" "$RAAS_BIN/nompipe" $(nom_args "$AIF" "$AIP" 0 after netpipe)
 NA=$SRV
 wait_port "$BIP" 5002
 wait_port "$AIP" 5002
@@ -222,25 +285,7 @@ done
 netns_stop $NB
 netns_stop $NA
 
-# ---- the busy-poll budget sweep (nom-memcached after, one connection) ----------------------
-for s in $BUDGETS; do
-	spawn "$NSA" "$RAAS_BIN/nom-memcached" --driver xdp --if "$AIF" --addr "$AIP/24" \
-		--mode interrupt --delay 0 $AFTER --spin-us "$s"
-	NA=$SRV
-	wait_port "$AIP" 11211
-	for r in $(seq "$RUNS"); do
-		measure memcached single "spin-$s" "$r" $NA memcached "$AIP:11211" 1
-	done
-	netns_stop $NA
-done
-
 # ---- summary ---------------------------------------------------------------------------
-med() { # APP LEVEL WHO COLUMN -> "median min max"
-	awk -F'\t' -v a="$1" -v l="$2" -v w="$3" -v c="$4" '$1 == a && $2 == l && $3 == w && $c > 0 { x[n++] = $c }
-		END { if (!n) { print "nan nan nan"; exit }
-			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
-			printf "%s %s %s\n", (n % 2 ? x[int(n / 2)] : (x[n / 2 - 1] + x[n / 2]) / 2), x[0], x[n - 1] }' "$RES"
-}
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x + 0 > 0 && y + 0 > 0) printf "%.3f", x / y; else print "null" }'; }
 {
 	echo "# peers.sh $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg); medians over $RUNS runs [min-max]"
@@ -291,4 +336,8 @@ for key in "memcached single memcached-t1 memcached-t2" "memcached many memcache
 	json="$json}"
 	sep=","
 done
-echo "$json}" | sed 's/:nan/:null/g' | tee "$OUT/summary.json"
+json="$json,\"spin\":{\"core_price\":$CORE_PRICE,\"utility\":\"$UTILITY\""
+for app in memcached http netpipe; do
+	json="$json,\"$app\":{\"spin_us\":${PICK[$app]},\"breakeven_core_price\":${BREAKEVEN[$app]}}"
+done
+echo "$json}}" | sed 's/:nan/:null/g' | tee "$OUT/summary.json"

@@ -2,7 +2,7 @@
 # profile.sh: measures the nom apps' working points per batching delay, and nom against Linux.
 #
 #   sudo apps/bench/profile.sh [--quick] [--no-peers] [--out DIR] [--mode interrupt|poll]
-#                              [--driver xdp|packet|tap]
+#                              [--driver xdp|packet|tap] [--core-price C]
 #
 # In network namespaces (a client namespace, one for the nom apps on nomnet, one for the
 # kernel-socket servers), for each batching delay W (0, 2, ..., 40 us; --quick: 0, 10, 20, 40):
@@ -13,11 +13,17 @@
 #                  figures contradict its own request rate on this VM)
 #   nompipe        an NPtcp sweep (to 1 MiB; --quick: 64 KiB) and nom-loadgen's 1-byte
 #                  NetPIPE ping-pong (NPtcp's first size) for jitter and p99
+# At W = 0 each app is also measured with one connection at each busy-poll budget (SPINS, 20,
+# 50, 100, 200 us; --quick: 50, 100): the rows carry spin_us, and every nom-loadgen row carries
+# the server's CPU per request (user + system time of all its threads over the requests), so
+# that libnom's controller can weigh a budget against the core it burns (docs/profiles.md).
 # It writes profile CSVs in the econ format (docs/profiles.md) into DIR (default
 # /tmp/nom-profile-<date>): memcached.csv, nhttpd.csv, netpipe.csv and profile.csv (all, with
 # the baselines as apps "*-linux" and "*-kernel"), prints every measurement and the Pareto
 # frontier of each app and load level (nom-profit frontier).
-# Then nom against Linux, head to head: each app at its best delays from the sweep against
+# Then nom against Linux, head to head: each app at its best delays from the sweep (for
+# latency, also at the point `nom-profit pick` buys with cores at CORE_PRICE $/core-hour,
+# --core-price, default 1, under the bonus utility) against
 # Debian's memcached (-t 1: one worker, as nom-memcached has one loop), nhttpd on kernel
 # sockets and NPtcp's own receiver (and nom-memcached and nompipe on kernel sockets, the same
 # code), in alternating rounds with the standard clients (memcaslap 16 clients, wrk 32
@@ -39,6 +45,7 @@ QUICK=0
 PEERS=1
 MODE=interrupt
 DRIVER=xdp
+CORE_PRICE=1
 OUT="/tmp/nom-profile-$(date +%Y%m%d-%H%M%S)"
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -47,7 +54,8 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift ;;
 	--mode) MODE=$2; shift ;;
 	--driver) DRIVER=$2; shift ;;
-	*) echo "usage: profile.sh [--quick] [--no-peers] [--out DIR] [--mode interrupt|poll] [--driver xdp|packet|tap]" >&2; exit 64 ;;
+	--core-price) CORE_PRICE=$2; shift ;;
+	*) echo "usage: profile.sh [--quick] [--no-peers] [--out DIR] [--mode interrupt|poll] [--driver xdp|packet|tap] [--core-price C]" >&2; exit 64 ;;
 	esac
 	shift
 done
@@ -64,17 +72,19 @@ done
 
 if [ $QUICK = 1 ]; then
 	DELAYS="0 10 20 40"
+	SPINS="50 100"
 	T=2
 	NP_MAX=1048576
 	NP_ARGS="-n 50" # 50 ping-pongs per size and trial instead of ~0.25 s
 else
 	DELAYS=$(seq 0 2 40)
+	SPINS="20 50 100 200"
 	T=5
 	NP_MAX=1048576
 	NP_ARGS=""
 fi
 mkdir -p "$OUT/raw"
-RES="$OUT/results.tsv" # app level delay source tput_rps mean_us jitter_us p99_us bytes
+RES="$OUT/results.tsv" # app level delay source tput_rps mean_us jitter_us p99_us bytes spin_us cpu_us_per_request
 : >"$RES"
 P="pf$$"
 trap 'netns_cleanup' EXIT INT TERM
@@ -90,10 +100,40 @@ head -c 1024 /dev/urandom | base64 -w 0 | head -c 1024 >"$WWW/index.html"
 
 echo "profile.sh: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); nomnet $DRIVER driver, $MODE mode; results in $OUT"
 
+# SPIN (the server's busy-poll budget) and CPU (its CPU per request) go with the next record.
+SPIN=0 CPU=0
 record() { # app level delay source tput mean jitter p99 bytes
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RES"
-	printf '  %-16s %-7s W=%-3s %-10s %10.0f/s mean %8.1f us  jitter %8.1f us  p99 %8.1f us\n' \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" "$SPIN" "$CPU" >>"$RES"
+	printf '  %-16s %-7s W=%-3s %-10s %10.0f/s mean %8.1f us  jitter %8.1f us  p99 %8.1f us' \
 		"$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8"
+	[ "$SPIN" != 0 ] && printf '  spin %s us' "$SPIN"
+	[ "$CPU" != 0 ] && printf '  cpu %s us/req' "$CPU"
+	printf '\n'
+	CPU=0
+}
+
+# CPU ticks (user + system) of a process and its children.
+ticks() {
+	local t=0 p
+	for p in $1 $(pgrep -P "$1" 2>/dev/null); do
+		[ -r /proc/$p/stat ] || continue
+		t=$((t + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/$p/stat)))
+	done
+	echo $t
+}
+HZ=$(getconf CLK_TCK)
+
+# loadgen ARGS...: nom-loadgen against the server SRV from the client namespace; prints its
+# summary line and sets CPU to the server's CPU per request (the warm-up's CPU is counted and
+# its requests are not: scaled by the measured share).
+loadgen() {
+	local t0 out
+	t0=$(ticks "$SRV")
+	out=$(ip netns exec "$NSC" "$RAAS_BIN/nom-loadgen" --duration-s "$T" --warmup-s 0.5 "$@")
+	CPU=$(awk -v dt=$(($(ticks "$SRV") - t0)) -v hz="$HZ" -v d="$T" \
+		-v n="$(echo "$out" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p' | tail -1)" \
+		'BEGIN { printf "%.2f", (n > 0) ? dt / hz * 1e6 * (d / (d + 0.5)) / n : 0 }')
+	echo "$out"
 }
 
 jf() { sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p" | tail -1; }
@@ -128,8 +168,8 @@ memcached_runs() { # APP DELAY IP PORT
 	for lv in many single; do
 		local c=16
 		[ $lv = single ] && c=1
-		out=$(ip netns exec "$NSC" "$RAAS_BIN/nom-loadgen" --proto memcached --connect "$3:$4" \
-			--conns $c --duration-s "$T" --warmup-s 0.5)
+		loadgen --proto memcached --connect "$3:$4" --conns $c >"$OUT/lg.json"
+		out=$(cat "$OUT/lg.json")
 		record "$1" $lv "$2" loadgen "$(echo "$out" | jf tput_rps)" "$(echo "$out" | jf mean_us)" \
 			"$(echo "$out" | jf jitter_us)" "$(echo "$out" | jf p99_us)" \
 			"$(echo "$out" | jf bytes_per_request)"
@@ -150,8 +190,8 @@ wrk_runs() { # APP DELAY IP PORT
 		# wrk's own latency figures are not consistent with its request rate on this VM
 		# (with one connection at 20,000 requests/s it reports a 500 us mean): latency
 		# comes from nom-loadgen, which times every request.
-		out=$(ip netns exec "$NSC" "$RAAS_BIN/nom-loadgen" --proto http --path /index.html \
-			--connect "$3:$4" --conns $c --duration-s "$T" --warmup-s 0.5)
+		loadgen --proto http --path /index.html --connect "$3:$4" --conns $c >"$OUT/lg.json"
+		out=$(cat "$OUT/lg.json")
 		record "$1" $lv "$2" loadgen "$(echo "$out" | jf tput_rps)" "$(echo "$out" | jf mean_us)" \
 			"$(echo "$out" | jf jitter_us)" "$(echo "$out" | jf p99_us)" \
 			"$(echo "$out" | jf bytes_per_request)"
@@ -172,8 +212,8 @@ netpipe_sweep() { # APP DELAY IP PORT: NPtcp's sweep; the bulk row and the 1-byt
 
 netpipe_pingpong() { # APP DELAY IP PORT: nom-loadgen's 1-byte ping-pong
 	local out
-	out=$(ip netns exec "$NSC" "$RAAS_BIN/nom-loadgen" --proto netpipe --connect "$3:$4" \
-		--duration-s "$T" --warmup-s 0.5)
+	loadgen --proto netpipe --connect "$3:$4" >"$OUT/lg.json"
+	out=$(cat "$OUT/lg.json")
 	record "$1" single "$2" loadgen "$(echo "$out" | jf tput_rps)" "$(echo "$out" | jf mean_us)" \
 		"$(echo "$out" | jf jitter_us)" "$(echo "$out" | jf p99_us)" 1
 }
@@ -195,6 +235,30 @@ for w in $DELAYS; do
 	netns_stop "$SRV"
 done
 
+# ---- the busy-poll budget at W = 0, one connection ------------------------------------------
+echo "== busy-poll budgets $(echo $SPINS) us at W = 0, one connection"
+for SPIN in $SPINS; do
+	spawn "$NSN" "$RAAS_BIN/nom-memcached" $(nom_args 0) --spin-us "$SPIN"
+	wait_port "$NIP" 11211
+	loadgen --proto memcached --connect "$NIP:11211" --conns 1 >"$OUT/lg.json"
+	out=$(cat "$OUT/lg.json")
+	record memcached single 0 loadgen "$(echo "$out" | jf tput_rps)" "$(echo "$out" | jf mean_us)" \
+		"$(echo "$out" | jf jitter_us)" "$(echo "$out" | jf p99_us)" "$(echo "$out" | jf bytes_per_request)"
+	netns_stop "$SRV"
+	spawn "$NSN" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args 0) --spin-us "$SPIN"
+	wait_port "$NIP" 8080
+	loadgen --proto http --path /index.html --connect "$NIP:8080" --conns 1 >"$OUT/lg.json"
+	out=$(cat "$OUT/lg.json")
+	record nhttpd single 0 loadgen "$(echo "$out" | jf tput_rps)" "$(echo "$out" | jf mean_us)" \
+		"$(echo "$out" | jf jitter_us)" "$(echo "$out" | jf p99_us)" "$(echo "$out" | jf bytes_per_request)"
+	netns_stop "$SRV"
+	spawn "$NSN" "$RAAS_BIN/nompipe" $(nom_args 0) --spin-us "$SPIN"
+	wait_port "$NIP" 5002
+	netpipe_pingpong netpipe 0 "$NIP" 5002
+	netns_stop "$SRV"
+done
+SPIN=0
+
 # ---- nom against Linux, head to head --------------------------------------------------
 # A shared VM's speed drifts by 2x within minutes, so nom and Linux are compared in rounds
 # that alternate between them, each nom app at its best delay from the sweep above, and
@@ -214,15 +278,52 @@ median() { # APP LEVEL SOURCE COLUMN [DELAY-REGEX] -> the median over the rounds
 }
 bestw() { val "$@" | cut -d' ' -f2; }
 
+# Profile CSVs (econ format): the sweep's nom-loadgen rows and NPtcp's bulk rows for the nom
+# apps; the head-to-head rows for the Linux and kernel-socket baselines (one per level). Written
+# once before the head-to-head (to pick from) and again at the end, with the baselines.
+hdr="app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request,cpu_us_per_request,source"
+write_profiles() {
+	{
+		echo "# nom profile measured by apps/bench/profile.sh on $(date -u +%FT%TZ)"
+		echo "# $(nproc) CPUs (no KVM, shared), nomnet $DRIVER driver, $MODE mode. Rows from nom-loadgen"
+		echo "# (memcached: 16 connections = many, 1 = single; nhttpd: 32 / 1; netpipe: the 1-byte"
+		echo "# NetPIPE ping-pong = single) and NPtcp's best size (netpipe bulk); spin_us the busy-poll"
+		echo "# budget, cpu_us_per_request the server's CPU (0: not measured). Baselines:"
+		echo "# memcached-linux = Debian's memcached -t 1, *-kernel and nhttpd-linux = our code on"
+		echo "# kernel sockets, netpipe-linux = NPtcp's receiver."
+		echo "$hdr"
+		awk -F'\t' '$5 > 0 && $6 > 0 && $3 ~ /^[0-9]+$/ {
+			base = ($1 ~ /-(linux|kernel)$/)
+			if (!base && ($4 == "loadgen" || ($4 == "NPtcp" && $2 == "bulk")))
+				printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", $1, $2, $3, $10 + 0, $5, $6, $7, ($9 > 0 ? $9 : 1), $11 + 0, $4
+			if (base && $4 == "h2h-loadgen") row[$1 "," $2] = sprintf("%s,%s,0,0,%s,%s,%s,%s,0,%s", $1, $2, $5, $6, $7, ($9 > 0 ? $9 : 1), $4)
+		}
+		$1 ~ /-(linux|kernel)$/ && $4 == "NPtcp" && $2 == "bulk" && $5 > 0 {
+			row[$1 ",bulk"] = sprintf("%s,bulk,0,0,%s,%s,0,%s,0,NPtcp", $1, $5, $6, $9) }
+		END { for (k in row) print row[k] }' "$RES"
+	} >"$OUT/profile.csv"
+}
+
 REPS=3
 [ $QUICK = 1 ] && REPS=2
 W_MC_T=$(bestw memcached many memcaslap 5 max)
-W_MC_L=$(bestw memcached single loadgen 6 min)
+# For latency (one connection), the point libnom's controller would buy: delay and spin.
+write_profiles
+pick_single() { # APP -> "delay spin"
+	"$RAAS_BIN/nom-profit" pick --profile "$OUT/profile.csv" --app "$1" --load single \
+		--utility bonus --core-price "$CORE_PRICE" | cut -d' ' -f1,2
+}
+read -r W_MC_L S_MC_L < <(pick_single memcached)
 W_HT_T=$(bestw nhttpd many wrk 5 max)
-W_HT_L=$(bestw nhttpd single loadgen 6 min)
+read -r W_HT_L S_HT_L < <(pick_single nhttpd)
 W_NP_T=$(bestw netpipe bulk NPtcp 5 max)
-W_NP_L=$(bestw netpipe single loadgen 6 min)
-echo "== head to head, $REPS rounds: nom at its best delays (memcached $W_MC_T/$W_MC_L us, nhttpd $W_HT_T/$W_HT_L us, netpipe $W_NP_T/$W_NP_L us for throughput/latency) against Linux"
+read -r W_NP_L S_NP_L < <(pick_single netpipe)
+: "${W_MC_L:?no pick for memcached}" "${W_HT_L:?no pick for nhttpd}" "${W_NP_L:?no pick for netpipe}"
+L_MC=$W_MC_L L_HT=$W_HT_L L_NP=$W_NP_L # labels: delay, or delay/spin
+[ "$S_MC_L" != 0 ] && L_MC="$W_MC_L/$S_MC_L"
+[ "$S_HT_L" != 0 ] && L_HT="$W_HT_L/$S_HT_L"
+[ "$S_NP_L" != 0 ] && L_NP="$W_NP_L/$S_NP_L"
+echo "== head to head, $REPS rounds: nom at its best delays (memcached $W_MC_T/$L_MC us, nhttpd $W_HT_T/$L_HT us, netpipe $W_NP_T/$L_NP us for throughput/latency: delay/spin as picked with cores at \$$CORE_PRICE/core-hour) against Linux"
 
 # Kernel-side servers stay up throughout (idle servers cost nothing).
 spawn "$NSK" memcached -u root -l "$KIP" -p 11211 -U 0 -t 1 -m 64
@@ -267,11 +368,11 @@ netns_stop "$SRV"
 # delay that only got lucky), side by side with Linux; the better of the two counts.
 spawn "$NSN" "$RAAS_BIN/nom-memcached" $(nom_args 0)
 S1=$SRV
-spawn "$NSN2" "$RAAS_BIN/nom-memcached" $(nom_args2 "$W_MC_L")
+spawn "$NSN2" "$RAAS_BIN/nom-memcached" $(nom_args2 "$W_MC_L") --spin-us "$S_MC_L"
 wait_port "$NIP" 11211
 wait_port "$NIP2" 11211
 NAMES=(memcached memcached memcached-linux memcached-kernel)
-WS=(0 "$W_MC_L" 0 0)
+WS=(0 "$L_MC" 0 0)
 sliced memcached 1 single --connect "$NIP:11211" --connect "$NIP2:11211" --connect "$KIP:11211" \
 	--connect "$KIP:11311"
 netns_stop "$SRV"
@@ -293,11 +394,11 @@ sliced http 32 many --path /index.html --connect "$NIP:8080" --connect "$KIP:808
 netns_stop "$SRV"
 spawn "$NSN" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args 0)
 S1=$SRV
-spawn "$NSN2" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args2 "$W_HT_L")
+spawn "$NSN2" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args2 "$W_HT_L") --spin-us "$S_HT_L"
 wait_port "$NIP" 8080
 wait_port "$NIP2" 8080
 NAMES=(nhttpd nhttpd nhttpd-linux)
-WS=(0 "$W_HT_L" 0)
+WS=(0 "$L_HT" 0)
 sliced http 1 single --path /index.html --connect "$NIP:8080" --connect "$NIP2:8080" \
 	--connect "$KIP:8080"
 netns_stop "$SRV"
@@ -324,39 +425,19 @@ done
 netns_stop "$SRV"
 spawn "$NSN" "$RAAS_BIN/nompipe" $(nom_args 0)
 S1=$SRV
-spawn "$NSN2" "$RAAS_BIN/nompipe" $(nom_args2 "$W_NP_L")
+spawn "$NSN2" "$RAAS_BIN/nompipe" $(nom_args2 "$W_NP_L") --spin-us "$S_NP_L"
 wait_port "$NIP" 5002
 wait_port "$NIP2" 5002
 np_receiver
 NAMES=(netpipe netpipe netpipe-linux netpipe-kernel)
-WS=(0 "$W_NP_L" 0 0)
+WS=(0 "$L_NP" 0 0)
 sliced netpipe 1 single --connect "$NIP:5002" --connect "$NIP2:5002" --connect "$KIP:5002" \
 	--connect "$KIP:5003"
 netns_stop "$NPR"
 netns_stop "$SRV"
 netns_stop "$S1"
 
-# Profile CSVs (econ format): the sweep's nom-loadgen rows and NPtcp's bulk rows for the nom
-# apps; the head-to-head rows for the Linux and kernel-socket baselines (one per level).
-hdr="app,load,delay_us,throughput_rps,latency_us,jitter_us,bytes_per_request,source"
-{
-	echo "# nom profile measured by apps/bench/profile.sh on $(date -u +%FT%TZ)"
-	echo "# $(nproc) CPUs (no KVM, shared), nomnet $DRIVER driver, $MODE mode. Rows from nom-loadgen"
-	echo "# (memcached: 16 connections = many, 1 = single; nhttpd: 32 / 1; netpipe: the 1-byte"
-	echo "# NetPIPE ping-pong = single) and NPtcp's best size (netpipe bulk). Baselines:"
-	echo "# memcached-linux = Debian's memcached -t 1, *-kernel and nhttpd-linux = our code on"
-	echo "# kernel sockets, netpipe-linux = NPtcp's receiver."
-	echo "$hdr"
-	awk -F'\t' '$5 > 0 && $6 > 0 && $3 ~ /^[0-9]+$/ {
-		base = ($1 ~ /-(linux|kernel)$/)
-		if (!base && ($4 == "loadgen" || ($4 == "NPtcp" && $2 == "bulk")))
-			printf "%s,%s,%s,%s,%s,%s,%s,%s\n", $1, $2, $3, $5, $6, $7, ($9 > 0 ? $9 : 1), $4
-		if (base && $4 == "h2h-loadgen") row[$1 "," $2] = sprintf("%s,%s,0,%s,%s,%s,%s,%s", $1, $2, $5, $6, $7, ($9 > 0 ? $9 : 1), $4)
-	}
-	$1 ~ /-(linux|kernel)$/ && $4 == "NPtcp" && $2 == "bulk" && $5 > 0 {
-		row[$1 ",bulk"] = sprintf("%s,bulk,0,%s,%s,0,%s,NPtcp", $1, $5, $6, $9) }
-	END { for (k in row) print row[k] }' "$RES"
-} >"$OUT/profile.csv"
+write_profiles
 for app in memcached nhttpd netpipe; do
 	{ grep '^#' "$OUT/profile.csv"; echo "$hdr"; grep "^$app," "$OUT/profile.csv"; } >"$OUT/$app.csv"
 done
@@ -378,8 +459,10 @@ best_cfg() { # APP LEVEL COLUMN COLUMN2 -> "median median2 delay"
 	echo "$out"
 }
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x + 0 > 0 && y + 0 > 0) printf "%.3f", x / y; else print "null" }'; }
-frontier_json() { # APP -> {"many":[..],"single":[..]}
-	awk -v a="$1" '$1 == a { printf "%s\"%s\":[%s]", (n++ ? "," : ""), $2, $3 }' \
+frontier_json() { # APP -> {"many":[..],"single":[..]}: delays, "delay/spin" where it spins
+	awk -v a="$1" '$1 == a { m = split($3, d, ","); s = ""
+		for (i = 1; i <= m; i++) s = s (i > 1 ? "," : "") (d[i] ~ /\// ? "\"" d[i] "\"" : d[i])
+		printf "%s\"%s\":[%s]", (n++ ? "," : ""), $2, s }' \
 		"$OUT/frontier.txt" | sed 's/^/{/; s/$/}/'
 }
 

@@ -2,8 +2,9 @@
  *
  *   nom-profit frontier --profile FILE [--utility KIND ...]
  *       prints, per app and load level, the delays on the Pareto frontier (throughput up,
- *       latency down; with --utility penalty, jitter down too), one line each:
- *       "<app> <level> <d1>,<d2>,..."
+ *       latency down; with --utility penalty, jitter down too; CPU per request down where
+ *       the profile has it), one line each: "<app> <level> <d1>,<d2>,...", a point with a
+ *       busy-poll budget as "<delay>/<spin>"
  *   nom-profit plan --profile FILE --app A --utility KIND [params]
  *       the two-phase price plan of the adaptive test: prints
  *       "<best_tput_delay> <best_latency_delay> <p1> <p2> <pick1> <pick2>": the fixed delays
@@ -11,6 +12,14 @@
  *       prices ($/Gbit; p1 = 1 as in the thesis, p2 the dearest price up to alpha at which
  *       the optimizer still picks a point that earns money under `single`), and the delays
  *       the optimizer picks in each phase
+ *   nom-profit pick --profile FILE --app A --load L [--price P] [--core-price C] [params]
+ *       the working point libnom's controller picks at that level when a Gbit costs P
+ *       dollars (default 1) and a core C dollars an hour (default 0): econ_menu_pick_priced,
+ *       the CPU each point burns (throughput x cpu_us_per_request) charged at C. Prints
+ *       "<delay_us> <spin_us> <throughput_rps> <latency_us> <cpu_us_per_request>
+ *       <breakeven>": breakeven is the dearest core price ($/core-hour, to 3 significant
+ *       digits) at which the optimizer still buys this point's spin budget over a point
+ *       that spins less ("inf": at any price; 0 when the point does not spin)
  *   nom-profit score --utility KIND [params] --phase PRICE:FILE[:TARGET:PHASE] ...
  *       the profit a run made: for each phase, nom-loadgen's summary line in FILE (the last
  *       one, or the one of that target and phase) gives T, L, sigma and the time served;
@@ -35,6 +44,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: nom-profit frontier --profile FILE [--utility KIND]\n"
 			"       nom-profit plan --profile FILE --app A --utility KIND [params]\n"
+			"       nom-profit pick --profile FILE --app A --load L [--price P] "
+			"[--core-price C] [params]\n"
 			"       nom-profit score --utility KIND [params] --phase PRICE:FILE...\n");
 	return 64;
 }
@@ -64,8 +75,13 @@ static int frontier(const struct econ_profile *p, const struct econ_utility *u)
 								     ECON_MENU_MAX);
 
 			printf("%s %s ", p->apps[a].name, lv->name);
-			for (size_t i = 0; i < n && i < ECON_MENU_MAX; i++)
-				printf("%s%g", i ? "," : "", lv->points[idx[i]].delay_us);
+			for (size_t i = 0; i < n && i < ECON_MENU_MAX; i++) {
+				const struct econ_point *q = &lv->points[idx[i]];
+
+				printf("%s%g", i ? "," : "", q->delay_us);
+				if (q->spin_us > 0)
+					printf("/%g", q->spin_us);
+			}
 			printf("\n");
 		}
 	return 0;
@@ -103,6 +119,59 @@ static int plan(const struct econ_profile *p, const char *app, const struct econ
 	}
 	printf("%g %g %g %g %g %g\n", bt->delay_us, bl->delay_us, p1, p2, pick1->delay_us,
 	       pick2->delay_us);
+	return 0;
+}
+
+/* The priced pick (see the head of the file). The break-even price is found by doubling then
+ * bisecting the core price: the spin the optimizer buys only falls as cores get dearer. */
+static int pick(const struct econ_profile *p, const char *app, const char *load,
+		const struct econ_utility *u, double price, double core_hour)
+{
+	const struct econ_app *a = econ_profile_app(p, app);
+	const struct econ_level *lv = a ? econ_app_level(a, load) : NULL;
+	const struct econ_point *q;
+	struct econ_menu *m;
+	double lo, hi, breakeven;
+
+	if (!lv) {
+		fprintf(stderr, "nom-profit: the profile has no level %s/%s\n", app ? app : "?",
+			load ? load : "?");
+		return 65;
+	}
+	m = malloc(sizeof(*m));
+	if (!m)
+		return 70;
+	if (econ_menu_build(lv, u, m) != 0) {
+		fprintf(stderr, "nom-profit: %s/%s: no menu under this utility\n", app, load);
+		free(m);
+		return 65;
+	}
+	q = m->choices[econ_menu_pick_priced(m, price, core_hour / 3600)].point;
+	breakeven = 0;
+	if (q->spin_us > 0) {
+		lo = core_hour;
+		hi = core_hour > 0 ? 2 * core_hour : 1e-3;
+		while (hi < 1e12 && m->choices[econ_menu_pick_priced(m, price, hi / 3600)].point
+					    ->spin_us >= q->spin_us)
+			lo = hi, hi *= 2;
+		if (hi >= 1e12) {
+			breakeven = INFINITY;
+		} else {
+			while (hi - lo > 1e-3 * hi) {
+				double mid = (lo + hi) / 2;
+
+				if (m->choices[econ_menu_pick_priced(m, price, mid / 3600)]
+					    .point->spin_us >= q->spin_us)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			breakeven = lo;
+		}
+	}
+	printf("%g %g %.9g %.9g %.9g %.3g\n", q->delay_us, q->spin_us, q->tput_rps, q->latency_us,
+	       q->cpu_us, breakeven);
+	free(m);
 	return 0;
 }
 
@@ -175,13 +244,15 @@ int main(int argc, char **argv)
 		{"beta", required_argument, 0, 'B'},    {"gamma", required_argument, 0, 'G'},
 		{"delta", required_argument, 0, 'D'},   {"x", required_argument, 0, 'X'},
 		{"l0", required_argument, 0, 'L'},      {"phase", required_argument, 0, 'p'},
-		{0, 0, 0, 0}};
+		{"load", required_argument, 0, 'l'},    {"price", required_argument, 0, 'P'},
+		{"core-price", required_argument, 0, 'C'}, {0, 0, 0, 0}};
 	struct econ_utility u;
 	struct econ_profile *prof = NULL;
-	const char *profile = NULL, *app = NULL, *why;
+	const char *profile = NULL, *app = NULL, *level = NULL, *why;
 	char *phases[MAX_PHASES];
 	int nphases = 0, opt, rc;
 	double alpha = NAN, beta = NAN, gamma_ = NAN, delta = NAN, x = NAN, l0 = NAN;
+	double price = 1, core_hour = 0;
 	enum econ_kind kind = ECON_REFUND;
 
 	if (argc < 2)
@@ -201,6 +272,20 @@ int main(int argc, char **argv)
 		case 'D': delta = strcmp(optarg, "inf") == 0 ? INFINITY : atof(optarg); break;
 		case 'X': x = atof(optarg); break;
 		case 'L': l0 = atof(optarg); break;
+		case 'l': level = optarg; break;
+		case 'P':
+		case 'C': {
+			char *end;
+			double v = strtod(optarg, &end);
+
+			if (end == optarg || *end || !isfinite(v) || v < 0) {
+				fprintf(stderr, "nom-profit: --%s: \"%s\" is not a price >= 0\n",
+					opt == 'P' ? "price" : "core-price", optarg);
+				return 64;
+			}
+			*(opt == 'P' ? &price : &core_hour) = v;
+			break;
+		}
 		case 'p':
 			if (nphases == MAX_PHASES)
 				return usage();
@@ -229,6 +314,8 @@ int main(int argc, char **argv)
 		rc = frontier(prof, &u);
 	else if (strcmp(argv[1], "plan") == 0 && app)
 		rc = plan(prof, app, &u);
+	else if (strcmp(argv[1], "pick") == 0 && app && level)
+		rc = pick(prof, app, level, &u, price, core_hour);
 	else
 		rc = usage();
 	econ_profile_destroy(prof);
