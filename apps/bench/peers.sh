@@ -225,6 +225,7 @@ for lv in single many; do
 	NB=$SRV
 	spawn "$NSA" "$RAAS_BIN/nom-memcached" $(nom_args "$AIF" "$AIP" $w after memcached)
 	NA=$SRV
+	echo "  memcached $lv nom-after: $(nom_args "$AIF" "$AIP" $w after memcached)"
 	wait_port "$BIP" 11211
 	wait_port "$AIP" 11211
 	for r in $(seq "$RUNS"); do
@@ -253,6 +254,7 @@ for lv in single many; do
 	NB=$SRV
 	spawn "$NSA" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args "$AIF" "$AIP" $w after http)
 	NA=$SRV
+	echo "  http $lv nom-after: $(nom_args "$AIF" "$AIP" $w after http)"
 	wait_port "$BIP" 8080
 	wait_port "$AIP" 8080
 	for r in $(seq "$RUNS"); do
@@ -272,6 +274,7 @@ spawn "$NSB" "$RAAS_BIN/nompipe" $(nom_args "$BIF" "$BIP" 0 before)
 NB=$SRV
 spawn "$NSA" "$RAAS_BIN/nompipe" $(nom_args "$AIF" "$AIP" 0 after netpipe)
 NA=$SRV
+echo "  netpipe single nom-after: $(nom_args "$AIF" "$AIP" 0 after netpipe)"
 wait_port "$BIP" 5002
 wait_port "$AIP" 5002
 for r in $(seq "$RUNS"); do
@@ -302,17 +305,6 @@ ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x + 0 > 0 && y + 0 > 0) printf "%
 	done
 } | tee "$OUT/summary.txt"
 
-{
-	echo "# busy-poll budget sweep by apps/bench/peers.sh on $(date -u +%FT%TZ): nom-memcached, one"
-	echo "# nom-loadgen connection, W = 0, xdp, interrupt mode, $AFTER; medians of $RUNS runs"
-	echo "app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request,cpu_us_per_request,source"
-	for s in $BUDGETS; do
-		read -r t _ _ < <(med memcached single "spin-$s" 5)
-		read -r m _ _ < <(med memcached single "spin-$s" 6)
-		read -r u _ _ < <(med memcached single "spin-$s" 8)
-		echo "memcached,single,0,$s,$t,$m,0,1061,$u,peers.sh"
-	done
-} >"$OUT/profile-spin.csv"
 
 json="{"
 sep=""
