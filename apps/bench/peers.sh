@@ -3,23 +3,25 @@
 # at a time and under load, with the CPU each burns per request.
 #
 #   apps/bench/peers.sh [--out DIR] [--runs N] [--secs S] [--prefix P]
-#                       [--budgets "0 20 50 100 200"] [--spin US] [--core-price C]
-#                       [--utility KIND] [--after "--loop-nice -20"]
+#                       [--budgets "0 20 50 100 200"] [--delays "0 10 20 40"] [--spin US]
+#                       [--core-price C] [--utility KIND] [--after "--loop-nice -20"]
 #
 # In network namespaces (a client, two for nom, one for the kernel-socket peers; P names them,
-# default pe<pid>). First the busy-poll budget sweep: each nom app (nom-memcached, nhttpd,
-# nompipe on nomnet, xdp driver, interrupt mode, W = 0, AFTER) with one connection at each
-# budget, N runs each; the medians become profile rows (spin_us, cpu_us_per_request) and
-# `nom-profit pick` chooses each app's budget as libnom's controller would: the point that
+# default pe<pid>). First the sweeps: each nom app (nom-memcached, nhttpd, nompipe on nomnet,
+# xdp driver, interrupt mode) with one connection at each busy-poll budget (W = 0, AFTER), and
+# memcached and HTTP under load at each delay W, N runs each; the medians become profile rows
+# (spin_us, cpu_us_per_request) and `nom-profit pick` chooses each app's working point per
+# level as libnom's controller would: the point that
 # maximizes T (a - P) - cores burnt x C under the utility KIND (default bonus, the thesis's
 # parameters, P = $1/Gbit) with a core at C dollars an hour (default 1: about 30 times what a
 # core cost on EC2's spot market in 2010, ../shared/data), and the dearest core price at which
-# it would still buy that budget. --spin US skips the choice and uses US for every app.
+# it would still buy that budget. --spin US skips the choice of a budget and uses US.
 #
-# Then nom "before" (the loop on the normal scheduler at nice 0, no spin: what profile.sh
-# measured until issue 19) and "after" (one connection: AFTER, default --loop-nice -20, at the
-# picked budget; --after "--rt-prio 1" measures the SCHED_FIFO loop instead; under load the
-# same as before: at W > 0 the loop spins while a batch waits for W anyway), against Debian's
+# Then nom "before" (the loop on the normal scheduler at nice 0, no spin, W = 0 with one
+# connection and the issue's W = 20 / 28 us under load: what was measured until issue 19) and
+# "after" (the picks: one connection with AFTER, default --loop-nice -20, at the picked budget,
+# --after "--rt-prio 1" measures the SCHED_FIFO loop instead; under load at the picked W,
+# without a budget: the loop spins while a batch waits for W anyway), against Debian's
 # memcached -t 1 and -t 2, nginx with 1 and 2 workers (Debian's nginx-light) and NPtcp's
 # receiver, all behind identical veths. Every contender is loaded by the same client,
 # nom-loadgen (memcached 9:1 get/set, a 1 KiB file over HTTP, NetPIPE's 1-byte ping-pong), with
@@ -31,7 +33,8 @@
 # and spread per contender), profile-spin.csv (econ format, docs/profiles.md), and as its last
 # line one JSON object: per app and level the medians of nom "after" and of each contender,
 # and per peer the ratios tput (nom / peer), mean and p99 (peer / nom): above 1 means nom is
-# better; under "spin", per app the budget picked, the core price and the break-even price.
+# better; under "spin", per app the budget picked, the core price, the break-even price and
+# the delay picked under load.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 export RAAS_SOURCE_DIR="${RAAS_SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}"
@@ -44,6 +47,7 @@ T=2
 SPIN=""
 P="pe$$"
 BUDGETS="0 20 50 100 200"
+DELAYS="0 10 20 40"
 CORE_PRICE=1
 UTILITY=bonus
 AFTER="--loop-nice -20"
@@ -55,10 +59,11 @@ while [ $# -gt 0 ]; do
 	--spin) SPIN=$2; shift ;;
 	--prefix) P=$2; shift ;;
 	--budgets) BUDGETS=$2; shift ;;
+	--delays) DELAYS=$2; shift ;;
 	--core-price) CORE_PRICE=$2; shift ;;
 	--utility) UTILITY=$2; shift ;;
 	--after) AFTER=$2; shift ;;
-	*) echo "usage: peers.sh [--out DIR] [--runs N] [--secs S] [--prefix P] [--budgets LIST] [--spin US] [--core-price C] [--utility KIND] [--after OPTS]" >&2; exit 64 ;;
+	*) echo "usage: peers.sh [--out DIR] [--runs N] [--secs S] [--prefix P] [--budgets LIST] [--delays LIST] [--spin US] [--core-price C] [--utility KIND] [--after OPTS]" >&2; exit 64 ;;
 	esac
 	shift
 done
@@ -128,10 +133,14 @@ measure() {
 	tail -1 "$RES" | awk -F'\t' '{ printf "  %-10s %-6s %-14s run %s  %9.0f/s  mean %7.1f us  p99 %8.1f us  cpu %6.2f us/req\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
 }
 
-nom_args() { # IF IP DELAY after|before [APP]: the after config of one connection spins APP's pick
-	local a="--driver xdp --if $1 --addr $2/24 --mode interrupt --delay $3"
-	[ "$4" = after ] && [ "$3" = 0 ] && a="$a $AFTER --spin-us ${PICK[${5:-}]:-0}"
-	echo "$a"
+# nom_args IF IP DELAY before|after [APP LEVEL]: nomnet's options. Before: DELAY, no spin.
+# After: the optimizer's pick for APP at LEVEL (one connection: AFTER and the budget; under
+# load: the delay).
+nom_args() {
+	local d=$3 app=${5:-} lv=${6:-} extra=""
+	[ "$4" = after ] && [ "$lv" = many ] && d=${PICKW[$app]}
+	[ "$4" = after ] && [ "$lv" = single ] && extra=" $AFTER --spin-us ${PICK[$app]}"
+	echo "--driver xdp --if $1 --addr $2/24 --mode interrupt --delay $d$extra"
 }
 
 nginx_conf() { # WORKERS PORT -> conf path
@@ -167,49 +176,65 @@ med() { # APP LEVEL WHO COLUMN -> "median min max"
 			printf "%s %s %s\n", (n % 2 ? x[int(n / 2)] : (x[n / 2 - 1] + x[n / 2]) / 2), x[0], x[n - 1] }' "$RES"
 }
 
-# ---- the busy-poll budget sweep, and the optimizer's pick per app -------------------------
-# Profile rows in the econ format under the apps' profile names (memcached, nhttpd, netpipe).
-declare -A PICK BREAKEVEN PROFILE_APP
+# ---- the sweeps, and the optimizer's pick per app and level ---------------------------------
+# One connection: each budget at W = 0. Under load: each delay (the loop spins while a batch
+# waits for W anyway, so no budget). Profile rows in the econ format under the apps' profile
+# names (memcached, nhttpd, netpipe); the pick is the controller's (nom-profit pick).
+declare -A PICK PICKW BREAKEVEN PROFILE_APP
 PROFILE_APP=([memcached]=memcached [http]=nhttpd [netpipe]=netpipe)
+PROF=$OUT/profile-spin.csv
 {
-	echo "# busy-poll budget sweep by apps/bench/peers.sh on $(date -u +%FT%TZ): one nom-loadgen"
-	echo "# connection, W = 0, xdp, interrupt mode, $AFTER; medians of $RUNS runs of $T s"
+	echo "# the working-point sweeps of apps/bench/peers.sh on $(date -u +%FT%TZ): nom-loadgen, one"
+	echo "# connection at each busy-poll budget (W = 0), 16 or 32 connections at each delay; xdp,"
+	echo "# interrupt mode, $AFTER at one connection; medians of $RUNS runs of $T s"
 	echo "app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request,cpu_us_per_request,source"
-} >"$OUT/profile-spin.csv"
-sweep() { # APP PORT PROTO NOM-COMMAND...: one connection at each budget
-	local app=$1 port=$2 proto=$3 s b
-	shift 3
-	for s in $BUDGETS; do
-		spawn "$NSA" "$@" --driver xdp --if "$AIF" --addr "$AIP/24" --mode interrupt --delay 0 \
-			$AFTER --spin-us "$s"
+} >"$PROF"
+sweep() { # APP LEVEL CONNS PORT PROTO NOM-COMMAND...: a row per budget (single) or delay (many)
+	local app=$1 lv=$2 conns=$3 port=$4 proto=$5 x d sp who t m u b j _w
+	shift 5
+	for x in $([ "$lv" = single ] && echo "$BUDGETS" || echo "$DELAYS"); do
+		if [ "$lv" = single ]; then
+			d=0 sp=$x who=spin-$x
+			spawn "$NSA" "$@" $(nom_args "$AIF" "$AIP" 0 before) $AFTER --spin-us "$sp"
+		else
+			d=$x sp=0 who=w-$x
+			spawn "$NSA" "$@" $(nom_args "$AIF" "$AIP" "$d" before)
+		fi
 		wait_port "$AIP" "$port"
 		for r in $(seq "$RUNS"); do
-			measure "$app" single "spin-$s" "$r" $SRV "$proto" "$AIP:$port" 1 \
+			measure "$app" "$lv" "$who" "$r" $SRV "$proto" "$AIP:$port" "$conns" \
 				$([ "$proto" = http ] && echo --path /index.html)
 		done
 		netns_stop $SRV
-		read -r t _ _ < <(med "$app" single "spin-$s" 5)
-		read -r m _ _ < <(med "$app" single "spin-$s" 6)
-		read -r u _ _ < <(med "$app" single "spin-$s" 8)
-		read -r b _ _ < <(med "$app" single "spin-$s" 10)
-		read -r j _ _ < <(med "$app" single "spin-$s" 11)
-		echo "${PROFILE_APP[$app]},single,0,$s,$t,$m,${j/nan/0},$b,$u,peers.sh" >>"$OUT/profile-spin.csv"
+		read -r t _ _ < <(med "$app" "$lv" "$who" 5)
+		read -r m _ _ < <(med "$app" "$lv" "$who" 6)
+		read -r u _ _ < <(med "$app" "$lv" "$who" 8)
+		read -r b _ _ < <(med "$app" "$lv" "$who" 10)
+		read -r j _ _ < <(med "$app" "$lv" "$who" 11)
+		echo "${PROFILE_APP[$app]},$lv,$d,$sp,$t,$m,${j/nan/0},$b,$u,peers.sh" >>"$PROF"
 	done
-	if [ -n "$SPIN" ]; then
+	if [ "$lv" = single ] && [ -n "$SPIN" ]; then
 		PICK[$app]=$SPIN BREAKEVEN[$app]=null
 		return
 	fi
-	read -r _ s _ _ _ b < <("$RAAS_BIN/nom-profit" pick --profile "$OUT/profile-spin.csv" \
-		--app "${PROFILE_APP[$app]}" --load single --utility "$UTILITY" --core-price "$CORE_PRICE") ||
-		{ echo "peers.sh: nom-profit pick failed on $OUT/profile-spin.csv" >&2; exit 1; }
-	PICK[$app]=$s
-	BREAKEVEN[$app]=$(echo "$b" | sed 's/^inf$/"inf"/')
-	echo "  $app: the optimizer buys a $s us budget at \$$CORE_PRICE/core-hour (bought up to \$$b/core-hour)"
+	read -r d sp _ _ _ b < <("$RAAS_BIN/nom-profit" pick --profile "$PROF" --app "${PROFILE_APP[$app]}" \
+		--load "$lv" --utility "$UTILITY" --core-price "$CORE_PRICE") ||
+		{ echo "peers.sh: nom-profit pick failed on $PROF" >&2; exit 1; }
+	if [ "$lv" = single ]; then
+		PICK[$app]=$sp
+		BREAKEVEN[$app]=$(echo "$b" | sed 's/^inf$/"inf"/')
+		echo "  $app single: the optimizer buys a $sp us budget at \$$CORE_PRICE/core-hour (bought up to \$$b/core-hour)"
+	else
+		PICKW[$app]=$d
+		echo "  $app $lv: the optimizer picks W = $d us"
+	fi
 }
-echo "== busy-poll budgets $BUDGETS us, one connection"
-sweep memcached 11211 memcached "$RAAS_BIN/nom-memcached"
-sweep http 8080 http "$RAAS_BIN/nhttpd" --root "$WWW"
-sweep netpipe 5002 netpipe "$RAAS_BIN/nompipe"
+echo "== sweeps: budgets $BUDGETS us with one connection; delays $DELAYS us under load"
+sweep memcached single 1 11211 memcached "$RAAS_BIN/nom-memcached"
+sweep memcached many 16 11211 memcached "$RAAS_BIN/nom-memcached"
+sweep http single 1 8080 http "$RAAS_BIN/nhttpd" --root "$WWW"
+sweep http many 32 8080 http "$RAAS_BIN/nhttpd" --root "$WWW"
+sweep netpipe single 1 5002 netpipe "$RAAS_BIN/nompipe"
 
 # ---- memcached ---------------------------------------------------------------------------
 spawn "$NSK" memcached -u root -l "$KIP" -p 11211 -U 0 -t 1 -m 64
@@ -223,9 +248,9 @@ for lv in single many; do
 	[ $lv = many ] && c=16 w=20
 	spawn "$NSB" "$RAAS_BIN/nom-memcached" $(nom_args "$BIF" "$BIP" $w before)
 	NB=$SRV
-	spawn "$NSA" "$RAAS_BIN/nom-memcached" $(nom_args "$AIF" "$AIP" $w after memcached)
+	spawn "$NSA" "$RAAS_BIN/nom-memcached" $(nom_args "$AIF" "$AIP" $w after memcached $lv)
 	NA=$SRV
-	echo "  memcached $lv nom-after: $(nom_args "$AIF" "$AIP" $w after memcached)"
+	echo "  memcached $lv nom-after: $(nom_args "$AIF" "$AIP" $w after memcached $lv)"
 	wait_port "$BIP" 11211
 	wait_port "$AIP" 11211
 	for r in $(seq "$RUNS"); do
@@ -252,9 +277,9 @@ for lv in single many; do
 	[ $lv = many ] && c=32 w=28
 	spawn "$NSB" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args "$BIF" "$BIP" $w before)
 	NB=$SRV
-	spawn "$NSA" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args "$AIF" "$AIP" $w after http)
+	spawn "$NSA" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args "$AIF" "$AIP" $w after http $lv)
 	NA=$SRV
-	echo "  http $lv nom-after: $(nom_args "$AIF" "$AIP" $w after http)"
+	echo "  http $lv nom-after: $(nom_args "$AIF" "$AIP" $w after http $lv)"
 	wait_port "$BIP" 8080
 	wait_port "$AIP" 8080
 	for r in $(seq "$RUNS"); do
@@ -272,9 +297,9 @@ netns_stop $NG2
 # ---- NetPIPE: NPtcp's receiver serves one session, so one per run -------------------------
 spawn "$NSB" "$RAAS_BIN/nompipe" $(nom_args "$BIF" "$BIP" 0 before)
 NB=$SRV
-spawn "$NSA" "$RAAS_BIN/nompipe" $(nom_args "$AIF" "$AIP" 0 after netpipe)
+spawn "$NSA" "$RAAS_BIN/nompipe" $(nom_args "$AIF" "$AIP" 0 after netpipe single)
 NA=$SRV
-echo "  netpipe single nom-after: $(nom_args "$AIF" "$AIP" 0 after netpipe)"
+echo "  netpipe single nom-after: $(nom_args "$AIF" "$AIP" 0 after netpipe single)"
 wait_port "$BIP" 5002
 wait_port "$AIP" 5002
 for r in $(seq "$RUNS"); do
@@ -330,6 +355,6 @@ for key in "memcached single memcached-t1 memcached-t2" "memcached many memcache
 done
 json="$json,\"spin\":{\"core_price\":$CORE_PRICE,\"utility\":\"$UTILITY\""
 for app in memcached http netpipe; do
-	json="$json,\"$app\":{\"spin_us\":${PICK[$app]},\"breakeven_core_price\":${BREAKEVEN[$app]}}"
+	json="$json,\"$app\":{\"spin_us\":${PICK[$app]},\"breakeven_core_price\":${BREAKEVEN[$app]},\"many_delay_us\":${PICKW[$app]:-null}}"
 done
 echo "$json}}" | sed 's/:nan/:null/g' | tee "$OUT/summary.json"

@@ -20,24 +20,27 @@ check() { # WHAT CONDITION...
 }
 
 "$RAAS_SOURCE_DIR/apps/bench/peers.sh" --out "$OUT/p" --prefix tps --runs 1 --secs 0.5 \
-	--budgets "0 50" >"$OUT/log" 2>&1
+	--budgets "0 50" --delays "0 20" >"$OUT/log" 2>&1
 rc=$?
 check "peers.sh exits 0 (got $rc; log: $(tail -3 "$OUT/log" | tr '\n' ' '))" [ $rc = 0 ]
 RES=$OUT/p/results.tsv
-# 3 apps x 2 budgets, memcached and HTTP x 2 levels x 4 contenders, NetPIPE x 3 contenders.
+# 3 apps x 2 budgets, memcached and HTTP x 2 delays under load, memcached and HTTP x 2 levels
+# x 4 contenders, NetPIPE x 3 contenders.
 n=$(awk -F'\t' '$5 > 0 && $6 > 0 && $7 > 0 && $8 > 0 && $9 > 0' "$RES" 2>/dev/null | wc -l)
-check "25 runs with throughput, mean, p99, CPU and requests (got $n)" [ "$n" = 25 ]
-for c in nom-before nom-after memcached-t1 memcached-t2 nginx-1w nginx-2w nptcp spin-0 spin-50; do
+check "29 runs with throughput, mean, p99, CPU and requests (got $n)" [ "$n" = 29 ]
+for c in nom-before nom-after memcached-t1 memcached-t2 nginx-1w nginx-2w nptcp spin-0 spin-50 w-0 w-20; do
 	check "contender $c measured" grep -q "	$c	" "$RES"
 done
 
-# The sweep is a profile: it loads, has its six rows, each with its CPU.
+# The sweeps are a profile: it loads, has its ten rows, each with its CPU.
 P=$OUT/p/profile-spin.csv
 check "profile-spin.csv loads (econ format)" "$RAAS_BIN/nom-profit" frontier --profile "$P"
 n=$(grep -c -E '^(memcached|nhttpd|netpipe),single,0,(0|50),' "$P")
-check "six sweep rows (got $n)" [ "$n" = 6 ]
-n=$(awk -F, '!/^#/ && NR > 1 && $9 > 0' "$P" | grep -c -v '^app,')
-check "every sweep row has its CPU per request (got $n)" [ "$n" = 6 ]
+check "six budget rows (got $n)" [ "$n" = 6 ]
+n=$(grep -c -E '^(memcached|nhttpd),many,(0|20),0,' "$P")
+check "four delay rows (got $n)" [ "$n" = 4 ]
+n=$(awk -F, '!/^#/ && $9 > 0' "$P" | grep -c -v '^app,')
+check "every sweep row has its CPU per request (got $n)" [ "$n" = 10 ]
 
 J=$(tail -1 "$OUT/log")
 for k in memcached_single memcached_many http_single http_many netpipe_single; do
@@ -53,6 +56,11 @@ for a in memcached http netpipe; do
 	check "$a's budget is one of the swept (got \"$s\")" bash -c '[ "$1" = 0 ] || [ "$1" = 50 ]' _ "$s"
 	check "$a's nom after at one connection ran with --spin-us $s" \
 		grep -q -E -- "^  $a single nom-after: .*--spin-us $s\$" "$OUT/log"
+done
+for a in memcached http; do
+	w=$(sed -n "s/^  $a many: the optimizer picks W = \([0-9]*\) us\$/\1/p" "$OUT/log")
+	check "$a under load: a delay picked from the swept (got \"$w\")" bash -c '[ "$1" = 0 ] || [ "$1" = 20 ]' _ "$w"
+	check "$a's nom after under load ran at W = $w" grep -q -E -- "^  $a many nom-after: .*--delay $w\$" "$OUT/log"
 done
 check "no namespace left behind" bash -c '! ip netns list | grep -q "^tps"'
 
