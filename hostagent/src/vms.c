@@ -338,7 +338,9 @@ void ha_vms_sync(struct ha_vms *v, const struct ha_config *conf)
 	}
 }
 
-/* Why a domain in state st (reason r) is not running, or NULL when it is. */
+/* Why a domain in state st (reason r) is not running, or NULL when it is (or is still on its
+ * way down: VIR_DOMAIN_SHUTDOWN is the moment between a guest's power-off and QEMU's exit, and
+ * only the shut-off state that follows says how it ended; QEMU still holds what it was given). */
 static const char *stopped_why(int st, int r)
 {
 	switch (st) {
@@ -346,11 +348,10 @@ static const char *stopped_why(int st, int r)
 	case VIR_DOMAIN_BLOCKED:
 	case VIR_DOMAIN_PAUSED:
 	case VIR_DOMAIN_PMSUSPENDED:
+	case VIR_DOMAIN_SHUTDOWN:
 		return NULL;
 	case VIR_DOMAIN_CRASHED:
 		return "it crashed";
-	case VIR_DOMAIN_SHUTDOWN:
-		return "it is shutting down";
 	case VIR_DOMAIN_SHUTOFF:
 		switch (r) {
 		case VIR_DOMAIN_SHUTOFF_DESTROYED: return "it was destroyed";
