@@ -191,6 +191,45 @@ vm_market_ini() {
 	} >"$T/market.ini"
 }
 
+# vm_agent_ini [SECTION.KEY=VALUE]... TENANT...: $T/agent.ini, the config of host h1's agent:
+# the market's host endpoint $HOSTAPI, the keys in $T/keys, heartbeat 500ms, 100 Mbit/s of
+# bandwidth shaped by tc (handle 1). Each SECTION.KEY=VALUE adds "KEY = VALUE" at the end of
+# [capacity], [backends] or [tc], or of a section of its own after [tc] (one for each run of
+# the same SECTION). Then per TENANT, NAME:CLASS:OCTET[:KEYS], [tenant.NAME] with interface
+# ${VMP}s (vm_sink's port), class CLASS, src $NET.OCTET/32 and the lines KEYS (vm_agent_keys').
+vm_agent_ini() {
+	local capacity="bandwidth_mbit = 100" backends="bandwidth = tc" tc="handle = 1"
+	local more="" sect="" line spec name class octet keys
+	while [ $# -gt 0 ] && [[ $1 =~ ^([a-z_]+)\.([a-z_]+)=(.*)$ ]]; do
+		line="${BASH_REMATCH[2]} = ${BASH_REMATCH[3]}"
+		case ${BASH_REMATCH[1]} in
+		capacity) capacity+=$'\n'$line ;;
+		backends) backends+=$'\n'$line ;;
+		tc) tc+=$'\n'$line ;;
+		*)
+			[ "${BASH_REMATCH[1]}" = "$sect" ] || more+=$'\n\n'"[${BASH_REMATCH[1]}]"
+			sect=${BASH_REMATCH[1]}
+			more+=$'\n'$line
+			;;
+		esac
+		shift
+	done
+	{
+		printf '[agent]\nhost = h1\nmarket = %s\nmarket_public_key = %s\nkey = %s\nheartbeat = 500ms\n' \
+			"$HOSTAPI" "$T/keys/market.pub" "$T/keys/h1.key"
+		printf '\n[capacity]\n%s\n\n[backends]\n%s\n\n[tc]\n%s%s\n' "$capacity" "$backends" "$tc" "$more"
+		for spec in "$@"; do
+			name=${spec%%:*} spec=${spec#*:}
+			class=${spec%%:*} spec=${spec#*:}
+			octet=${spec%%:*} keys=""
+			[[ $spec != *:* ]] || keys=${spec#*:}
+			printf '\n[tenant.%s]\ninterface = %s\nclass = %s\nsrc = %s/32\n' \
+				"$name" "${VMP}s" "$class" "$NET.$octet"
+			[ -z "$keys" ] || printf '%s\n' "$keys"
+		done
+	} >"$T/agent.ini"
+}
+
 # vm_last_line INSTANCE PATTERN: the last console line matching PATTERN.
 vm_last_line() {
 	grep -- "$2" "$T/$1.console" 2>/dev/null | tail -n 1 | tr -d '\r'

@@ -43,35 +43,8 @@ sed -i 's/^tenant_secret =/tenant_secrt =/' "$T/b.ini"
 line=$(grep -n '^tenant_secrt' "$T/b.ini" | cut -d: -f1)
 "$B/raas" image drive "$T/b.ini" --out "$T/b.drive" || fail "raas image drive b"
 
-cat >"$T/agent.ini" <<EOF2
-[agent]
-host = h1
-market = $HOSTAPI
-market_public_key = $T/keys/market.pub
-key = $T/keys/h1.key
-heartbeat = 500ms
-
-[capacity]
-bandwidth_mbit = 100
-
-[backends]
-bandwidth = tc
-
-[tc]
-handle = 1
-
-[tenant.alice]
-interface = ${VMP}s
-class = 0x10
-src = $NET.11/32
-$(vm_agent_keys "$T/img" a 1 192)
-
-[tenant.bob]
-interface = ${VMP}s
-class = 0x20
-src = $NET.12/32
-$(vm_agent_keys "$T/img" b 1 192)
-EOF2
+vm_agent_ini "alice:0x10:11:$(vm_agent_keys "$T/img" a 1 192)" \
+	"bob:0x20:12:$(vm_agent_keys "$T/img" b 1 192)"
 log "the agent boots both VMs"
 t0=$(date +%s%N)
 "$B/raas-hostagentd" -c "$T/agent.ini" 2>>"$T/agent.log" &

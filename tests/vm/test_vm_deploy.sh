@@ -48,35 +48,7 @@ model = fixed
 params = price=\$3.6
 EOF2
 start_market "$T/market.ini"
-cat >"$T/agent.ini" <<EOF2
-[agent]
-host = h1
-market = $HOSTAPI
-market_public_key = $T/keys/market.pub
-key = $T/keys/h1.key
-heartbeat = 500ms
-
-[capacity]
-bandwidth_mbit = 100
-
-[backends]
-bandwidth = tc
-
-[tc]
-handle = 1
-
-[tenant.alice]
-interface = ${VMP}s
-class = 0x10
-src = $NET.11/32
-domain = $VMP-a
-
-[tenant.bob]
-interface = ${VMP}s
-class = 0x20
-src = $NET.12/32
-domain = $VMP-b
-EOF2
+vm_agent_ini "alice:0x10:11:domain = $VMP-a" "bob:0x20:12:domain = $VMP-b"
 echo "$VMP-a" >>"$T/defined"
 echo "$VMP-b" >>"$T/defined"
 "$B/raas-hostagentd" -c "$T/agent.ini" --pid-file "$T/agent.pid" --ready-file "$T/agent.ready" \

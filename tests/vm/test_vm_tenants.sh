@@ -78,44 +78,9 @@ app_ini() { # INSTANCE OCTET PROFILE_APP
 }
 vm_drive a alice 11 "$(app_ini a 21 web-a)"
 vm_drive b bob 12 "$(app_ini b 22 web-b)"
-cat >"$T/agent.ini" <<EOF2
-[agent]
-host = h1
-market = $HOSTAPI
-market_public_key = $T/keys/market.pub
-key = $T/keys/h1.key
-heartbeat = 500ms
-
-[capacity]
-bandwidth_mbit = 100
-cores = 4
-memory_mib = 512
-
-[backends]
-bandwidth = tc
-cores = libvirt
-memory = libvirt
-
-[tc]
-handle = 1
-floor_kbit = 100
-
-[libvirt]
-uri = qemu:///system
-memory_floor_mib = 192
-
-[tenant.alice]
-interface = ${VMP}s
-class = 0x10
-src = $NET.21/32
-$(vm_agent_keys "$T/img" a 2 256)
-
-[tenant.bob]
-interface = ${VMP}s
-class = 0x20
-src = $NET.22/32
-$(vm_agent_keys "$T/img" b 2 256)
-EOF2
+vm_agent_ini capacity.cores=4 capacity.memory_mib=512 backends.cores=libvirt backends.memory=libvirt \
+	tc.floor_kbit=100 libvirt.uri=qemu:///system libvirt.memory_floor_mib=192 \
+	"alice:0x10:21:$(vm_agent_keys "$T/img" a 2 256)" "bob:0x20:22:$(vm_agent_keys "$T/img" b 2 256)"
 log "the host agent boots both VMs"
 t0=$(date +%s%N)
 "$B/raas-hostagentd" -c "$T/agent.ini" 2>>"$T/agent.log" &
