@@ -355,6 +355,8 @@ for key in "memcached single memcached-t1 memcached-t2" "memcached many memcache
 done
 json="$json,\"spin\":{\"core_price\":$CORE_PRICE,\"utility\":\"$UTILITY\""
 for app in memcached http netpipe; do
-	json="$json,\"$app\":{\"spin_us\":${PICK[$app]},\"breakeven_core_price\":${BREAKEVEN[$app]},\"many_delay_us\":${PICKW[$app]:-null}}"
+	json="$json,\"$app\":{\"spin_us\":${PICK[$app]},\"breakeven_core_price\":${BREAKEVEN[$app]}"
+	[ -n "${PICKW[$app]:-}" ] && json="$json,\"many_delay_us\":${PICKW[$app]}" # no load level for NetPIPE
+	json="$json}"
 done
 echo "$json}}" | sed 's/:nan/:null/g' | tee "$OUT/summary.json"
