@@ -103,16 +103,6 @@ spawn() { # NS ARGS...: sets SRV
 }
 wait_port() { netns_wait_tcp "$NSC" "$1" "$2" 20 || { tail "$OUT/servers.log"; exit 1; }; }
 
-# CPU ticks (user + system) of a process and its children (nginx's workers).
-ticks() {
-	local t=0 p
-	for p in $1 $(pgrep -P "$1" 2>/dev/null); do
-		[ -r /proc/$p/stat ] || continue
-		t=$((t + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/$p/stat)))
-	done
-	echo $t
-}
-HZ=$(getconf CLK_TCK)
 
 # measure APP LEVEL CONTENDER RUN PID PROTO IP:PORT CONNS [EXTRA...]
 measure() {

@@ -112,16 +112,6 @@ record() { # app level delay source tput mean jitter p99 bytes
 	CPU=0
 }
 
-# CPU ticks (user + system) of a process and its children.
-ticks() {
-	local t=0 p
-	for p in $1 $(pgrep -P "$1" 2>/dev/null); do
-		[ -r /proc/$p/stat ] || continue
-		t=$((t + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/$p/stat)))
-	done
-	echo $t
-}
-HZ=$(getconf CLK_TCK)
 
 # loadgen ARGS...: nom-loadgen against the server SRV from the client namespace; prints its
 # summary line and sets CPU to the server's CPU per request (the warm-up's CPU is counted and

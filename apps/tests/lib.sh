@@ -50,3 +50,15 @@ app_star() {
 		ip netns exec "$APP_NSC" "$RAAS_BIN/nomnet-ctl" ifprep "${1}c${i}e" || return 1
 	done
 }
+
+# ticks PID: the CPU time (user + system, in clock ticks of HZ) a process and its children
+# (nginx's workers) have used; the benchmarks' CPU per request is the difference over a run.
+ticks() {
+	local t=0 p
+	for p in $1 $(pgrep -P "$1" 2>/dev/null); do
+		[ -r /proc/$p/stat ] || continue
+		t=$((t + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/$p/stat)))
+	done
+	echo $t
+}
+HZ=$(getconf CLK_TCK)
