@@ -103,7 +103,6 @@ spawn() { # NS ARGS...: sets SRV
 }
 wait_port() { netns_wait_tcp "$NSC" "$1" "$2" 20 || { tail "$OUT/servers.log"; exit 1; }; }
 
-
 # measure APP LEVEL CONTENDER RUN PID PROTO IP:PORT CONNS [EXTRA...]
 measure() {
 	local app=$1 lv=$2 who=$3 run=$4 pid=$5 proto=$6 target=$7 conns=$8 out t0 t1 req
@@ -180,7 +179,7 @@ PROF=$OUT/profile-spin.csv
 	echo "app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request,cpu_us_per_request,source"
 } >"$PROF"
 sweep() { # APP LEVEL CONNS PORT PROTO NOM-COMMAND...: a row per budget (single) or delay (many)
-	local app=$1 lv=$2 conns=$3 port=$4 proto=$5 x d sp who t m u b j _w
+	local app=$1 lv=$2 conns=$3 port=$4 proto=$5 x d sp who t m u b j
 	shift 5
 	for x in $([ "$lv" = single ] && echo "$BUDGETS" || echo "$DELAYS"); do
 		if [ "$lv" = single ]; then
