@@ -113,12 +113,10 @@ measure() {
 	t1=$(ticks "$pid")
 	echo "$out" >"$OUT/raw/$app-$lv-$who-$run.json"
 	req=$(echo "$out" | jf requests)
-	# The warm-up's requests are not counted but its CPU is: scale by the measured share.
-	awk -v a="$app" -v l="$lv" -v w="$who" -v r="$run" -v tp="$(echo "$out" | jf tput_rps)" \
-		-v m="$(echo "$out" | jf mean_us)" -v p="$(echo "$out" | jf p99_us)" \
-		-v dt=$((t1 - t0)) -v hz="$HZ" -v n="${req:-0}" -v d="$T" -v b="$(echo "$out" | jf bytes_per_request)" -v j="$(echo "$out" | jf jitter_us)" 'BEGIN {
-		cpu = (n > 0) ? dt / hz * 1e6 * (d / (d + 0.3)) / n : 0
-		printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%s\n", a, l, w, r, tp, m, p, cpu, n, b, j }' >>"$RES"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$app" "$lv" "$who" "$run" \
+		"$(echo "$out" | jf tput_rps)" "$(echo "$out" | jf mean_us)" "$(echo "$out" | jf p99_us)" \
+		"$(cpu_us_per_request "$t0" "$t1" "$req" "$T" 0.3)" "${req:-0}" \
+		"$(echo "$out" | jf bytes_per_request)" "$(echo "$out" | jf jitter_us)" >>"$RES"
 	tail -1 "$RES" | awk -F'\t' '{ printf "  %-10s %-6s %-14s run %s  %9.0f/s  mean %7.1f us  p99 %8.1f us  cpu %6.2f us/req\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
 }
 

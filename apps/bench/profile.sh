@@ -113,17 +113,16 @@ record() { # app level delay source tput mean jitter p99 bytes
 }
 
 
-# loadgen ARGS...: nom-loadgen against the server SRV from the client namespace; prints its
-# summary line and sets CPU to the server's CPU per request (the warm-up's CPU is counted and
-# its requests are not: scaled by the measured share).
-loadgen() {
-	local t0 out
+# loadgen_row APP LEVEL DELAY ARGS...: nom-loadgen (ARGS) against the server SRV from the client
+# namespace, recorded as a "loadgen" row with the server's CPU per request.
+loadgen_row() {
+	local app=$1 lv=$2 d=$3 t0 out
+	shift 3
 	t0=$(ticks "$SRV")
 	out=$(ip netns exec "$NSC" "$RAAS_BIN/nom-loadgen" --duration-s "$T" --warmup-s 0.5 "$@")
-	CPU=$(awk -v dt=$(($(ticks "$SRV") - t0)) -v hz="$HZ" -v d="$T" \
-		-v n="$(echo "$out" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p' | tail -1)" \
-		'BEGIN { printf "%.2f", (n > 0) ? dt / hz * 1e6 * (d / (d + 0.5)) / n : 0 }')
-	echo "$out"
+	CPU=$(cpu_us_per_request "$t0" "$(ticks "$SRV")" "$(echo "$out" | jf requests)" "$T" 0.5)
+	record "$app" "$lv" "$d" loadgen "$(echo "$out" | jf tput_rps)" "$(echo "$out" | jf mean_us)" \
+		"$(echo "$out" | jf jitter_us)" "$(echo "$out" | jf p99_us)" "$(echo "$out" | jf bytes_per_request)"
 }
 
 jf() { sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p" | tail -1; }
@@ -158,11 +157,7 @@ memcached_runs() { # APP DELAY IP PORT
 	for lv in many single; do
 		local c=16
 		[ $lv = single ] && c=1
-		loadgen --proto memcached --connect "$3:$4" --conns $c >"$OUT/lg.json"
-		out=$(cat "$OUT/lg.json")
-		record "$1" $lv "$2" loadgen "$(echo "$out" | jf tput_rps)" "$(echo "$out" | jf mean_us)" \
-			"$(echo "$out" | jf jitter_us)" "$(echo "$out" | jf p99_us)" \
-			"$(echo "$out" | jf bytes_per_request)"
+		loadgen_row "$1" $lv "$2" --proto memcached --connect "$3:$4" --conns $c
 	done
 }
 
@@ -180,11 +175,7 @@ wrk_runs() { # APP DELAY IP PORT
 		# wrk's own latency figures are not consistent with its request rate on this VM
 		# (with one connection at 20,000 requests/s it reports a 500 us mean): latency
 		# comes from nom-loadgen, which times every request.
-		loadgen --proto http --path /index.html --connect "$3:$4" --conns $c >"$OUT/lg.json"
-		out=$(cat "$OUT/lg.json")
-		record "$1" $lv "$2" loadgen "$(echo "$out" | jf tput_rps)" "$(echo "$out" | jf mean_us)" \
-			"$(echo "$out" | jf jitter_us)" "$(echo "$out" | jf p99_us)" \
-			"$(echo "$out" | jf bytes_per_request)"
+		loadgen_row "$1" $lv "$2" --proto http --path /index.html --connect "$3:$4" --conns $c
 	done
 }
 
@@ -201,11 +192,7 @@ netpipe_sweep() { # APP DELAY IP PORT: NPtcp's sweep; the bulk row and the 1-byt
 }
 
 netpipe_pingpong() { # APP DELAY IP PORT: nom-loadgen's 1-byte ping-pong
-	local out
-	loadgen --proto netpipe --connect "$3:$4" >"$OUT/lg.json"
-	out=$(cat "$OUT/lg.json")
-	record "$1" single "$2" loadgen "$(echo "$out" | jf tput_rps)" "$(echo "$out" | jf mean_us)" \
-		"$(echo "$out" | jf jitter_us)" "$(echo "$out" | jf p99_us)" 1
+	loadgen_row "$1" single "$2" --proto netpipe --connect "$3:$4"
 }
 
 echo "== nom apps on nomnet, W in $(echo $DELAYS)"
@@ -230,17 +217,11 @@ echo "== busy-poll budgets $(echo $SPINS) us at W = 0, one connection"
 for SPIN in $SPINS; do
 	spawn "$NSN" "$RAAS_BIN/nom-memcached" $(nom_args 0) --spin-us "$SPIN"
 	wait_port "$NIP" 11211
-	loadgen --proto memcached --connect "$NIP:11211" --conns 1 >"$OUT/lg.json"
-	out=$(cat "$OUT/lg.json")
-	record memcached single 0 loadgen "$(echo "$out" | jf tput_rps)" "$(echo "$out" | jf mean_us)" \
-		"$(echo "$out" | jf jitter_us)" "$(echo "$out" | jf p99_us)" "$(echo "$out" | jf bytes_per_request)"
+	loadgen_row memcached single 0 --proto memcached --connect "$NIP:11211" --conns 1
 	netns_stop "$SRV"
 	spawn "$NSN" "$RAAS_BIN/nhttpd" --root "$WWW" $(nom_args 0) --spin-us "$SPIN"
 	wait_port "$NIP" 8080
-	loadgen --proto http --path /index.html --connect "$NIP:8080" --conns 1 >"$OUT/lg.json"
-	out=$(cat "$OUT/lg.json")
-	record nhttpd single 0 loadgen "$(echo "$out" | jf tput_rps)" "$(echo "$out" | jf mean_us)" \
-		"$(echo "$out" | jf jitter_us)" "$(echo "$out" | jf p99_us)" "$(echo "$out" | jf bytes_per_request)"
+	loadgen_row nhttpd single 0 --proto http --path /index.html --connect "$NIP:8080" --conns 1
 	netns_stop "$SRV"
 	spawn "$NSN" "$RAAS_BIN/nompipe" $(nom_args 0) --spin-us "$SPIN"
 	wait_port "$NIP" 5002

@@ -62,3 +62,11 @@ ticks() {
 	echo $t
 }
 HZ=$(getconf CLK_TCK)
+
+# cpu_us_per_request TICKS0 TICKS1 REQUESTS DURATION WARMUP: microseconds of CPU per request
+# over a run of DURATION seconds after WARMUP (the warm-up's CPU is in the ticks and its
+# requests are not counted: scaled by the measured share); 0 without requests.
+cpu_us_per_request() {
+	awk -v dt=$(($2 - $1)) -v hz="$HZ" -v n="${3:-0}" -v d="$4" -v w="$5" \
+		'BEGIN { printf "%.2f", (n > 0) ? dt / hz * 1e6 * (d / (d + w)) / n : 0 }'
+}

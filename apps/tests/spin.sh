@@ -12,19 +12,13 @@
 set -u
 : "${RAAS_BIN:?}" "${RAAS_SOURCE_DIR:?}"
 . "$RAAS_SOURCE_DIR/apps/tests/lib.sh"
+. "$RAAS_SOURCE_DIR/tests/lib/check.sh"
 netns_require_root
 
 P="asp$$"
 TMP=$(mktemp -d "/tmp/apps-spin-$$.XXXXXX")
 trap 'netns_cleanup; rm -rf "$TMP" /dev/shm/nomnet.$P-a /dev/shm/nomnet.$P-s' EXIT INT TERM
 app_star "$P" 10.83 2 || exit 1
-fails=0 checks=0
-check() { # WHAT CONDITION...
-	local what=$1
-	shift
-	checks=$((checks + 1))
-	"$@" || { echo "FAIL: $what"; fails=$((fails + 1)); }
-}
 cat >"$TMP/profile.csv" <<'CSV'
 app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request,cpu_us_per_request
 memcached,single,0,0,20000,60,5,1000,25
@@ -77,5 +71,4 @@ out=$(load 2 16 1)
 check "no spin column, sixteen clients: budget stays 20 us" [ "$(budget "$P-s")" = 20.0 ]
 check "no spin column: the budget never changed" grep -q '(0 changes)' <(stat_line "$P-s")
 
-echo "test_apps_spin: $checks checks, $fails failed"
-[ $fails = 0 ]
+check_done test_apps_spin

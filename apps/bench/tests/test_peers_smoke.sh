@@ -7,17 +7,11 @@
 set -u
 : "${RAAS_BIN:?}" "${RAAS_SOURCE_DIR:?}"
 . "$RAAS_SOURCE_DIR/tests/lib/need.sh"
+. "$RAAS_SOURCE_DIR/tests/lib/check.sh"
 need_root "network namespaces"
 need_tool memcached nginx NPtcp
 OUT=$(mktemp -d /tmp/test_peers.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
-fails=0 checks=0
-check() { # WHAT CONDITION...
-	local what=$1
-	shift
-	checks=$((checks + 1))
-	"$@" || { echo "FAIL: $what"; fails=$((fails + 1)); }
-}
 
 "$RAAS_SOURCE_DIR/apps/bench/peers.sh" --out "$OUT/p" --prefix tps --runs 1 --secs 0.5 \
 	--budgets "0 50" --delays "0 20" >"$OUT/log" 2>&1
@@ -64,5 +58,4 @@ for a in memcached http; do
 done
 check "no namespace left behind" bash -c '! ip netns list | grep -q "^tps"'
 
-echo "test_peers_smoke: $checks checks, $fails failed"
-[ $fails = 0 ]
+check_done test_peers_smoke

@@ -12,14 +12,7 @@ set -u
 : "${RAAS_BIN:?}"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fails=0 checks=0
-expect() { # WHAT WANT GOT
-	checks=$((checks + 1))
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1: want \"$2\", got \"$3\""
-		fails=$((fails + 1))
-	fi
-}
+. "${RAAS_SOURCE_DIR:?}/tests/lib/check.sh"
 cat >"$T/p.csv" <<'CSV'
 app,load,delay_us,spin_us,throughput_rps,latency_us,jitter_us,bytes_per_request,cpu_us_per_request
 memcached,single,0,0,20000,60,5,1000,25
@@ -28,24 +21,23 @@ memcached,many,20,0,150000,90,10,1000,6
 CSV
 pick() { "$RAAS_BIN/nom-profit" pick --profile "$T/p.csv" --app memcached --utility bonus "$@" 2>"$T/err"; }
 
-expect "cores free: the spin is bought, break-even 13,980 \$/core-hour" \
+check_eq "cores free: the spin is bought, break-even 13,980 \$/core-hour" \
 	"0 50 30000 40 30 1.4e+04" "$(pick --load single)"
-expect "cores at 13,900 \$/h: still bought" "50" "$(pick --load single --core-price 13900 | cut -d' ' -f2)"
-expect "cores at 14,100 \$/h: not bought" "0 0 20000 60 25 0" "$(pick --load single --core-price 14100)"
-expect "a level without spin rows" "20 0 150000 90 6 0" "$(pick --load many --core-price 5)"
+check_eq "cores at 13,900 \$/h: still bought" "50" "$(pick --load single --core-price 13900 | cut -d' ' -f2)"
+check_eq "cores at 14,100 \$/h: not bought" "0 0 20000 60 25 0" "$(pick --load single --core-price 14100)"
+check_eq "a level without spin rows" "20 0 150000 90 6 0" "$(pick --load many --core-price 5)"
 
 # Bad input: a clear error and a usage or data exit code, never a pick.
 out=$(pick --load nosuch); rc=$?
-expect "unknown level: exit" 65 "$rc"
-expect "unknown level: no output" "" "$out"
-expect "unknown level: message" "nom-profit: the profile has no level memcached/nosuch" "$(cat "$T/err")"
+check_eq "unknown level: exit" 65 "$rc"
+check_eq "unknown level: no output" "" "$out"
+check_eq "unknown level: message" "nom-profit: the profile has no level memcached/nosuch" "$(cat "$T/err")"
 pick --load single --core-price -3 >/dev/null; rc=$?
-expect "negative core price: exit" 64 "$rc"
-expect "negative core price: message" 'nom-profit: --core-price: "-3" is not a price >= 0' "$(cat "$T/err")"
+check_eq "negative core price: exit" 64 "$rc"
+check_eq "negative core price: message" 'nom-profit: --core-price: "-3" is not a price >= 0' "$(cat "$T/err")"
 pick --load single --price abc >/dev/null; rc=$?
-expect "price not a number: exit" 64 "$rc"
+check_eq "price not a number: exit" 64 "$rc"
 "$RAAS_BIN/nom-profit" pick --profile "$T/p.csv" --app memcached 2>/dev/null; rc=$?
-expect "no --load: usage" 64 "$rc"
+check_eq "no --load: usage" 64 "$rc"
 
-echo "test_profit_pick: $checks checks, $fails failed"
-[ $fails = 0 ]
+check_done test_profit_pick
