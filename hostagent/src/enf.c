@@ -43,8 +43,8 @@ static int backend_check(const struct plugin_hdr *h)
 }
 
 static const struct plugin_hdr *slots[ENF_MAX_BACKENDS - NBUILTIN];
-/* API 2's first release ended at revert: meter (optional) is read only when a backend's
- * size covers it. */
+/* The smallest backend struct taken ends at revert: meter came later and is optional, read
+ * only when a backend's size covers it. */
 static struct plugin_registry registry = {
 	.kind = "enforcement backend",
 	.api_version = ENF_API_VERSION,

@@ -167,8 +167,8 @@ struct enf_backend {
  * enf_register(); NULL when none has that name. */
 const struct enf_backend *enf_find(const char *name);
 /* Registers a backend (borrowed: must outlive the process). Returns 0, -EEXIST,
- * -RAAS_EVERSION for another api_version or a struct smaller than API 2's first release
- * (which ended at revert), -ENOSPC past 32 backends, or -EINVAL for a bad name or a backend
+ * -RAAS_EVERSION for another api_version or a struct that ends before revert (meter is
+ * optional), -ENOSPC past 32 backends, or -EINVAL for a bad name or a backend
  * missing a required method. */
 int enf_register(const struct enf_backend *b);
 /* All registered backends; returns the count (stores up to max). */
